@@ -1,0 +1,35 @@
+# Each target creates .venv when it is missing; only Python 3.11+ is needed beforehand.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+
+.PHONY: demo test lint docs bench clean
+
+$(STAMP): pyproject.toml $(PLUGINS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mma_core needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]" $(foreach p,$(dir $(PLUGINS)),-e ./$(p))
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/mma demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mypy --strict src
+
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis mma-demo.sqlite*

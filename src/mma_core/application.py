@@ -1,0 +1,734 @@
+"""Programme: the application service. Commands record what happened; queries say where
+things stand.
+
+Commands validate everything on the current state, then save every changed aggregate in one
+``save()`` (one transaction) and return an id. A command that breaks a rule raises a
+``DomainError`` and writes nothing. Queries return frozen plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.utils import Environment, get_topic
+
+from mma_core import registries
+from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
+from mma_core.domain.common import AMSTERDAM, Stamp, as_date
+from mma_core.domain.errors import (
+    ConcurrencyConflict,
+    DuplicateReport,
+    InvalidInput,
+    InvalidTransition,
+    UnknownMunicipality,
+    UnknownOffer,
+    UnknownSession,
+)
+from mma_core.domain.municipality import Municipality, municipality_id
+from mma_core.domain.offer import Offer, check_offer_reference, offer_id
+from mma_core.domain.report_claim import ReportClaim, claim_id
+from mma_core.domain.training import TrainingSession, check_session_id, session_id_to_uuid
+from mma_core.domain.values import (
+    CostKind,
+    CostLine,
+    Money,
+    MunicipalityCode,
+    Official,
+    OfficialId,
+    Outcome,
+    ReportCategory,
+    ReportReference,
+    Terms,
+    TrainingSlot,
+    add_months,
+)
+from mma_core.privacy import new_key, seal, unseal
+from mma_core.storage import (
+    DEFAULT_STORE,
+    ERASE_KEYS,
+    KEYS,
+    KeyStore,
+    MemoryRecorder,
+    SQLiteRecorder,
+    postgres_recorder_class,
+    store_env,
+)
+from mma_core.transcodings import register_transcodings
+from mma_core.views.replay import event_data, fold, municipality_view, overview_of
+from mma_core.views.state import HistoryEntry, MunicipalityView, Overview, SessionView
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 5
+AGGREGATE_CACHE_SIZE = "1000"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Programme(Application[UUID]):
+    """One programme, one store. Open with :meth:`open` and use as a context manager."""
+
+    name = "Programme"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        origin: str = "api",
+        clock: Callable[[], datetime] = utc_now,
+        cost_calculators: dict[CostKind, CostCalculator] | None = None,
+    ) -> None:
+        self.origin = origin
+        self.clock = clock
+        default = OfferTermsCalculator()
+        self.cost_calculators: dict[CostKind, CostCalculator] = dict.fromkeys(CostKind, default)
+        self.cost_calculators.update(cost_calculators or {})
+        super().__init__(env)
+
+    @classmethod
+    def open(
+        cls,
+        url: str = DEFAULT_STORE,
+        *,
+        origin: str = "api",
+        clock: Callable[[], datetime] = utc_now,
+        cost_calculators: dict[CostKind, CostCalculator] | None = None,
+    ) -> Programme:
+        """Open the programme stored at ``url`` (created if new)."""
+        Stamp(by="-", origin=origin, at=clock())  # fail early on a bad origin or clock
+        return cls(store_env(url), origin=origin, clock=clock, cost_calculators=cost_calculators)
+
+    # -- infrastructure -------------------------------------------------------------------
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # Built from the URL alone: eventsourcing would merge os.environ, and a stray
+        # PROGRAMME_SQLITE_DBNAME would send events to another file than the URL names.
+        values = {"AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_SIZE}
+        values.update(dict(env or {}))
+        return Environment(name, values)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+    def construct_recorder(self) -> Any:
+        module = self.env.get("PERSISTENCE_MODULE", "")
+        if module == "eventsourcing.sqlite":
+            recorder: Any = SQLiteRecorder(datastore=self.factory.datastore)  # type: ignore[attr-defined]
+        elif module == "eventsourcing.postgres":
+            recorder = postgres_recorder_class()(
+                datastore=self.factory.datastore,  # type: ignore[attr-defined]
+                events_table_name=f"{self.name.lower()}_events",
+            )
+        else:
+            return MemoryRecorder()
+        recorder.create_table()
+        return recorder
+
+    @property
+    def keys(self) -> KeyStore:
+        recorder: Any = self.recorder
+        return recorder  # type: ignore[no-any-return]
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _stamp(self, by: str, origin: str | None) -> Stamp:
+        return Stamp(by=by, origin=origin or self.origin, at=self.clock())
+
+    def _run(self, command: Callable[[], T]) -> T:
+        """Run a command, retrying on a concurrent write while its rules still hold."""
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return command()
+            except RecordConflictError:
+                if attempt == MAX_ATTEMPTS - 1:
+                    raise ConcurrencyConflict(
+                        "another writer kept changing the same municipality or session; "
+                        f"gave up after {MAX_ATTEMPTS} attempts, try again"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _municipality(self, code: str | MunicipalityCode) -> Municipality:
+        parsed = MunicipalityCode.parse(code)
+        try:
+            return self.repository.get(municipality_id(parsed))
+        except AggregateNotFoundError:
+            raise UnknownMunicipality(
+                f"{parsed}: no such municipality is registered; register its registry first "
+                "(register_registry or 'mma init')"
+            ) from None
+
+    def _offer(self, reference: str) -> Offer:
+        try:
+            return self.repository.get(offer_id(reference))
+        except AggregateNotFoundError:
+            raise UnknownOffer(
+                f"no offer {reference!r} was made; make it first (make_offer or 'mma offer')"
+            ) from None
+
+    def _session(self, session_id: str) -> TrainingSession:
+        try:
+            return self.repository.get(session_id_to_uuid(session_id))
+        except AggregateNotFoundError:
+            raise UnknownSession(
+                f"no training session {session_id!r} was scheduled; schedule it first"
+            ) from None
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def _terms_for(self, m: Municipality, on: date) -> tuple[str, Terms]:
+        if m.offer_reference is None:
+            raise InvalidTransition(f"{m.label}: was never invited, so no offer's terms apply")
+        return m.offer_reference, self._offer(m.offer_reference).terms_on(on)
+
+    def _cost(
+        self, kind: CostKind, m: Municipality, on: date, prior: Money | None = None
+    ) -> CostLine:
+        reference, terms = self._terms_for(m, on)
+        context = CostContext(
+            kind=kind,
+            code=m.code,
+            name=m.name,
+            population=m.population,
+            on=on,
+            offer_reference=reference,
+            terms=terms,
+            prior_costs=prior,
+        )
+        line = self.cost_calculators[kind].calculate(context)
+        if not isinstance(line, CostLine) or line.kind is not kind:
+            raise InvalidInput(
+                f"{m.label}: the {kind.value} calculator returned no valid cost line"
+            )
+        return line
+
+    # -- commands: set-up -----------------------------------------------------------------
+
+    def register_registry(self, name: str, *, by: str, origin: str | None = None) -> list[str]:
+        """Register every row of a shipped registry, with its validity. Idempotent."""
+        entries = registries.load(name)
+        stamp = self._stamp(by, origin)
+
+        def command() -> list[str]:
+            new = [
+                Municipality.register(entry, name, stamp)
+                for entry in entries
+                if not self._exists(municipality_id(entry.code))
+            ]
+            if new:
+                self.save(*new)
+            return [entry.code.value for entry in entries]
+
+        return self._run(command)
+
+    def make_offer(
+        self,
+        *,
+        reference: str,
+        sent_on: date,
+        by: str,
+        terms: Terms | None = None,
+        origin: str | None = None,
+    ) -> str:
+        """Record the offer as sent. Terms default to the 2019 letter's (12 months, 2 officials)."""
+        reference = check_offer_reference(reference)
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            if self._exists(offer_id(reference)):
+                raise InvalidTransition(
+                    f"offer {reference} was made already; change its terms with change_offer_terms"
+                )
+            self.save(Offer.make(reference, sent_on, terms or Terms(), stamp))
+            return reference
+
+        return self._run(command)
+
+    def change_offer_terms(
+        self, reference: str, *, on: date, terms: Terms, by: str, origin: str | None = None
+    ) -> str:
+        """Record a change of the offer's terms from ``on``; amounts already charged stay."""
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            offer = self._offer(check_offer_reference(reference))
+            offer.change_terms(on, terms, stamp)
+            self.save(offer)
+            return reference
+
+        return self._run(command)
+
+    def schedule_training(
+        self,
+        session_id: str,
+        *,
+        starts_at: datetime,
+        ends_at: datetime,
+        location: str,
+        capacity: int,
+        by: str,
+        origin: str | None = None,
+    ) -> str:
+        """Schedule a training session. Naive datetimes are read as Europe/Amsterdam time."""
+        session_id = check_session_id(session_id)
+        slot = TrainingSlot(_aware(starts_at), _aware(ends_at), location, capacity)
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            if self._exists(session_id_to_uuid(session_id)):
+                raise InvalidTransition(f"session {session_id} was scheduled already")
+            self.save(TrainingSession.schedule(session_id, slot, stamp))
+            return session_id
+
+        return self._run(command)
+
+    # -- commands: the lifecycle ----------------------------------------------------------
+
+    def invite(
+        self, code: str, *, on: date, reference: str, by: str, origin: str | None = None
+    ) -> str:
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            offer = self._offer(check_offer_reference(reference))
+            m.invite(on, offer.reference, offer.sent_on, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(command)
+
+    def record_prior_connection(
+        self,
+        code: str,
+        *,
+        connected_on: date,
+        costs: Money,
+        by: str,
+        on: date | None = None,
+        origin: str | None = None,
+    ) -> str:
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            m.record_prior_connection(connected_on, costs, on, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(command)
+
+    def accept(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
+        """Accept the offer; with a prior connection the municipality is connected at once."""
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            day = as_date(on, "acceptance date", m.label)
+            _, terms = self._terms_for(m, day)
+            compensation = None
+            if m.prior_connected_on is not None:
+                compensation = self._cost(CostKind.COMPENSATION, m, day, m.prior_costs)
+            m.accept(day, add_months(day, terms.evaluation_months), compensation, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(command)
+
+    def decline(
+        self, code: str, *, on: date, by: str, reason: str = "", origin: str | None = None
+    ) -> str:
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            m.decline(on, reason, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(command)
+
+    def connect(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            day = m.check_connect(on, stamp)
+            _, terms = self._terms_for(m, day)
+            cost = self._cost(CostKind.CONNECTION, m, day)
+            m.connect(day, add_months(day, terms.evaluation_months), cost, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(command)
+
+    def record_report(
+        self,
+        code: str,
+        *,
+        received_on: date,
+        category: str,
+        reference: str,
+        by: str,
+        origin: str | None = None,
+    ) -> str:
+        """Record a forwarded report (date, category, opaque reference); returns the reference."""
+        parsed_category = ReportCategory(category)
+        parsed_reference = ReportReference(reference)
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            day = m.check_report(received_on, stamp)
+            if self._exists(claim_id(parsed_reference)):
+                claim: ReportClaim = self.repository.get(claim_id(parsed_reference))
+                raise DuplicateReport(
+                    f"{m.label}: MMA reference {parsed_reference} was recorded already (for "
+                    f"{claim.code}, received {claim.received_on.isoformat()}); "
+                    "a reference counts once"
+                )
+            fee = self._cost(CostKind.REPORT_FEE, m, day)
+            m.record_report(day, parsed_category, parsed_reference, fee, stamp)
+            claim = ReportClaim.claim(parsed_reference, MunicipalityCode(m.code), day, stamp)
+            self.save(m, claim)
+            return parsed_reference.value
+
+        return self._run(command)
+
+    def evaluate(
+        self,
+        code: str,
+        *,
+        on: date,
+        outcome: str,
+        by: str,
+        recovered: Money | None = None,
+        notes: str = "",
+        origin: str | None = None,
+    ) -> str:
+        try:
+            parsed_outcome = Outcome(outcome)
+        except ValueError:
+            raise InvalidInput(f"{code}: outcome {outcome!r} is not 'continue' or 'stop'") from None
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            m.evaluate(on, parsed_outcome, recovered or Money.zero(), notes, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(command)
+
+    def renew(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            day = m.check_renew(on, stamp)
+            _, terms = self._terms_for(m, day)
+            m.renew(day, add_months(day, terms.evaluation_months), stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(command)
+
+    def terminate(
+        self, code: str, *, on: date, by: str, reason: str = "", origin: str | None = None
+    ) -> str:
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            m.terminate(on, reason, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(command)
+
+    def merge(self, code: str, *, into: str, on: date, by: str, origin: str | None = None) -> str:
+        """Merge ``code`` into ``into``; a connected predecessor connects its successor."""
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            absorbed = self._municipality(code)
+            successor = self._municipality(into)
+            absorbed.merge(on, successor, stamp)
+            self.save(absorbed, successor)
+            return successor.code
+
+        return self._run(command)
+
+    # -- commands: officials and training -------------------------------------------------
+
+    def nominate_official(
+        self,
+        code: str,
+        *,
+        name: str,
+        email: str,
+        by: str,
+        on: date | None = None,
+        origin: str | None = None,
+    ) -> str:
+        """Nominate an official; returns the official id (e.g. ``GM0363-1``)."""
+        person = Official(name=name, email=email)
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            limit = 2
+            if m.offer_reference is not None:
+                limit = self._terms_for(m, stamp.today)[1].officials_per_municipality
+            official_id, day = m.check_nominate(on, stamp, limit)
+            key = new_key()
+            m.nominate_official(official_id, seal(key, official_id, person), day, stamp)
+            self.save(m, **{KEYS: {official_id.value: key}})
+            return official_id.value
+
+        return self._run(command)
+
+    def book_training(
+        self,
+        code: str,
+        *,
+        official_id: str,
+        session_id: str,
+        by: str,
+        on: date | None = None,
+        origin: str | None = None,
+    ) -> str:
+        oid = _official_of(code, official_id)
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            session = self._session(check_session_id(session_id))
+            day = m.check_booking(oid, session.day, on, stamp)
+            official = m.official(oid)
+            if day < official.nominated_on:
+                raise InvalidInput(
+                    f"{m.label}: booking date {day.isoformat()} lies before official {oid} was "
+                    f"nominated ({official.nominated_on.isoformat()})"
+                )
+            session.check_seat(oid)
+            m.book_training(oid, session.session_id, session.day, day, stamp)
+            session.book(oid, day, stamp)
+            self.save(m, session)
+            return session.session_id
+
+        return self._run(command)
+
+    def record_attendance(
+        self,
+        code: str,
+        *,
+        official_id: str,
+        session_id: str,
+        attended: bool,
+        by: str,
+        origin: str | None = None,
+    ) -> str:
+        oid = _official_of(code, official_id)
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(code)
+            session = self._session(check_session_id(session_id))
+            m.record_attendance(oid, session.session_id, session.day, attended, stamp)
+            self.save(m)
+            return oid.value
+
+        return self._run(command)
+
+    def withdraw_official(
+        self, official_id: str, *, by: str, on: date | None = None, origin: str | None = None
+    ) -> str:
+        oid = OfficialId(official_id)
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(oid.code)
+            day = m.check_withdraw(oid, on, stamp)
+            session = self._held_seat(m, oid, day)
+            m.withdraw_official(oid, day, stamp)
+            if session is not None:
+                session.release(oid, day, stamp)
+            self.save(m, session)
+            return oid.value
+
+        return self._run(command)
+
+    def erase_official(self, official_id: str, *, by: str, origin: str | None = None) -> str:
+        """Delete the official's key: their data reads ``[erased]``; the history still verifies."""
+        oid = OfficialId(official_id)
+        stamp = self._stamp(by, origin)
+
+        def command() -> str:
+            m = self._municipality(oid.code)
+            official = m.check_erase(oid)
+            session = self._held_seat(m, oid, stamp.today) if official.active else None
+            m.erase_official(oid, stamp)
+            if session is not None:
+                session.release(oid, stamp.today, stamp)
+            self.save(m, session, **{ERASE_KEYS: [oid.value]})
+            return oid.value
+
+        result = self._run(command)
+        self.recorder.after_erasure()  # type: ignore[attr-defined]
+        return result
+
+    def _held_seat(self, m: Municipality, oid: OfficialId, day: date) -> TrainingSession | None:
+        """The session whose seat the official gives up: one still to come, not yet attended."""
+        session_id = m.seat_to_release(oid)
+        if session_id is None:
+            return None
+        session = self._session(session_id)
+        return session if session.day >= day else None
+
+    # -- queries --------------------------------------------------------------------------
+
+    def _reveal(self, official_id: OfficialId, sealed: str) -> Official | None:
+        key = self.keys.select_official_key(official_id.value)
+        return None if key is None else unseal(key, official_id, sealed)
+
+    def _events(self, aggregate_id: UUID) -> list[Any]:
+        return list(self.events.get(aggregate_id))
+
+    def _as_of(self, code: str, as_of: date | None, known_at: datetime | None) -> Municipality:
+        parsed = MunicipalityCode.parse(code)
+        if as_of is None and known_at is None:
+            return self._municipality(parsed)
+        m = fold(self._events(municipality_id(parsed)), as_of, _utc(known_at))
+        if m is None:
+            raise UnknownMunicipality(
+                f"{parsed}: the store knew no such municipality at {known_at}"
+            )
+        return m  # type: ignore[no-any-return]
+
+    def municipality(
+        self, code: str, *, as_of: date | None = None, known_at: datetime | None = None
+    ) -> MunicipalityView:
+        """The municipality as of a business date and/or as the store knew it at a time."""
+        if as_of is not None:
+            as_of = as_date(as_of, "as_of", str(code))
+        m = self._as_of(code, as_of, known_at)
+        if as_of is not None and not m.exists_on(as_of):
+            raise UnknownMunicipality(
+                f"{m.label}: did not exist on {as_of.isoformat()} (valid "
+                f"{m.valid_from or 'before 2019'} to {m.merged_on or m.valid_until or 'now'})"
+            )
+        return municipality_view(m, self._reveal, as_of, _utc(known_at))
+
+    def codes(self) -> list[str]:
+        """Every registered municipality code, in registration order."""
+        return [m.code for m in self._all(Municipality.Registered)]
+
+    def _all(self, topic_class: type[Any]) -> Iterator[Any]:
+        topic = get_topic(topic_class)
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 1000, topics=[topic])
+            for notification in batch:
+                yield self.mapper.to_domain_event(notification)
+            if len(batch) < 1000:
+                return
+            start = batch[-1].id + 1
+
+    def overview(self, *, as_of: date | None = None, known_at: datetime | None = None) -> Overview:
+        """Totals over the municipalities that exist on ``as_of`` (default: today)."""
+        day = (
+            as_date(as_of, "as_of", "overview")
+            if as_of is not None
+            else self._stamp("-", None).today
+        )
+        aggregates = []
+        for registered in self._all(Municipality.Registered):
+            m = fold(self._events(registered.originator_id), day, _utc(known_at))
+            if m is not None:
+                aggregates.append(m)
+        return overview_of(aggregates, self._reveal, day, _utc(known_at))
+
+    def sessions(self) -> list[SessionView]:
+        views = []
+        for scheduled in self._all(TrainingSession.Scheduled):
+            s: TrainingSession = self.repository.get(scheduled.originator_id)
+            assert s.slot is not None
+            views.append(
+                SessionView(
+                    session_id=s.session_id,
+                    starts_at=s.slot.starts_at,
+                    ends_at=s.slot.ends_at,
+                    location=s.slot.location,
+                    capacity=s.slot.capacity,
+                    booked=tuple(s.booked),
+                )
+            )
+        return sorted(views, key=lambda v: v.starts_at)
+
+    def offer_terms(self, reference: str, *, on: date) -> Terms:
+        return self._offer(check_offer_reference(reference)).terms_on(on)
+
+    def history(self, code: str) -> list[HistoryEntry]:
+        """Every event of the municipality, in the order the store recorded them."""
+        m = self._municipality(code)
+        positions = self.keys.select_positions(m.id)
+        entries = []
+        for event in self._events(m.id):
+            data = event_data(event)
+            if isinstance(event, Municipality.OfficialNominated):
+                person = self._reveal(OfficialId(event.official_id), event.personal_data)
+                data["personal_data"] = (
+                    "[erased]" if person is None else {"name": person.name, "email": person.email}
+                )
+            entries.append(
+                HistoryEntry(
+                    position=positions.get(event.originator_version, 0),
+                    version=event.originator_version,
+                    recorded_at=event.timestamp,
+                    date=event.business_date,
+                    type=type(event).__name__,
+                    by=event.by,
+                    origin=event.origin,
+                    data=data,
+                )
+            )
+        return sorted(entries, key=lambda e: e.position)
+
+    def event_count(self) -> int:
+        """How many events the store holds (the highest notification position)."""
+        return int(self.recorder.max_notification_id() or 0)
+
+
+def _aware(value: datetime) -> datetime:
+    if not isinstance(value, datetime):
+        raise InvalidInput("a training time must be a date and time")
+    return value if value.tzinfo is not None else value.replace(tzinfo=AMSTERDAM)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidInput("known_at must be a date and time")
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _official_of(code: str, official_id: str) -> OfficialId:
+    oid = OfficialId(official_id)
+    if oid.code != MunicipalityCode.parse(code):
+        raise InvalidInput(
+            f"{MunicipalityCode.parse(code)}: official {oid} belongs to {oid.code}, not to this "
+            "municipality"
+        )
+    return oid
+
+
+__all__ = ["Programme"]

@@ -1,0 +1,1 @@
+"""The domain: aggregates, events, values and errors. No I/O, no plugins, no persistence."""

@@ -1,0 +1,82 @@
+"""What every command carries (who, through what, when recorded) and the date rules all share."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+from eventsourcing.domain import Aggregate
+
+from mma_core.domain.errors import InvalidDate, InvalidInput
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+_ORIGIN = re.compile(r"[A-Za-z0-9._:/-]{1,60}")
+
+
+@attrs.frozen
+class Stamp:
+    """Who did it (``by``), through what (``origin``: cli, api, a service), when recorded."""
+
+    by: str
+    origin: str
+    at: datetime
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.by, str) or not self.by.strip():
+            raise InvalidInput("every command needs 'by': who is doing this (e.g. coordinator)")
+        if len(self.by) > 120:
+            raise InvalidInput("'by' is at most 120 characters")
+        object.__setattr__(self, "by", self.by.strip())
+        if not isinstance(self.origin, str) or not _ORIGIN.fullmatch(self.origin):
+            raise InvalidInput(
+                "'origin' names the channel the command came through (cli, api, a service name): "
+                "1 to 60 letters, digits or . _ : / -"
+            )
+        if not isinstance(self.at, datetime) or self.at.tzinfo is None:
+            raise InvalidInput("the recorded time must be a timezone-aware datetime")
+
+    @property
+    def today(self) -> date:
+        """The recorded day in Europe/Amsterdam: the yardstick for 'not in the future'."""
+        return self.at.astimezone(AMSTERDAM).date()
+
+
+def as_date(value: object, what: str, subject: str) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidInput(
+            f"{subject}: {what} must be a date (YYYY-MM-DD), not {type(value).__name__}"
+        )
+    return value
+
+
+def not_in_future(day: date, stamp: Stamp, subject: str, what: str) -> None:
+    if day > stamp.today:
+        raise InvalidDate(
+            f"{subject}: {what} {day.isoformat()} lies in the future (today is "
+            f"{stamp.today.isoformat()} in Europe/Amsterdam); record facts once they happened"
+        )
+
+
+def not_before(day: date, earliest: date | None, subject: str, what: str, because: str) -> None:
+    if earliest is not None and day < earliest:
+        raise InvalidDate(
+            f"{subject}: {what} {day.isoformat()} lies before {because} {earliest.isoformat()}; "
+            f"lifecycle dates never run backwards, use {earliest.isoformat()} or later"
+        )
+
+
+class Recorded(Aggregate.Event):
+    """Base of every event: who recorded it and through what. The recorded time is ``timestamp``."""
+
+    by: str
+    origin: str
+
+    @property
+    def business_date(self) -> date | None:
+        """The day the fact took effect (``on`` for most events); ``None`` = before any record."""
+        value: Any = getattr(self, "on", None)
+        return value if isinstance(value, date) else None

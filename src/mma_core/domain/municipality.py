@@ -1,0 +1,760 @@
+"""The Municipality aggregate: one per CBS code, from registration to merger.
+
+Commands (the public methods) check every rule and only then trigger events; an event's ``apply``
+only changes state. Replays therefore never depend on today's date, configuration or plugins, and
+a rule added next year cannot make this year's history unreadable.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from mma_core.domain.common import Recorded, Stamp, as_date, not_before, not_in_future
+from mma_core.domain.errors import (
+    CapacityExceeded,
+    InvalidDate,
+    InvalidInput,
+    InvalidTransition,
+    UnknownOfficial,
+)
+from mma_core.domain.values import (
+    CostLine,
+    Money,
+    MunicipalityCode,
+    OfficialId,
+    Outcome,
+    RegistryEntry,
+    ReportCategory,
+    ReportReference,
+    Stage,
+)
+
+MAX_ACTIVE_OFFICIALS = 2  # MMA grants access to at most two officials per municipality.
+MAX_REASON = 500
+
+
+def municipality_id(code: MunicipalityCode | str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"/municipalities/{MunicipalityCode.parse(code).value}")
+
+
+class OfficialRecord:
+    """An official as the municipality knows them: no personal data but the sealed blob."""
+
+    def __init__(self, official_id: str, sealed: str, nominated_on: date) -> None:
+        self.id = official_id
+        self.sealed = sealed
+        self.nominated_on = nominated_on
+        self.active = True
+        self.erased = False
+        self.withdrawn_on: date | None = None
+        self.session_id: str | None = None
+        self.session_date: date | None = None
+        self.attended: bool | None = None
+
+
+class Municipality(Aggregate):
+    class Event(Recorded):
+        pass
+
+    # -- events ---------------------------------------------------------------------------
+
+    class Registered(Event, Aggregate.Created):
+        code: str
+        name: str
+        province: str
+        valid_from: date | None
+        valid_until: date | None
+        successor: str | None
+        population: int | None
+        registry: str
+
+        @property
+        def business_date(self) -> date | None:
+            return self.valid_from
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.code = self.code
+            m.name = self.name
+            m.province = self.province
+            m.valid_from = self.valid_from
+            m.valid_until = self.valid_until
+            m.registry_successor = self.successor
+            m.population = self.population
+            m.registry = self.registry
+
+    class Invited(Event):
+        on: date
+        offer_reference: str
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.stage = Stage.INVITED
+            m.invited_on = self.on
+            m.offer_reference = self.offer_reference
+            m.last_on = self.on
+
+    class PriorConnectionRecorded(Event):
+        on: date
+        connected_on: date
+        costs: Money
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.prior_connected_on = self.connected_on
+            m.prior_costs = self.costs
+            m.last_on = self.on
+
+    class Accepted(Event):
+        on: date
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.stage = Stage.ACCEPTED
+            m.answered_on = self.on
+            m.accepted_on = self.on
+            m.last_on = self.on
+
+    class Declined(Event):
+        on: date
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.stage = Stage.DECLINED
+            m.answered_on = self.on
+            m.declined_on = self.on
+            m.last_on = self.on
+
+    class Connected(Event):
+        on: date
+        evaluation_due: date
+        cost: CostLine
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m._start_connection(self.on, self.on, self.evaluation_due, "programme")
+            m.costs.append((self.on, self.cost))
+
+    class PriorConnectionCompensated(Event):
+        """Accepting with a prior connection: connected at once, compensation owed."""
+
+        on: date
+        evaluation_due: date
+        compensation: CostLine
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            assert m.prior_connected_on is not None
+            m._start_connection(m.prior_connected_on, self.on, self.evaluation_due, "prior")
+            m.costs.append((self.on, self.compensation))
+
+    class ReportReceived(Event):
+        received_on: date
+        category: str
+        reference: str
+        fee: CostLine
+
+        @property
+        def business_date(self) -> date | None:
+            return self.received_on
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.reports_received += 1
+            m.last_report_on = self.received_on
+            m.costs.append((self.received_on, self.fee))
+
+    class Evaluated(Event):
+        on: date
+        outcome: str
+        recovered: Money
+        notes: str
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.term_evaluation = (self.on, Outcome(self.outcome))
+            m.evaluations.append((self.on, Outcome(self.outcome), self.recovered))
+            m.last_on = self.on
+
+    class Renewed(Event):
+        on: date
+        evaluation_due: date
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.term_start = self.on
+            m.evaluation_due = self.evaluation_due
+            m.term_evaluation = None
+            m.renewals.append(self.on)
+            m.last_on = self.on
+
+    class Terminated(Event):
+        on: date
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.stage = Stage.STOPPED
+            m.terminated_on = self.on
+            m.evaluation_due = None
+            m.last_on = self.on
+
+    class Merged(Event):
+        on: date
+        successor: str
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.stage = Stage.MERGED
+            m.merged_on = self.on
+            m.successor = self.successor
+            m.evaluation_due = None
+            m.last_on = self.on
+
+    class PredecessorMerged(Event):
+        """A predecessor was absorbed; if it was connected and this one was not, this one now is."""
+
+        on: date
+        predecessor: str
+        connected_by_succession: bool
+        evaluation_due: date | None
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.predecessors.append(self.predecessor)
+            if self.connected_by_succession:
+                assert self.evaluation_due is not None
+                m._start_connection(self.on, self.on, self.evaluation_due, "succession")
+                m.last_on = self.on
+            elif self.evaluation_due is not None:
+                m.evaluation_due = self.evaluation_due
+
+    class OfficialNominated(Event):
+        on: date
+        official_id: str
+        personal_data: str  # AES-GCM ciphertext under the official's own key
+
+        def apply(self, aggregate: Any) -> None:
+            m: Municipality = aggregate
+            m.officials[self.official_id] = OfficialRecord(
+                self.official_id, self.personal_data, self.on
+            )
+            m.officials_nominated += 1
+
+    class TrainingBooked(Event):
+        on: date
+        official_id: str
+        session_id: str
+        session_date: date
+
+        def apply(self, aggregate: Any) -> None:
+            o = aggregate.officials[self.official_id]
+            o.session_id = self.session_id
+            o.session_date = self.session_date
+            o.attended = None
+
+    class AttendanceRecorded(Event):
+        on: date
+        official_id: str
+        session_id: str
+        attended: bool
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.officials[self.official_id].attended = self.attended
+
+    class OfficialWithdrawn(Event):
+        on: date
+        official_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            o = aggregate.officials[self.official_id]
+            o.active = False
+            o.withdrawn_on = self.on
+
+    class OfficialErased(Event):
+        """The official's key was deleted in the same transaction; the sealed data is unreadable."""
+
+        on: date
+        official_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            o = aggregate.officials[self.official_id]
+            o.active = False
+            o.erased = True
+
+    # -- construction ---------------------------------------------------------------------
+
+    def __init__(self) -> None:
+        self.code = ""
+        self.name = ""
+        self.province = ""
+        self.valid_from: date | None = None
+        self.valid_until: date | None = None
+        self.registry_successor: str | None = None
+        self.population: int | None = None
+        self.registry = ""
+        self.stage = Stage.REGISTERED
+        self.offer_reference: str | None = None
+        self.invited_on: date | None = None
+        self.answered_on: date | None = None
+        self.accepted_on: date | None = None
+        self.declined_on: date | None = None
+        self.prior_connected_on: date | None = None
+        self.prior_costs: Money | None = None
+        self.connected_on: date | None = None
+        self.connection_kind: str | None = None
+        self.term_start: date | None = None
+        self.evaluation_due: date | None = None
+        self.term_evaluation: tuple[date, Outcome] | None = None
+        self.evaluations: list[tuple[date, Outcome, Money]] = []
+        self.renewals: list[date] = []
+        self.terminated_on: date | None = None
+        self.merged_on: date | None = None
+        self.successor: str | None = None
+        self.predecessors: list[str] = []
+        self.reports_received = 0
+        self.last_report_on: date | None = None
+        self.costs: list[tuple[date, CostLine]] = []
+        self.officials: dict[str, OfficialRecord] = {}
+        self.officials_nominated = 0
+        self.last_on: date | None = None  # the latest lifecycle date: the next may not precede it
+
+    def _start_connection(self, connected_on: date, term_start: date, due: date, kind: str) -> None:
+        self.stage = Stage.CONNECTED
+        self.connected_on = connected_on
+        self.term_start = term_start
+        self.evaluation_due = due
+        self.connection_kind = kind
+        self.term_evaluation = None
+        self.terminated_on = None
+
+    @classmethod
+    def register(cls, entry: RegistryEntry, registry: str, stamp: Stamp) -> Municipality:
+        return cls._create(
+            cls.Registered,
+            id=municipality_id(entry.code),
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            code=entry.code.value,
+            name=entry.name,
+            province=entry.province,
+            valid_from=entry.valid_from,
+            valid_until=entry.valid_until,
+            successor=None if entry.successor is None else entry.successor.value,
+            population=entry.population,
+            registry=registry,
+        )
+
+    # -- queries used by commands ---------------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def exists_on(self, day: date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        if self.valid_until is not None and day > self.valid_until:
+            return False
+        return self.merged_on is None or day < self.merged_on
+
+    def active_officials(self) -> list[OfficialRecord]:
+        return [o for o in self.officials.values() if o.active]
+
+    def official(self, official_id: OfficialId) -> OfficialRecord:
+        try:
+            return self.officials[official_id.value]
+        except KeyError:
+            raise UnknownOfficial(
+                f"{self.label}: no official {official_id} was nominated; "
+                "see the officials with 'mma show'"
+            ) from None
+
+    def costs_for(self, payer: str) -> Money:
+        total = Money.zero()
+        for _, line in self.costs:
+            if line.payer.value == payer:
+                total += line.amount
+        return total
+
+    # -- rules ----------------------------------------------------------------------------
+
+    def _require_stage(self, action: str, *allowed: Stage) -> None:
+        if self.stage not in allowed:
+            wanted = " or ".join(s.value for s in allowed)
+            raise InvalidTransition(
+                f"{self.label}: cannot {action} a municipality that is {self.stage.value}; "
+                f"this needs a municipality that is {wanted}"
+            )
+
+    def _require_exists(self, day: date, what: str) -> None:
+        if self.valid_from is not None and day < self.valid_from:
+            raise InvalidTransition(
+                f"{self.label}: {what} {day.isoformat()} lies before the municipality existed "
+                f"(from {self.valid_from.isoformat()})"
+            )
+        if self.valid_until is not None and day > self.valid_until:
+            raise InvalidTransition(
+                f"{self.label}: {what} {day.isoformat()} lies after the municipality ceased to "
+                f"exist (until {self.valid_until.isoformat()})"
+            )
+
+    def _lifecycle_date(self, day: object, what: str, stamp: Stamp) -> date:
+        day = as_date(day, what, self.label)
+        not_in_future(day, stamp, self.label, what)
+        not_before(day, self.last_on, self.label, what, "its previous lifecycle step on")
+        self._require_exists(day, what)
+        return day
+
+    def _reason(self, reason: object, what: str) -> str:
+        if not isinstance(reason, str) or len(reason) > MAX_REASON:
+            raise InvalidInput(
+                f"{self.label}: the {what} is text of at most {MAX_REASON} characters"
+            )
+        return reason
+
+    def _trigger(self, event_class: type[Event], stamp: Stamp, **kwargs: Any) -> None:
+        self.trigger_event(
+            event_class, timestamp=stamp.at, by=stamp.by, origin=stamp.origin, **kwargs
+        )
+
+    # -- commands -------------------------------------------------------------------------
+
+    def invite(self, on: date, offer_reference: str, offer_sent_on: date, stamp: Stamp) -> None:
+        self._require_stage("invite", Stage.REGISTERED)
+        on = self._lifecycle_date(on, "invitation date", stamp)
+        not_before(on, offer_sent_on, self.label, "invitation date", "the offer was sent on")
+        self._trigger(self.Invited, stamp, on=on, offer_reference=offer_reference)
+
+    def record_prior_connection(
+        self, connected_on: date, costs: Money, on: date | None, stamp: Stamp
+    ) -> None:
+        self._require_stage("record a prior connection for", Stage.INVITED, Stage.DECLINED)
+        if self.prior_connected_on is not None:
+            raise InvalidTransition(
+                f"{self.label}: a prior connection (since {self.prior_connected_on.isoformat()}) "
+                "was recorded already; it can be recorded once"
+            )
+        assert self.invited_on is not None
+        connected_on = as_date(connected_on, "prior connection date", self.label)
+        if connected_on >= self.invited_on:
+            raise InvalidDate(
+                f"{self.label}: a prior connection on {connected_on.isoformat()} must lie before "
+                f"the invitation of {self.invited_on.isoformat()}; a later connection is a "
+                "programme connection ('connect')"
+            )
+        costs = Money.non_negative(costs, f"{self.label}: prior connection costs")
+        on = self._lifecycle_date(self.invited_on if on is None else on, "record date", stamp)
+        self._trigger(
+            self.PriorConnectionRecorded, stamp, on=on, connected_on=connected_on, costs=costs
+        )
+
+    def accept(
+        self, on: date, evaluation_due: date, compensation: CostLine | None, stamp: Stamp
+    ) -> None:
+        self._require_stage("accept the offer for", Stage.INVITED, Stage.DECLINED)
+        on = self._lifecycle_date(on, "acceptance date", stamp)
+        if (compensation is None) != (self.prior_connected_on is None):
+            raise InvalidInput(f"{self.label}: compensation goes with a prior connection only")
+        self._trigger(self.Accepted, stamp, on=on)
+        if compensation is not None:
+            self._trigger(
+                self.PriorConnectionCompensated,
+                stamp,
+                on=on,
+                evaluation_due=evaluation_due,
+                compensation=compensation,
+            )
+
+    def decline(self, on: date, reason: str, stamp: Stamp) -> None:
+        self._require_stage("record a refusal for", Stage.INVITED)
+        on = self._lifecycle_date(on, "refusal date", stamp)
+        self._trigger(self.Declined, stamp, on=on, reason=self._reason(reason, "reason"))
+
+    def check_connect(self, on: date, stamp: Stamp) -> date:
+        self._require_stage("connect", Stage.ACCEPTED)
+        return self._lifecycle_date(on, "connection date", stamp)
+
+    def connect(self, on: date, evaluation_due: date, cost: CostLine, stamp: Stamp) -> None:
+        on = self.check_connect(on, stamp)
+        self._trigger(self.Connected, stamp, on=on, evaluation_due=evaluation_due, cost=cost)
+
+    def check_report(self, received_on: date, stamp: Stamp) -> date:
+        if self.stage is not Stage.CONNECTED:
+            raise InvalidTransition(
+                f"{self.label}: cannot record a report for a municipality that is "
+                f"{self.stage.value}; reports count only while connected"
+            )
+        received_on = as_date(received_on, "report date", self.label)
+        not_in_future(received_on, stamp, self.label, "report date")
+        not_before(
+            received_on,
+            self.term_start if self.connection_kind == "prior" else self.connected_on,
+            self.label,
+            "report date",
+            "the connection on",
+        )
+        self._require_exists(received_on, "report date")
+        return received_on
+
+    def record_report(
+        self,
+        received_on: date,
+        category: ReportCategory,
+        reference: ReportReference,
+        fee: CostLine,
+        stamp: Stamp,
+    ) -> None:
+        received_on = self.check_report(received_on, stamp)
+        self._trigger(
+            self.ReportReceived,
+            stamp,
+            received_on=received_on,
+            category=category.value,
+            reference=reference.value,
+            fee=fee,
+        )
+
+    def evaluate(
+        self, on: date, outcome: Outcome, recovered: Money, notes: str, stamp: Stamp
+    ) -> None:
+        self._require_stage("evaluate", Stage.CONNECTED)
+        on = self._lifecycle_date(on, "evaluation date", stamp)
+        not_before(on, self.last_report_on, self.label, "evaluation date", "the last report on")
+        if self.term_evaluation is not None:
+            raise InvalidTransition(
+                f"{self.label}: this term was evaluated on {self.term_evaluation[0].isoformat()} "
+                f"already ({self.term_evaluation[1].value}); renew or terminate next"
+            )
+        recovered = Money.non_negative(recovered, f"{self.label}: recovered amount")
+        self._trigger(
+            self.Evaluated,
+            stamp,
+            on=on,
+            outcome=outcome.value,
+            recovered=recovered,
+            notes=self._reason(notes, "evaluation notes"),
+        )
+
+    def check_renew(self, on: date, stamp: Stamp) -> date:
+        self._require_stage("renew", Stage.CONNECTED)
+        if self.term_evaluation is None or self.term_evaluation[1] is not Outcome.CONTINUE:
+            raise InvalidTransition(
+                f"{self.label}: cannot renew without an evaluation with outcome 'continue' in the "
+                "current term; record the evaluation first"
+            )
+        on = self._lifecycle_date(on, "renewal date", stamp)
+        not_before(on, self.last_report_on, self.label, "renewal date", "the last report on")
+        return on
+
+    def renew(self, on: date, evaluation_due: date, stamp: Stamp) -> None:
+        on = self.check_renew(on, stamp)
+        self._trigger(self.Renewed, stamp, on=on, evaluation_due=evaluation_due)
+
+    def terminate(self, on: date, reason: str, stamp: Stamp) -> None:
+        self._require_stage("terminate", Stage.CONNECTED)
+        on = self._lifecycle_date(on, "termination date", stamp)
+        not_before(on, self.last_report_on, self.label, "termination date", "the last report on")
+        self._trigger(self.Terminated, stamp, on=on, reason=self._reason(reason, "reason"))
+
+    def check_merge(self, on: date, into: Municipality, stamp: Stamp) -> date:
+        if self.stage is Stage.MERGED:
+            raise InvalidTransition(
+                f"{self.label}: merged into {self.successor} on {self.merged_on}; "
+                "it cannot merge again"
+            )
+        if into.code == self.code:
+            raise InvalidInput(f"{self.label}: a municipality cannot merge into itself")
+        on = as_date(on, "merger date", self.label)
+        not_in_future(on, stamp, self.label, "merger date")
+        not_before(on, self.last_on, self.label, "merger date", "its previous lifecycle step on")
+        not_before(on, self.last_report_on, self.label, "merger date", "the last report on")
+        if self.registry_successor is not None:
+            assert self.valid_until is not None
+            if into.code != self.registry_successor:
+                raise InvalidInput(
+                    f"{self.label}: the registry names {self.registry_successor} as successor, "
+                    f"not {into.code}; merge into {self.registry_successor}"
+                )
+            if on.toordinal() != self.valid_until.toordinal() + 1:
+                raise InvalidDate(
+                    f"{self.label}: the registry ends this municipality on "
+                    f"{self.valid_until.isoformat()}, so the merger falls on the day after; "
+                    f"use {date.fromordinal(self.valid_until.toordinal() + 1).isoformat()}"
+                )
+        elif self.valid_until is not None and on.toordinal() > self.valid_until.toordinal() + 1:
+            raise InvalidDate(
+                f"{self.label}: the merger date {on.isoformat()} lies more than a day after the "
+                f"municipality ceased to exist ({self.valid_until.isoformat()})"
+            )
+        if self.valid_from is not None and on <= self.valid_from:
+            raise InvalidDate(
+                f"{self.label}: the merger date {on.isoformat()} must lie after the municipality "
+                f"began ({self.valid_from.isoformat()})"
+            )
+        if into.stage is Stage.MERGED:
+            raise InvalidTransition(
+                f"{self.label}: the successor {into.label} was itself merged into "
+                f"{into.successor}; "
+                f"merge into {into.successor}"
+            )
+        into._require_exists(on, "merger date")
+        if self.stage is Stage.CONNECTED and into.stage is not Stage.CONNECTED:
+            not_before(
+                on, into.last_on, into.label, "merger date", "its previous lifecycle step on"
+            )
+        return on
+
+    def merge(self, on: date, into: Municipality, stamp: Stamp) -> None:
+        on = self.check_merge(on, into, stamp)
+        succession = self.stage is Stage.CONNECTED and into.stage is not Stage.CONNECTED
+        due: date | None = None
+        if self.stage is Stage.CONNECTED:
+            assert self.evaluation_due is not None
+            if succession:
+                due = self.evaluation_due
+            elif into.connection_kind == "succession" and into.evaluation_due is not None:
+                # A successor connected by succession is due on the earliest date among its
+                # connected predecessors; one connected in its own right keeps its own term.
+                due = min(self.evaluation_due, into.evaluation_due)
+        self._trigger(self.Merged, stamp, on=on, successor=into.code)
+        into._trigger(
+            into.PredecessorMerged,
+            stamp,
+            on=on,
+            predecessor=self.code,
+            connected_by_succession=succession,
+            evaluation_due=due,
+        )
+
+    # -- officials (a track beside the lifecycle; its dates are not ordered against it) ---
+
+    def _track_date(self, on: date | None, what: str, stamp: Stamp) -> date:
+        day = stamp.today if on is None else as_date(on, what, self.label)
+        not_in_future(day, stamp, self.label, what)
+        return day
+
+    def check_nominate(
+        self, on: date | None, stamp: Stamp, max_officials: int = MAX_ACTIVE_OFFICIALS
+    ) -> tuple[OfficialId, date]:
+        if self.stage is Stage.MERGED:
+            raise InvalidTransition(f"{self.label}: merged into {self.successor}; nominate there")
+        day = self._track_date(on, "nomination date", stamp)
+        active = len(self.active_officials())
+        limit = min(max_officials, MAX_ACTIVE_OFFICIALS)
+        if active >= limit:
+            raise CapacityExceeded(
+                f"{self.label}: already has {active} active officials, the most MMA grants access "
+                f"to is {limit}; withdraw one first"
+            )
+        return OfficialId.of(MunicipalityCode(self.code), self.officials_nominated + 1), day
+
+    def nominate_official(
+        self, official_id: OfficialId, personal_data: str, on: date, stamp: Stamp
+    ) -> None:
+        self._trigger(
+            self.OfficialNominated,
+            stamp,
+            on=on,
+            official_id=official_id.value,
+            personal_data=personal_data,
+        )
+
+    def check_booking(
+        self, official_id: OfficialId, session_date: date, on: date | None, stamp: Stamp
+    ) -> date:
+        official = self.official(official_id)
+        if not official.active:
+            raise InvalidTransition(
+                f"{self.label}: official {official_id} is no longer active and cannot book training"
+            )
+        if official.session_id is not None and official.attended is not False:
+            state = "attended" if official.attended else "is booked on"
+            raise InvalidTransition(
+                f"{self.label}: official {official_id} {state} session {official.session_id}; an "
+                "official books one session (a missed session may be booked again)"
+            )
+        day = self._track_date(on, "booking date", stamp)
+        if day > session_date:
+            raise InvalidDate(
+                f"{self.label}: booking date {day.isoformat()} lies after the session on "
+                f"{session_date.isoformat()}; book a session that is still to come"
+            )
+        return day
+
+    def book_training(
+        self, official_id: OfficialId, session_id: str, session_date: date, on: date, stamp: Stamp
+    ) -> None:
+        self._trigger(
+            self.TrainingBooked,
+            stamp,
+            on=on,
+            official_id=official_id.value,
+            session_id=session_id,
+            session_date=session_date,
+        )
+
+    def record_attendance(
+        self,
+        official_id: OfficialId,
+        session_id: str,
+        session_date: date,
+        attended: bool,
+        stamp: Stamp,
+    ) -> None:
+        official = self.official(official_id)
+        if official.session_id != session_id:
+            raise InvalidTransition(
+                f"{self.label}: official {official_id} is not booked on session {session_id}"
+                + (f" (booked on {official.session_id})" if official.session_id else "")
+            )
+        if official.attended is not None:
+            raise InvalidTransition(
+                f"{self.label}: attendance of official {official_id} at session {session_id} was "
+                "recorded already"
+            )
+        if not isinstance(attended, bool):
+            raise InvalidInput(f"{self.label}: attended is true or false")
+        not_in_future(session_date, stamp, self.label, "session date")
+        self._trigger(
+            self.AttendanceRecorded,
+            stamp,
+            on=session_date,
+            official_id=official_id.value,
+            session_id=session_id,
+            attended=attended,
+        )
+
+    def check_withdraw(self, official_id: OfficialId, on: date | None, stamp: Stamp) -> date:
+        official = self.official(official_id)
+        if not official.active:
+            raise InvalidTransition(f"{self.label}: official {official_id} is no longer active")
+        day = self._track_date(on, "withdrawal date", stamp)
+        not_before(day, official.nominated_on, self.label, "withdrawal date", "the nomination on")
+        return day
+
+    def withdraw_official(self, official_id: OfficialId, on: date, stamp: Stamp) -> None:
+        self._trigger(self.OfficialWithdrawn, stamp, on=on, official_id=official_id.value)
+
+    def check_erase(self, official_id: OfficialId) -> OfficialRecord:
+        official = self.official(official_id)
+        if official.erased:
+            raise InvalidTransition(f"{self.label}: official {official_id} was erased already")
+        return official
+
+    def erase_official(self, official_id: OfficialId, stamp: Stamp) -> None:
+        self.check_erase(official_id)
+        self._trigger(self.OfficialErased, stamp, on=stamp.today, official_id=official_id.value)
+
+    def seat_to_release(self, official_id: OfficialId) -> str | None:
+        """The session whose seat an official holds without attendance recorded, if any."""
+        official = self.official(official_id)
+        if official.session_id is not None and official.attended is None:
+            return official.session_id
+        return None

@@ -1,0 +1,61 @@
+"""A report reference, claimed once across the whole programme.
+
+MMA's references are global, so uniqueness cannot live in one Municipality. A claim is a
+one-event aggregate whose id derives from the reference: two writers claiming the same reference
+collide on the store's primary key, in the same transaction as the report itself, even across
+processes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from mma_core.domain.common import Recorded, Stamp
+from mma_core.domain.values import MunicipalityCode, ReportReference
+
+
+def claim_id(reference: ReportReference) -> UUID:
+    return uuid5(NAMESPACE_URL, f"/reports/{reference.value}")
+
+
+class ReportClaim(Aggregate):
+    class Event(Recorded):
+        pass
+
+    class Claimed(Event, Aggregate.Created):
+        received_on: date
+        reference: str
+        code: str
+
+        @property
+        def business_date(self) -> date | None:
+            return self.received_on
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.reference = self.reference
+            aggregate.code = self.code
+            aggregate.received_on = self.received_on
+
+    def __init__(self) -> None:
+        self.reference = ""
+        self.code = ""
+        self.received_on = date.min
+
+    @classmethod
+    def claim(
+        cls, reference: ReportReference, code: MunicipalityCode, received_on: date, stamp: Stamp
+    ) -> ReportClaim:
+        return cls._create(
+            cls.Claimed,
+            id=claim_id(reference),
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            received_on=received_on,
+            reference=reference.value,
+            code=code.value,
+        )

@@ -1,0 +1,127 @@
+"""The TrainingSession aggregate: one scheduled training, its seats booked and released."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from mma_core.domain.common import AMSTERDAM, Recorded, Stamp
+from mma_core.domain.errors import CapacityExceeded, InvalidInput, InvalidTransition
+from mma_core.domain.values import OfficialId, TrainingSlot
+
+_SESSION_ID = re.compile(r"[A-Za-z0-9._-]{1,60}")
+
+
+def check_session_id(session_id: object) -> str:
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        raise InvalidInput(
+            f"{session_id!r} is not a session id: 1 to 60 letters, digits or . _ -, e.g. 2019-11-06"
+        )
+    return session_id
+
+
+def session_id_to_uuid(session_id: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"/training-sessions/{check_session_id(session_id)}")
+
+
+class TrainingSession(Aggregate):
+    class Event(Recorded):
+        pass
+
+    class Scheduled(Event, Aggregate.Created):
+        on: date
+        session_id: str
+        starts_at: datetime
+        ends_at: datetime
+        location: str
+        capacity: int
+
+        def apply(self, aggregate: Any) -> None:
+            s: TrainingSession = aggregate
+            s.session_id = self.session_id
+            s.slot = TrainingSlot(self.starts_at, self.ends_at, self.location, self.capacity)
+
+    class SeatBooked(Event):
+        on: date
+        official_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.booked.append(self.official_id)
+
+    class SeatReleased(Event):
+        on: date
+        official_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.booked.remove(self.official_id)
+
+    def __init__(self) -> None:
+        self.session_id = ""
+        self.slot: TrainingSlot | None = None
+        self.booked: list[str] = []
+
+    @classmethod
+    def schedule(cls, session_id: str, slot: TrainingSlot, stamp: Stamp) -> TrainingSession:
+        return cls._create(
+            cls.Scheduled,
+            id=session_id_to_uuid(session_id),
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            on=stamp.today,
+            session_id=session_id,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            location=slot.location,
+            capacity=slot.capacity,
+        )
+
+    @property
+    def day(self) -> date:
+        assert self.slot is not None
+        return self.slot.starts_at.astimezone(AMSTERDAM).date()
+
+    @property
+    def capacity(self) -> int:
+        assert self.slot is not None
+        return self.slot.capacity
+
+    def check_seat(self, official_id: OfficialId) -> None:
+        if official_id.value in self.booked:
+            raise InvalidTransition(
+                f"session {self.session_id}: official {official_id} holds a seat already"
+            )
+        if len(self.booked) >= self.capacity:
+            raise CapacityExceeded(
+                f"session {self.session_id}: all {self.capacity} seats are booked; "
+                "book the official on another session"
+            )
+
+    def book(self, official_id: OfficialId, on: date, stamp: Stamp) -> None:
+        self.check_seat(official_id)
+        self.trigger_event(
+            self.SeatBooked,
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            on=on,
+            official_id=official_id.value,
+        )
+
+    def release(self, official_id: OfficialId, on: date, stamp: Stamp) -> None:
+        if official_id.value not in self.booked:
+            raise InvalidTransition(
+                f"session {self.session_id}: official {official_id} holds no seat to release"
+            )
+        self.trigger_event(
+            self.SeatReleased,
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            on=on,
+            official_id=official_id.value,
+        )

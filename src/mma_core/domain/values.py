@@ -1,0 +1,417 @@
+"""Immutable values of the domain. An invalid value cannot be constructed."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from mma_core.domain.errors import InvalidInput
+
+__all__ = [
+    "MMA_CATEGORIES",
+    "CostKind",
+    "CostLine",
+    "Money",
+    "MunicipalityCode",
+    "Official",
+    "OfficialId",
+    "Outcome",
+    "Payer",
+    "RegistryEntry",
+    "ReportCategory",
+    "ReportReference",
+    "Stage",
+    "Terms",
+    "TrainingSlot",
+    "add_months",
+]
+
+_CENT = Decimal("0.01")
+
+
+class Stage(StrEnum):
+    REGISTERED = "registered"
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CONNECTED = "connected"
+    STOPPED = "stopped"
+    MERGED = "merged"
+
+
+class Outcome(StrEnum):
+    CONTINUE = "continue"
+    STOP = "stop"
+
+
+class Payer(StrEnum):
+    PROVINCE = "province"
+    MUNICIPALITY = "municipality"
+
+
+class CostKind(StrEnum):
+    CONNECTION = "connection"
+    REPORT_FEE = "report_fee"
+    COMPENSATION = "compensation"
+
+
+# The 17 categories of a municipal MMA contract, exactly as written there.
+MMA_CATEGORIES: tuple[str, ...] = (
+    "diefstal/verduistering",
+    "drugsdelicten",
+    "illegaal vuurwerk",
+    "fraude",
+    "financieel-economische delicten",
+    "geweldsdelicten",
+    "illegale geneesmiddelen",
+    "illegale prostitutie",
+    "illegalen",
+    "mensenhandel",
+    "milieudelicten",
+    "onbekende identiteit",
+    "ondermijnende activiteiten",
+    "sociale zekerheid",
+    "radicalisering",
+    "vervalsingen",
+    "woonfraude",
+)
+
+
+def _to_decimal(value: object) -> Decimal:
+    if isinstance(value, (bool, float)):
+        # Floats carry binary rounding errors into money; refuse them outright.
+        raise InvalidInput(
+            f"amount {value!r} is a float or bool; give euros as a string or Decimal, e.g. '12.50'"
+        )
+    try:
+        amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"amount {value!r} is not a number of euros, e.g. '1234.50'") from None
+    if not amount.is_finite():
+        raise InvalidInput(f"amount {value!r} is not a finite number of euros")
+    return amount
+
+
+@attrs.frozen(order=True)
+class Money:
+    """An amount in euros, exact to the cent. ``Money("12.50")``, ``Money(12)``."""
+
+    amount: Decimal = attrs.field(converter=_to_decimal)
+
+    def __attrs_post_init__(self) -> None:
+        if self.amount != self.amount.quantize(_CENT, rounding=ROUND_HALF_EVEN):
+            raise InvalidInput(f"amount {self.amount} has more than two decimals (cents)")
+        object.__setattr__(self, "amount", self.amount.quantize(_CENT))
+
+    @classmethod
+    def zero(cls) -> Money:
+        return cls(Decimal("0.00"))
+
+    @classmethod
+    def non_negative(cls, value: object, what: str = "amount") -> Money:
+        money = value if isinstance(value, Money) else cls(value)
+        if money.amount < 0:
+            raise InvalidInput(f"{what} {money} is negative; give zero or more")
+        return money
+
+    def __add__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return Money(self.amount + other.amount)
+
+    def __sub__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return Money(self.amount - other.amount)
+
+    def __mul__(self, factor: int) -> Money:
+        if not isinstance(factor, int) or isinstance(factor, bool):
+            return NotImplemented
+        return Money(self.amount * factor)
+
+    def __str__(self) -> str:
+        return f"EUR {self.amount}"
+
+
+_CODE = re.compile(r"GM\d{4}")
+
+
+@attrs.frozen(order=True)
+class MunicipalityCode:
+    """A CBS municipality code: ``GM`` followed by four digits."""
+
+    value: str
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.value, str) or not _CODE.fullmatch(self.value):
+            raise InvalidInput(
+                f"{self.value!r} is not a CBS municipality code; expected GM and four digits, "
+                "e.g. GM0363"
+            )
+
+    @classmethod
+    def parse(cls, value: str | MunicipalityCode) -> MunicipalityCode:
+        if isinstance(value, MunicipalityCode):
+            return value
+        if isinstance(value, str):
+            value = value.strip().upper()
+        return cls(value)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class ReportCategory:
+    """One of the MMA categories (``data/README.md``); nothing else can be stored."""
+
+    value: str
+
+    def __attrs_post_init__(self) -> None:
+        if self.value not in MMA_CATEGORIES:
+            raise InvalidInput(
+                f"report category {self.value!r} is not an MMA category; use one of: "
+                + ", ".join(MMA_CATEGORIES)
+            )
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_REFERENCE = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
+@attrs.frozen
+class ReportReference:
+    """MMA's opaque reference for a report: letters, digits and dashes, at most 40."""
+
+    value: str
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.value, str) or not _REFERENCE.fullmatch(self.value):
+            # Do not echo the value: a malformed reference may be someone pasting report text.
+            raise InvalidInput(
+                "a report reference is MMA's opaque reference: 1 to 40 letters, digits or dashes "
+                "(e.g. MMA-20-0001); free text is never stored"
+            )
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_OFFICIAL_ID = re.compile(r"(GM\d{4})-(\d{1,4})")
+
+
+@attrs.frozen(order=True)
+class OfficialId:
+    """An official's id: the municipality's code and a nomination number, ``GM0363-1``.
+
+    It says which municipality the official belongs to and nothing about the person.
+    """
+
+    value: str
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.value, str) or not _OFFICIAL_ID.fullmatch(self.value):
+            raise InvalidInput(
+                f"{self.value!r} is not an official id; expected CODE-NUMBER, e.g. GM0363-1"
+            )
+
+    @classmethod
+    def of(cls, code: MunicipalityCode, number: int) -> OfficialId:
+        return cls(f"{code.value}-{number}")
+
+    @property
+    def code(self) -> MunicipalityCode:
+        return MunicipalityCode(self.value.split("-")[0])
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@attrs.frozen(repr=False)
+class Official:
+    """An official's personal data. Never stored in plaintext, never printed by ``repr``."""
+
+    name: str
+    email: str
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 200:
+            raise InvalidInput("an official's name must be 1 to 200 characters")
+        if not isinstance(self.email, str) or not _EMAIL.fullmatch(self.email):
+            raise InvalidInput("an official's e-mail address is not valid (expected name@domain)")
+
+    def __repr__(self) -> str:
+        return "Official(<personal data>)"
+
+
+@attrs.frozen
+class TrainingSlot:
+    """When and where a training takes place, and how many seats it has."""
+
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    capacity: int
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise InvalidInput(f"training {name} must be a date and time with a time zone")
+        if self.ends_at <= self.starts_at:
+            raise InvalidInput("a training must end after it starts")
+        if not isinstance(self.location, str) or not self.location.strip():
+            raise InvalidInput("a training needs a location")
+        if not isinstance(self.capacity, int) or isinstance(self.capacity, bool):
+            raise InvalidInput("training capacity must be a whole number of seats")
+        if self.capacity < 1:
+            raise InvalidInput("training capacity must be at least one seat")
+
+
+@attrs.frozen
+class Terms:
+    """The terms of an offer as sent. History, not configuration: a change is a new event."""
+
+    evaluation_months: int = 12
+    officials_per_municipality: int = 2
+    connection_fee: Money = attrs.field(factory=Money.zero)
+    report_fee: Money = attrs.field(factory=Money.zero)
+    compensation_cap: Money | None = None
+    connection_payer: Payer = Payer.PROVINCE
+    report_fee_payer: Payer = Payer.MUNICIPALITY
+    compensation_payer: Payer = Payer.PROVINCE
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.evaluation_months, int) or not 1 <= self.evaluation_months <= 120:
+            raise InvalidInput("the evaluation period must be 1 to 120 months")
+        if (
+            not isinstance(self.officials_per_municipality, int)
+            or not 1 <= self.officials_per_municipality <= 2
+        ):
+            # MMA grants access to at most two officials per municipality.
+            raise InvalidInput("officials per municipality must be 1 or 2 (MMA grants at most two)")
+        for name in ("connection_fee", "report_fee", "compensation_cap"):
+            value = getattr(self, name)
+            if value is None and name == "compensation_cap":
+                continue
+            if not isinstance(value, Money) or value.amount < 0:
+                raise InvalidInput(f"offer term {name} must be an amount of zero or more euros")
+        for name in ("connection_payer", "report_fee_payer", "compensation_payer"):
+            object.__setattr__(self, name, Payer(getattr(self, name)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "evaluation_months": self.evaluation_months,
+            "officials_per_municipality": self.officials_per_municipality,
+            "connection_fee": str(self.connection_fee.amount),
+            "report_fee": str(self.report_fee.amount),
+            "compensation_cap": None
+            if self.compensation_cap is None
+            else str(self.compensation_cap.amount),
+            "connection_payer": self.connection_payer.value,
+            "report_fee_payer": self.report_fee_payer.value,
+            "compensation_payer": self.compensation_payer.value,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Terms:
+        cap = data.get("compensation_cap")
+        return cls(
+            evaluation_months=int(data["evaluation_months"]),
+            officials_per_municipality=int(data["officials_per_municipality"]),
+            connection_fee=Money(data["connection_fee"]),
+            report_fee=Money(data["report_fee"]),
+            compensation_cap=None if cap is None else Money(cap),
+            connection_payer=Payer(data["connection_payer"]),
+            report_fee_payer=Payer(data["report_fee_payer"]),
+            compensation_payer=Payer(data["compensation_payer"]),
+        )
+
+
+@attrs.frozen
+class CostLine:
+    """One cost, as computed when the command ran, with where the amount came from."""
+
+    kind: CostKind
+    amount: Money
+    payer: Payer
+    payee: str
+    calculator: str
+    calculator_version: str
+    tariff_id: str
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "kind", CostKind(self.kind))
+        object.__setattr__(self, "payer", Payer(self.payer))
+        if not isinstance(self.amount, Money) or self.amount.amount < 0:
+            raise InvalidInput("a cost must be zero or more euros")
+        for name in ("payee", "calculator", "calculator_version", "tariff_id"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise InvalidInput(f"a cost line needs a {name}")
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "kind": self.kind.value,
+            "amount": str(self.amount.amount),
+            "payer": self.payer.value,
+            "payee": self.payee,
+            "calculator": self.calculator,
+            "calculator_version": self.calculator_version,
+            "tariff_id": self.tariff_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> CostLine:
+        return cls(
+            kind=CostKind(data["kind"]),
+            amount=Money(data["amount"]),
+            payer=Payer(data["payer"]),
+            payee=data["payee"],
+            calculator=data["calculator"],
+            calculator_version=data["calculator_version"],
+            tariff_id=data["tariff_id"],
+        )
+
+
+@attrs.frozen
+class RegistryEntry:
+    """One row of a municipality registry, with its validity."""
+
+    code: MunicipalityCode
+    name: str
+    province: str
+    valid_from: date | None
+    valid_until: date | None
+    successor: MunicipalityCode | None
+    population: int | None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInput(f"{self.code}: a registry row needs a name")
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise InvalidInput(f"{self.code}: valid_until lies before valid_from")
+        if self.successor is not None and self.valid_until is None:
+            raise InvalidInput(f"{self.code}: a successor needs a valid_until date")
+
+    def exists_on(self, day: date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_until is None or day <= self.valid_until
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -1,0 +1,46 @@
+"""Registries of municipalities shipped with the package (CSV under ``mma_core/data``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from functools import cache
+from importlib import resources
+
+from mma_core.domain.errors import InvalidInput
+from mma_core.domain.values import MunicipalityCode, RegistryEntry
+
+_FILES = {"noord-holland-2019": "noord-holland-2019.csv"}
+
+
+def available() -> tuple[str, ...]:
+    return tuple(sorted(_FILES))
+
+
+@cache
+def load(name: str) -> tuple[RegistryEntry, ...]:
+    """Every row of the registry, with its validity, in file order."""
+    try:
+        filename = _FILES[name]
+    except KeyError:
+        raise InvalidInput(
+            f"registry {name!r} is not shipped; available: {', '.join(available())}"
+        ) from None
+    text = resources.files("mma_core.data").joinpath(filename).read_text(encoding="utf-8")
+    return tuple(_entry(row) for row in csv.DictReader(io.StringIO(text)))
+
+
+def _entry(row: dict[str, str]) -> RegistryEntry:
+    def day(value: str) -> date | None:
+        return date.fromisoformat(value) if value else None
+
+    return RegistryEntry(
+        code=MunicipalityCode(row["cbs_code"]),
+        name=row["name"],
+        province=row["province_code"],
+        valid_from=day(row["valid_from"]),
+        valid_until=day(row["valid_until"]),
+        successor=MunicipalityCode(row["successor_code"]) if row["successor_code"] else None,
+        population=int(row["population_2020"]) if row["population_2020"] else None,
+    )

@@ -1,0 +1,177 @@
+"""As-of replay on both time axes, and the views built from the folded state.
+
+``as_of`` is a business date: events whose fact took effect later are left out. ``known_at`` is a
+recorded time: events the store recorded later are left out. The fold calls each event's
+``apply`` directly (``mutate`` insists on consecutive versions), which is sound because apply
+methods hold no rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from mma_core.domain.common import Recorded
+from mma_core.domain.municipality import Municipality
+from mma_core.domain.values import CostLine, Money, Official, OfficialId, Outcome, Payer, Stage
+from mma_core.privacy import ERASED
+from mma_core.views.state import (
+    CostEntry,
+    Deadline,
+    MunicipalityView,
+    OfficialView,
+    Overview,
+)
+
+ANSWER_REMINDER_DAYS = 21
+Reveal = Callable[[OfficialId, str], Official | None]
+
+
+def visible(event: Any, as_of: date | None, known_at: datetime | None) -> bool:
+    if known_at is not None and event.timestamp > known_at:
+        return False
+    if as_of is None or isinstance(event, Municipality.Registered):
+        return True
+    day = event.business_date if isinstance(event, Recorded) else None
+    return day is None or day <= as_of
+
+
+def fold(events: Iterable[Any], as_of: date | None, known_at: datetime | None) -> Any | None:
+    """The aggregate as it stood, or ``None`` if the store knew nothing of it by then."""
+    aggregate: Any | None = None
+    for event in events:
+        if not visible(event, as_of, known_at):
+            continue
+        if aggregate is None:
+            aggregate = event.mutate(None)
+        else:
+            event.apply(aggregate)
+    return aggregate
+
+
+def municipality_view(
+    m: Municipality, reveal: Reveal, as_of: date | None, known_at: datetime | None
+) -> MunicipalityView:
+    officials = []
+    for o in m.officials.values():
+        person = None if o.erased else reveal(OfficialId(o.id), o.sealed)
+        officials.append(
+            OfficialView(
+                id=o.id,
+                name=ERASED if person is None else person.name,
+                email=ERASED if person is None else person.email,
+                active=o.active,
+                nominated_on=o.nominated_on,
+                session_id=o.session_id,
+                session_date=o.session_date,
+                attended=o.attended,
+                erased=o.erased or person is None,
+            )
+        )
+    last_outcome = m.evaluations[-1][1].value if m.evaluations else None
+    return MunicipalityView(
+        code=m.code,
+        name=m.name,
+        stage=m.stage,
+        registry=m.registry,
+        population=m.population,
+        valid_from=m.valid_from,
+        valid_until=m.valid_until,
+        offer_reference=m.offer_reference,
+        invited_on=m.invited_on,
+        answered_on=m.answered_on,
+        accepted_on=m.accepted_on,
+        declined_on=m.declined_on,
+        prior_connected_on=m.prior_connected_on,
+        prior_costs=m.prior_costs,
+        connected_on=m.connected_on,
+        connection_kind=m.connection_kind,
+        term_start=m.term_start,
+        evaluation_due=m.evaluation_due,
+        evaluations=len(m.evaluations),
+        last_outcome=last_outcome,
+        renewals=tuple(m.renewals),
+        terminated_on=m.terminated_on,
+        merged_on=m.merged_on,
+        successor=m.successor,
+        predecessors=tuple(m.predecessors),
+        officials=tuple(officials),
+        reports_received=m.reports_received,
+        costs=tuple(CostEntry(on, line) for on, line in m.costs),
+        costs_province=m.costs_for(Payer.PROVINCE.value),
+        costs_municipality=m.costs_for(Payer.MUNICIPALITY.value),
+        as_of=as_of,
+        known_at=known_at,
+    )
+
+
+def deadlines_of(m: Municipality, day: date) -> list[Deadline]:
+    found = []
+    if m.stage is Stage.INVITED and m.invited_on is not None:
+        due = m.invited_on + timedelta(days=ANSWER_REMINDER_DAYS)
+        found.append(Deadline(m.code, m.name, "answer", due, due < day))
+    if m.stage is Stage.CONNECTED and m.evaluation_due is not None:
+        evaluated_continue = (
+            m.term_evaluation is not None and m.term_evaluation[1] is Outcome.CONTINUE
+        )
+        if m.term_evaluation is None or not evaluated_continue:
+            due = m.evaluation_due
+            found.append(Deadline(m.code, m.name, "evaluation", due, due < day))
+    return found
+
+
+def overview_of(
+    aggregates: Sequence[Municipality],
+    reveal: Reveal,
+    day: date,
+    known_at: datetime | None,
+) -> Overview:
+    existing = [m for m in aggregates if m.exists_on(day)]
+    by_stage = {stage.value: 0 for stage in Stage}
+    costs = {payer.value: Money.zero() for payer in Payer}
+    deadlines: list[Deadline] = []
+    for m in existing:
+        by_stage[m.stage.value] += 1
+        deadlines.extend(deadlines_of(m, day))
+    # Costs count every municipality ever in the programme, merged ones included: money paid
+    # before a merger stays paid.
+    for m in aggregates:
+        for _, line in m.costs:
+            costs[line.payer.value] = costs[line.payer.value] + line.amount
+    total = len(existing)
+    connected = by_stage[Stage.CONNECTED.value]
+    return Overview(
+        as_of=day,
+        known_at=known_at,
+        total=total,
+        by_stage=by_stage,
+        connected=connected,
+        coverage=Fraction(connected, total) if total else Fraction(0),
+        costs_by_payer=costs,
+        deadlines=tuple(sorted(deadlines, key=lambda d: (d.due_on, d.code, d.kind))),
+        municipalities=tuple(municipality_view(m, reveal, day, known_at) for m in existing),
+    )
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """An event's own fields as plain JSON-ready values (no bookkeeping fields)."""
+    skip = {"originator_id", "originator_version", "originator_topic", "timestamp", "by", "origin"}
+    return {k: plain(v) for k, v in vars(event).items() if k not in skip}
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Money):
+        return str(value.amount)
+    if isinstance(value, CostLine):
+        return value.to_dict()
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,128 @@
+"""Frozen, plain views returned by the queries. Safe to hand to any caller: no aggregate inside."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from mma_core.domain.values import CostLine, Money, Stage
+
+
+@attrs.frozen
+class OfficialView:
+    id: str
+    name: str  # "[erased]" once the official's key is gone
+    email: str
+    active: bool
+    nominated_on: date
+    session_id: str | None
+    session_date: date | None
+    attended: bool | None
+    erased: bool
+
+
+@attrs.frozen
+class CostEntry:
+    on: date
+    line: CostLine
+
+
+@attrs.frozen
+class MunicipalityView:
+    code: str
+    name: str
+    stage: Stage
+    registry: str
+    population: int | None
+    valid_from: date | None
+    valid_until: date | None
+    offer_reference: str | None
+    invited_on: date | None
+    answered_on: date | None
+    accepted_on: date | None
+    declined_on: date | None
+    prior_connected_on: date | None
+    prior_costs: Money | None
+    connected_on: date | None
+    connection_kind: str | None  # programme, prior, succession
+    term_start: date | None
+    evaluation_due: date | None
+    evaluations: int
+    last_outcome: str | None
+    renewals: tuple[date, ...]
+    terminated_on: date | None
+    merged_on: date | None
+    successor: str | None
+    predecessors: tuple[str, ...]
+    officials: tuple[OfficialView, ...]
+    reports_received: int
+    costs: tuple[CostEntry, ...]
+    costs_province: Money
+    costs_municipality: Money
+    as_of: date | None
+    known_at: datetime | None
+
+    @property
+    def active_officials(self) -> tuple[OfficialView, ...]:
+        return tuple(o for o in self.officials if o.active)
+
+    @property
+    def trained_officials(self) -> tuple[OfficialView, ...]:
+        return tuple(o for o in self.officials if o.attended)
+
+
+@attrs.frozen
+class Deadline:
+    code: str
+    name: str
+    kind: str  # "answer", "evaluation"
+    due_on: date
+    overdue: bool
+
+
+@attrs.frozen
+class Overview:
+    as_of: date
+    known_at: datetime | None
+    total: int
+    by_stage: dict[str, int]
+    connected: int
+    coverage: Fraction
+    costs_by_payer: dict[str, Money]
+    deadlines: tuple[Deadline, ...]
+    municipalities: tuple[MunicipalityView, ...]
+
+    @property
+    def coverage_percent(self) -> float:
+        return float(self.coverage * 100)
+
+
+@attrs.frozen
+class SessionView:
+    session_id: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    capacity: int
+    booked: tuple[str, ...]
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - len(self.booked)
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One stored event as an auditor reads it: the BIO 8.15.01 audit line and the data."""
+
+    position: int  # global notification position: the order the store recorded events in
+    version: int
+    recorded_at: datetime
+    date: date | None
+    type: str
+    by: str
+    origin: str
+    data: dict[str, Any]
