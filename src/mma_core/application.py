@@ -8,11 +8,14 @@ Commands validate everything on the current state, then save every changed aggre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
+import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 from eventsourcing.utils import Environment, get_topic
@@ -25,6 +28,7 @@ from mma_core.domain.errors import (
     DuplicateReport,
     InvalidInput,
     InvalidTransition,
+    RuleViolation,
     UnknownMunicipality,
     UnknownOffer,
     UnknownSession,
@@ -63,12 +67,56 @@ from mma_core.views.replay import event_data, fold, municipality_view, overview_
 from mma_core.views.state import HistoryEntry, MunicipalityView, Overview, SessionView
 
 T = TypeVar("T")
+P = ParamSpec("P")
 MAX_ATTEMPTS = 5
+PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 AGGREGATE_CACHE_SIZE = "1000"
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@attrs.frozen
+class Command:
+    """A command as validators see it: its name and arguments, personal data redacted."""
+
+    name: str
+    code: str | None
+    arguments: dict[str, Any]
+
+
+Validator = Callable[[Command, MunicipalityView | None], Sequence[str]]
+
+
+def command(
+    method: Callable[Concatenate[Programme, P], T],
+) -> Callable[Concatenate[Programme, P], T]:
+    """Mark a Programme method as a command: validators run on it before anything is written."""
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    def wrapper(self: Programme, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.validators:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            arguments = {
+                key: "<personal data>" if key in PERSONAL_ARGUMENTS else value
+                for key, value in bound.arguments.items()
+                if key != "self"
+            }
+            self.validate(Command(method.__name__, _code_of(arguments), arguments))
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _code_of(arguments: dict[str, Any]) -> str | None:
+    if "code" in arguments:
+        return str(arguments["code"])
+    if "official_id" in arguments:
+        return OfficialId(str(arguments["official_id"])).code.value
+    return None
 
 
 class Programme(Application[UUID]):
@@ -83,8 +131,10 @@ class Programme(Application[UUID]):
         origin: str = "api",
         clock: Callable[[], datetime] = utc_now,
         cost_calculators: dict[CostKind, CostCalculator] | None = None,
+        validators: Sequence[Validator] = (),
     ) -> None:
         self.origin = origin
+        self.validators: list[Validator] = list(validators)
         self.clock = clock
         default = OfferTermsCalculator()
         self.cost_calculators: dict[CostKind, CostCalculator] = dict.fromkeys(CostKind, default)
@@ -99,10 +149,21 @@ class Programme(Application[UUID]):
         origin: str = "api",
         clock: Callable[[], datetime] = utc_now,
         cost_calculators: dict[CostKind, CostCalculator] | None = None,
+        validators: Sequence[Validator] = (),
     ) -> Programme:
-        """Open the programme stored at ``url`` (created if new)."""
+        """Open the programme stored at ``url`` (created if new).
+
+        ``cost_calculators`` picks a calculator per cost kind; ``validators`` are asked about every
+        command before it writes anything (plugins supply both).
+        """
         Stamp(by="-", origin=origin, at=clock())  # fail early on a bad origin or clock
-        return cls(store_env(url), origin=origin, clock=clock, cost_calculators=cost_calculators)
+        return cls(
+            store_env(url),
+            origin=origin,
+            clock=clock,
+            cost_calculators=cost_calculators,
+            validators=validators,
+        )
 
     # -- infrastructure -------------------------------------------------------------------
 
@@ -137,6 +198,29 @@ class Programme(Application[UUID]):
         return recorder  # type: ignore[no-any-return]
 
     # -- plumbing -------------------------------------------------------------------------
+
+    def validate(self, cmd: Command) -> None:
+        """Ask every validator about ``cmd``; a violation, or a validator that fails, rejects it."""
+        view: MunicipalityView | None = None
+        if cmd.code is not None:
+            try:
+                view = self.municipality(cmd.code)
+            except (UnknownMunicipality, InvalidInput):
+                view = None
+        for validator in self.validators:
+            name = getattr(validator, "__qualname__", type(validator).__name__)
+            try:
+                violations = list(validator(cmd, view))
+            except Exception as error:  # a validator that cannot decide must not let it pass
+                raise RuleViolation(
+                    f"{cmd.code or cmd.name}: validator {name} failed ({type(error).__name__}); "
+                    "the command was rejected, fix or disable that validator"
+                ) from None
+            if violations:
+                raise RuleViolation(
+                    f"{cmd.code or cmd.name}: {cmd.name} rejected by {name}: "
+                    + "; ".join(violations)
+                )
 
     def _stamp(self, by: str, origin: str | None) -> Stamp:
         return Stamp(by=by, origin=origin or self.origin, at=self.clock())
@@ -211,6 +295,7 @@ class Programme(Application[UUID]):
 
     # -- commands: set-up -----------------------------------------------------------------
 
+    @command
     def register_registry(self, name: str, *, by: str, origin: str | None = None) -> list[str]:
         """Register every row of a shipped registry, with its validity. Idempotent."""
         entries = registries.load(name)
@@ -228,6 +313,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def make_offer(
         self,
         *,
@@ -251,6 +337,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def change_offer_terms(
         self, reference: str, *, on: date, terms: Terms, by: str, origin: str | None = None
     ) -> str:
@@ -265,6 +352,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def schedule_training(
         self,
         session_id: str,
@@ -291,6 +379,7 @@ class Programme(Application[UUID]):
 
     # -- commands: the lifecycle ----------------------------------------------------------
 
+    @command
     def invite(
         self, code: str, *, on: date, reference: str, by: str, origin: str | None = None
     ) -> str:
@@ -305,6 +394,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def record_prior_connection(
         self,
         code: str,
@@ -325,6 +415,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def accept(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
         """Accept the offer; with a prior connection the municipality is connected at once."""
         stamp = self._stamp(by, origin)
@@ -342,6 +433,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def decline(
         self, code: str, *, on: date, by: str, reason: str = "", origin: str | None = None
     ) -> str:
@@ -355,6 +447,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def connect(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
         stamp = self._stamp(by, origin)
 
@@ -369,6 +462,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def record_report(
         self,
         code: str,
@@ -402,6 +496,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def evaluate(
         self,
         code: str,
@@ -427,6 +522,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def renew(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
         stamp = self._stamp(by, origin)
 
@@ -440,6 +536,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def terminate(
         self, code: str, *, on: date, by: str, reason: str = "", origin: str | None = None
     ) -> str:
@@ -453,6 +550,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def merge(self, code: str, *, into: str, on: date, by: str, origin: str | None = None) -> str:
         """Merge ``code`` into ``into``; a connected predecessor connects its successor."""
         stamp = self._stamp(by, origin)
@@ -468,6 +566,7 @@ class Programme(Application[UUID]):
 
     # -- commands: officials and training -------------------------------------------------
 
+    @command
     def nominate_official(
         self,
         code: str,
@@ -495,6 +594,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def book_training(
         self,
         code: str,
@@ -526,6 +626,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def record_attendance(
         self,
         code: str,
@@ -548,6 +649,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def withdraw_official(
         self, official_id: str, *, by: str, on: date | None = None, origin: str | None = None
     ) -> str:
@@ -566,6 +668,7 @@ class Programme(Application[UUID]):
 
         return self._run(command)
 
+    @command
     def erase_official(self, official_id: str, *, by: str, origin: str | None = None) -> str:
         """Delete the official's key: their data reads ``[erased]``; the history still verifies."""
         oid = OfficialId(official_id)
