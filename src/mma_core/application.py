@@ -806,8 +806,9 @@ class Programme(Application[UUID]):
         return sorted(entries, key=lambda e: e.position)
 
     def event_count(self) -> int:
-        """How many events the store holds (the highest notification position)."""
-        return int(self.recorder.max_notification_id() or 0)
+        """How many events the store holds. Not the highest position: PostgreSQL's sequence
+        skips the numbers of transactions that rolled back."""
+        return self.keys.count_events()
 
 
 def _aware(value: datetime) -> datetime:

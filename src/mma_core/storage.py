@@ -30,6 +30,8 @@ class KeyStore(Protocol):
 
     def select_positions(self, originator_id: UUID) -> dict[int, int]: ...
 
+    def count_events(self) -> int: ...
+
 
 def store_env(url: str) -> dict[str, str]:
     """The eventsourcing environment for a store URL, from the URL alone."""
@@ -115,6 +117,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             )
             return {int(row[0]): int(row[1]) for row in c.fetchall()}
 
+    def count_events(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name}")  # noqa: S608
+            return int(c.fetchone()[0])
+
     def after_erasure(self) -> None:
         """Fold the WAL into the main file, so no copy of an erased key survives in the log."""
         with self.datastore.get_connection(commit=True) as conn:
@@ -145,6 +152,10 @@ class MemoryRecorder(POPOApplicationRecorder):
         with self._database_lock:
             index = self._stored_events_index[str(originator_id)]
             return {version: position + 1 for version, position in index.items()}
+
+    def count_events(self) -> int:
+        with self._database_lock:
+            return len(self._stored_events)
 
     def after_erasure(self) -> None:
         return None
@@ -211,6 +222,15 @@ def postgres_recorder_class() -> type[Any]:
                 return {
                     int(r["originator_version"]): int(r["notification_id"]) for r in curs.fetchall()
                 }
+
+        def count_events(self) -> int:
+            statement = SQL("SELECT COUNT(*) AS n FROM {schema}.{table}").format(
+                schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+            )
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(statement)
+                row = curs.fetchone()
+                return 0 if row is None else int(row["n"])
 
         def after_erasure(self) -> None:
             return None
