@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _CENT = Decimal("0.01")
+_MAX_EUROS = Decimal(10) ** 15
 
 
 class Stage(StrEnum):
@@ -105,6 +106,10 @@ class Money:
     amount: Decimal = attrs.field(converter=_to_decimal)
 
     def __attrs_post_init__(self) -> None:
+        if abs(self.amount) >= _MAX_EUROS:
+            # Beyond this, quantizing to cents overflows Decimal's precision (an ArithmeticError,
+            # not a DomainError); no programme amount comes near it.
+            raise InvalidInput(f"amount {self.amount} is too large; give less than EUR 10^15")
         if self.amount != self.amount.quantize(_CENT, rounding=ROUND_HALF_EVEN):
             raise InvalidInput(f"amount {self.amount} has more than two decimals (cents)")
         object.__setattr__(self, "amount", self.amount.quantize(_CENT))
@@ -115,7 +120,11 @@ class Money:
 
     @classmethod
     def non_negative(cls, value: object, what: str = "amount") -> Money:
-        money = value if isinstance(value, Money) else cls(value)
+        try:
+            money = value if isinstance(value, Money) else cls(value)
+        except InvalidInput as error:
+            # Say which amount was wrong (the caller's ``what`` names the municipality).
+            raise InvalidInput(f"{what}: {error}") from None
         if money.amount < 0:
             raise InvalidInput(f"{what} {money} is negative; give zero or more")
         return money
@@ -139,7 +148,8 @@ class Money:
         return f"EUR {self.amount}"
 
 
-_CODE = re.compile(r"GM\d{4}")
+# [0-9], not \d: \d also matches other scripts' digits (Arabic-Indic, ...).
+_CODE = re.compile(r"GM[0-9]{4}")
 
 
 @attrs.frozen(order=True)
@@ -205,7 +215,7 @@ class ReportReference:
         return self.value
 
 
-_OFFICIAL_ID = re.compile(r"(GM\d{4})-(\d{1,4})")
+_OFFICIAL_ID = re.compile(r"(GM[0-9]{4})-([0-9]{1,4})")
 
 
 @attrs.frozen(order=True)
@@ -279,6 +289,23 @@ class TrainingSlot:
             raise InvalidInput("training capacity must be at least one seat")
 
 
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _enum(kind: type[_E], value: object, what: str) -> _E:
+    """``kind(value)``, but an unknown value is ``InvalidInput`` (a ``DomainError``)."""
+    try:
+        return kind(value)  # type: ignore[arg-type]  # anything else raises ValueError
+    except ValueError:
+        raise InvalidInput(
+            f"{what} {value!r} is not one of: " + ", ".join(member.value for member in kind)
+        ) from None
+
+
 @attrs.frozen
 class Terms:
     """The terms of an offer as sent. History, not configuration: a change is a new event."""
@@ -293,10 +320,10 @@ class Terms:
     compensation_payer: Payer = Payer.PROVINCE
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.evaluation_months, int) or not 1 <= self.evaluation_months <= 120:
+        if not _whole(self.evaluation_months) or not 1 <= self.evaluation_months <= 120:
             raise InvalidInput("the evaluation period must be 1 to 120 months")
         if (
-            not isinstance(self.officials_per_municipality, int)
+            not _whole(self.officials_per_municipality)
             or not 1 <= self.officials_per_municipality <= 2
         ):
             # MMA grants access to at most two officials per municipality.
@@ -308,7 +335,7 @@ class Terms:
             if not isinstance(value, Money) or value.amount < 0:
                 raise InvalidInput(f"offer term {name} must be an amount of zero or more euros")
         for name in ("connection_payer", "report_fee_payer", "compensation_payer"):
-            object.__setattr__(self, name, Payer(getattr(self, name)))
+            object.__setattr__(self, name, _enum(Payer, getattr(self, name), f"offer term {name}"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -352,8 +379,8 @@ class CostLine:
     tariff_id: str
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "kind", CostKind(self.kind))
-        object.__setattr__(self, "payer", Payer(self.payer))
+        object.__setattr__(self, "kind", _enum(CostKind, self.kind, "cost kind"))
+        object.__setattr__(self, "payer", _enum(Payer, self.payer, "cost payer"))
         if not isinstance(self.amount, Money) or self.amount.amount < 0:
             raise InvalidInput("a cost must be zero or more euros")
         for name in ("payee", "calculator", "calculator_version", "tariff_id"):
