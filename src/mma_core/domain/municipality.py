@@ -166,7 +166,9 @@ class Municipality(Aggregate):
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
             m.reports_received += 1
-            m.last_report_on = self.received_on
+            # Reports may be recorded out of order; later dates are bounded by the latest one.
+            if m.last_report_on is None or self.received_on > m.last_report_on:
+                m.last_report_on = self.received_on
             m.costs.append((self.received_on, self.fee))
 
     class Evaluated(Event):
@@ -223,10 +225,15 @@ class Municipality(Aggregate):
         predecessor: str
         connected_by_succession: bool
         evaluation_due: date | None
+        # The offer a successor connected by succession continues under, when it had none of
+        # its own (a new code such as GM1980 was never invited); its fees follow that offer.
+        offer_reference: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
             m.predecessors.append(self.predecessor)
+            if self.offer_reference is not None:
+                m.offer_reference = self.offer_reference
             if self.connected_by_succession:
                 assert self.evaluation_due is not None
                 m._start_connection(self.on, self.on, self.evaluation_due, "succession")
@@ -455,11 +462,14 @@ class Municipality(Aggregate):
             self.PriorConnectionRecorded, stamp, on=on, connected_on=connected_on, costs=costs
         )
 
+    def check_accept(self, on: date, stamp: Stamp) -> date:
+        self._require_stage("accept the offer for", Stage.INVITED, Stage.DECLINED)
+        return self._lifecycle_date(on, "acceptance date", stamp)
+
     def accept(
         self, on: date, evaluation_due: date, compensation: CostLine | None, stamp: Stamp
     ) -> None:
-        self._require_stage("accept the offer for", Stage.INVITED, Stage.DECLINED)
-        on = self._lifecycle_date(on, "acceptance date", stamp)
+        on = self.check_accept(on, stamp)
         if (compensation is None) != (self.prior_connected_on is None):
             raise InvalidInput(f"{self.label}: compensation goes with a prior connection only")
         self._trigger(self.Accepted, stamp, on=on)
@@ -623,6 +633,7 @@ class Municipality(Aggregate):
                 # A successor connected by succession is due on the earliest date among its
                 # connected predecessors; one connected in its own right keeps its own term.
                 due = min(self.evaluation_due, into.evaluation_due)
+        inherited = self.offer_reference if succession and into.offer_reference is None else None
         self._trigger(self.Merged, stamp, on=on, successor=into.code)
         into._trigger(
             into.PredecessorMerged,
@@ -631,6 +642,7 @@ class Municipality(Aggregate):
             predecessor=self.code,
             connected_by_succession=succession,
             evaluation_due=due,
+            offer_reference=inherited,
         )
 
     # -- officials (a track beside the lifecycle; its dates are not ordered against it) ---
@@ -681,6 +693,7 @@ class Municipality(Aggregate):
                 "official books one session (a missed session may be booked again)"
             )
         day = self._track_date(on, "booking date", stamp)
+        not_before(day, official.nominated_on, self.label, "booking date", "the nomination on")
         if day > session_date:
             raise InvalidDate(
                 f"{self.label}: booking date {day.isoformat()} lies after the session on "
