@@ -25,6 +25,7 @@ from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
 from mma_core.domain.common import AMSTERDAM, Stamp, as_date
 from mma_core.domain.errors import (
     ConcurrencyConflict,
+    DomainError,
     DuplicateReport,
     InvalidInput,
     InvalidTransition,
@@ -97,18 +98,41 @@ def command(
 
     @functools.wraps(method)
     def wrapper(self: Programme, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self.validators:
-            bound = signature.bind(self, *args, **kwargs)
-            bound.apply_defaults()
-            arguments = {
-                key: "<personal data>" if key in PERSONAL_ARGUMENTS else value
-                for key, value in bound.arguments.items()
-                if key != "self"
-            }
-            self.validate(Command(method.__name__, _code_of(arguments), arguments))
-        return method(self, *args, **kwargs)
+        try:
+            if self.validators:
+                bound = signature.bind(self, *args, **kwargs)
+                bound.apply_defaults()
+                arguments = {
+                    key: "<personal data>" if key in PERSONAL_ARGUMENTS else value
+                    for key, value in bound.arguments.items()
+                    if key != "self"
+                }
+                self.validate(Command(method.__name__, _code_of(arguments), arguments))
+            return method(self, *args, **kwargs)
+        except DomainError as error:
+            subject = _subject_of(signature, self, args, kwargs)
+            if subject is None or subject in str(error):
+                raise
+            # Every error names the municipality, also one raised by a value or a session.
+            named = type(error)(f"{subject}: {error}")
+            raise named.with_traceback(error.__traceback__) from None
 
     return wrapper
+
+
+def _subject_of(
+    signature: inspect.Signature, self: Programme, args: Any, kwargs: Any
+) -> str | None:
+    """The municipality code a command is about, if its arguments name a valid one."""
+    try:
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        if "code" in arguments:
+            return MunicipalityCode.parse(arguments["code"]).value
+        if "official_id" in arguments:
+            return OfficialId(arguments["official_id"]).code.value
+    except (TypeError, DomainError):
+        return None
+    return None
 
 
 def _code_of(arguments: dict[str, Any]) -> str | None:
@@ -422,7 +446,7 @@ class Programme(Application[UUID]):
 
         def command() -> str:
             m = self._municipality(code)
-            day = as_date(on, "acceptance date", m.label)
+            day = m.check_accept(on, stamp)  # every rule first: no cost is priced for nothing
             _, terms = self._terms_for(m, day)
             compensation = None
             if m.prior_connected_on is not None:
@@ -612,12 +636,6 @@ class Programme(Application[UUID]):
             m = self._municipality(code)
             session = self._session(check_session_id(session_id))
             day = m.check_booking(oid, session.day, on, stamp)
-            official = m.official(oid)
-            if day < official.nominated_on:
-                raise InvalidInput(
-                    f"{m.label}: booking date {day.isoformat()} lies before official {oid} was "
-                    f"nominated ({official.nominated_on.isoformat()})"
-                )
             session.check_seat(oid)
             m.book_training(oid, session.session_id, session.day, day, stamp)
             session.book(oid, day, stamp)
@@ -643,6 +661,13 @@ class Programme(Application[UUID]):
         def command() -> str:
             m = self._municipality(code)
             session = self._session(check_session_id(session_id))
+            if oid.value not in session.booked and m.official(oid).session_id == session_id:
+                # Withdrawn or erased before the session: the seat was released, so the
+                # official was not there to attend or miss it.
+                raise InvalidTransition(
+                    f"{m.label}: official {oid} gave up the seat on session {session_id}; "
+                    "attendance is recorded only for officials holding a seat"
+                )
             m.record_attendance(oid, session.session_id, session.day, attended, stamp)
             self.save(m)
             return oid.value
@@ -711,8 +736,10 @@ class Programme(Application[UUID]):
             return self._municipality(parsed)
         m = fold(self._events(municipality_id(parsed)), as_of, _utc(known_at))
         if m is None:
+            when = "" if known_at is None else f" at {known_at.isoformat()}"
             raise UnknownMunicipality(
-                f"{parsed}: the store knew no such municipality at {known_at}"
+                f"{parsed}: the store knew no such municipality{when}; register its registry "
+                "first (register_registry or 'mma init')"
             )
         return m  # type: ignore[no-any-return]
 
