@@ -1,0 +1,1153 @@
+"""The ``mma`` command line: thin on purpose. It parses options, calls :class:`Programme`, prints.
+
+Every rule lives in the Programme; this module only turns its ``DomainError`` into one line on
+stderr and exit status 1. Bad input that click can recognise (a malformed date or amount, an
+unknown category) is a usage error, exit status 2, raised before the store is even opened.
+
+Heavy imports (the event store, rich, babel) happen inside the commands so that ``mma --help``
+stays fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from mma_core.domain.errors import DomainError
+from mma_core.domain.values import MMA_CATEGORIES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mma_core.application import Programme
+    from mma_core.domain.values import Money
+    from mma_core.views.state import MunicipalityView, Overview
+
+    # click 8.2+ makes ParamType generic; older releases do not, so subscript it for mypy only.
+    ParamBase = click.ParamType[Any]
+else:
+    ParamBase = click.ParamType
+
+DEFAULT_STORE = "sqlite:///mma.sqlite"
+DEFAULT_REGISTRY = "noord-holland-2019"
+ORIGIN = "cli"
+DEADLINES_SHOWN = 10  # the status table lists the earliest few; --json lists them all
+
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# -- option types: malformed input is a usage error (exit 2), before anything is opened -------
+
+
+class DateType(ParamBase):
+    """A calendar date written YYYY-MM-DD."""
+
+    name = "YYYY-MM-DD"
+    _pattern = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            if self._pattern.fullmatch(text):
+                return date.fromisoformat(text)
+        except ValueError:
+            pass  # 2019-02-30 and the like: the same usage error as any other bad date
+        return self.fail(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2019-10-18", param, ctx)
+
+
+class DateTimeType(ParamBase):
+    """A date and time written YYYY-MM-DDTHH:MM (a space instead of T works too)."""
+
+    name = "YYYY-MM-DDTHH:MM"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", text):
+                return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # an impossible day or hour: the same usage error as any other bad time
+        return self.fail(
+            f"{value!r} is not a date and time; write YYYY-MM-DDTHH:MM, e.g. 2019-11-06T10:00",
+            param,
+            ctx,
+        )
+
+
+class MoneyType(ParamBase):
+    """An amount in euros with a decimal point and at most two decimals."""
+
+    name = "EUROS"
+    _pattern = re.compile(r"-?\d+(\.\d{1,2})?")
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Money:
+        from mma_core.domain.values import Money
+
+        if isinstance(value, Money):
+            return value
+        text = str(value).strip()
+        if not self._pattern.fullmatch(text):
+            self.fail(
+                f"{value!r} is not an amount in euros; write digits with a decimal point, "
+                "e.g. 1234.50",
+                param,
+                ctx,
+            )
+        return Money(Decimal(text))
+
+
+DATE = DateType()
+DATETIME = DateTimeType()
+MONEY = MoneyType()
+
+
+# -- settings and output ------------------------------------------------------------------
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container: still say something
+        return "unknown"
+
+
+@dataclass
+class Settings:
+    """The global options, shared by every command through the click context."""
+
+    store: str
+    as_json: bool
+    actor: str | None
+
+    @property
+    def by(self) -> str:
+        return self.actor if self.actor is not None else _login_name()
+
+    @contextmanager
+    def programme(self) -> Iterator[Programme]:
+        from mma_core.application import Programme
+
+        with Programme.open(self.store, origin=ORIGIN) as prog:
+            yield prog
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def _stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: ISO dates, decimal strings for money, values for enums, lists for tuples."""
+    from mma_core.domain.values import Money
+
+    if isinstance(value, Money):
+        return str(value.amount)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Fraction):
+        return _ratio(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if hasattr(value, "__attrs_attrs__"):
+        return {a.name: plain(getattr(value, a.name)) for a in value.__attrs_attrs__}
+    return value
+
+
+def _ratio(value: Fraction) -> str:
+    return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.0001")))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(plain(data), ensure_ascii=False, indent=2))
+
+
+def euro(amount: Money) -> str:
+    """Euros the Dutch way: ``€ 1.234,50``."""
+    from babel.numbers import format_currency
+
+    return str(format_currency(amount.amount, "EUR", locale="nl_NL"))
+
+
+def long_date(day: date | None) -> str:
+    """A date the Dutch way: ``18 oktober 2019``."""
+    from babel.dates import format_date
+
+    return "-" if day is None else str(format_date(day, format="long", locale="nl_NL"))
+
+
+def percent(value: Fraction) -> str:
+    from babel.numbers import format_percent
+
+    return str(format_percent(float(value), format="#,##0.0%", locale="nl_NL"))
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr, exit status 1: the whole of what a coordinator needs to act."""
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+# -- the group ----------------------------------------------------------------------------
+
+
+class MmaGroup(click.Group):
+    """Turns a ``DomainError`` raised by any (sub)command into one line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:
+            _fail(str(error))
+
+
+@click.group(cls=MmaGroup, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--store",
+    envvar="MMA_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    metavar="URL",
+    help="Where the programme is stored: sqlite:///PATH, memory:// or postgresql://... "
+    "(env MMA_STORE).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+@click.option(
+    "--by",
+    envvar="MMA_ACTOR",
+    default=None,
+    metavar="NAME",
+    help="Who is doing this, recorded on every event (env MMA_ACTOR; default: your login name).",
+)
+@click.version_option(package_name="mma-core", prog_name="mma")
+@click.pass_context
+def cli(ctx: click.Context, store: str, as_json: bool, by: str | None) -> None:
+    """Run the programme that connects every municipality to Meld Misdaad Anoniem.
+
+    Each command records one fact (with the business date you give and who did it) or
+    shows where things stand. A command that breaks a rule prints one line starting with
+    "error:" and exits with status 1; bad usage exits with status 2. Neither writes anything.
+
+    \b
+    Example, from an empty store:
+      mma init
+      mma offer --reference 1298348/1298354 --sent-on 2019-10-18
+      mma invite --all --on 2019-10-18 --reference 1298348/1298354
+      mma accept GM0363 --on 2019-11-01
+      mma status
+    """
+    ctx.obj = Settings(store=store, as_json=as_json, actor=by)
+
+
+# -- set-up -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--registry", default=DEFAULT_REGISTRY, show_default=True, help="The shipped registry."
+)
+@pass_settings
+def init(settings: Settings, registry: str) -> None:
+    """Register every municipality of a registry, with its validity. Safe to repeat.
+
+    \b
+    Example:
+      mma init --registry noord-holland-2019
+    """
+    with settings.programme() as prog:
+        codes = prog.register_registry(registry, by=settings.by)
+    if settings.as_json:
+        emit_json({"registry": registry, "codes": codes})
+    else:
+        click.echo(f"Registry {registry}: {len(codes)} municipalities registered.")
+
+
+@cli.command()
+@click.option("--reference", required=True, help="The offer's reference, e.g. 1298348/1298354.")
+@click.option("--sent-on", type=DATE, required=True, help="The day the offer was sent.")
+@click.option("--connection-fee", type=MONEY, help="One-off connection fee in euros (default 0).")
+@click.option("--report-fee", type=MONEY, help="Fee per report received in euros (default 0).")
+@pass_settings
+def offer(
+    settings: Settings,
+    reference: str,
+    sent_on: date,
+    connection_fee: Money | None,
+    report_fee: Money | None,
+) -> None:
+    """Record the province's offer as sent. Other terms are the 2019 letter's.
+
+    \b
+    Example:
+      mma offer --reference 1298348/1298354 --sent-on 2019-10-18 \\
+          --connection-fee 2000.00 --report-fee 22.50
+    """
+    from mma_core.domain.values import Money, Terms
+
+    terms = Terms(
+        connection_fee=connection_fee or Money.zero(), report_fee=report_fee or Money.zero()
+    )
+    with settings.programme() as prog:
+        prog.make_offer(reference=reference, sent_on=sent_on, terms=terms, by=settings.by)
+    if settings.as_json:
+        emit_json({"reference": reference, "sent_on": sent_on, "terms": terms.to_dict()})
+    else:
+        click.echo(
+            f"Offer {reference} sent on {long_date(sent_on)}: connection fee "
+            f"{euro(terms.connection_fee)}, fee per report {euro(terms.report_fee)}."
+        )
+
+
+# -- training -----------------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def training() -> None:
+    """Schedule training sessions, book officials on them, record attendance."""
+
+
+@training.command("schedule")
+@click.argument("session_id")
+@click.option(
+    "--starts-at", type=DATETIME, required=True, help="Start, Europe/Amsterdam unless an offset."
+)
+@click.option("--ends-at", type=DATETIME, required=True, help="End, same convention.")
+@click.option("--location", required=True, help="Where the training takes place.")
+@click.option("--capacity", type=int, required=True, help="Number of seats.")
+@pass_settings
+def training_schedule(
+    settings: Settings,
+    session_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: str,
+    capacity: int,
+) -> None:
+    """Schedule training session SESSION_ID (letters, digits, . _ -).
+
+    \b
+    Example:
+      mma training schedule 2019-11-06 --starts-at 2019-11-06T10:00 \\
+          --ends-at 2019-11-06T12:30 --location "Provinciehuis, Dreef 3, Haarlem" --capacity 40
+    """
+    with settings.programme() as prog:
+        prog.schedule_training(
+            session_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            location=location,
+            capacity=capacity,
+            by=settings.by,
+        )
+    if settings.as_json:
+        emit_json({"session_id": session_id, "capacity": capacity, "location": location})
+    else:
+        click.echo(f"Session {session_id} scheduled: {capacity} seats at {location}.")
+
+
+@training.command("book")
+@click.argument("code")
+@click.option("--official", "official_id", required=True, help="Official id, e.g. GM0363-1.")
+@click.option("--session", "session_id", required=True, help="Session id, e.g. 2019-11-06.")
+@click.option("--on", type=DATE, help="Day of the booking (default: today).")
+@pass_settings
+def training_book(
+    settings: Settings, code: str, official_id: str, session_id: str, on: date | None
+) -> None:
+    """Book an official of municipality CODE on a session.
+
+    \b
+    Example:
+      mma training book GM0363 --official GM0363-1 --session 2019-11-06 --on 2019-11-01
+    """
+    with settings.programme() as prog:
+        prog.book_training(
+            code, official_id=official_id, session_id=session_id, on=on, by=settings.by
+        )
+    if settings.as_json:
+        emit_json({"code": code, "official_id": official_id, "session_id": session_id, "on": on})
+    else:
+        click.echo(f"Official {official_id} booked on session {session_id}.")
+
+
+@training.command("attend")
+@click.argument("code")
+@click.option("--official", "official_id", required=True, help="Official id, e.g. GM0363-1.")
+@click.option("--session", "session_id", required=True, help="Session id, e.g. 2019-11-06.")
+@click.option("--attended/--missed", default=None, help="Whether the official came (required).")
+@pass_settings
+def training_attend(
+    settings: Settings, code: str, official_id: str, session_id: str, attended: bool | None
+) -> None:
+    """Record whether an official of CODE attended the session (dated by the session).
+
+    \b
+    Example:
+      mma training attend GM0363 --official GM0363-1 --session 2019-11-06 --attended
+    """
+    if attended is None:
+        raise click.UsageError("say --attended or --missed")
+    with settings.programme() as prog:
+        prog.record_attendance(
+            code, official_id=official_id, session_id=session_id, attended=attended, by=settings.by
+        )
+    if settings.as_json:
+        emit_json(
+            {
+                "code": code,
+                "official_id": official_id,
+                "session_id": session_id,
+                "attended": attended,
+            }
+        )
+    else:
+        click.echo(f"Official {official_id} {'attended' if attended else 'missed'} {session_id}.")
+
+
+@training.command("list")
+@pass_settings
+def training_list(settings: Settings) -> None:
+    """List the training sessions with their seats.
+
+    \b
+    Example:
+      mma training list
+    """
+    with settings.programme() as prog:
+        sessions = prog.sessions()
+    if settings.as_json:
+        emit_json([{**plain(s), "seats_left": s.seats_left} for s in sessions])
+        return
+    from rich.table import Table
+
+    table = Table(title="Training sessions")
+    for column in ("Session", "Date", "Time", "Location", "Seats", "Booked", "Left"):
+        table.add_column(column)
+    for s in sessions:
+        start = s.starts_at.astimezone(_amsterdam())
+        end = s.ends_at.astimezone(_amsterdam())
+        table.add_row(
+            s.session_id,
+            long_date(start.date()),
+            f"{start:%H:%M}–{end:%H:%M}",
+            s.location,
+            str(s.capacity),
+            str(len(s.booked)),
+            str(s.seats_left),
+        )
+    _stdout().print(table)
+
+
+def _amsterdam() -> Any:
+    from mma_core.domain.common import AMSTERDAM
+
+    return AMSTERDAM
+
+
+# -- the lifecycle ------------------------------------------------------------------------
+
+
+def _done(settings: Settings, prog: Programme, done: str, code: str, **facts: Any) -> None:
+    """Confirm a lifecycle command with where the municipality stands now."""
+    view = prog.municipality(code)
+    if settings.as_json:
+        command = click.get_current_context().command.name
+        emit_json(
+            {"command": command, "code": view.code, "name": view.name, "stage": view.stage, **facts}
+        )
+        return
+    dated = [v for v in facts.values() if isinstance(v, date)]
+    when = f" on {long_date(dated[0])}" if dated else ""
+    click.echo(f"{view.code} {view.name}: {done}{when}; now {view.stage.value}.")
+
+
+@cli.command()
+@click.argument("codes", nargs=-1, metavar="[CODE]...")
+@click.option("--all", "invite_all", is_flag=True, help="Invite every registered municipality.")
+@click.option("--on", type=DATE, required=True, help="Day of the invitation.")
+@click.option("--reference", required=True, help="Reference of the offer made with 'mma offer'.")
+@pass_settings
+def invite(
+    settings: Settings, codes: tuple[str, ...], invite_all: bool, on: date, reference: str
+) -> None:
+    """Invite municipalities (by CODE, or --all not yet invited) to take up the offer.
+
+    All are checked before any is invited: if one cannot be, none is.
+
+    \b
+    Examples:
+      mma invite --all --on 2019-10-18 --reference 1298348/1298354
+      mma invite GM0363 GM0392 --on 2019-10-18 --reference 1298348/1298354
+    """
+    if invite_all == bool(codes):
+        raise click.UsageError("give one or more CODEs, or --all (not both)")
+    with settings.programme() as prog:
+        prog.offer_terms(reference, on=on)  # an unknown offer fails here, before any write
+        targets = _invitees(prog, codes, on)
+        for code in targets:
+            prog.invite(code, on=on, reference=reference, by=settings.by)
+    if settings.as_json:
+        emit_json({"invited": targets, "on": on, "reference": reference})
+    else:
+        click.echo(f"Invited {len(targets)} municipalities on {long_date(on)} (offer {reference}).")
+
+
+def _invitees(prog: Programme, codes: Sequence[str], on: date) -> list[str]:
+    """The codes to invite, checked up front so that a bad one stops the batch before a write."""
+    from mma_core.domain.errors import InvalidTransition
+    from mma_core.domain.values import Stage
+
+    if not codes:
+        views = prog.overview(as_of=on).municipalities
+        return [v.code for v in views if v.stage is Stage.REGISTERED]
+    checked = []
+    for code in codes:
+        view = prog.municipality(code, as_of=on)  # unknown or not existing on the day: fails
+        if view.stage is not Stage.REGISTERED and len(codes) > 1:
+            raise InvalidTransition(
+                f"{view.code} {view.name}: cannot invite a municipality that is "
+                f"{view.stage.value}; none of the {len(codes)} was invited"
+            )
+        checked.append(view.code)
+    return checked
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--on", type=DATE, required=True, help="Day of the acceptance.")
+@pass_settings
+def accept(settings: Settings, code: str, on: date) -> None:
+    """Record that municipality CODE accepted the offer.
+
+    A municipality with a recorded prior connection is connected at once and owed compensation.
+
+    \b
+    Example:
+      mma accept GM0363 --on 2019-11-01
+    """
+    with settings.programme() as prog:
+        prog.accept(code, on=on, by=settings.by)
+        _done(settings, prog, "accepted", code, on=on)
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--on", type=DATE, required=True, help="Day of the refusal.")
+@click.option("--reason", default="", help="Why, as the municipality put it (optional).")
+@pass_settings
+def decline(settings: Settings, code: str, on: date, reason: str) -> None:
+    """Record that municipality CODE declined the offer (it may accept later).
+
+    \b
+    Example:
+      mma decline GM0370 --on 2019-11-04 --reason "no capacity this year"
+    """
+    with settings.programme() as prog:
+        prog.decline(code, on=on, reason=reason, by=settings.by)
+        _done(settings, prog, "declined", code, on=on, reason=reason)
+
+
+@cli.command("prior-connection")
+@click.argument("code")
+@click.option("--connected-on", type=DATE, required=True, help="When it connected, before.")
+@click.option("--costs", type=MONEY, required=True, help="Connection costs it paid, in euros.")
+@click.option("--on", type=DATE, help="Day this is recorded (default: the invitation date).")
+@pass_settings
+def prior_connection(
+    settings: Settings, code: str, connected_on: date, costs: Money, on: date | None
+) -> None:
+    """Record that municipality CODE was connected before it was invited.
+
+    \b
+    Example:
+      mma prior-connection GM0479 --connected-on 2018-03-01 --costs 2000.00
+    """
+    with settings.programme() as prog:
+        prog.record_prior_connection(
+            code, connected_on=connected_on, costs=costs, on=on, by=settings.by
+        )
+        _done(settings, prog, "prior connection recorded", code, connected_on=connected_on)
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--on", type=DATE, required=True, help="Day of the connection.")
+@pass_settings
+def connect(settings: Settings, code: str, on: date) -> None:
+    """Record that municipality CODE was connected to MMA (charges the connection fee).
+
+    \b
+    Example:
+      mma connect GM0363 --on 2019-12-01
+    """
+    with settings.programme() as prog:
+        prog.connect(code, on=on, by=settings.by)
+        _done(settings, prog, "connected", code, on=on)
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--received-on", type=DATE, required=True, help="Day MMA forwarded the report.")
+@click.option(
+    "--category",
+    type=click.Choice(MMA_CATEGORIES),
+    required=True,
+    help="The MMA category, e.g. 'sociale zekerheid'.",
+)
+@click.option("--reference", required=True, help="MMA's opaque reference, e.g. MMA-20-00001.")
+@pass_settings
+def report(settings: Settings, code: str, received_on: date, category: str, reference: str) -> None:
+    """Record a report forwarded to municipality CODE. Nothing about the reporter is stored.
+
+    \b
+    Example:
+      mma report GM0363 --received-on 2020-02-03 --category "sociale zekerheid" \\
+          --reference MMA-20-00001
+    """
+    with settings.programme() as prog:
+        prog.record_report(
+            code, received_on=received_on, category=category, reference=reference, by=settings.by
+        )
+        _done(settings, prog, "report recorded", code, received_on=received_on, reference=reference)
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--on", type=DATE, required=True, help="Day of the evaluation.")
+@click.option(
+    "--outcome", type=click.Choice(["continue", "stop"]), required=True, help="The decision."
+)
+@click.option("--recovered", type=MONEY, help="Amount recovered thanks to the reports, in euros.")
+@click.option("--notes", default="", help="Short notes (no personal data).")
+@pass_settings
+def evaluate(
+    settings: Settings,
+    code: str,
+    on: date,
+    outcome: str,
+    recovered: Money | None,
+    notes: str,
+) -> None:
+    """Record the yearly evaluation of municipality CODE.
+
+    \b
+    Example:
+      mma evaluate GM0363 --on 2020-12-01 --outcome continue --recovered 12000.00
+    """
+    with settings.programme() as prog:
+        prog.evaluate(
+            code, on=on, outcome=outcome, recovered=recovered, notes=notes, by=settings.by
+        )
+        _done(settings, prog, f"evaluated ({outcome})", code, on=on, outcome=outcome)
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--on", type=DATE, required=True, help="Day the next term starts.")
+@pass_settings
+def renew(settings: Settings, code: str, on: date) -> None:
+    """Start the next term of municipality CODE (after an evaluation to continue).
+
+    \b
+    Example:
+      mma renew GM0363 --on 2020-12-15
+    """
+    with settings.programme() as prog:
+        prog.renew(code, on=on, by=settings.by)
+        _done(settings, prog, "renewed", code, on=on)
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--on", type=DATE, required=True, help="Day the connection ends.")
+@click.option("--reason", default="", help="Why (optional).")
+@pass_settings
+def terminate(settings: Settings, code: str, on: date, reason: str) -> None:
+    """End the connection of municipality CODE.
+
+    \b
+    Example:
+      mma terminate GM0363 --on 2021-12-15 --reason "too few reports"
+    """
+    with settings.programme() as prog:
+        prog.terminate(code, on=on, reason=reason, by=settings.by)
+        _done(settings, prog, "terminated", code, on=on, reason=reason)
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--into", required=True, metavar="CODE", help="The successor municipality.")
+@click.option("--on", type=DATE, required=True, help="Day of the merger.")
+@pass_settings
+def merge(settings: Settings, code: str, into: str, on: date) -> None:
+    """Merge municipality CODE into another; a connected one connects its successor.
+
+    \b
+    Example:
+      mma merge GM0457 --into GM0363 --on 2022-03-24
+    """
+    with settings.programme() as prog:
+        prog.merge(code, into=into, on=on, by=settings.by)
+        successor = prog.municipality(into)
+        _done(
+            settings,
+            prog,
+            f"merged into {successor.code} {successor.name}",
+            code,
+            on=on,
+            successor=successor.code,
+            successor_stage=successor.stage,
+        )
+
+
+# -- officials ----------------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def official() -> None:
+    """Nominate, withdraw and erase the (at most two) officials of a municipality."""
+
+
+@official.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="The official's name (stored encrypted).")
+@click.option("--email", required=True, help="The official's e-mail (stored encrypted).")
+@click.option("--on", type=DATE, help="Day of the nomination (default: today).")
+@pass_settings
+def official_add(settings: Settings, code: str, name: str, email: str, on: date | None) -> None:
+    """Nominate an official of municipality CODE and print the official id.
+
+    \b
+    Example:
+      mma official add GM0363 --name "A. de Vries" --email a.devries@amsterdam.example
+    """
+    with settings.programme() as prog:
+        official_id = prog.nominate_official(code, name=name, email=email, on=on, by=settings.by)
+    if settings.as_json:
+        emit_json({"official_id": official_id, "code": code})
+    else:
+        click.echo(official_id)
+
+
+@official.command("withdraw")
+@click.argument("official_id")
+@click.option("--on", type=DATE, help="Day of the withdrawal (default: today).")
+@pass_settings
+def official_withdraw(settings: Settings, official_id: str, on: date | None) -> None:
+    """Withdraw official OFFICIAL_ID; a seat on a session still to come is released.
+
+    \b
+    Example:
+      mma official withdraw GM0363-1 --on 2021-05-01
+    """
+    with settings.programme() as prog:
+        prog.withdraw_official(official_id, on=on, by=settings.by)
+    if settings.as_json:
+        emit_json({"official_id": official_id, "withdrawn": True, "on": on})
+    else:
+        click.echo(f"Official {official_id} withdrawn.")
+
+
+@official.command("erase")
+@click.argument("official_id")
+@pass_settings
+def official_erase(settings: Settings, official_id: str) -> None:
+    """Erase the personal data of OFFICIAL_ID by deleting its key (irreversible).
+
+    The history keeps every event and still verifies; the name and e-mail read [erased].
+
+    \b
+    Example:
+      mma official erase GM0363-1
+    """
+    with settings.programme() as prog:
+        prog.erase_official(official_id, by=settings.by)
+    if settings.as_json:
+        emit_json({"official_id": official_id, "erased": True})
+    else:
+        click.echo(f"Official {official_id} erased.")
+
+
+# -- queries ------------------------------------------------------------------------------
+
+AS_OF_HELP = "Business date to look at (default: today)."
+KNOWN_AT_HELP = "Show what the store knew at this recorded time (UTC unless an offset is given)."
+
+
+@cli.command()
+@click.option("--as-of", type=DATE, help=AS_OF_HELP)
+@click.option("--known-at", type=DATETIME, help=KNOWN_AT_HELP)
+@pass_settings
+def status(settings: Settings, as_of: date | None, known_at: datetime | None) -> None:
+    """Where the programme stands: stages, coverage, costs by payer, open deadlines.
+
+    \b
+    Examples:
+      mma status
+      mma status --as-of 2020-12-31
+      mma --json status --as-of 2022-06-01
+    """
+    with settings.programme() as prog:
+        overview = prog.overview(as_of=as_of, known_at=known_at)
+    if settings.as_json:
+        emit_json(overview_data(overview))
+    else:
+        print_status(_stdout(), overview)
+
+
+def overview_data(o: Overview) -> dict[str, Any]:
+    """The overview as JSON: totals and one summary line per municipality (no personal data)."""
+    return {
+        "as_of": o.as_of,
+        "known_at": o.known_at,
+        "total": o.total,
+        "connected": o.connected,
+        "coverage": o.coverage,
+        "by_stage": o.by_stage,
+        "costs_by_payer": o.costs_by_payer,
+        "deadlines": o.deadlines,
+        "municipalities": [
+            {
+                "code": m.code,
+                "name": m.name,
+                "stage": m.stage,
+                "connected_on": m.connected_on,
+                "connection_kind": m.connection_kind,
+                "evaluation_due": m.evaluation_due,
+                "reports_received": m.reports_received,
+                "costs_province": m.costs_province,
+                "costs_municipality": m.costs_municipality,
+            }
+            for m in o.municipalities
+        ],
+    }
+
+
+def print_status(console: Console, o: Overview, title: str | None = None) -> None:
+    """The status table: a document for Dutch readers, so Dutch dates and amounts."""
+    from rich.table import Table
+
+    table = Table(title=title or f"Programme status as of {long_date(o.as_of)}")
+    table.add_column("Stage")
+    table.add_column("Municipalities", justify="right")
+    for stage, count in o.by_stage.items():
+        table.add_row(stage, str(count))
+    table.add_section()
+    table.add_row("total", str(o.total))
+    table.add_row("coverage", f"{o.connected} of {o.total} ({percent(o.coverage)})")
+    table.add_section()
+    for payer, amount in o.costs_by_payer.items():
+        table.add_row(f"costs paid by {payer}", euro(amount))
+    console.print(table)
+    if o.known_at is not None:
+        console.print(f"As the store knew it at {o.known_at.isoformat()}.")
+    _print_deadlines(console, o)
+
+
+def _print_deadlines(console: Console, o: Overview) -> None:
+    from rich.table import Table
+
+    if not o.deadlines:
+        console.print("No open deadlines.")
+        return
+    overdue = sum(1 for d in o.deadlines if d.overdue)
+    shown = o.deadlines[:DEADLINES_SHOWN]
+    table = Table(title=f"Open deadlines: {len(o.deadlines)}, of which {overdue} overdue")
+    for column in ("Due", "Municipality", "Deadline", "Overdue"):
+        table.add_column(column)
+    for d in shown:
+        table.add_row(long_date(d.due_on), f"{d.code} {d.name}", d.kind, "yes" if d.overdue else "")
+    console.print(table)
+    if len(o.deadlines) > len(shown):
+        console.print(f"... and {len(o.deadlines) - len(shown)} more (all of them with --json).")
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--as-of", type=DATE, help=AS_OF_HELP)
+@click.option("--known-at", type=DATETIME, help=KNOWN_AT_HELP)
+@pass_settings
+def show(settings: Settings, code: str, as_of: date | None, known_at: datetime | None) -> None:
+    """Everything about municipality CODE: stage, dates, officials, reports, costs.
+
+    \b
+    Examples:
+      mma show GM0363
+      mma show GM0398 --as-of 2021-06-01
+    """
+    with settings.programme() as prog:
+        view = prog.municipality(code, as_of=as_of, known_at=known_at)
+    if settings.as_json:
+        emit_json(view)
+    else:
+        _print_municipality(_stdout(), view)
+
+
+def _print_municipality(console: Console, m: MunicipalityView) -> None:
+    from rich.table import Table
+
+    when = f" as of {long_date(m.as_of)}" if m.as_of else ""
+    table = Table(title=f"{m.code} {m.name}{when}", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    rows: list[tuple[str, str]] = [
+        ("stage", m.stage.value),
+        ("offer", m.offer_reference or "-"),
+        ("invited", long_date(m.invited_on)),
+        ("answered", long_date(m.answered_on)),
+        ("connected", _connected(m)),
+        ("evaluation due", long_date(m.evaluation_due)),
+        ("evaluations", f"{m.evaluations} (last: {m.last_outcome or '-'})"),
+        ("renewals", ", ".join(long_date(d) for d in m.renewals) or "-"),
+        ("terminated", long_date(m.terminated_on)),
+        ("merged", f"{long_date(m.merged_on)} into {m.successor}" if m.successor else "-"),
+        ("predecessors", ", ".join(m.predecessors) or "-"),
+        ("reports received", str(m.reports_received)),
+        ("costs for the province", euro(m.costs_province)),
+        ("costs for the municipality", euro(m.costs_municipality)),
+    ]
+    for field, value in rows:
+        table.add_row(field, value)
+    console.print(table)
+    if m.officials:
+        _print_officials(console, m)
+
+
+def _connected(m: MunicipalityView) -> str:
+    if m.connected_on is None:
+        return "-"
+    return f"{long_date(m.connected_on)} ({m.connection_kind})"
+
+
+def _print_officials(console: Console, m: MunicipalityView) -> None:
+    from rich.table import Table
+
+    table = Table(title="Officials")
+    for column in ("Id", "Name", "E-mail", "Active", "Session", "Attended"):
+        table.add_column(column)
+    for o in m.officials:
+        attended = {None: "-", True: "yes", False: "missed"}[o.attended]
+        table.add_row(
+            o.id,
+            o.name,
+            o.email,
+            "yes" if o.active else "no",
+            o.session_id or "-",
+            attended,
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("code")
+@pass_settings
+def history(settings: Settings, code: str) -> None:
+    """Every recorded event of municipality CODE, one line each, in the order recorded.
+
+    Columns: position, recorded time (UTC), business date, event type, by, origin, data.
+
+    \b
+    Example:
+      mma history GM0363
+    """
+    with settings.programme() as prog:
+        entries = prog.history(code)
+    if settings.as_json:
+        emit_json(entries)
+        return
+    for e in entries:
+        data = json.dumps(plain(e.data), ensure_ascii=False, sort_keys=True)
+        day = e.date.isoformat() if e.date else "-"
+        click.echo(
+            f"{e.position:>6}  {e.recorded_at.isoformat()}  {day:<10}  {e.type}  "
+            f"by={e.by}  origin={e.origin}  {data}"
+        )
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--store",
+    "demo_store",
+    default="sqlite:///mma-demo.sqlite",
+    show_default=True,
+    metavar="URL",
+    help="Store to play into; an SQLite file is replaced, other stores must be empty.",
+)
+@click.option("--seed", default=2019, show_default=True, help="Seed of the simulated parts.")
+@pass_settings
+def demo(settings: Settings, demo_store: str, seed: int) -> None:
+    """Play the 2019 Noord-Holland campaign into a fresh store and show its status.
+
+    The offer, the invitations and the trainings are from the letter of 18 October 2019;
+    the 2022 mergers are real. Everything else is simulated (recorded by "demo (simulated)").
+
+    \b
+    Example:
+      mma demo
+      mma demo --store sqlite:///campaign.sqlite
+    """
+    from mma_core.application import Programme
+
+    _fresh_store(demo_store)
+    with Programme.open(demo_store, origin="demo") as prog:
+        _play_with_progress(prog, seed, quiet=settings.as_json)
+        today, end_2020 = prog.overview(), prog.overview(as_of=date(2020, 12, 31))
+        events = prog.event_count()
+    if settings.as_json:
+        emit_json(
+            {
+                "store": demo_store,
+                "seed": seed,
+                "events": events,
+                "status": {"today": overview_data(today), "2020-12-31": overview_data(end_2020)},
+            }
+        )
+        return
+    _print_demo_summary(demo_store, seed, events, today, end_2020)
+
+
+def _fresh_store(url: str) -> None:
+    """Delete a demo SQLite file; refuse to touch a store the demo did not write."""
+    from mma_core.application import Programme
+    from mma_core.storage import describe, store_env
+
+    path = store_env(url).get("SQLITE_DBNAME")
+    if path is None:
+        if url.startswith("memory:"):
+            return
+        with Programme.open(url, origin="demo") as prog:
+            if prog.event_count():
+                _fail(f"store {describe(url)} is not empty; the demo needs an empty store")
+        return
+    if os.path.exists(path):
+        if not _written_by_demo(url):
+            _fail(
+                f"store {describe(url)} holds a programme the demo did not write; "
+                "it will not replace it, give another --store"
+            )
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+
+
+def _written_by_demo(url: str) -> bool:
+    from mma_core.application import Programme
+
+    with Programme.open(url, origin="demo") as prog:
+        codes = prog.codes()
+        if not codes:
+            return prog.event_count() == 0
+        return all(e.origin == "demo" for e in prog.history(codes[0])[:1])
+
+
+def _play_with_progress(prog: Programme, seed: int, quiet: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from mma_core.demo import play
+
+    columns = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=_stderr(), disable=quiet, transient=False) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def advance(done: int, total: int, phase: str) -> None:
+            bar.update(task, completed=done, total=total, description=phase)
+
+        play(prog, seed=seed, progress=advance)
+
+
+def _print_demo_summary(
+    store: str, seed: int, events: int, today: Overview, end_2020: Overview
+) -> None:
+    from rich.table import Table
+
+    from mma_core.demo import SOURCES
+
+    console = _stdout()
+    sources = Table(title=f"What the demo played (seed {seed})")
+    sources.add_column("Part")
+    sources.add_column("Source")
+    for part, source in SOURCES:
+        sources.add_row(part, source)
+    console.print(sources)
+    console.print(f"{events} events recorded in {store}.")
+    print_status(console, end_2020, f"Programme status as of {long_date(end_2020.as_of)}")
+    print_status(console, today, f"Programme status as of today, {long_date(today.as_of)}")
+    console.print(
+        "Simulated parts are recorded by 'demo (simulated)'; see 'mma history CODE'. The "
+        "simulation ends with the 2022 mergers, so evaluations due since late 2021 stay open."
+    )
+
+
+# -- extensions ---------------------------------------------------------------------------
+
+EXTENSIONS = ("mma_core.audit.cli", "mma_core.plugin_cli")
+
+
+def _register_extensions(group: click.Group) -> None:
+    """Let the audit and plugin modules add their commands, when they are installed.
+
+    Each module defines ``register(cli: click.Group) -> None``. A module that is not there is
+    skipped; a module that is there but fails to import is a bug and is not hidden.
+    """
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            # Only the module itself (or its package) being absent is expected; a missing
+            # dependency inside it must surface.
+            if error.name is None or not (name == error.name or name.startswith(error.name + ".")):
+                raise
+            continue
+        register: Callable[[click.Group], None] = module.register
+        register(group)
+
+
+_register_extensions(cli)
+
+
+def main() -> None:
+    """Entry point of the ``mma`` console script."""
+    cli(prog_name="mma")
+
+
+if __name__ == "__main__":
+    main()
