@@ -2,8 +2,10 @@
 
 One URL names one programme: ``memory://``, ``sqlite:///path`` or ``postgresql://user:pw@host/db``.
 The recorders extend eventsourcing's own with the table of officials' keys, written in the same
-transaction as the event that announces a key or its erasure, and with a look-up of the global
-position of an aggregate's events (the notification id).
+transaction as the event that announces a key or its erasure, with a look-up of the global
+position of an aggregate's events (the notification id), and with the audit leaves: one
+``mma-leaf/v1`` per stored event, written in the event's own transaction, numbered by a sequence
+that is never handed out twice (see ``docs/audit-format.md``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,28 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from mma_core.audit.leaves import Leaf, LeafChain, recorded_now
 from mma_core.domain.errors import InvalidInput
 
 DEFAULT_STORE = "sqlite:///mma.sqlite"
 KEYS = "official_keys"  # save() keyword: {official_id: key} to store with the events
 ERASE_KEYS = "erase_official_keys"  # save() keyword: [official_id] whose keys to delete
+LEAVES = "mma_leaves"  # the SQLite table of audit leaves
+LEAF_COLUMNS = "seq, aggregate_id, version, topic, recorded_at, state_sha256, prev"
+LEAF_NAMES = tuple(LEAF_COLUMNS.split(", "))
+
+
+def leaf_of_row(row: Sequence[Any]) -> Leaf:
+    """A leaf from a row of LEAF_COLUMNS."""
+    return Leaf(
+        seq=int(row[0]),
+        aggregate_id=str(row[1]),
+        version=int(row[2]),
+        topic=str(row[3]),
+        recorded_at=str(row[4]),
+        state_sha256=str(row[5]),
+        prev=None if row[6] is None else str(row[6]),
+    )
 
 
 class KeyStore(Protocol):
@@ -85,12 +104,89 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS mma_official_keys ("
             "official_id TEXT PRIMARY KEY, key BLOB NOT NULL)",
+            # AUTOINCREMENT: a number once handed out (also of a deleted last row) never returns.
+            f"CREATE TABLE IF NOT EXISTS {LEAVES} ("
+            "seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "aggregate_id TEXT NOT NULL, "
+            "version INTEGER NOT NULL, "
+            "topic TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, "
+            "state_sha256 TEXT NOT NULL, "
+            "prev TEXT, "
+            "UNIQUE (aggregate_id, version))",
         ]
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        if self.leaf_counter(c) == 0:
+            self._backfill_leaves(c)
+
+    def leaf_counter(self, c: SQLiteCursor) -> int:
+        """The highest leaf number ever handed out (0 before the first)."""
+        c.execute("SELECT seq FROM sqlite_sequence WHERE name=?", (LEAVES,))
+        row = c.fetchone()
+        return 0 if row is None else int(row[0])
+
+    def _backfill_leaves(self, c: SQLiteCursor) -> None:
+        """Give leaves to the events of a store written before leaves existed, in store order.
+
+        Runs only when no leaf was ever written; their recorded time is the time of the backfill.
+        """
+        c.execute(
+            f"SELECT originator_id, originator_version, topic, state "  # noqa: S608
+            f"FROM {self.events_table_name} ORDER BY rowid"
+        )
+        rows = c.fetchall()
+        if not rows:
+            return
+        chain = LeafChain(1, recorded_now())
+        leaves = [
+            chain.add(row[0], int(row[1]), str(row[2]), bytes(row[3]), lambda _: None)
+            for row in rows
+        ]
+        self._write_leaves(c, leaves)
+
+    def _write_leaves(self, c: SQLiteCursor, leaves: Sequence[Leaf]) -> None:
+        c.executemany(
+            f"INSERT INTO {LEAVES} ({LEAF_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            [
+                (
+                    leaf.seq,
+                    leaf.aggregate_id,
+                    leaf.version,
+                    leaf.topic,
+                    leaf.recorded_at,
+                    leaf.state_sha256,
+                    leaf.prev,
+                )
+                for leaf in leaves
+            ],
+        )
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # The events first: SQLite's BEGIN is deferred, and only a write takes the lock that
+        # makes the leaf numbers and the previous leaves read below this transaction's own.
         ids = super()._insert_events(c, stored_events, **kwargs)
+
+        def previous(aggregate_id: str) -> Leaf | None:
+            c.execute(
+                f"SELECT {LEAF_COLUMNS} FROM {LEAVES} WHERE aggregate_id=? "  # noqa: S608
+                "ORDER BY version DESC LIMIT 1",
+                (aggregate_id,),
+            )
+            row = c.fetchone()
+            return None if row is None else leaf_of_row(row)
+
+        chain = LeafChain(self.leaf_counter(c) + 1, recorded_now())
+        self._write_leaves(
+            c,
+            [
+                chain.add(s.originator_id, s.originator_version, s.topic, s.state, previous)
+                for s in stored_events
+            ],
+        )
         keys: Mapping[str, bytes] = kwargs.get(KEYS) or {}
         for official_id, key in keys.items():
             c.execute("INSERT INTO mma_official_keys VALUES (?, ?)", (official_id, key))
@@ -134,11 +230,25 @@ class MemoryRecorder(POPOApplicationRecorder):
         super().__init__()
         self._keys: dict[str, bytes] = {}
         self._keys_lock = threading.Lock()
+        self.leaves: list[Leaf] = []
+        self.leaf_index: dict[tuple[str, int], Leaf] = {}
+        self._last_leaf: dict[str, Leaf] = {}
+        self.leaf_counter = 0
 
     def _update_table(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # Runs under the recorder's lock, after the uniqueness check.
         ids = super()._update_table(stored_events, **kwargs)
+        chain = LeafChain(self.leaf_counter + 1, recorded_now())
+        for s in stored_events:
+            leaf = chain.add(
+                s.originator_id, s.originator_version, s.topic, s.state, self._last_leaf.get
+            )
+            self.leaves.append(leaf)
+            self.leaf_index[(leaf.aggregate_id, leaf.version)] = leaf
+            self._last_leaf[leaf.aggregate_id] = leaf
+        self.leaf_counter = chain.next_seq - 1
         with self._keys_lock:
             self._keys.update(kwargs.get(KEYS) or {})
             for official_id in kwargs.get(ERASE_KEYS) or ():
@@ -171,7 +281,10 @@ def postgres_recorder_class() -> type[Any]:
     class PostgresRecorder(PostgresApplicationRecorder):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.keys_table = self.events_table_name.replace("_events", "") + "_official_keys"
+            prefix = self.events_table_name.replace("_events", "")
+            self.keys_table = prefix + "_official_keys"
+            self.leaves_table = prefix + "_leaves"
+            self.counter_table = prefix + "_leaf_counter"
             self.sql_create_statements.append(
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
@@ -180,6 +293,97 @@ def postgres_recorder_class() -> type[Any]:
                     schema=Identifier(self.datastore.schema), table=Identifier(self.keys_table)
                 )
             )
+            self.sql_create_statements.append(
+                self._leaves_sql(
+                    "CREATE TABLE IF NOT EXISTS {schema}.{leaves} ("
+                    "seq bigint PRIMARY KEY, "
+                    "aggregate_id text NOT NULL, "
+                    "version bigint NOT NULL, "
+                    "topic text NOT NULL, "
+                    "recorded_at text NOT NULL, "
+                    "state_sha256 text NOT NULL, "
+                    "prev text, "
+                    "UNIQUE (aggregate_id, version))"
+                )
+            )
+            # The leaf numbers come from a counter row, updated in the event's transaction
+            # under the events table's lock: no gaps when a transaction rolls back (as a
+            # sequence would leave), and never lowered when rows are deleted.
+            self.sql_create_statements.append(
+                self._leaves_sql(
+                    "CREATE TABLE IF NOT EXISTS {schema}.{counter} ("
+                    "id smallint PRIMARY KEY CHECK (id = 1), last bigint NOT NULL)"
+                )
+            )
+            self.sql_create_statements.append(
+                self._leaves_sql(
+                    "INSERT INTO {schema}.{counter} VALUES (1, 0) ON CONFLICT (id) DO NOTHING"
+                )
+            )
+
+        def _leaves_sql(self, statement: str) -> Any:
+            return SQL(statement).format(
+                schema=Identifier(self.datastore.schema),
+                leaves=Identifier(self.leaves_table),
+                counter=Identifier(self.counter_table),
+                events=Identifier(self.events_table_name),
+            )
+
+        def _fetch_ids_after_insert_events(
+            self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+        ) -> Sequence[int] | None:
+            # Called after the events are inserted, so the events table's EXCLUSIVE lock is
+            # held: leaf numbers follow commit order like the notification ids.
+            ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            curs.execute(
+                self._leaves_sql(
+                    "UPDATE {schema}.{counter} SET last = last + %s WHERE id = 1 RETURNING last"
+                ),
+                (len(stored_events),),
+            )
+            row = curs.fetchone()
+            assert row is not None, "the leaf counter row is missing"
+            first = int(row["last"]) - len(stored_events) + 1
+            wanted = sorted(
+                {str(s.originator_id) for s in stored_events if s.originator_version > 1}
+            )
+            last: dict[str, Leaf] = {}
+            if wanted:
+                curs.execute(
+                    self._leaves_sql(
+                        f"SELECT DISTINCT ON (aggregate_id) {LEAF_COLUMNS} "  # noqa: S608
+                        "FROM {schema}.{leaves} WHERE aggregate_id = ANY(%s) "
+                        "ORDER BY aggregate_id, version DESC"
+                    ),
+                    (wanted,),
+                )
+                for r in curs.fetchall():
+                    leaf = leaf_of_row([r[name] for name in LEAF_NAMES])
+                    last[leaf.aggregate_id] = leaf
+            chain = LeafChain(first, recorded_now())
+            leaves = [
+                chain.add(s.originator_id, s.originator_version, s.topic, s.state, last.get)
+                for s in stored_events
+            ]
+            curs.executemany(
+                self._leaves_sql(
+                    f"INSERT INTO {{schema}}.{{leaves}} ({LEAF_COLUMNS}) "  # noqa: S608
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                ),
+                [
+                    (
+                        leaf.seq,
+                        leaf.aggregate_id,
+                        leaf.version,
+                        leaf.topic,
+                        leaf.recorded_at,
+                        leaf.state_sha256,
+                        leaf.prev,
+                    )
+                    for leaf in leaves
+                ],
+            )
+            return ids
 
         def _keys_sql(self, statement: str) -> Any:
             return SQL(statement).format(

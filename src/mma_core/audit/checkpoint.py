@@ -1,0 +1,188 @@
+"""Signed checkpoints: C2SP ``tlog-checkpoint`` bodies signed as C2SP signed notes (Ed25519).
+
+A checkpoint::
+
+    <origin>
+    <tree size, decimal>
+    <base64 of the 32-byte root hash>
+
+    — <key name> <base64(4-byte key id || 64-byte Ed25519 signature)>
+
+The signature covers the body: every line before the blank line, each ending in a newline.
+Key id: the first 4 bytes of SHA-256(key name || 0x0A || 0x01 || 32-byte public key).
+Keys use the note formats: ``<name>+<8 hex id>+<base64(0x01 || public key)>`` to verify and
+``PRIVATE+KEY+<name>+<8 hex id>+<base64(0x01 || 32-byte seed)>`` to sign.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+ALG_ED25519 = b"\x01"
+DASH = "\u2014"  # the em dash that starts a signature line
+DEFAULT_KEY_NAME = "mma-audit"
+DEFAULT_ORIGIN = "mma-core/programme"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint or key that does not parse or whose signature does not hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierKey:
+    name: str
+    key_id: bytes
+    public: bytes
+
+    def __str__(self) -> str:
+        data = base64.b64encode(ALG_ED25519 + self.public).decode()
+        return f"{self.name}+{self.key_id.hex()}+{data}"
+
+
+@dataclass(frozen=True, slots=True)
+class SignerKey:
+    name: str
+    key_id: bytes
+    seed: bytes
+
+    def __str__(self) -> str:
+        data = base64.b64encode(ALG_ED25519 + self.seed).decode()
+        return f"PRIVATE+KEY+{self.name}+{self.key_id.hex()}+{data}"
+
+    def verifier(self) -> VerifierKey:
+        return VerifierKey(self.name, self.key_id, _public_of(self.seed))
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+    body: str
+    signatures: tuple[tuple[str, bytes, bytes], ...]  # (key name, key id, signature)
+
+
+def _check_name(name: str) -> str:
+    if not name or any(c.isspace() for c in name) or "+" in name:
+        raise CheckpointError(f"key name {name!r} must be non-empty, without spaces or '+'")
+    return name
+
+
+def key_id(name: str, public: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + ALG_ED25519 + public).digest()[:4]
+
+
+def _public_of(seed: bytes) -> bytes:
+    return (
+        Ed25519PrivateKey.from_private_bytes(seed)
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
+
+
+def generate_key(name: str = DEFAULT_KEY_NAME) -> SignerKey:
+    _check_name(name)
+    seed = Ed25519PrivateKey.generate().private_bytes_raw()
+    return SignerKey(name, key_id(name, _public_of(seed)), seed)
+
+
+def _b64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise CheckpointError(f"{what} is not base64") from None
+
+
+def parse_signer_key(text: str) -> SignerKey:
+    parts = text.strip().split("+", 4)
+    if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+        raise CheckpointError("not a signing key: expected PRIVATE+KEY+<name>+<id>+<key>")
+    name, hex_id, data = _check_name(parts[2]), parts[3], _b64(parts[4], "the signing key")
+    if len(data) != 33 or data[:1] != ALG_ED25519:
+        raise CheckpointError("the signing key is not an Ed25519 key")
+    key = SignerKey(name, key_id(name, _public_of(data[1:])), data[1:])
+    if key.key_id.hex() != hex_id.lower():
+        raise CheckpointError("the signing key's id does not match its key")
+    return key
+
+
+def parse_verifier_key(text: str) -> VerifierKey:
+    parts = text.strip().split("+", 2)
+    if len(parts) != 3:
+        raise CheckpointError("not a verifier key: expected <name>+<id>+<key>")
+    name, hex_id, data = _check_name(parts[0]), parts[1], _b64(parts[2], "the public key")
+    if len(data) != 33 or data[:1] != ALG_ED25519:
+        raise CheckpointError("the public key is not an Ed25519 key")
+    key = VerifierKey(name, key_id(name, data[1:]), data[1:])
+    if key.key_id.hex() != hex_id.lower():
+        raise CheckpointError("the public key's id does not match its key")
+    return key
+
+
+def body(origin: str, size: int, root: bytes) -> str:
+    if not origin or "\n" in origin:
+        raise CheckpointError("the origin must be one non-empty line")
+    return f"{origin}\n{size}\n{base64.b64encode(root).decode()}\n"
+
+
+def sign(key: SignerKey, origin: str, size: int, root: bytes) -> str:
+    text = body(origin, size, root)
+    signature = Ed25519PrivateKey.from_private_bytes(key.seed).sign(text.encode())
+    line = base64.b64encode(key.key_id + signature).decode()
+    return f"{text}\n{DASH} {key.name} {line}\n"
+
+
+def parse(note: str) -> Checkpoint:
+    text, sep, sigs = note.partition("\n\n")
+    if not sep:
+        raise CheckpointError("not a signed note: no blank line before the signatures")
+    text += "\n"
+    lines = text.split("\n")[:-1]
+    if len(lines) < 3:
+        raise CheckpointError("a checkpoint has an origin, a size and a root line")
+    origin, size_text, root_text = lines[0], lines[1], lines[2]
+    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+        raise CheckpointError(f"the size line {size_text!r} is not a decimal number")
+    root = _b64(root_text, "the root line")
+    if len(root) != 32:
+        raise CheckpointError("the root is not 32 bytes")
+    signatures = []
+    for line in sigs.split("\n"):
+        if not line:
+            continue
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != DASH:
+            raise CheckpointError(f"not a signature line: {line!r}")
+        raw = _b64(parts[2], "a signature")
+        if len(raw) < 5:
+            raise CheckpointError("a signature is too short")
+        signatures.append((parts[1], raw[:4], raw[4:]))
+    if not signatures:
+        raise CheckpointError("the checkpoint is not signed")
+    return Checkpoint(origin, int(size_text), root, text, tuple(signatures))
+
+
+def verify(note: str, keys: list[VerifierKey]) -> Checkpoint:
+    """The checkpoint, when at least one of ``keys`` signed it; else :class:`CheckpointError`."""
+    checkpoint = parse(note)
+    for name, kid, signature in checkpoint.signatures:
+        for key in keys:
+            if key.name == name and key.key_id == kid:
+                try:
+                    Ed25519PublicKey.from_public_bytes(key.public).verify(
+                        signature, checkpoint.body.encode()
+                    )
+                except InvalidSignature:
+                    raise CheckpointError(
+                        f"signature invalid: {name}'s signature does not match the checkpoint"
+                    ) from None
+                return checkpoint
+    names = ", ".join(name for name, _, _ in checkpoint.signatures)
+    raise CheckpointError(f"signature invalid: signed by {names}, not by any key given")

@@ -1,0 +1,67 @@
+"""The auditors' export: the stored event rows, the leaves, a signed checkpoint over them and
+the public key, in the format of ``docs/audit-format.md``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from mma_core.audit import checkpoint as notes
+from mma_core.audit.leaves import canonical_json
+from mma_core.audit.merkle import StreamingTree
+from mma_core.audit.sources import Reader
+
+EXPORT_FORMAT = "mma-export/v1"
+EVENTS = "events.jsonl"
+LEAVES = "leaves.jsonl"
+CHECKPOINT = "checkpoint"
+PUBLIC_KEY = "public-key"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    directory: Path
+    events: int
+    leaves: int
+    root: bytes
+    checkpoint: str
+
+
+def export(reader: Reader, directory: Path, key: notes.SignerKey, origin: str) -> Exported:
+    """Write the export of the snapshot behind ``reader`` into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    events = 0
+    with (directory / EVENTS).open("wb") as out:
+        for row in reader.events():
+            record = {
+                "aggregate_id": row.aggregate_id,
+                "position": row.position,
+                "state": base64.b64encode(row.state).decode("ascii"),
+                "topic": row.topic,
+                "version": row.version,
+            }
+            out.write(canonical_json(record) + b"\n")
+            events += 1
+    tree = StreamingTree()
+    with (directory / LEAVES).open("wb") as out:
+        for leaf, _ in reader.leaves():
+            data = leaf.encode()
+            out.write(data + b"\n")
+            tree.append(leaf.hash())
+    counter = reader.counter()
+    root = tree.root()
+    note = notes.sign(key, origin, tree.size, root)
+    (directory / CHECKPOINT).write_text(note, encoding="utf-8")
+    (directory / PUBLIC_KEY).write_text(f"{key.verifier()}\n", encoding="ascii")
+    manifest = {
+        "format": EXPORT_FORMAT,
+        "events": events,
+        "leaves": tree.size,
+        "leaf_counter": counter,
+        "root_sha256_hex": root.hex(),
+    }
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="ascii")
+    return Exported(directory, events, tree.size, root, note)

@@ -1,0 +1,250 @@
+"""Read a store's events and leaves for verification and export: one consistent snapshot,
+streamed in batches, whatever the store's size."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from mma_core.audit.leaves import Leaf, aggregate_key
+from mma_core.storage import LEAF_COLUMNS, LEAF_NAMES, LEAVES, MemoryRecorder, SQLiteRecorder
+
+BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """An event row as stored: its store position (rowid or notification id) and bytes."""
+
+    position: int
+    aggregate_id: str
+    version: int
+    topic: str
+    state: bytes
+
+
+class Reader(Protocol):
+    def counter(self) -> int:
+        """The highest leaf number the store ever handed out."""
+
+    def leaves(self) -> Iterator[tuple[Leaf, Leaf | None]]:
+        """Every leaf in sequence order, each with its aggregate's leaf of the version before."""
+
+    def events(self) -> Iterator[StoredRow]:
+        """Every event row in store order."""
+
+    def leaf(self, aggregate_id: str, version: int) -> Leaf | None: ...
+
+    def has_event(self, aggregate_id: str, version: int) -> bool: ...
+
+
+def _leaf(row: Any, offset: int = 0) -> Leaf | None:
+    if row[offset] is None:
+        return None
+    return Leaf(
+        seq=int(row[offset]),
+        aggregate_id=str(row[offset + 1]),
+        version=int(row[offset + 2]),
+        topic=str(row[offset + 3]),
+        recorded_at=str(row[offset + 4]),
+        state_sha256=str(row[offset + 5]),
+        prev=None if row[offset + 6] is None else str(row[offset + 6]),
+    )
+
+
+def _prefixed(alias: str) -> str:
+    return ", ".join(f"{alias}.{name}" for name in LEAF_NAMES)
+
+
+class SQLiteReader:
+    def __init__(self, conn: sqlite3.Connection, events_table: str) -> None:
+        self.conn = conn
+        self.events_table = events_table
+
+    def _stream(self, statement: str, params: tuple[Any, ...] = ()) -> Iterator[Any]:
+        cursor = self.conn.execute(statement, params)
+        while batch := cursor.fetchmany(BATCH):
+            yield from batch
+
+    def counter(self) -> int:
+        row = self.conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name=?", (LEAVES,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def leaves(self) -> Iterator[tuple[Leaf, Leaf | None]]:
+        statement = (
+            f"SELECT {_prefixed('l')}, {_prefixed('p')} FROM {LEAVES} l "  # noqa: S608
+            f"LEFT JOIN {LEAVES} p ON p.aggregate_id = l.aggregate_id "
+            "AND p.version = l.version - 1 ORDER BY l.seq"
+        )
+        for row in self._stream(statement):
+            leaf = _leaf(row)
+            assert leaf is not None
+            yield leaf, _leaf(row, len(LEAF_NAMES))
+
+    def events(self) -> Iterator[StoredRow]:
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+            f"FROM {self.events_table} ORDER BY rowid"
+        )
+        for row in self._stream(statement):
+            yield StoredRow(
+                int(row[0]), aggregate_key(row[1]), int(row[2]), str(row[3]), bytes(row[4])
+            )
+
+    def leaf(self, aggregate_id: str, version: int) -> Leaf | None:
+        row = self.conn.execute(
+            f"SELECT {LEAF_COLUMNS} FROM {LEAVES} WHERE aggregate_id=? AND version=?",  # noqa: S608
+            (aggregate_id, version),
+        ).fetchone()
+        return None if row is None else _leaf(row)
+
+    def has_event(self, aggregate_id: str, version: int) -> bool:
+        row = self.conn.execute(
+            f"SELECT 1 FROM {self.events_table} "  # noqa: S608
+            "WHERE originator_id=? AND originator_version=?",
+            (UUID(aggregate_id).hex, version),
+        ).fetchone()
+        return row is not None
+
+
+class MemoryReader:
+    def __init__(self, recorder: MemoryRecorder) -> None:
+        with recorder._database_lock:
+            self.rows = [
+                StoredRow(
+                    i + 1,
+                    aggregate_key(s.originator_id),
+                    s.originator_version,
+                    s.topic,
+                    s.state,
+                )
+                for i, s in enumerate(recorder._stored_events)
+            ]
+            self._leaves = list(recorder.leaves)
+            self.index = dict(recorder.leaf_index)
+            self._counter = recorder.leaf_counter
+        self.keys = {(r.aggregate_id, r.version) for r in self.rows}
+
+    def counter(self) -> int:
+        return self._counter
+
+    def leaves(self) -> Iterator[tuple[Leaf, Leaf | None]]:
+        for leaf in self._leaves:
+            yield leaf, self.index.get((leaf.aggregate_id, leaf.version - 1))
+
+    def events(self) -> Iterator[StoredRow]:
+        yield from self.rows
+
+    def leaf(self, aggregate_id: str, version: int) -> Leaf | None:
+        return self.index.get((aggregate_id, version))
+
+    def has_event(self, aggregate_id: str, version: int) -> bool:
+        return (aggregate_id, version) in self.keys
+
+
+class PostgresReader:
+    def __init__(self, conn: Any, recorder: Any) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        self.conn = conn
+        self.SQL = SQL
+        self.names = {
+            "schema": Identifier(recorder.datastore.schema),
+            "events": Identifier(recorder.events_table_name),
+            "leaves": Identifier(recorder.leaves_table),
+            "counter": Identifier(recorder.counter_table),
+        }
+        self._cursors = 0
+
+    def _sql(self, statement: str) -> Any:
+        return self.SQL(statement).format(**self.names)
+
+    def _stream(self, statement: str) -> Iterator[Any]:
+        self._cursors += 1
+        with self.conn.cursor(name=f"mma_audit_{self._cursors}") as cursor:
+            cursor.itersize = BATCH
+            cursor.execute(self._sql(statement))
+            while batch := cursor.fetchmany(BATCH):
+                yield from batch
+
+    def counter(self) -> int:
+        with self.conn.cursor() as cursor:
+            cursor.execute(self._sql("SELECT last FROM {schema}.{counter} WHERE id = 1"))
+            row = cursor.fetchone()
+            return 0 if row is None else int(row["last"])
+
+    def leaves(self) -> Iterator[tuple[Leaf, Leaf | None]]:
+        statement = (
+            f"SELECT {_prefixed('l')}, {_prefixed('p')} FROM {{schema}}.{{leaves}} l "  # noqa: S608
+            "LEFT JOIN {schema}.{leaves} p ON p.aggregate_id = l.aggregate_id "
+            "AND p.version = l.version - 1 ORDER BY l.seq"
+        )
+        for row in self._stream(statement):
+            values = list(row.values())
+            leaf = _leaf(values)
+            assert leaf is not None
+            yield leaf, _leaf(values, len(LEAF_NAMES))
+
+    def events(self) -> Iterator[StoredRow]:
+        statement = (
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {schema}.{events} ORDER BY notification_id"
+        )
+        for row in self._stream(statement):
+            yield StoredRow(
+                int(row["notification_id"]),
+                aggregate_key(row["originator_id"]),
+                int(row["originator_version"]),
+                str(row["topic"]),
+                bytes(row["state"]),
+            )
+
+    def leaf(self, aggregate_id: str, version: int) -> Leaf | None:
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                self._sql(
+                    f"SELECT {LEAF_COLUMNS} FROM {{schema}}.{{leaves}} "  # noqa: S608
+                    "WHERE aggregate_id = %s AND version = %s"
+                ),
+                (aggregate_id, version),
+            )
+            row = cursor.fetchone()
+            return None if row is None else _leaf(list(row.values()))
+
+    def has_event(self, aggregate_id: str, version: int) -> bool:
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                self._sql(
+                    "SELECT 1 AS found FROM {schema}.{events} "
+                    "WHERE originator_id = %s AND originator_version = %s"
+                ),
+                (UUID(aggregate_id), version),
+            )
+            return cursor.fetchone() is not None
+
+
+@contextmanager
+def open_reader(recorder: Any) -> Iterator[Reader]:
+    """A reader over one snapshot of the recorder's store."""
+    if isinstance(recorder, SQLiteRecorder):
+        conn = sqlite3.connect(recorder.datastore.pool.db_name, isolation_level=None)
+        try:
+            conn.execute("BEGIN")  # one read transaction: every query sees the same snapshot
+            yield SQLiteReader(conn, recorder.events_table_name)
+        finally:
+            conn.rollback()
+            conn.close()
+    elif isinstance(recorder, MemoryRecorder):
+        yield MemoryReader(recorder)
+    elif hasattr(recorder, "leaves_table"):
+        with recorder.datastore.get_connection() as conn, conn.transaction(force_rollback=True):
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield PostgresReader(conn, recorder)
+    else:
+        raise TypeError(f"no audit reader for {type(recorder).__name__}")
