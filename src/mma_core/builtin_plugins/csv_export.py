@@ -1,0 +1,38 @@
+"""CSV exporter: one view as a CSV file with a header row (UTF-8, comma, CRLF)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import IO
+
+from mma_core.builtin_plugins.tabular import text
+from mma_core.exporting import VIEWS, ExportSource
+from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, RegisterExporter, hookimpl
+
+
+class CsvExporter:
+    format = "csv"
+    suffix = ".csv"
+    views: tuple[str, ...] = VIEWS
+
+    def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
+        table = source.table(view or "status")
+        stream = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        try:
+            writer = csv.writer(stream)
+            writer.writerow([c.name for c in table.columns])
+            for row in table.rows:
+                writer.writerow([text(v) for v in row])
+        finally:
+            stream.detach()
+
+
+@hookimpl
+def mma_plugin_info() -> PluginInfo:
+    return PluginInfo(name="csv", api_version=HOOK_API_VERSION, description="CSV exports")
+
+
+@hookimpl
+def mma_register_exporters(register: RegisterExporter) -> None:
+    register(CsvExporter())

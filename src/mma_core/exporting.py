@@ -1,0 +1,253 @@
+"""What exporters and notification rules read: typed tables of the programme and the event log
+as plugin-facing :class:`~mma_core.hookspecs.EventRecord` values.
+
+Every cell holds a typed value (``str``, ``int``, ``bool``, ``Decimal``, ``date``,
+``datetime`` or ``None``) and every column says its type, so a spreadsheet exporter can write
+real number and date cells. Money is ``Decimal`` euros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import attrs
+
+from mma_core.domain.municipality import Municipality, municipality_id
+from mma_core.domain.values import OfficialId
+from mma_core.hookspecs import EventRecord
+from mma_core.views.replay import event_data
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mma_core.application import Programme
+    from mma_core.views.state import MunicipalityView, SessionView
+
+VIEWS = ("status", "ledger", "roster", "events")
+COLUMN_TYPES = ("str", "int", "bool", "decimal", "date", "datetime")
+PERSONAL_FIELDS = frozenset({"personal_data"})
+BATCH = 500
+
+
+@attrs.frozen
+class Column:
+    name: str
+    type: str  # one of COLUMN_TYPES
+
+
+@attrs.frozen
+class Table:
+    """One view as rows of typed cells."""
+
+    name: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def dicts(self) -> Iterator[dict[str, Any]]:
+        names = [c.name for c in self.columns]
+        for row in self.rows:
+            yield dict(zip(names, row, strict=True))
+
+
+def _columns(spec: str) -> tuple[Column, ...]:
+    columns = []
+    for item in spec.split():
+        name, kind = item.split(":")
+        columns.append(Column(name, kind))
+    return tuple(columns)
+
+
+STATUS = _columns(
+    "code:str name:str stage:str population:int invited_on:date answered_on:date "
+    "connected_on:date connection_kind:str evaluation_due:date reports_received:int "
+    "costs_province:decimal costs_municipality:decimal successor:str"
+)
+LEDGER = _columns(
+    "code:str name:str on:date kind:str amount:decimal payer:str payee:str calculator:str "
+    "calculator_version:str tariff_id:str"
+)
+ROSTER = _columns(
+    "code:str municipality:str official_id:str name:str email:str active:bool "
+    "session_id:str session_date:date attended:bool"
+)
+EVENTS = _columns(
+    "position:int recorded_at:datetime aggregate:str type:str code:str business_date:date "
+    "by:str origin:str"
+)
+
+
+class ExportSource:
+    """The programme's views for exporters, computed on first use.
+
+    ``as_of`` (default: today) is the business date of the status and roster views; the ledger
+    holds every cost charged on or before it, merged municipalities included; the events view
+    is the whole log in the order the store recorded it.
+    """
+
+    def __init__(self, programme: Programme, as_of: date | None = None) -> None:
+        self.programme = programme
+        self.as_of = as_of
+        self._overview: Any = None
+
+    def _municipalities(self) -> tuple[MunicipalityView, ...]:
+        if self._overview is None:
+            self._overview = self.programme.overview(as_of=self.as_of)
+        result: tuple[MunicipalityView, ...] = self._overview.municipalities
+        return result
+
+    def table(self, view: str) -> Table:
+        if view not in VIEWS:
+            raise ValueError(f"view {view!r} is not one of {', '.join(VIEWS)}")
+        maker = {
+            "status": self.status,
+            "ledger": self.ledger,
+            "roster": self.roster,
+            "events": self.events,
+        }[view]
+        return maker()
+
+    def status(self) -> Table:
+        rows = tuple(
+            (
+                m.code,
+                m.name,
+                m.stage.value,
+                m.population,
+                m.invited_on,
+                m.answered_on,
+                m.connected_on,
+                m.connection_kind,
+                m.evaluation_due,
+                m.reports_received,
+                m.costs_province.amount,
+                m.costs_municipality.amount,
+                m.successor,
+            )
+            for m in self._municipalities()
+        )
+        return Table("status", STATUS, rows)
+
+    def ledger(self) -> Table:
+        rows = []
+        for code in self.programme.codes():
+            m = self.programme.municipality(code)
+            for entry in m.costs:
+                if self.as_of is not None and entry.on > self.as_of:
+                    continue
+                line = entry.line
+                rows.append(
+                    (
+                        m.code,
+                        m.name,
+                        entry.on,
+                        line.kind.value,
+                        line.amount.amount,
+                        line.payer.value,
+                        line.payee,
+                        line.calculator,
+                        line.calculator_version,
+                        line.tariff_id,
+                    )
+                )
+        rows.sort(key=lambda r: (r[2], r[0]))
+        return Table("ledger", LEDGER, tuple(rows))
+
+    def roster(self) -> Table:
+        rows = tuple(
+            (
+                m.code,
+                m.name,
+                o.id,
+                o.name,
+                o.email,
+                o.active,
+                o.session_id,
+                o.session_date,
+                o.attended,
+            )
+            for m in self._municipalities()
+            for o in m.officials
+        )
+        return Table("roster", ROSTER, rows)
+
+    def events(self) -> Table:
+        rows = tuple(
+            (
+                r.position,
+                r.recorded_at,
+                r.aggregate,
+                r.type,
+                r.code,
+                r.business_date,
+                r.by,
+                r.data.get("origin", ""),
+            )
+            for r in event_records(self.programme)
+        )
+        return Table("events", EVENTS, rows)
+
+    def sessions(self) -> list[SessionView]:
+        return self.programme.sessions()
+
+
+class EventReader:
+    """Turns stored notifications into :class:`EventRecord` values (no personal data)."""
+
+    def __init__(self, programme: Programme) -> None:
+        self.programme = programme
+        self._codes: dict[UUID, str] | None = None
+        self._sessions: dict[str, SessionView] | None = None
+
+    def code_of(self, event: Any) -> str | None:
+        code = getattr(event, "code", None)
+        if isinstance(code, str):
+            return code
+        official = getattr(event, "official_id", None)
+        if isinstance(official, str):
+            return OfficialId(official).code.value
+        if self._codes is None or event.originator_id not in self._codes:
+            self._codes = {municipality_id(c): c for c in self.programme.codes()}
+        return self._codes.get(event.originator_id)
+
+    def session(self, session_id: str) -> SessionView | None:
+        if self._sessions is None or session_id not in self._sessions:
+            self._sessions = {s.session_id: s for s in self.programme.sessions()}
+        return self._sessions.get(session_id)
+
+    def record(self, notification: Any) -> EventRecord:
+        event: Any = self.programme.mapper.to_domain_event(notification)
+        aggregate = type(event).__qualname__.split(".")[0]
+        data = {k: v for k, v in event_data(event).items() if k not in PERSONAL_FIELDS}
+        data["origin"] = getattr(event, "origin", "")
+        session = None
+        if isinstance(event, Municipality.TrainingBooked):
+            session = self.session(event.session_id)
+        return EventRecord(
+            id=_event_id(event),
+            position=int(notification.id),
+            aggregate=aggregate,
+            type=type(event).__name__,
+            code=self.code_of(event),
+            business_date=getattr(event, "business_date", None),
+            recorded_at=event.timestamp,
+            by=getattr(event, "by", ""),
+            data=data,
+            session=session,
+        )
+
+
+def _event_id(event: Any) -> UUID:
+    """An event's identity: its aggregate and version (stable across copies of the store)."""
+    return uuid5(NAMESPACE_URL, f"/events/{event.originator_id}/{event.originator_version}")
+
+
+def event_records(programme: Programme, start: int = 1) -> Iterator[EventRecord]:
+    reader = EventReader(programme)
+    while True:
+        batch = programme.recorder.select_notifications(start, BATCH)
+        for notification in batch:
+            yield reader.record(notification)
+        if len(batch) < BATCH:
+            return
+        start = batch[-1].id + 1
