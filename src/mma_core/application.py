@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
@@ -211,6 +212,11 @@ class Programme(Application[UUID]):
                 datastore=self.factory.datastore,  # type: ignore[attr-defined]
                 events_table_name=f"{self.name.lower()}_events",
             )
+            # Several services opening a fresh store at once would race on the DDL
+            # ("tuple concurrently updated"): one creates the tables while the others wait.
+            with _postgres_ddl_lock(self.factory.datastore):  # type: ignore[attr-defined]
+                recorder.create_table()
+            return recorder
         else:
             return MemoryRecorder()
         recorder.create_table()
@@ -836,6 +842,19 @@ class Programme(Application[UUID]):
         """How many events the store holds. Not the highest position: PostgreSQL's sequence
         skips the numbers of transactions that rolled back."""
         return self.keys.count_events()
+
+
+@contextmanager
+def _postgres_ddl_lock(datastore: Any) -> Iterator[None]:
+    with datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_DDL_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_DDL_LOCK,))
+
+
+_DDL_LOCK = 0x6D6D61  # "mma": one advisory lock number for creating this library's tables
 
 
 def _aware(value: datetime) -> datetime:
