@@ -132,27 +132,23 @@ def body(origin: str, size: int, root: bytes) -> str:
     return f"{origin}\n{size}\n{base64.b64encode(root).decode()}\n"
 
 
-def sign(key: SignerKey, origin: str, size: int, root: bytes) -> str:
-    text = body(origin, size, root)
+def sign_note(key: SignerKey, text: str) -> str:
+    """A C2SP signed note: the text (ending in a newline), a blank line, the signature line."""
+    if not text.endswith("\n"):
+        raise CheckpointError("a note's text ends with a newline")
     signature = Ed25519PrivateKey.from_private_bytes(key.seed).sign(text.encode())
     line = base64.b64encode(key.key_id + signature).decode()
     return f"{text}\n{DASH} {key.name} {line}\n"
 
 
-def parse(note: str) -> Checkpoint:
+def sign(key: SignerKey, origin: str, size: int, root: bytes) -> str:
+    return sign_note(key, body(origin, size, root))
+
+
+def _split_note(note: str) -> tuple[str, tuple[tuple[str, bytes, bytes], ...]]:
     text, sep, sigs = note.partition("\n\n")
     if not sep:
         raise CheckpointError("not a signed note: no blank line before the signatures")
-    text += "\n"
-    lines = text.split("\n")[:-1]
-    if len(lines) < 3:
-        raise CheckpointError("a checkpoint has an origin, a size and a root line")
-    origin, size_text, root_text = lines[0], lines[1], lines[2]
-    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
-        raise CheckpointError(f"the size line {size_text!r} is not a decimal number")
-    root = _b64(root_text, "the root line")
-    if len(root) != 32:
-        raise CheckpointError("the root is not 32 bytes")
     signatures = []
     for line in sigs.split("\n"):
         if not line:
@@ -165,24 +161,44 @@ def parse(note: str) -> Checkpoint:
             raise CheckpointError("a signature is too short")
         signatures.append((parts[1], raw[:4], raw[4:]))
     if not signatures:
-        raise CheckpointError("the checkpoint is not signed")
-    return Checkpoint(origin, int(size_text), root, text, tuple(signatures))
+        raise CheckpointError("the note is not signed")
+    return text + "\n", tuple(signatures)
 
 
-def verify(note: str, keys: list[VerifierKey]) -> Checkpoint:
-    """The checkpoint, when at least one of ``keys`` signed it; else :class:`CheckpointError`."""
-    checkpoint = parse(note)
-    for name, kid, signature in checkpoint.signatures:
+def open_note(note: str, keys: list[VerifierKey]) -> str:
+    """The note's text, when one of ``keys`` signed it; else :class:`CheckpointError`."""
+    text, signatures = _split_note(note)
+    for name, kid, signature in signatures:
         for key in keys:
             if key.name == name and key.key_id == kid:
                 try:
-                    Ed25519PublicKey.from_public_bytes(key.public).verify(
-                        signature, checkpoint.body.encode()
-                    )
+                    Ed25519PublicKey.from_public_bytes(key.public).verify(signature, text.encode())
                 except InvalidSignature:
                     raise CheckpointError(
-                        f"signature invalid: {name}'s signature does not match the checkpoint"
+                        f"signature invalid: {name}'s signature does not match the text"
                     ) from None
-                return checkpoint
-    names = ", ".join(name for name, _, _ in checkpoint.signatures)
+                return text
+    names = ", ".join(name for name, _, _ in signatures)
     raise CheckpointError(f"signature invalid: signed by {names}, not by any key given")
+
+
+def parse(note: str) -> Checkpoint:
+    """The checkpoint's fields, signatures not checked (see :func:`verify`)."""
+    text, signatures = _split_note(note)
+    lines = text.split("\n")[:-1]
+    if len(lines) < 3:
+        raise CheckpointError("a checkpoint has an origin, a size and a root line")
+    origin, size_text, root_text = lines[0], lines[1], lines[2]
+    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+        raise CheckpointError(f"the size line {size_text!r} is not a decimal number")
+    root = _b64(root_text, "the root line")
+    if len(root) != 32:
+        raise CheckpointError("the root is not 32 bytes")
+    return Checkpoint(origin, int(size_text), root, text, signatures)
+
+
+def verify(note: str, keys: list[VerifierKey]) -> Checkpoint:
+    """The checkpoint, when one of ``keys`` signed it; else :class:`CheckpointError`."""
+    checkpoint = parse(note)
+    open_note(note, keys)
+    return checkpoint
