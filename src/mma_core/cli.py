@@ -44,6 +44,8 @@ else:
 DEFAULT_STORE = "sqlite:///mma.sqlite"
 DEFAULT_REGISTRY = "noord-holland-2019"
 ORIGIN = "cli"
+RULE_BROKEN = 1  # a DomainError: nothing was written
+STORE_UNAVAILABLE = 3  # the store could not be opened or written: nothing was written
 DEADLINES_SHOWN = 10  # the status table lists the earliest few; --json lists them all
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -218,23 +220,33 @@ def percent(value: Fraction) -> str:
     return str(format_percent(float(value), format="#,##0.0%", locale="nl_NL"))
 
 
-def _fail(message: str) -> NoReturn:
-    """One line on stderr, exit status 1: the whole of what a coordinator needs to act."""
+def _fail(message: str, status: int = RULE_BROKEN) -> NoReturn:
+    """One line on stderr and a non-zero status: the whole of what a coordinator needs to act."""
     click.echo(f"error: {' '.join(message.split())}", err=True)
-    raise click.exceptions.Exit(1)
+    raise click.exceptions.Exit(status)
 
 
 # -- the group ----------------------------------------------------------------------------
 
 
 class MmaGroup(click.Group):
-    """Turns a ``DomainError`` raised by any (sub)command into one line and exit status 1."""
+    """Turns a ``DomainError`` raised by any (sub)command into one line and exit status 1, and
+    a store that cannot be reached into one line and exit status 3: never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DomainError as error:
             _fail(str(error))
+        except Exception as error:
+            from eventsourcing.persistence import PersistenceError
+
+            if not isinstance(error, PersistenceError):
+                raise
+            from mma_core.storage import describe
+
+            store = ctx.obj.store if isinstance(ctx.obj, Settings) else "?"
+            _fail(f"the store {describe(store)} cannot be used: {error}", STORE_UNAVAILABLE)
 
 
 @click.group(cls=MmaGroup, context_settings=CONTEXT_SETTINGS)

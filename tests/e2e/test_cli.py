@@ -371,6 +371,16 @@ def test_a_usage_error_exits_2_and_writes_nothing(invited: Mma, args: list[str])
     assert invited.count() == before
 
 
+def test_a_store_that_cannot_be_opened_is_one_line_and_exit_3(mma: Mma) -> None:
+    result = mma("--store", f"sqlite:///{mma.cwd / 'no' / 'such' / 'dir.sqlite'}", "status")
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: the store sqlite:///")
+    assert len(result.stderr.splitlines()) == 1
+    bad_scheme = mma("--store", "ftp://example.org/x", "status")
+    assert bad_scheme.returncode == 1
+    assert "ftp" in bad_scheme.stderr
+
+
 # -- queries ------------------------------------------------------------------------------
 
 
