@@ -583,9 +583,12 @@ class Hooks:
         """Drop what the register hooks returned (after a plugin was added or removed)."""
         self._notifiers = self._exporters = self._calculators = None
 
-    def _impls(self, hook: str) -> Iterator[tuple[str, pluggy.HookImpl]]:
+    def _impls(
+        self, hook: str, *, oldest_first: bool = False
+    ) -> Iterator[tuple[str, pluggy.HookImpl]]:
         caller: pluggy.HookCaller = getattr(self._plugins.pm.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):
+        impls = caller.get_hookimpls()
+        for impl in impls if oldest_first else reversed(impls):
             if impl.hookwrapper or impl.wrapper:
                 continue  # wrappers make no sense for isolated calls; they are skipped
             yield impl.plugin_name, impl
@@ -642,7 +645,8 @@ class Hooks:
         expected: str,
     ) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        for plugin, impl in self._impls(hook):
+        # Oldest registration first: an installed plugin's name wins over a built-in's.
+        for plugin, impl in self._impls(hook, oldest_first=True):
             record = self._plugins.records.get(plugin)
             names: list[str] = []
 

@@ -1,0 +1,387 @@
+"""The plugin commands of ``mma``: ``plugins``, ``export``, ``costs``, ``notify``, and the
+commands plugins add through ``mma_register_commands``.
+
+``mma_core.cli`` calls :func:`register` on its root group. Plugins are loaded lazily, on the
+first command that needs them, so ``mma --help`` and the core commands stay fast. The root's
+``--store``, ``--json`` and ``--by`` are read from the root click context, falling back to
+``MMA_STORE``. Run standalone as ``python -m mma_core.plugin_cli``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mma_core.application import Programme
+    from mma_core.plugins import Plugins
+
+__all__ = ["main", "register"]
+
+DEFAULT_STORE = "sqlite:///mma.sqlite"
+VIEW_NAMES = ("status", "ledger", "roster", "events")
+_LOADED: dict[tuple[str, str | None], Plugins] = {}
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    envvar="MMA_CONFIG",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Plugin configuration (default: mma.toml next to the SQLite store; env MMA_CONFIG).",
+)
+
+
+# -- context --------------------------------------------------------------------------------
+
+
+def _root(ctx: click.Context | None = None) -> dict[str, Any]:
+    ctx = ctx or click.get_current_context(silent=True)
+    return dict(ctx.find_root().params) if ctx is not None else {}
+
+
+def store_url(ctx: click.Context | None = None) -> str:
+    store = _root(ctx).get("store")
+    return str(store or os.environ.get("MMA_STORE") or DEFAULT_STORE)
+
+
+def wants_json(ctx: click.Context | None = None, local: bool = False) -> bool:
+    return local or bool(_root(ctx).get("as_json"))
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+def load(store: str, config_file: str | None = None) -> Plugins:
+    """The plugins for this process (loaded once per store and configuration file)."""
+    from mma_core.plugins import ConfigError, PluginError, load_config, load_plugins
+
+    key = (store, config_file)
+    if key not in _LOADED:
+        try:
+            _LOADED[key] = load_plugins(load_config(store, config_file))
+        except (ConfigError, PluginError) as error:
+            _fail(str(error))
+    return _LOADED[key]
+
+
+def _open(store: str) -> Programme:
+    from mma_core.application import Programme
+
+    return Programme.open(store, origin="cli")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, default=_plain, ensure_ascii=False, indent=2))
+
+
+def _day(value: datetime | None) -> date | None:
+    return None if value is None else value.date()
+
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+# -- mma plugins ----------------------------------------------------------------------------
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+@CONFIG_OPTION
+def plugins_command(as_json: bool, config_file: str | None) -> None:
+    """List every plugin: package, version, hooks, status and what it registered.
+
+    \b
+    Status is loaded, blocked (MMA_LOAD_PLUGINS / MMA_DISABLE_PLUGINS) or broken (with
+    the error). A broken plugin never stops the other commands; MMA_STRICT_PLUGINS=1 does.
+    """
+    listing = load(store_url(), config_file).listing()
+    if wants_json(local=as_json):
+        _emit(listing)
+        return
+    for item in listing:
+        package = f"{item['package'] or '?'} {item['version'] or ''}".strip()
+        line = f"{item['name']}  [{item['status']}]  {package} ({item['source']})"
+        click.echo(line)
+        if item["error"]:
+            click.echo(f"    error: {item['error']}")
+        if item["api_version"]:
+            click.echo(f"    hook API: {item['api_version']}")
+        if item["hooks"]:
+            click.echo(f"    hooks: {', '.join(item['hooks'])}")
+        for kind, names in item["registered"].items():
+            click.echo(f"    {kind.replace('_', ' ')}: {', '.join(names)}")
+        for error in item["errors"]:
+            click.echo(f"    failed: {error}")
+
+
+# -- mma export -----------------------------------------------------------------------------
+
+
+@click.command("export")
+@click.argument("format_name", metavar="FORMAT")
+@click.option("--view", help="status, ledger, roster or events (default: the format's own).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout)."
+)
+@click.option("--as-of", type=DATE, help="Business date of the status and roster views.")
+@CONFIG_OPTION
+def export_command(
+    format_name: str,
+    view: str | None,
+    output: str | None,
+    as_of: datetime | None,
+    config_file: str | None,
+) -> None:
+    """Export a view of the programme in FORMAT (csv, jsonl, or a plugin's format).
+
+    \b
+    Examples:
+      mma export csv --view ledger -o ledger.csv
+      mma export jsonl --view events
+    """
+    from mma_core.exporting import ExportSource
+
+    store = store_url()
+    exporters = load(store, config_file).hook.exporters()
+    exporter = exporters.get(format_name)
+    if exporter is None:
+        _fail(
+            f"no exporter for format {format_name!r}; available: "
+            + (", ".join(sorted(exporters)) or "none")
+            + " (see 'mma plugins')"
+        )
+    if view is not None and view not in exporter.views:
+        _fail(
+            f"format {format_name} cannot write view {view!r}; it writes "
+            + ", ".join(exporter.views)
+        )
+    with _open(store) as prog:
+        source = ExportSource(prog, as_of=_day(as_of))
+        if output is None:
+            stream = sys.stdout.buffer
+            exporter.export(source, view, stream)
+            stream.flush()
+            return
+        target = Path(output)
+        # Write beside the target, then rename: a failing exporter leaves no half file.
+        fd, temporary = tempfile.mkstemp(dir=target.parent or ".", suffix=".partial")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                exporter.export(source, view, out)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    if not wants_json():
+        click.echo(f"Wrote {format_name} export to {target}.", err=True)
+
+
+# -- mma costs ------------------------------------------------------------------------------
+
+
+def cost_summary(prog: Programme, as_of: date | None, by_municipality: bool) -> dict[str, Any]:
+    """Who paid what: totals by payer, by cost kind and by tariff; optionally per municipality."""
+    from mma_core.exporting import ExportSource
+
+    ledger = list(ExportSource(prog, as_of=as_of).ledger().dicts())
+    by_payer: dict[str, Decimal] = {}
+    by_kind: dict[str, Decimal] = {}
+    tariffs: dict[tuple[str, str, str, str, str], list[Any]] = {}
+    municipalities: dict[str, dict[str, Any]] = {}
+    for line in ledger:
+        amount: Decimal = line["amount"]
+        by_payer[line["payer"]] = by_payer.get(line["payer"], Decimal("0.00")) + amount
+        by_kind[line["kind"]] = by_kind.get(line["kind"], Decimal("0.00")) + amount
+        key = (
+            line["kind"],
+            line["payer"],
+            line["calculator"],
+            line["calculator_version"],
+            line["tariff_id"],
+        )
+        entry = tariffs.setdefault(key, [0, Decimal("0.00")])
+        entry[0] += 1
+        entry[1] += amount
+        m = municipalities.setdefault(
+            line["code"],
+            {
+                "code": line["code"],
+                "name": line["name"],
+                "province": Decimal("0.00"),
+                "municipality": Decimal("0.00"),
+                "lines": 0,
+            },
+        )
+        m[line["payer"]] = m.get(line["payer"], Decimal("0.00")) + amount
+        m["lines"] += 1
+    summary: dict[str, Any] = {
+        "as_of": as_of,
+        "total": sum(by_payer.values(), Decimal("0.00")),
+        "by_payer": dict(sorted(by_payer.items())),
+        "by_kind": dict(sorted(by_kind.items())),
+        "by_tariff": [
+            {
+                "kind": k[0],
+                "payer": k[1],
+                "calculator": k[2],
+                "calculator_version": k[3],
+                "tariff_id": k[4],
+                "lines": v[0],
+                "amount": v[1],
+            }
+            for k, v in sorted(tariffs.items())
+        ],
+    }
+    if by_municipality:
+        summary["municipalities"] = [municipalities[c] for c in sorted(municipalities)]
+    return summary
+
+
+def _euro(amount: Decimal) -> str:
+    return f"EUR {amount:,.2f}"
+
+
+@click.command("costs")
+@click.option("--as-of", type=DATE, help="Costs charged on or before this day (default: all).")
+@click.option("--by-municipality", is_flag=True, help="One line per municipality.")
+def costs_command(as_of: datetime | None, by_municipality: bool) -> None:
+    """Who paid what: every charged cost, with the calculator and tariff that priced it."""
+    with _open(store_url()) as prog:
+        summary = cost_summary(prog, _day(as_of), by_municipality)
+    if wants_json():
+        _emit(summary)
+        return
+    when = f" as of {summary['as_of']}" if summary["as_of"] else ""
+    click.echo(f"Costs{when}: {_euro(summary['total'])}")
+    for payer, amount in summary["by_payer"].items():
+        click.echo(f"  paid by the {payer}: {_euro(amount)}")
+    for kind, amount in summary["by_kind"].items():
+        click.echo(f"  {kind.replace('_', ' ')}: {_euro(amount)}")
+    for t in summary["by_tariff"]:
+        click.echo(
+            f"  {t['kind']} by {t['calculator']} {t['calculator_version']} ({t['tariff_id']}), "
+            f"paid by the {t['payer']}: {t['lines']} x, {_euro(t['amount'])}"
+        )
+    for m in summary.get("municipalities", []):
+        click.echo(
+            f"  {m['code']} {m['name']}: province {_euro(m['province'])}, "
+            f"municipality {_euro(m['municipality'])}"
+        )
+
+
+# -- mma notify -----------------------------------------------------------------------------
+
+
+@click.command("notify")
+@click.option("--failed", is_flag=True, help="List the dead letters instead of delivering.")
+@click.option("--retry", is_flag=True, help="Put the dead letters back in line, then deliver.")
+@CONFIG_OPTION
+def notify_command(failed: bool, retry: bool, config_file: str | None) -> None:
+    """Deliver pending notifications: new events and deadlines, to every notifier.
+
+    Runs apart from the commands that record events: a notifier that fails is retried with
+    backoff on later runs and ends in the dead-letter list after its last attempt.
+    """
+    from mma_core.delivery import Outbox
+
+    store = store_url()
+    plugins = load(store, config_file)
+    with _open(store) as prog:
+        outbox = Outbox(prog, plugins)
+        if failed:
+            dead = [row.to_dict() for row in outbox.dead_letters()]
+            if wants_json():
+                _emit(dead)
+                return
+            if not dead:
+                click.echo("No dead letters.")
+            for row in dead:
+                click.echo(
+                    f"{row['delivery_id']}  event {row['position'] or row['event_type']}  "
+                    f"{row['code'] or '-'}  channel {row['channel'] or '(rules)'}  "
+                    f"{row['rule']}  {row['attempts']} attempts: {row['last_error']}"
+                )
+            return
+        retried = outbox.retry() if retry else 0
+        report = outbox.run()
+    result = dict(report.to_dict(), retried=retried)
+    if wants_json():
+        _emit(result)
+        return
+    click.echo(
+        f"Delivered {report.delivered}, failed {report.failed} (will retry), dead {report.dead}, "
+        f"dropped {report.dropped}; planned {report.planned} new; log position "
+        f"{report.position}." + (f" Retried {retried} dead letters." if retry else "")
+    )
+
+
+# -- registration ---------------------------------------------------------------------------
+
+COMMANDS = (plugins_command, export_command, costs_command, notify_command)
+
+
+def register(cli: click.Group) -> None:
+    """Add the plugin commands to ``cli``; commands from plugins are added on first use."""
+    for command in COMMANDS:
+        cli.add_command(command)
+    own_get: Callable[[click.Context, str], click.Command | None] = cli.get_command
+    own_list: Callable[[click.Context], list[str]] = cli.list_commands
+    state = {"loaded": False}
+
+    def add_plugin_commands(ctx: click.Context) -> None:
+        if state["loaded"]:
+            return
+        state["loaded"] = True
+        load(store_url(ctx)).hook.register_commands(cli)
+
+    def get_command(ctx: click.Context, name: str) -> click.Command | None:
+        found = own_get(ctx, name)
+        if found is None:
+            add_plugin_commands(ctx)
+            found = own_get(ctx, name)
+        return found
+
+    def list_commands(ctx: click.Context) -> list[str]:
+        add_plugin_commands(ctx)
+        return own_list(ctx)
+
+    cli.get_command = get_command  # type: ignore[method-assign, assignment]
+    cli.list_commands = list_commands  # type: ignore[method-assign]
+
+
+@click.group()
+@click.option("--store", envvar="MMA_STORE", default=DEFAULT_STORE, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--by", envvar="MMA_ACTOR", default=None)
+def standalone(store: str, as_json: bool, by: str | None) -> None:
+    """The plugin commands alone (the same as in ``mma``)."""
+
+
+register(standalone)
+
+
+def main() -> None:
+    standalone(prog_name="python -m mma_core.plugin_cli")
+
+
+if __name__ == "__main__":
+    main()
