@@ -42,6 +42,37 @@ class Reader(Protocol):
     def has_event(self, aggregate_id: str, version: int) -> bool: ...
 
 
+def _bytes(value: Any) -> bytes:
+    """The stored value as bytes: a column's type can be changed by whoever edits the file."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return b"" if value is None else str(value).encode("utf-8", "surrogateescape")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _id(value: Any) -> str:
+    try:
+        return aggregate_key(value)
+    except (ValueError, TypeError, AttributeError):
+        return _text(value)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (ValueError, TypeError):
+        return -1
+
+
+def stored_row(position: Any, aggregate_id: Any, version: Any, topic: Any, state: Any) -> StoredRow:
+    return StoredRow(_int(position), _id(aggregate_id), _int(version), _text(topic), _bytes(state))
+
+
 def _leaf(row: Any, offset: int = 0) -> Leaf | None:
     if row[offset] is None:
         return None
@@ -93,9 +124,7 @@ class SQLiteReader:
             f"FROM {self.events_table} ORDER BY rowid"
         )
         for row in self._stream(statement):
-            yield StoredRow(
-                int(row[0]), aggregate_key(row[1]), int(row[2]), str(row[3]), bytes(row[4])
-            )
+            yield stored_row(*row)
 
     def leaf(self, aggregate_id: str, version: int) -> Leaf | None:
         row = self.conn.execute(
@@ -197,13 +226,7 @@ class PostgresReader:
             "FROM {schema}.{events} ORDER BY notification_id"
         )
         for row in self._stream(statement):
-            yield StoredRow(
-                int(row["notification_id"]),
-                aggregate_key(row["originator_id"]),
-                int(row["originator_version"]),
-                str(row["topic"]),
-                bytes(row["state"]),
-            )
+            yield stored_row(*row.values())
 
     def leaf(self, aggregate_id: str, version: int) -> Leaf | None:
         with self.conn.cursor() as cursor:
