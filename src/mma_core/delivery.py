@@ -380,10 +380,7 @@ def redact(message: str, personal: Sequence[str | None] = ()) -> str:
     return message[:200]
 
 
-def _error_text(error: BaseException, notification: Notification | None) -> str:
-    personal: list[str | None] = []
-    if notification is not None:
-        personal = [notification.recipient.address, notification.recipient.name]
+def _error_text(error: BaseException, personal: Sequence[str | None]) -> str:
     return f"{type(error).__name__}: {redact(str(error), personal)}".rstrip(": ")
 
 
@@ -546,9 +543,14 @@ class Outbox:
         report = report or DeliveryReport()
         notifiers = self.plugins.hook.notifiers()
         self._cache.clear()
-        for row in self.due():
-            self._send(row, notifiers, report)
-        return report
+        tried: set[tuple[str, str, str]] = set()
+        while True:  # again, for rows that a rules plugin asked for on a second try
+            rows = [r for r in self.due() if (r.event_id, r.channel, r.key) not in tried]
+            if not rows:
+                return report
+            for row in rows:
+                tried.add((row.event_id, row.channel, row.key))
+                self._send(row, notifiers, report)
 
     def _send(self, row: OutboxRow, notifiers: dict[str, Any], report: DeliveryReport) -> None:
         notification: Notification | None = None
@@ -579,6 +581,19 @@ class Outbox:
         )
         report.delivered += 1
 
+    def _personal(self, row: OutboxRow, notification: Notification | None) -> list[str | None]:
+        """Every personal string the error could hold: the recipient's, and the names and
+        addresses of the municipality's officials."""
+        personal: list[str | None] = []
+        if notification is not None:
+            personal += [notification.recipient.address, notification.recipient.name]
+        m = self._municipality(row.code)
+        if m is not None:
+            for official in m.officials:
+                if not official.erased:
+                    personal += [official.email, official.name]
+        return personal
+
     def _replan(self, row: OutboxRow) -> None:
         event = self._event(row)
         if event is None:
@@ -596,7 +611,7 @@ class Outbox:
         report: DeliveryReport,
     ) -> None:
         attempts = row.attempts + 1
-        text = _error_text(error, notification)
+        text = _error_text(error, self._personal(row, notification))
         if attempts >= self.settings.max_attempts:
             updated = attrs.evolve(
                 row, status=DEAD, attempts=attempts, next_at=None, last_error=text

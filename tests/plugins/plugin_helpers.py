@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from mma_core import Programme
+from mma_core.hookspecs import Notification, hookimpl
 from mma_core.plugins import Config, Plugins, load_plugins
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -60,3 +62,40 @@ def campaign(prog: Programme) -> str:
     )
     prog.connect("GM0363", on=date(2019, 12, 1), by="coordinator")
     return official
+
+
+class Collect:
+    """A notifier that keeps what it was given."""
+
+    def __init__(self, channel: str = "collect") -> None:
+        self.channel = channel
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+
+class AlwaysFails:
+    """A notifier that always raises, with the recipient's address in its message, as smtplib
+    does when a server refuses a recipient."""
+
+    def __init__(self, channel: str = "broken") -> None:
+        self.channel = channel
+        self.attempts = 0
+
+    def send(self, notification: Notification) -> None:
+        self.attempts += 1
+        recipient = notification.recipient
+        raise ConnectionError(f"refused {recipient.address} ({recipient.name})")
+
+
+class NotifierPlugin:
+    """A plugin registering the given notifiers."""
+
+    def __init__(self, *notifiers: object) -> None:
+        self.notifiers = notifiers
+
+    @hookimpl
+    def mma_register_notifiers(self, register: Callable[[object], None]) -> None:
+        for notifier in self.notifiers:
+            register(notifier)
