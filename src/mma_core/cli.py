@@ -1153,13 +1153,15 @@ def _register_extensions(group: click.Group) -> None:
         register(group)
 
 
-_register_extensions(cli)
-
-
 def main() -> None:
     """Entry point of the ``mma`` console script."""
     cli(prog_name="mma")
 
 
 if __name__ == "__main__":
-    main()
+    # ``python -m mma_core.cli`` runs this file as ``__main__``, a second copy of the module.
+    # Run the importable copy instead, so that extensions and this command share one group and
+    # one Settings class.
+    importlib.import_module("mma_core.cli").main()
+else:
+    _register_extensions(cli)
