@@ -388,7 +388,15 @@ def training_schedule(
             by=settings.by,
         )
     if settings.as_json:
-        emit_json({"session_id": session_id, "capacity": capacity, "location": location})
+        emit_json(
+            {
+                "session_id": session_id,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "location": location,
+                "capacity": capacity,
+            }
+        )
     else:
         click.echo(f"Session {session_id} scheduled: {capacity} seats at {location}.")
 
