@@ -354,6 +354,8 @@ def register(cli: click.Group) -> None:
         load(store_url(ctx)).hook.register_commands(cli)
 
     def get_command(ctx: click.Context, name: str) -> click.Command | None:
+        if os.environ.get("MMA_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}:
+            add_plugin_commands(ctx)  # strict: a broken plugin stops every command, first
         found = own_get(ctx, name)
         if found is None:
             add_plugin_commands(ctx)

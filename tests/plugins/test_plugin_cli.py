@@ -1,0 +1,184 @@
+"""The plugin commands through the installed ``mma`` (a subprocess), with a broken plugin
+installed beside the good ones: discovered from its distribution's entry points, like any."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from plugin_helpers import campaign
+
+from mma_core import Money, Programme, Terms
+
+MMA = [sys.executable, "-m", "mma_core.cli"]
+
+
+def install_fake_distribution(site: Path, name: str, module: str, source: str) -> None:
+    """A minimal installed distribution: dist-info with an ``mma_core`` entry point."""
+    dist = site / f"{name.replace('-', '_')}-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[mma_core]\n{name} = {module}\n")
+    (site / f"{module}.py").write_text(source)
+
+
+@dataclass
+class Cli:
+    store: str
+    cwd: Path
+    env: dict[str, str]
+
+    def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*MMA, *args],
+            cwd=self.cwd,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+@pytest.fixture
+def mma(tmp_path: Path) -> Cli:
+    site = tmp_path / "site"
+    site.mkdir()
+    install_fake_distribution(
+        site, "mma-broken", "mma_broken_plugin", "import a_module_that_is_not_installed\n"
+    )
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("MMA_") and k not in ("PYTHONPATH",)
+    }
+    env.update(
+        PYTHONPATH=str(site),
+        MMA_STORE=f"sqlite:///{tmp_path / 'mma.sqlite'}",
+        MMA_ACTOR="tester",
+    )
+    return Cli(env["MMA_STORE"], tmp_path, env)
+
+
+def test_a_broken_plugin_is_listed_and_every_command_still_works(mma: Cli) -> None:
+    listed = mma("plugins", "--json")
+    assert listed.returncode == 0, listed.stderr
+    plugins = {p["name"]: p for p in json.loads(listed.stdout)}
+    broken = plugins["mma-broken"]
+    assert broken["status"] == "broken"
+    assert broken["package"] == "mma-broken"
+    assert "cannot be imported: ModuleNotFoundError" in broken["error"]
+    assert plugins["csv"]["status"] == "loaded"
+    text = mma("plugins")
+    assert "mma-broken  [broken]" in text.stdout
+
+    for args in (
+        ["--help"],
+        ["init"],
+        ["offer", "--reference", "1298348/1298354", "--sent-on", "2019-10-18"],
+        ["invite", "GM0363", "--on", "2019-10-18", "--reference", "1298348/1298354"],
+        ["status"],
+        ["export", "csv"],
+        ["costs"],
+        ["notify"],
+        ["notify", "--failed"],
+    ):
+        result = mma(*args)
+        assert result.returncode == 0, (args, result.stderr)
+
+
+def test_strict_mode_fails_fast(mma: Cli) -> None:
+    for args in (["plugins"], ["export", "csv"], ["init"], ["--help"]):
+        result = mma(*args, MMA_STRICT_PLUGINS="1")
+        assert result.returncode != 0, args
+        assert "plugin mma-broken is broken" in result.stderr
+    assert not (mma.cwd / "mma.sqlite").exists()  # nothing ran
+
+
+def test_disabled_plugin_is_listed_as_blocked(mma: Cli) -> None:
+    result = mma("--json", "plugins", MMA_DISABLE_PLUGINS="mma-broken", MMA_STRICT_PLUGINS="1")
+    assert result.returncode == 0, result.stderr
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert plugins["mma-broken"]["status"] == "blocked"
+
+
+@pytest.fixture
+def filled(mma: Cli) -> Cli:
+    with Programme.open(mma.store) as prog:
+        campaign(prog)
+        prog.change_offer_terms(
+            "1298348/1298354",
+            on=date(2019, 10, 18),
+            terms=Terms(connection_fee=Money("1500.00"), report_fee=Money("25.00")),
+            by="cdk",
+        )
+        prog.accept("GM0358", on=date(2019, 11, 5), by="burgemeester")
+        prog.connect("GM0358", on=date(2019, 12, 2), by="coordinator")
+        prog.record_report(
+            "GM0358",
+            received_on=date(2020, 2, 3),
+            category="fraude",
+            reference="MMA-20-0001",
+            by="mma",
+        )
+    return mma
+
+
+def test_export_csv_and_jsonl(filled: Cli) -> None:
+    out = filled.cwd / "ledger.csv"
+    result = filled("export", "csv", "--view", "ledger", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [(r["code"], r["kind"], r["amount"]) for r in rows] == [
+        ("GM0363", "connection", "0.00"),
+        ("GM0358", "connection", "1500.00"),
+        ("GM0358", "report_fee", "25.00"),
+    ]
+    assert rows[1]["tariff_id"] == "offer:1298348/1298354"
+    lines = filled("export", "jsonl", "--view", "roster").stdout.splitlines()
+    (official,) = [json.loads(line) for line in lines]
+    assert official["session_id"] == "2019-11-06"
+    assert official["session_date"] == "2019-11-06"
+    events = filled("export", "jsonl", "--view", "events").stdout.splitlines()
+    assert len(events) > 50
+    assert "jan.jansen" not in "".join(events)  # personal data never in the event view
+    unknown = filled("export", "pdf")
+    assert unknown.returncode == 1
+    assert "no exporter for format 'pdf'; available: csv, jsonl" in unknown.stderr
+    assert filled("export", "csv", "--view", "nope").returncode == 1
+
+
+def test_costs(filled: Cli) -> None:
+    result = filled("--json", "costs", "--by-municipality")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["total"] == "1525.00"
+    assert summary["by_payer"] == {"municipality": "25.00", "province": "1500.00"}
+    assert [m["code"] for m in summary["municipalities"]] == ["GM0358", "GM0363"]
+    before = json.loads(filled("--json", "costs", "--as-of", "2019-12-01").stdout)
+    assert before["total"] == "0.00"
+    assert "paid by the province: EUR 1,500.00" in filled("costs").stdout
+
+
+def test_notify_and_dead_letters(filled: Cli) -> None:
+    config = filled.cwd / "mma.toml"
+    config.write_text('[delivery]\nchannels = ["log", "fax"]\nmax_attempts = 1\n')
+    result = filled("--json", "notify")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["delivered"] == report["dead"] > 0
+    failed = json.loads(filled("--json", "notify", "--failed").stdout)
+    assert {row["channel"] for row in failed} == {"fax"}
+    assert "no notifier is registered for channel 'fax'" in failed[0]["last_error"]
+    config.write_text('[delivery]\nchannels = ["log"]\n')
+    retried = json.loads(filled("--json", "notify", "--retry").stdout)
+    assert retried["retried"] == len(failed)
+    # Still no fax notifier: tried again, kept for a later retry (five attempts by default).
+    assert retried["failed"] == len(failed)
+    assert "No dead letters." in filled("notify", "--failed").stdout
