@@ -167,3 +167,6 @@ def rows(path: Path, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+SOME_OPS = [("invite", 0), ("accept", 0), ("nominate", 0), ("nominate", 1), ("book", 0)]

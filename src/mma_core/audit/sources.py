@@ -88,7 +88,7 @@ def _leaf(row: Any, offset: int = 0) -> Leaf | None:
 
 
 def _prefixed(alias: str) -> str:
-    return ", ".join(f"{alias}.{name}" for name in LEAF_NAMES)
+    return ", ".join(f"{alias}.{name} AS {alias}_{name}" for name in LEAF_NAMES)
 
 
 class SQLiteReader:

@@ -1,0 +1,75 @@
+"""PostgreSQL: the recorder writes leaves in the event's transaction; verify and the export
+find tampering there too. Skipped when the server is unreachable (unless MMA_REQUIRE_POSTGRES=1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import psycopg
+import pytest
+from audit_helpers import apply, base, export_url, standalone, verify_url
+from psycopg import sql
+
+from mma_core import Programme
+from mma_core.audit import checkpoint as notes
+
+pytestmark = pytest.mark.postgres
+KEY = notes.generate_key("test-auditor")
+
+
+def _execute(url: str, statement: str, *params: object) -> None:
+    schema = parse_qs(urlsplit(url).query)["schema"][0]
+    server = url.split("?")[0]
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(statement).format(
+                events=sql.Identifier(schema, "programme_events"),
+                leaves=sql.Identifier(schema, "programme_leaves"),
+            ),
+            params,
+        )
+
+
+def test_postgres_leaves_verify_and_tampering_is_found(
+    postgres_url: str, open_programme: Callable[[str], Programme], tmp_path: Path
+) -> None:
+    prog = open_programme(postgres_url)
+    base(prog)
+    apply(prog, [("invite", 0), ("accept", 0), ("nominate", 0), ("erase", 0), ("invite", 1)])
+    n = prog.event_count()
+    result = verify_url(postgres_url)
+    assert result.ok, result.problem
+    assert result.size == n
+    checkpoint = notes.sign(KEY, "o", result.size, result.root)
+
+    export_url(postgres_url, tmp_path / "clean", KEY)
+    assert standalone(tmp_path / "clean", "--public-key", str(KEY.verifier()))[0] == 0
+
+    _execute(
+        postgres_url,
+        "UPDATE {events} SET state = state || '\\x20'::bytea WHERE notification_id = %s",
+        7,
+    )
+    result = verify_url(postgres_url, [checkpoint], [KEY.verifier()])
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.position) == ("edited", 7)
+    export_url(postgres_url, tmp_path / "edited", KEY)
+    code, report = standalone(tmp_path / "edited", "--public-key", str(KEY.verifier()))
+    assert (code, report["kind"], report["position"]) == (1, "edited", 7)
+
+
+def test_postgres_leaf_numbers_survive_a_deleted_last_event(
+    postgres_url: str, open_programme: Callable[[str], Programme]
+) -> None:
+    prog = open_programme(postgres_url)
+    base(prog)
+    n = prog.event_count()
+    _execute(postgres_url, "DELETE FROM {events} WHERE notification_id = %s", n)
+    _execute(postgres_url, "DELETE FROM {leaves} WHERE seq = %s", n)
+    apply(prog, [("invite", 0)])
+    result = verify_url(postgres_url)
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.position) == ("missing", n)

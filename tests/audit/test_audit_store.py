@@ -1,0 +1,136 @@
+"""Leaves on every store: written with the events, never renumbered, green after erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from audit_helpers import apply, base, build, rows, sql, sqlite_url, verify_url
+
+from mma_core import Programme
+from mma_core.audit import checkpoint as notes
+from mma_core.audit import sources
+from mma_core.audit.sources import open_reader
+from mma_core.audit.verify import verify
+
+KEY = notes.generate_key("test-auditor")
+SOME = [("invite", 0), ("accept", 0), ("nominate", 0), ("nominate", 1), ("book", 0)]
+
+
+def test_every_store_writes_a_leaf_per_event_and_verifies(
+    store_url: str, open_programme: Callable[[str], Programme]
+) -> None:
+    prog = open_programme(store_url)
+    base(prog)
+    apply(prog, [*SOME, ("invite", 1), ("erase", 0)])
+    with open_reader(prog.recorder) as reader:
+        result = verify(reader)
+        assert reader.counter() == prog.event_count()
+        leaves = [leaf for leaf, _ in reader.leaves()]
+    assert result.ok, result.problem
+    assert result.size == prog.event_count() == len(leaves)
+    assert [leaf.seq for leaf in leaves] == list(range(1, result.size + 1))
+    # Each aggregate's leaves form a chain.
+    last: dict[str, str] = {}
+    for leaf in leaves:
+        assert leaf.prev == last.get(leaf.aggregate_id)
+        last[leaf.aggregate_id] = leaf.hash().hex()
+
+
+def test_erasing_an_officials_key_keeps_the_history_verifying(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    build(path, SOME)
+    before = verify_url(sqlite_url(path))
+    checkpoint = notes.sign(KEY, "test/programme", before.size, before.root)
+    with Programme.open(sqlite_url(path)) as prog:
+        prog.erase_official(f"{prog.codes()[0]}-1", by="test")
+        assert prog.keys.select_official_key(f"{prog.codes()[0]}-1") is None
+    after = verify_url(sqlite_url(path), [checkpoint], [KEY.verifier()])
+    assert after.ok, after.problem
+    assert after.size > before.size
+
+
+def test_a_deleted_last_event_is_not_hidden_by_the_next_one(tmp_path: Path) -> None:
+    """SQLite hands a deleted last rowid out again; the leaf sequence does not."""
+    path = tmp_path / "p.sqlite"
+    n = build(path, SOME)
+    sql(path, ("DELETE FROM stored_events WHERE rowid = ?", (n,)))
+    with Programme.open(sqlite_url(path)) as prog:
+        apply(prog, [("invite", 2)])
+    assert rows(path, "SELECT MAX(rowid) FROM stored_events") == [(n,)]  # the rowid came back
+    assert rows(path, "SELECT MAX(seq) FROM mma_leaves") == [(n + 1,)]  # the leaf number did not
+    result = verify_url(sqlite_url(path))
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.position) == ("missing", n)
+
+
+def test_deleting_the_last_leaf_too_is_seen_as_truncation(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    n = build(path, SOME)
+    sql(
+        path,
+        ("DELETE FROM stored_events WHERE rowid = ?", (n,)),
+        ("DELETE FROM mma_leaves WHERE seq = ?", (n,)),
+    )
+    result = verify_url(sqlite_url(path))
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.position) == ("truncated", n)
+
+
+def test_a_checkpoint_of_another_history_is_refused(tmp_path: Path) -> None:
+    """A rewritten store that verifies on its own still fails against an older checkpoint."""
+    path = tmp_path / "p.sqlite"
+    build(path, SOME)
+    checkpoint = notes.sign(KEY, "o", *_size_root(path))
+    # Rewrite the history consistently (events and leaves): only the checkpoint can tell.
+    path.unlink()
+    build(path, [("invite", 1), *SOME])
+    assert verify_url(sqlite_url(path)).ok
+    result = verify_url(sqlite_url(path), [checkpoint], [KEY.verifier()])
+    assert result.problem is not None
+    assert result.problem.kind == "edited"
+    assert "checkpoint" in result.problem.detail
+
+
+def test_a_forged_or_foreign_checkpoint_is_a_signature_failure(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    build(path, SOME)
+    size, root = _size_root(path)
+    forged = notes.sign(KEY, "o", size, root).replace(f"\n{size}\n", f"\n{size - 1}\n")
+    other = notes.sign(notes.generate_key("someone"), "o", size, root)
+    for note in (forged, other):
+        result = verify_url(sqlite_url(path), [note], [KEY.verifier()])
+        assert result.problem is not None
+        assert result.problem.kind == "signature invalid"
+
+
+def test_verify_streams_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory is bounded by the batch size (rows are fetched a batch at a time) and by the
+    tree's frontier; a batch far smaller than the store gives the same answer."""
+    path = tmp_path / "p.sqlite"
+    n = build(path, SOME)
+    whole = verify_url(sqlite_url(path))
+    monkeypatch.setattr(sources, "BATCH", 7)
+    assert n > 5 * sources.BATCH
+    small = verify_url(sqlite_url(path))
+    assert (small.size, small.root, small.problem) == (whole.size, whole.root, None)
+    sql(path, ("UPDATE stored_events SET state = x'00' WHERE rowid = ?", (n - 3,)))
+    tampered = verify_url(sqlite_url(path))
+    assert tampered.problem is not None
+    assert tampered.problem.position == n - 3
+
+
+def test_a_store_written_before_leaves_gets_them_once(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    n = build(path, SOME)
+    sql(path, ("DROP TABLE mma_leaves", ()), ("DELETE FROM sqlite_sequence", ()))
+    result = verify_url(sqlite_url(path))  # opening the store backfills the leaves
+    assert result.ok
+    assert result.size == n
+
+
+def _size_root(path: Path) -> tuple[int, bytes]:
+    result = verify_url(sqlite_url(path))
+    assert result.ok
+    return result.size, result.root
