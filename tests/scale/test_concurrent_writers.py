@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 import uuid
@@ -12,11 +13,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tests.scale.writer import CODES, EVENTS_PER_COMMAND
 
 from mma_core import Programme
 
 ROOT = Path(__file__).resolve().parents[2]
+WRITER = Path(__file__).with_name("writer.py")
+CODES: list[str] = runpy.run_path(str(WRITER))["CODES"]
+EVENTS_PER_COMMAND: dict[str, int] = runpy.run_path(str(WRITER))["EVENTS_PER_COMMAND"]
 WORKERS = 8
 COMMANDS = int(os.environ.get("MMA_SCALE_COMMANDS", "500"))
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -64,7 +67,7 @@ def test_eight_writers_keep_every_rule(store: str) -> None:
     before = _prepare(store)
     writers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.scale.writer", store, str(w), str(COMMANDS), str(w)],
+            [sys.executable, str(WRITER), store, str(w), str(COMMANDS), str(w)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

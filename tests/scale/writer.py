@@ -1,6 +1,6 @@
 """A writer process for the concurrency tests: many commands on the same few municipalities.
 
-Run as ``python -m tests.scale.writer URL WORKER COMMANDS SEED``; prints one JSON line with how
+Run as ``python tests/scale/writer.py URL WORKER COMMANDS SEED``; prints one JSON line with how
 many commands of each kind succeeded and how many were refused by a rule.
 """
 
