@@ -33,17 +33,28 @@ class TrainingSession(Aggregate):
         pass
 
     class Scheduled(Event, Aggregate.Created):
+        """Class version 2 added ``online``: whether the session is held online."""
+
+        class_version = 2
+
         on: date
         session_id: str
         starts_at: datetime
         ends_at: datetime
         location: str
         capacity: int
+        online: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Every session scheduled before the field existed was held in person.
+            state["online"] = False
 
         def apply(self, aggregate: Any) -> None:
             s: TrainingSession = aggregate
             s.session_id = self.session_id
             s.slot = TrainingSlot(self.starts_at, self.ends_at, self.location, self.capacity)
+            s.online = self.online
 
     class SeatBooked(Event):
         on: date
@@ -63,9 +74,12 @@ class TrainingSession(Aggregate):
         self.session_id = ""
         self.slot: TrainingSlot | None = None
         self.booked: list[str] = []
+        self.online = False
 
     @classmethod
-    def schedule(cls, session_id: str, slot: TrainingSlot, stamp: Stamp) -> TrainingSession:
+    def schedule(
+        cls, session_id: str, slot: TrainingSlot, stamp: Stamp, *, online: bool = False
+    ) -> TrainingSession:
         return cls._create(
             cls.Scheduled,
             id=session_id_to_uuid(session_id),
@@ -78,6 +92,7 @@ class TrainingSession(Aggregate):
             ends_at=slot.ends_at,
             location=slot.location,
             capacity=slot.capacity,
+            online=online,
         )
 
     @property
