@@ -1,0 +1,234 @@
+"""The smtp channel against a real aiosmtpd server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import mma_notify_smtp.plugin
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from mma_notify_smtp import SmtpNotifier, SmtpSettings
+
+from conftest import Server, free_port
+from mma_core import Programme
+from mma_core.delivery import DeliverySettings, Outbox
+from mma_core.hookspecs import Attachment, Notification, Recipient
+from mma_core.plugins import Config, load_plugins
+
+OFFER = "1298348/1298354"
+LETTER = date(2019, 10, 18)
+ADDRESSES = {"mayor": "burgemeester.{code}@example.org", "coordinator": "mma@example.org"}
+CODES = [
+    "GM0358", "GM0361", "GM0362", "GM0363", "GM0373", "GM0375",
+    "GM0376", "GM0377", "GM0383", "GM0384", "GM0385", "GM0388",
+]  # fmt: skip
+
+
+def fixed(at: datetime) -> Callable[[], datetime]:
+    return lambda: at
+
+
+def settings(port: int, **extra: object) -> SmtpSettings:
+    return SmtpSettings(
+        sender="mma@provincie.example",
+        host="127.0.0.1",
+        port=port,
+        timeout=5,
+        addresses=ADDRESSES,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def note(**extra: object) -> Notification:
+    fields: dict[str, object] = {
+        "key": "invitation",
+        "subject": "Uitnodiging",
+        "body": "Tekst",
+        "recipient": Recipient("mayor", "GM0363"),
+        "delivery_id": "d-1",
+    }
+    fields.update(extra)
+    return Notification(**fields)  # type: ignore[arg-type]
+
+
+def test_sends_one_mail_with_its_attachment(smtp_server: Server) -> None:
+    ics = Attachment("training.ics", "text/calendar", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    SmtpNotifier(settings(smtp_server.port)).send(note(attachments=(ics,)))
+    (message,) = smtp_server.inbox.messages
+    assert message["To"] == "burgemeester.GM0363@example.org"
+    assert message["Subject"] == "Uitnodiging"
+    assert message["Message-ID"] == "<d-1@mma-core>"
+    (part,) = list(message.iter_attachments())
+    assert part.get_filename() == "training.ics"
+    assert part.get_content_type() == "text/calendar"
+
+
+def test_an_official_gets_mail_at_their_own_address(smtp_server: Server) -> None:
+    official = Recipient("official", "GM0363", "a.b@gemeente.example", "A B")
+    SmtpNotifier(settings(smtp_server.port)).send(note(recipient=official))
+    assert smtp_server.inbox.messages[0]["To"] == "a.b@gemeente.example"
+
+
+def test_a_role_without_address_fails() -> None:
+    with pytest.raises(LookupError, match="no address for the role 'contact'"):
+        SmtpNotifier(settings(1)).address(note(recipient=Recipient("contact", "GM0363")))
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_starttls(tmp_path: Path) -> None:
+    import ssl
+
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = Server(free_port(), tls_context=context, require_starttls=True).start()
+    try:
+        with pytest.raises(Exception, match="STARTTLS"):
+            SmtpNotifier(settings(server.port)).send(note())  # refused in the clear
+        SmtpNotifier(settings(server.port, starttls=True, cafile=str(cert))).send(note())
+        assert len(server.inbox.messages) == 1
+    finally:
+        server.stop()
+
+
+def record_invitations(url: str) -> None:
+    with Programme.open(url, clock=fixed(datetime(2023, 6, 1, 12, tzinfo=UTC))) as prog:
+        prog.register_registry("noord-holland-2019", by="coordinator")
+        prog.make_offer(reference=OFFER, sent_on=LETTER, by="cdk")
+        for code in CODES:
+            prog.invite(code, on=LETTER, reference=OFFER, by="cdk")
+
+
+def plugins_for(port: int) -> object:
+    config = Config(
+        data={
+            "plugins": {
+                "mma-notify-smtp": {
+                    "sender": "mma@provincie.example",
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "timeout": 5,
+                    "addresses": ADDRESSES,
+                }
+            },
+            "delivery": {"channels": ["smtp"]},
+        }
+    )
+    plugins = load_plugins(config, env={}, entry_points=[])
+    assert plugins.register(mma_notify_smtp.plugin, "mma-notify-smtp").status == "loaded"
+    return plugins
+
+
+def test_the_server_down_and_coming_back(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'mma.sqlite'}"
+    record_invitations(url)
+    port = free_port()  # nothing listens there yet
+    now = datetime(2023, 6, 1, 12, tzinfo=UTC)
+    with Programme.open(url) as prog:
+        outbox = Outbox(
+            prog,
+            plugins_for(port),  # type: ignore[arg-type]
+            settings=DeliverySettings(backoff_seconds=30),
+            clock=lambda: now,
+        )
+        down = outbox.run()
+        assert (down.delivered, down.failed) == (0, 2 * len(CODES))
+        assert outbox.pending()[0].last_error is not None
+        assert outbox.pending()[0].last_error.startswith("ConnectionRefusedError")
+        server = Server(port).start()
+        try:
+            assert outbox.run().delivered == 0  # not due yet: backoff
+            now += timedelta(seconds=31)
+            assert outbox.run().delivered == 2 * len(CODES)
+            assert len(server.inbox.messages) == 2 * len(CODES)
+        finally:
+            server.stop()
+
+
+def test_killed_in_the_middle_of_a_batch_every_mail_arrives_once(
+    tmp_path: Path, smtp_server: Server
+) -> None:
+    url = f"sqlite:///{tmp_path / 'mma.sqlite'}"
+    record_invitations(url)
+    (tmp_path / "mma.toml").write_text(
+        "[delivery]\n"
+        'channels = ["smtp"]\n'
+        "[plugins.mma-notify-smtp]\n"
+        'sender = "mma@provincie.example"\n'
+        'host = "127.0.0.1"\n'
+        f"port = {smtp_server.port}\n"
+        "timeout = 5\n"
+        'addresses = { mayor = "burgemeester.{code}@example.org" }\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
+    env.update(MMA_STORE=url, MMA_LOAD_PLUGINS="mma-notify-smtp")
+    command = [sys.executable, "-m", "mma_core.cli", "notify"]
+    expected = 2 * len(CODES)  # an invitation and an answer reminder each
+
+    smtp_server.inbox.block_after = 7
+    process = subprocess.Popen(command, env=env, cwd=tmp_path)  # noqa: S603
+    try:
+        assert smtp_server.inbox.blocked.wait(60), "the delivery never reached the 8th mail"
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    assert len(smtp_server.inbox.messages) == 7
+    smtp_server.inbox.unblock()
+
+    again = subprocess.run(command, env=env, cwd=tmp_path, timeout=120, check=False)  # noqa: S603
+    assert again.returncode == 0
+    ids = smtp_server.inbox.message_ids
+    assert len(ids) == expected  # every notification arrived
+    assert len(set(ids)) == expected  # none twice
+    subjects = sorted(str(m["Subject"]) for m in smtp_server.inbox.messages)
+    assert subjects.count("Uitnodiging: aansluiting op Meld Misdaad Anoniem") == len(CODES)
+
+
+def test_registered_only_once_configured() -> None:
+    plugins = load_plugins(Config(), env={}, entry_points=[])
+    plugins.register(mma_notify_smtp.plugin, "mma-notify-smtp")
+    assert "smtp" not in plugins.hook.notifiers()
+    assert "smtp" in plugins_for(25).hook.notifiers()  # type: ignore[attr-defined]
