@@ -1,0 +1,23 @@
+"""The ``mma-export-xlsx`` plugin: registers the ``xlsx`` export format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, hookimpl
+from mma_export_xlsx.exporter import XlsxExporter
+
+
+@hookimpl
+def mma_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="mma-export-xlsx",
+        api_version=HOOK_API_VERSION,
+        description="xlsx: status, ledger and roster sheets with typed cells",
+    )
+
+
+@hookimpl
+def mma_register_exporters(register: Callable[[Any], None]) -> None:
+    register(XlsxExporter())
