@@ -2,8 +2,12 @@
 """Verify an mma_core audit export without mma_core.
 
     python tools/verify_export.py EXPORT_DIR [--public-key KEY|FILE] [--checkpoint FILE] [--json]
+                                  [--cosign KEY_FILE --conclusion FILE]
 
-Follows docs/audit-format.md and nothing else. Uses only the standard library and the
+With --cosign, and only when every check holds, the export's checkpoint is countersigned with
+the auditor's own Ed25519 key (a ``PRIVATE+KEY+...`` file) and written to --conclusion: the signed
+note then carries both the operator's and the auditor's signature over the same origin, size and
+root. Follows docs/audit-format.md and nothing else. Uses only the standard library and the
 ``cryptography`` package (for Ed25519). Exit status 0 only when every check holds; otherwise
 prints the first bad position and what is wrong, and exits 1 (2 for bad usage or a malformed
 export).
@@ -18,7 +22,8 @@ import sys
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 LEAF_FIELDS = [
     "aggregate_id",
@@ -132,6 +137,22 @@ def read_checkpoint(text: str, key: tuple[str, bytes, bytes], label: str) -> tup
                 ) from None
             return size, root
     raise Failed("signature invalid", None, f"{label}: not signed by {name}")
+
+
+def cosign(note: str, key_text: str) -> str:
+    """Add the auditor's signature line (the signed-note format) to a checkpoint."""
+    parts = key_text.strip().split("+", 4)
+    if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+        raise Malformed("the cosigning key is not a PRIVATE+KEY+<name>+<id>+<key> file")
+    name, data = parts[2], base64.b64decode(parts[4], validate=True)
+    if len(data) != 33 or data[0] != 1:
+        raise Malformed("the cosigning key is not an Ed25519 key")
+    private = Ed25519PrivateKey.from_private_bytes(data[1:])
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    body = note.partition("\n\n")[0] + "\n"
+    signature = private.sign(body.encode())
+    line = base64.b64encode(key_id(name, public) + signature).decode()
+    return f"{note.rstrip(chr(10))}\n{DASH} {name} {line}\n"
 
 
 # -- the export ------------------------------------------------------------------------------
@@ -257,10 +278,15 @@ def verify(directory: Path, public_key: str | None, extra: list[Path]) -> tuple[
 
 def main(argv: list[str]) -> int:
     args, public_key, extra, as_json = [], None, [], False
+    cosign_key, conclusion = None, None
     items = iter(argv)
     for arg in items:
         if arg == "--public-key":
             public_key = next(items, None)
+        elif arg == "--cosign":
+            cosign_key = next(items, None)
+        elif arg == "--conclusion":
+            conclusion = next(items, None)
         elif arg == "--checkpoint":
             extra.append(Path(next(items, "")))
         elif arg == "--json":
@@ -270,7 +296,7 @@ def main(argv: list[str]) -> int:
             return 0
         else:
             args.append(arg)
-    if len(args) != 1 or not Path(args[0]).is_dir():
+    if len(args) != 1 or not Path(args[0]).is_dir() or (cosign_key is None) != (conclusion is None):
         print(__doc__, file=sys.stderr)
         return 2
     try:
@@ -293,6 +319,14 @@ def main(argv: list[str]) -> int:
     except (Malformed, OSError, ValueError, KeyError, TypeError) as error:
         print(f"error: the export is malformed: {error}", file=sys.stderr)
         return 2
+    if cosign_key is not None and conclusion is not None:
+        try:
+            note = (Path(args[0]) / "checkpoint").read_text(encoding="utf-8")
+            signed = cosign(note, Path(cosign_key).read_text(encoding="ascii"))
+            Path(conclusion).write_text(signed, encoding="utf-8")
+        except (Malformed, OSError, ValueError) as error:
+            print(f"error: cannot cosign: {error}", file=sys.stderr)
+            return 2
     if as_json:
         print(json.dumps({"ok": True, "size": size, "root": base64.b64encode(root).decode()}))
     else:

@@ -114,3 +114,26 @@ def test_the_main_cli_has_the_audit_commands(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"OK: {n} events verified")
+
+
+def test_the_auditor_countersigns_a_verified_export(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    n = build(path, SOME_OPS)
+    store = sqlite_url(path)
+    operator = audit_cli(store, "audit", "keygen", "--key", "op.key", cwd=tmp_path).stdout
+    auditor = audit_cli(
+        store, "audit", "keygen", "--key", "auditor.key", "--name", "auditor", cwd=tmp_path
+    ).stdout
+    audit_cli(store, "audit", "export", "out", "--key", "op.key", cwd=tmp_path)
+    args = ["--public-key", operator.strip(), "--cosign", str(tmp_path / "auditor.key")]
+    code, _ = standalone(tmp_path / "out", *args, "--conclusion", str(tmp_path / "signed"))
+    assert code == 0
+    note = (tmp_path / "signed").read_text()
+    for key in (operator, auditor):
+        assert notes.verify(note, [notes.parse_verifier_key(key)]).size == n
+    # A tampered export gets no countersignature.
+    sql(path, ("DELETE FROM stored_events WHERE rowid = ?", (3,)))
+    audit_cli(store, "audit", "export", "bad", "--key", "op.key", cwd=tmp_path)
+    code, report = standalone(tmp_path / "bad", *args, "--conclusion", str(tmp_path / "no"))
+    assert (code, report["kind"], report["position"]) == (1, "missing", 3)
+    assert not (tmp_path / "no").exists()
