@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mma_core.audit import checkpoint as notes
-from mma_core.audit.leaves import Leaf, leaf_hash
+from mma_core.audit.leaves import Leaf, canonical_json, leaf_hash
 
 # The example of golang.org/x/mod/sumdb/note: key, text and its signed note.
 GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
@@ -89,3 +92,17 @@ def test_the_leaf_encoding_is_canonical_json() -> None:
     assert Leaf.from_dict(leaf.as_dict()) == leaf
     first = Leaf(7, leaf.aggregate_id, 1, leaf.topic, leaf.recorded_at, "ab" * 32, None)
     assert b'"prev":null' in first.encode()
+
+
+@given(
+    text=st.text(),
+    seq=st.integers(1, 2**53),
+    version=st.integers(1, 2**31),
+    prev=st.none() | st.text(),
+)
+def test_the_fast_leaf_encoding_is_the_canonical_json(
+    text: str, seq: int, version: int, prev: str | None
+) -> None:
+    leaf = Leaf(seq, text, version, text[::-1], text + "Z", "ab" * 32, prev)
+    assert leaf.encode() == canonical_json(leaf.as_dict())
+    assert json.loads(leaf.encode()) == leaf.as_dict()

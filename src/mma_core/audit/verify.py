@@ -61,7 +61,12 @@ def _name(item: Leaf | StoredRow) -> str:
     return f"aggregate {item.aggregate_id} version {item.version}"
 
 
-def check_chain(leaf: Leaf, prev: Leaf | None) -> Problem | None:
+RECENT = 1 << 16  # leaf hashes kept to link their successors without re-encoding them
+
+
+def check_chain(
+    leaf: Leaf, prev: Leaf | None, recent: dict[int, bytes] | None = None
+) -> Problem | None:
     """The leaf's link to its aggregate's leaf of the version before."""
     i = leaf.seq
     if leaf.version == 1:
@@ -79,7 +84,8 @@ def check_chain(leaf: Leaf, prev: Leaf | None) -> Problem | None:
         return Problem(
             REORDERED, i, f"{_name(leaf)} comes before its predecessor (leaf {prev.seq})"
         )
-    if leaf.prev != prev.hash().hex():
+    known = None if recent is None else recent.get(prev.seq)
+    if leaf.prev != (known or prev.hash()).hex():
         return Problem(
             EDITED,
             prev.seq,
@@ -153,6 +159,7 @@ def verify(
     prefix_roots: dict[int, bytes] = {0: tree.root()}
     wanted = {c.size for c in signed}
 
+    recent: dict[int, bytes] = {}
     leaves = reader.leaves()
     events = reader.events()
     pair = next(leaves, None)
@@ -175,7 +182,7 @@ def verify(
             return result(
                 Problem(MISSING, i, f"no leaf {i}: the leaf sequence jumps to {leaf.seq}")
             )
-        problem = check_chain(leaf, prev)
+        problem = check_chain(leaf, prev, recent)
         if problem is None:
             if row is None:
                 problem = Problem(MISSING, i, f"the event of {_name(leaf)} is gone")
@@ -183,7 +190,11 @@ def verify(
                 problem = compare(i, leaf, row, reader)
         if problem is not None:
             return result(problem)
-        tree.append(leaf.hash())
+        hashed = leaf.hash()
+        tree.append(hashed)
+        recent[leaf.seq] = hashed
+        if len(recent) > RECENT:
+            del recent[next(iter(recent))]
         if tree.size in wanted:
             prefix_roots[tree.size] = tree.root()
         if progress is not None and i % 1000 == 0:
