@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from mma_core.application import Command
     from mma_core.costs import CostCalculator
     from mma_core.exporting import ExportSource
+    from mma_core.plugins import Config
     from mma_core.views.state import MunicipalityView, SessionView
 
 PROJECT = "mma_core"
@@ -217,7 +218,7 @@ def check_name(kind: str, name: object) -> str:
 
 
 @hookspec(historic=True)
-def mma_configure(config: Any, pm: pluggy.PluginManager) -> None:
+def mma_configure(config: Config, pm: pluggy.PluginManager) -> None:
     """Called once per plugin, when the plugin is registered, with the loaded configuration.
 
     ``config`` is a :class:`mma_core.plugins.Config`: ``config.plugin(NAME)`` is the plugin's
@@ -308,12 +309,15 @@ def mma_validate_command(
 def mma_notifications_for_event(
     event: EventRecord, municipality: MunicipalityView | None
 ) -> Sequence[Notification] | None:
-    """Called by the notification outbox, once per recorded event (and per deadline event),
-    after the command that recorded it has committed, never during a command.
+    """Called by the notification outbox for every recorded event (and deadline event), after
+    the command that recorded it has committed, never during a command; called again at each
+    delivery attempt, because notifications are rebuilt from the event and never stored (so an
+    official erased since is no longer contacted). Answer the same event the same way.
 
     ``municipality`` is the municipality the event concerns as it stands now, with its
     officials' contact data, or ``None``. Returns the notifications to send (each ``key``
     unique among this event's notifications), or an empty sequence or ``None``. If it raises,
-    the error is kept in the dead-letter list for that event and plugin (``mma notify
-    --failed``; ``--retry`` asks again); other plugins' notifications for the event still go.
+    the event is asked about again for this plugin with backoff and, after the last attempt,
+    kept in the dead-letter list (``mma notify --failed``; ``--retry`` asks again); other
+    plugins' notifications for the event still go.
     """
