@@ -281,6 +281,11 @@ def postgres_recorder_class() -> type[Any]:
     class PostgresRecorder(PostgresApplicationRecorder):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            if self.datastore.enable_db_functions:
+                raise InvalidInput(
+                    "the audit leaves are written by the recorder's own inserts; "
+                    "do not enable the PostgreSQL insert functions"
+                )
             prefix = self.events_table_name.replace("_events", "")
             self.keys_table = prefix + "_official_keys"
             self.leaves_table = prefix + "_leaves"

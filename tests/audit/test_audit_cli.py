@@ -137,3 +137,18 @@ def test_the_auditor_countersigns_a_verified_export(tmp_path: Path) -> None:
     code, report = standalone(tmp_path / "bad", *args, "--conclusion", str(tmp_path / "no"))
     assert (code, report["kind"], report["position"]) == (1, "missing", 3)
     assert not (tmp_path / "no").exists()
+
+
+def test_the_standalone_verifier_imports_only_what_the_format_allows() -> None:
+    import ast
+
+    from audit_helpers import STANDALONE
+
+    tree = ast.parse(STANDALONE.read_text())
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module.split(".")[0])
+    assert modules <= {"__future__", "base64", "hashlib", "json", "sys", "pathlib", "cryptography"}
