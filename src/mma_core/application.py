@@ -65,7 +65,8 @@ from mma_core.storage import (
     store_env,
 )
 from mma_core.transcodings import register_transcodings
-from mma_core.views.replay import event_data, fold, municipality_view, overview_of
+from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
+from mma_core.views.replay import event_data, fold, municipality_view
 from mma_core.views.state import HistoryEntry, MunicipalityView, Overview, SessionView
 
 T = TypeVar("T")
@@ -778,8 +779,29 @@ class Programme(Application[UUID]):
                 return
             start = batch[-1].id + 1
 
-    def overview(self, *, as_of: date | None = None, known_at: datetime | None = None) -> Overview:
-        """Totals over the municipalities that exist on ``as_of`` (default: today)."""
+    @functools.cached_property
+    def views(self) -> ReadModels:
+        """The read models (overview, ledger, roster, deadlines, waterbed) beside the events."""
+        return ReadModels(self)
+
+    def overview(
+        self,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        cost_lines: bool = True,
+    ) -> Overview:
+        """Totals over the municipalities that exist on ``as_of`` (default: today).
+
+        Without ``as_of`` and ``known_at`` it reads the read models, caught up first; otherwise
+        it replays. ``cost_lines=False`` leaves each municipality's cost lines out (their totals
+        stay), which keeps a large programme's status fast.
+        """
+        if as_of is None and known_at is None:
+            day = self._stamp("-", None).today
+            self.views.catch_up()
+            if self.views.current_on(day):
+                return self.views.overview(day, cost_lines=cost_lines)
         day = (
             as_date(as_of, "as_of", "overview")
             if as_of is not None
@@ -790,7 +812,9 @@ class Programme(Application[UUID]):
             m = fold(self._events(registered.originator_id), day, _utc(known_at))
             if m is not None:
                 aggregates.append(m)
-        return overview_of(aggregates, self._reveal, day, _utc(known_at))
+        records, costs = records_and_costs(aggregates)
+        costs_of = costs.__getitem__ if cost_lines else None
+        return overview_from_records(records, self._reveal, day, _utc(known_at), costs_of)
 
     def sessions(self) -> list[SessionView]:
         views = []

@@ -47,6 +47,7 @@ ORIGIN = "cli"
 RULE_BROKEN = 1  # a DomainError: nothing was written
 STORE_UNAVAILABLE = 3  # the store could not be opened or written: nothing was written
 DEADLINES_SHOWN = 10  # the status table lists the earliest few; --json lists them all
+BAR_WIDTH = 30
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -844,7 +845,8 @@ def status(settings: Settings, as_of: date | None, known_at: datetime | None) ->
       mma --json status --as-of 2022-06-01
     """
     with settings.programme() as prog:
-        overview = prog.overview(as_of=as_of, known_at=known_at)
+        # Today's status reads the read models (caught up first); another day replays.
+        overview = prog.overview(as_of=as_of, known_at=known_at, cost_lines=False)
     if settings.as_json:
         emit_json(overview_data(overview))
     else:
@@ -853,6 +855,8 @@ def status(settings: Settings, as_of: date | None, known_at: datetime | None) ->
 
 def overview_data(o: Overview) -> dict[str, Any]:
     """The overview as JSON: totals and one summary line per municipality (no personal data)."""
+    from mma_core.views.models import funnel
+
     return {
         "as_of": o.as_of,
         "known_at": o.known_at,
@@ -860,8 +864,10 @@ def overview_data(o: Overview) -> dict[str, Any]:
         "connected": o.connected,
         "coverage": o.coverage,
         "by_stage": o.by_stage,
+        "funnel": funnel(o),
         "costs_by_payer": o.costs_by_payer,
         "deadlines": o.deadlines,
+        "waterbed": o.waterbed,
         "municipalities": [
             {
                 "code": m.code,
@@ -881,19 +887,36 @@ def overview_data(o: Overview) -> dict[str, Any]:
 
 def print_status(console: Console, o: Overview, title: str | None = None) -> None:
     """The status table: a document for Dutch readers, so Dutch dates and amounts."""
+    from rich.progress_bar import ProgressBar
     from rich.table import Table
+
+    from mma_core.domain.values import Money
+    from mma_core.views.models import funnel
+
+    def bar(count: int) -> ProgressBar:
+        return ProgressBar(total=max(o.total, 1), completed=count, width=BAR_WIDTH)
 
     table = Table(title=title or f"Programme status as of {long_date(o.as_of)}")
     table.add_column("Stage")
     table.add_column("Municipalities", justify="right")
-    for stage, count in o.by_stage.items():
-        table.add_row(stage, str(count))
+    table.add_column("", min_width=BAR_WIDTH)
+    for step, count in funnel(o).items():
+        table.add_row(
+            f"[bold]{step}[/bold]" if step == "connected" else step, str(count), bar(count)
+        )
     table.add_section()
-    table.add_row("total", str(o.total))
-    table.add_row("coverage", f"{o.connected} of {o.total} ({percent(o.coverage)})")
+    for stage, count in o.by_stage.items():
+        table.add_row(f"now {stage}", str(count), "")
+    table.add_section()
+    table.add_row("total", str(o.total), "")
+    table.add_row(
+        "coverage", f"{o.connected} of {o.total} ({percent(o.coverage)})", bar(o.connected)
+    )
     table.add_section()
     for payer, amount in o.costs_by_payer.items():
-        table.add_row(f"costs paid by {payer}", euro(amount))
+        table.add_row(f"costs paid by {payer}", euro(amount), "")
+    total = sum((amount.amount for amount in o.costs_by_payer.values()), Decimal(0))
+    table.add_row("costs, all payers", euro(Money(total)), "")
     console.print(table)
     if o.known_at is not None:
         console.print(f"As the store knew it at {o.known_at.isoformat()}.")
@@ -1018,6 +1041,177 @@ def history(settings: Settings, code: str) -> None:
             f"{e.position:>6}  {e.recorded_at.isoformat()}  {day:<10}  {e.type}  "
             f"by={e.by}  origin={e.origin}  {data}"
         )
+
+
+# -- read models, deadlines, waterbed -----------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def views() -> None:
+    """The read models (overview, cost ledger, training roster, deadlines) beside the events."""
+
+
+@views.command("update")
+@click.option("--batch-size", type=click.IntRange(1), default=2000, hidden=True)
+@pass_settings
+def views_update(settings: Settings, batch_size: int) -> None:
+    """Apply the events recorded since the last update to the read models.
+
+    Queries about today do this themselves; run it to keep the views warm.
+
+    \b
+    Example:
+      mma views update
+    """
+    _run_views(settings, batch_size, rebuild=False)
+
+
+@views.command("rebuild")
+@click.option("--batch-size", type=click.IntRange(1), default=2000, hidden=True)
+@pass_settings
+def views_rebuild(settings: Settings, batch_size: int) -> None:
+    """Empty the read models and rebuild them from the whole event log, with a progress bar.
+
+    \b
+    Example:
+      mma views rebuild
+    """
+    _run_views(settings, batch_size, rebuild=True)
+
+
+def _run_views(settings: Settings, batch_size: int, rebuild: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mma_core.views.models import ReadModels
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with settings.programme() as prog:
+        models = ReadModels(prog, batch_size=batch_size)
+        with Progress(*columns, console=_stderr(), disable=settings.as_json) as bar:
+            task = bar.add_task("rebuilding views" if rebuild else "updating views", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            run = models.rebuild if rebuild else models.catch_up
+            applied = run(advance)
+        position = models.tracking().position
+    if settings.as_json:
+        emit_json({"rebuilt": rebuild, "applied": applied, "position": position})
+    else:
+        done = "Rebuilt" if rebuild else "Updated"
+        click.echo(f"{done} the views: {applied} events applied, now at position {position}.")
+
+
+@cli.command()
+@click.option("--today", type=DATE, help="The day to count from (default: today).")
+@click.option(
+    "--within",
+    type=click.IntRange(0),
+    default=30,
+    show_default=True,
+    help="List what falls due within this many days (and everything overdue).",
+)
+@pass_settings
+def due(settings: Settings, today: date | None, within: int) -> None:
+    """Deadlines, most urgent first: answers outstanding, evaluations due, municipalities
+    without a trained official, sessions over or under capacity.
+
+    \b
+    Examples:
+      mma due
+      mma due --today 2020-11-15 --within 30
+      mma --json due
+    """
+    from rich.table import Table
+
+    with settings.programme() as prog:
+        day = today or prog._stamp("-", None).today
+        items = prog.views.due(day, within)
+    if settings.as_json:
+        emit_json({"today": day, "within": within, "due": [_due_data(d) for d in items]})
+        return
+    console = _stdout()
+    if not items:
+        console.print(f"Nothing falls due within {within} days of {long_date(day)}.")
+        return
+    table = Table(title=f"Due within {within} days of {long_date(day)}: {len(items)}")
+    for column in ("Due", "Days", "Kind", "Municipality or session", "Detail"):
+        table.add_column(column)
+    for d in items:
+        days = f"[red]{d.days_left}[/red]" if d.overdue else str(d.days_left)
+        who = d.name if d.code is None else f"{d.code} {d.name}"
+        table.add_row(long_date(d.due_on), days, d.kind, who, d.detail)
+    console.print(table)
+
+
+def _due_data(d: Any) -> dict[str, Any]:
+    return {
+        "kind": d.kind,
+        "code": d.code,
+        "name": d.name,
+        "session_id": d.session_id,
+        "due_on": d.due_on,
+        "days_left": d.days_left,
+        "overdue": d.overdue,
+        "detail": d.detail,
+    }
+
+
+@cli.command()
+@click.option("--as-of", type=DATE, help=AS_OF_HELP)
+@pass_settings
+def waterbed(settings: Settings, as_of: date | None) -> None:
+    """Unconnected municipalities ranked by how many of their neighbours are connected: where
+    crime moves to (the waterbed effect). Borders are carried to successors after mergers.
+
+    \b
+    Examples:
+      mma waterbed
+      mma waterbed --as-of 2019-12-31
+    """
+    from rich.table import Table
+
+    with settings.programme() as prog:
+        day = as_of or prog._stamp("-", None).today
+        entries = prog.views.waterbed(day)
+    if settings.as_json:
+        emit_json(
+            {
+                "as_of": day,
+                "waterbed": [
+                    {
+                        "rank": rank,
+                        "code": e.code,
+                        "name": e.name,
+                        "stage": e.stage,
+                        "neighbours": e.neighbours,
+                        "connected_neighbours": e.connected_neighbours,
+                        "connected": e.connected,
+                        "surrounded": e.surrounded,
+                    }
+                    for rank, e in enumerate(entries, 1)
+                ],
+            }
+        )
+        return
+    table = Table(title=f"Waterbed as of {long_date(day)}: unconnected, by connected neighbours")
+    for column in ("#", "Municipality", "Stage", "Connected neighbours"):
+        table.add_column(column)
+    for rank, e in enumerate(entries, 1):
+        mark = " [bold red]surrounded[/bold red]" if e.surrounded else ""
+        table.add_row(
+            str(rank),
+            f"{e.code} {e.name}",
+            e.stage,
+            f"{e.connected_neighbours} of {e.neighbours}{mark}",
+        )
+    _stdout().print(table)
 
 
 # -- demo ---------------------------------------------------------------------------------

@@ -94,6 +94,8 @@ class Overview:
     costs_by_payer: dict[str, Money]
     deadlines: tuple[Deadline, ...]
     municipalities: tuple[MunicipalityView, ...]
+    # Unconnected municipalities ranked by their connected neighbours (``views.waterbed``).
+    waterbed: tuple[Any, ...] = ()
 
     @property
     def coverage_percent(self) -> float:

@@ -1,0 +1,131 @@
+"""Deadlines: what needs doing, sorted by urgency (``mma due``; the outbox's reminders).
+
+Kinds:
+
+- ``answer``: invited and no answer yet; due ``ANSWER_DAYS`` after the invitation.
+- ``evaluation``: connected and this term's evaluation (with outcome "continue") not recorded;
+  due on the evaluation date.
+- ``training``: accepted or connected with no active official who attended a training; due
+  ``TRAINING_DAYS`` after the acceptance (or the connection, for a successor or prior connection).
+- ``capacity``: a session still to come that holds more officials than seats, or fewer than
+  ``UNDERFILLED`` of its seats; due on the session's day.
+
+An item is listed when it falls due within ``within`` days of ``today`` or is overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import attrs
+
+from mma_core.domain.common import AMSTERDAM
+from mma_core.domain.values import Stage
+from mma_core.views.records import MunicipalityRecord, SessionRecord
+from mma_core.views.state import Deadline
+
+ANSWER_DAYS = 21
+TRAINING_DAYS = 60
+UNDERFILLED = 0.5
+DUE_WITHIN = 30
+KINDS = ("evaluation", "answer", "training", "capacity")
+
+
+@attrs.frozen
+class Due:
+    """One deadline. ``code`` and ``name`` are the municipality's, or for a ``capacity`` item
+    ``code`` is ``None`` and ``name`` names the session."""
+
+    kind: str
+    code: str | None
+    name: str
+    due_on: date
+    days_left: int  # negative: overdue by that many days
+    detail: str
+    session_id: str | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+
+def deadlines(records: Sequence[MunicipalityRecord], day: date) -> list[Deadline]:
+    """The overview's open deadlines (answers and evaluations), as the replay computes them."""
+    found = []
+    for r in records:
+        if not r.exists_on(day):
+            continue
+        if r.stage is Stage.INVITED and r.invited_on is not None:
+            due = r.invited_on + timedelta(days=ANSWER_DAYS)
+            found.append(Deadline(r.code, r.name, "answer", due, due < day))
+        if r.evaluation_open and r.evaluation_due is not None:
+            due = r.evaluation_due
+            found.append(Deadline(r.code, r.name, "evaluation", due, due < day))
+    return sorted(found, key=lambda d: (d.due_on, d.code, d.kind))
+
+
+def due_items(
+    records: Sequence[MunicipalityRecord],
+    sessions: Sequence[SessionRecord],
+    today: date,
+    within: int = DUE_WITHIN,
+) -> list[Due]:
+    """Every deadline due by ``today + within`` days (overdue ones included), most urgent first."""
+    horizon = today + timedelta(days=within)
+    items: list[Due] = []
+
+    def add(kind: str, r: MunicipalityRecord, due: date, detail: str) -> None:
+        if due <= horizon:
+            items.append(Due(kind, r.code, r.name, due, (due - today).days, detail))
+
+    for r in records:
+        if not r.exists_on(today):
+            continue
+        if r.stage is Stage.INVITED and r.invited_on is not None:
+            add(
+                "answer",
+                r,
+                r.invited_on + timedelta(days=ANSWER_DAYS),
+                f"invited on {r.invited_on.isoformat()}, no answer yet",
+            )
+        if r.evaluation_open and r.evaluation_due is not None:
+            add("evaluation", r, r.evaluation_due, f"term started {_iso(r.term_start)}")
+        if r.stage in (Stage.ACCEPTED, Stage.CONNECTED) and not r.has_trained_official:
+            since = r.accepted_on or r.connected_on
+            if since is not None:
+                add(
+                    "training",
+                    r,
+                    since + timedelta(days=TRAINING_DAYS),
+                    f"no trained official since {since.isoformat()}",
+                )
+    for s in sessions:
+        day = s.starts_at.astimezone(AMSTERDAM).date()
+        if day < today or day > horizon:
+            continue
+        booked = len(s.booked)
+        if booked > s.capacity:
+            detail = f"{booked} booked for {s.capacity} seats"
+        elif booked < s.capacity * UNDERFILLED:
+            detail = f"only {booked} of {s.capacity} seats booked"
+        else:
+            continue
+        items.append(
+            Due(
+                "capacity",
+                None,
+                f"session {s.session_id}",
+                day,
+                (day - today).days,
+                detail,
+                s.session_id,
+            )
+        )
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    items.sort(key=lambda d: (d.due_on, order[d.kind], d.code or "", d.session_id or ""))
+    return items
+
+
+def _iso(day: date | None) -> str:
+    return "-" if day is None else day.isoformat()

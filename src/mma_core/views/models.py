@@ -1,0 +1,248 @@
+"""The read models of a programme: overview, cost ledger, training roster, deadlines, waterbed.
+
+``ReadModels`` sits beside the events (``store.py``) and is kept current by ``ViewUpdater``.
+"Now" questions read it after catching up; questions about another day (``as_of``, a ``today``
+in the past) replay the log into the same records and are answered by the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from mma_core.domain.municipality import Municipality
+from mma_core.domain.training import TrainingSession
+from mma_core.domain.values import Money, Payer, Stage
+from mma_core.views.deadlines import DUE_WITHIN, Due, deadlines, due_items
+from mma_core.views.records import (
+    LedgerLine,
+    MunicipalityRecord,
+    Reveal,
+    RosterLine,
+    SessionRecord,
+    record_of,
+    roster_of,
+    session_record_of,
+)
+from mma_core.views.replay import fold
+from mma_core.views.state import CostEntry, Overview
+from mma_core.views.store import Tracking, ViewStore, store_for
+from mma_core.views.updater import BATCH_SIZE, Progress, ViewUpdater
+from mma_core.views.waterbed import WaterbedEntry, waterbed
+
+if TYPE_CHECKING:
+    from mma_core.application import Programme
+
+CostsOf = Callable[[str], Sequence[CostEntry]]
+
+
+def overview_from_records(
+    records: Sequence[MunicipalityRecord],
+    reveal: Reveal,
+    day: date,
+    known_at: datetime | None,
+    costs_of: CostsOf | None,
+) -> Overview:
+    """The overview on ``day`` of these records (registration order); ``costs_of`` gives each
+    municipality's cost lines, or ``None`` to leave them out (the totals stay)."""
+    existing = [r for r in records if r.exists_on(day)]
+    by_stage = {stage.value: 0 for stage in Stage}
+    for r in existing:
+        by_stage[r.stage.value] += 1
+    # Costs count every municipality ever in the programme, merged ones included: money paid
+    # before a merger stays paid.
+    costs = {payer.value: Money.zero() for payer in Payer}
+    for r in records:
+        costs[Payer.PROVINCE.value] += r.costs_province
+        costs[Payer.MUNICIPALITY.value] += r.costs_municipality
+    total = len(existing)
+    connected = by_stage[Stage.CONNECTED.value]
+    return Overview(
+        as_of=day,
+        known_at=known_at,
+        total=total,
+        by_stage=by_stage,
+        connected=connected,
+        coverage=Fraction(connected, total) if total else Fraction(0),
+        costs_by_payer=costs,
+        deadlines=tuple(deadlines(existing, day)),
+        municipalities=tuple(
+            r.view(reveal, day, known_at, () if costs_of is None else costs_of(r.code))
+            for r in existing
+        ),
+        waterbed=waterbed(records, day),
+    )
+
+
+@attrs.frozen
+class RosterSession:
+    """A session of the roster: its seats, who booked them, who came."""
+
+    session: SessionRecord
+    lines: tuple[RosterLine, ...]  # every official ever booked on it
+
+    @property
+    def booked(self) -> int:
+        return len(self.session.booked)
+
+    @property
+    def attended(self) -> int:
+        return sum(1 for line in self.lines if line.attended)
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for line in self.lines if line.attended is False)
+
+
+class ReadModels:
+    """The read models of one programme, in its own store."""
+
+    def __init__(self, programme: Programme, batch_size: int = BATCH_SIZE) -> None:
+        self.programme = programme
+        self.store: ViewStore = store_for(programme)
+        self.updater = ViewUpdater(programme, self.store, batch_size)
+
+    # -- keeping them current ------------------------------------------------------------
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply the events recorded since the last update; returns how many."""
+        return self.updater.catch_up(progress)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Rebuild every view from the whole log; returns the events applied."""
+        return self.updater.rebuild(progress)
+
+    def tracking(self) -> Tracking:
+        return self.store.tracking()
+
+    def current_on(self, day: date) -> bool:
+        """Whether the views (all events) equal the state as of ``day``: no municipality event
+        applied so far lies after it. Business dates never lie in the future of their recording,
+        so this holds for today unless a clock was moved back."""
+        latest = self.store.tracking().latest
+        return latest is None or latest <= day
+
+    # -- reading -------------------------------------------------------------------------
+
+    def records(self) -> list[MunicipalityRecord]:
+        return self.store.municipalities()
+
+    def sessions(self) -> list[SessionRecord]:
+        return self.store.sessions()
+
+    def ledger(self, code: str | None = None) -> list[LedgerLine]:
+        return self.store.ledger(code)
+
+    def overview(self, day: date, *, cost_lines: bool = True) -> Overview:
+        costs_of: CostsOf | None = None
+        if cost_lines:
+            by_code: dict[str, list[CostEntry]] = {}
+            for line in self.store.ledger():
+                by_code.setdefault(line.code, []).append(CostEntry(line.on, line.line))
+            costs_of = lambda code: by_code.get(code, [])  # noqa: E731
+        return overview_from_records(self.records(), self.programme._reveal, day, None, costs_of)
+
+    def roster(self) -> list[RosterSession]:
+        lines: dict[str, list[RosterLine]] = {}
+        for record in self.records():
+            for line in roster_of(record):
+                if line.session_id is not None:
+                    lines.setdefault(line.session_id, []).append(line)
+        return [RosterSession(s, tuple(lines.get(s.session_id, ()))) for s in self.sessions()]
+
+    # -- as of another day: replayed into the same records -------------------------------
+
+    def records_as_of(self, day: date) -> list[MunicipalityRecord]:
+        result = []
+        for registered in self.programme._all(Municipality.Registered):
+            m = fold(self.programme._events(registered.originator_id), day, None)
+            if m is not None:
+                result.append(record_of(m))
+        return result
+
+    def sessions_as_of(self, day: date) -> list[SessionRecord]:
+        result = []
+        for scheduled in self.programme._all(TrainingSession.Scheduled):
+            # A session is known from its scheduling on, whatever day it was scheduled; its seats
+            # as booked and released by ``day``.
+            s: Any = None
+            for event in self.programme._events(scheduled.originator_id):
+                if s is None:
+                    s = event.mutate(None)
+                elif event.business_date is None or event.business_date <= day:
+                    event.apply(s)
+            if s is not None:
+                result.append(session_record_of(s))
+        return sorted(result, key=lambda s: (s.starts_at, s.session_id))
+
+    def state_on(self, day: date) -> tuple[list[MunicipalityRecord], list[SessionRecord]]:
+        """The records and sessions as they stood on ``day``: from the views when they are
+        current for it (after catching up), else replayed."""
+        self.catch_up()
+        if self.current_on(day):
+            return self.records(), self.sessions()
+        return self.records_as_of(day), self.sessions_as_of(day)
+
+    def due(self, today: date | None = None, within: int = DUE_WITHIN) -> list[Due]:
+        """The deadlines due within ``within`` days of ``today`` (default: the programme's
+        today), overdue ones included, most urgent first."""
+        day = today or self.programme._stamp("-", None).today
+        records, sessions = self.state_on(day)
+        return due_items(records, sessions, day, within)
+
+    def waterbed(self, as_of: date | None = None) -> tuple[WaterbedEntry, ...]:
+        day = as_of or self.programme._stamp("-", None).today
+        records, _ = self.state_on(day)
+        return waterbed(records, day)
+
+
+def due(programme: Programme, today: date | None = None, within: int = DUE_WITHIN) -> list[Due]:
+    """The deadlines list for the delivery outbox and ``mma due``: answers outstanding,
+    evaluations due or overdue, municipalities without a trained official, sessions over or
+    under capacity. Each :class:`Due` has ``kind``, ``code``, ``name``, ``due_on``,
+    ``days_left`` (negative when overdue) and a ``detail`` without personal data."""
+    return programme.views.due(today, within)
+
+
+def records_and_costs(
+    aggregates: Iterable[Municipality],
+) -> tuple[list[MunicipalityRecord], dict[str, list[CostEntry]]]:
+    """Records and cost lines of folded aggregates (the replay side of the overview)."""
+    records = []
+    costs: dict[str, list[CostEntry]] = {}
+    for m in aggregates:
+        records.append(record_of(m))
+        costs[m.code] = [CostEntry(on, line) for on, line in m.costs]
+    return records, costs
+
+
+__all__ = [
+    "FUNNEL",
+    "Due",
+    "ReadModels",
+    "RosterSession",
+    "due",
+    "funnel",
+    "overview_from_records",
+    "records_and_costs",
+]
+
+
+FUNNEL = ("registered", "invited", "accepted", "trained", "connected")
+
+
+def funnel(overview: Overview) -> dict[str, int]:
+    """How far the municipalities that exist on the overview's day got: registered → invited →
+    accepted → trained (an official attended a training) → connected (now)."""
+    ms = overview.municipalities
+    return {
+        "registered": len(ms),
+        "invited": sum(1 for m in ms if m.invited_on is not None or m.connected_on is not None),
+        "accepted": sum(1 for m in ms if m.accepted_on is not None or m.connected_on is not None),
+        "trained": sum(1 for m in ms if any(o.attended for o in m.officials)),
+        "connected": overview.by_stage.get(Stage.CONNECTED.value, 0),
+    }

@@ -1,0 +1,454 @@
+"""The rows of the read models: plain, JSON-ready records derived from the folded aggregates.
+
+A :class:`MunicipalityRecord` holds everything a :class:`MunicipalityView` shows except the cost
+lines (those are the ledger's rows) and the officials' personal data (kept sealed, exactly as in
+the event; revealed with the official's key when a view is built, so erasure works on the views
+too). The same records are built from an as-of replay, so the overview, the deadlines and the
+waterbed are computed by one piece of code whether they come from the views or from a replay.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+
+from mma_core.domain.municipality import Municipality
+from mma_core.domain.training import TrainingSession
+from mma_core.domain.values import (
+    CostKind,
+    CostLine,
+    Money,
+    Official,
+    OfficialId,
+    Outcome,
+    Payer,
+    Stage,
+)
+from mma_core.privacy import ERASED
+from mma_core.views.state import CostEntry, MunicipalityView, OfficialView
+
+Reveal = Callable[[OfficialId, str], Official | None]
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@attrs.frozen
+class OfficialRecord:
+    id: str
+    sealed: str
+    nominated_on: date
+    active: bool
+    erased: bool
+    session_id: str | None
+    session_date: date | None
+    attended: bool | None
+
+
+@attrs.frozen
+class MunicipalityRecord:
+    code: str
+    name: str
+    stage: Stage
+    registry: str
+    population: int | None
+    valid_from: date | None
+    valid_until: date | None
+    offer_reference: str | None
+    invited_on: date | None
+    answered_on: date | None
+    accepted_on: date | None
+    declined_on: date | None
+    prior_connected_on: date | None
+    prior_costs: Money | None
+    connected_on: date | None
+    connection_kind: str | None
+    term_start: date | None
+    evaluation_due: date | None
+    evaluation_open: bool  # due and not yet answered with "continue" in this term
+    evaluations: int
+    last_outcome: str | None
+    renewals: tuple[date, ...]
+    terminated_on: date | None
+    merged_on: date | None
+    successor: str | None
+    predecessors: tuple[str, ...]
+    officials: tuple[OfficialRecord, ...]
+    reports_received: int
+    costs_province: Money
+    costs_municipality: Money
+
+    def exists_on(self, day: date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        if self.valid_until is not None and day > self.valid_until:
+            return False
+        return self.merged_on is None or day < self.merged_on
+
+    @property
+    def has_trained_official(self) -> bool:
+        return any(o.active and o.attended for o in self.officials)
+
+    # -- JSON ------------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {}
+        for field in attrs.fields(MunicipalityRecord):
+            data[field.name] = _encode(getattr(self, field.name))
+        return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> MunicipalityRecord:
+        d = json.loads(text)
+        return cls(
+            code=d["code"],
+            name=d["name"],
+            stage=Stage(d["stage"]),
+            registry=d["registry"],
+            population=d["population"],
+            valid_from=_day(d["valid_from"]),
+            valid_until=_day(d["valid_until"]),
+            offer_reference=d["offer_reference"],
+            invited_on=_day(d["invited_on"]),
+            answered_on=_day(d["answered_on"]),
+            accepted_on=_day(d["accepted_on"]),
+            declined_on=_day(d["declined_on"]),
+            prior_connected_on=_day(d["prior_connected_on"]),
+            prior_costs=None if d["prior_costs"] is None else Money(d["prior_costs"]),
+            connected_on=_day(d["connected_on"]),
+            connection_kind=d["connection_kind"],
+            term_start=_day(d["term_start"]),
+            evaluation_due=_day(d["evaluation_due"]),
+            evaluation_open=d["evaluation_open"],
+            evaluations=d["evaluations"],
+            last_outcome=d["last_outcome"],
+            renewals=tuple(date.fromisoformat(x) for x in d["renewals"]),
+            terminated_on=_day(d["terminated_on"]),
+            merged_on=_day(d["merged_on"]),
+            successor=d["successor"],
+            predecessors=tuple(d["predecessors"]),
+            officials=tuple(
+                OfficialRecord(
+                    id=o["id"],
+                    sealed=o["sealed"],
+                    nominated_on=date.fromisoformat(o["nominated_on"]),
+                    active=o["active"],
+                    erased=o["erased"],
+                    session_id=o["session_id"],
+                    session_date=_day(o["session_date"]),
+                    attended=o["attended"],
+                )
+                for o in d["officials"]
+            ),
+            reports_received=d["reports_received"],
+            costs_province=Money(d["costs_province"]),
+            costs_municipality=Money(d["costs_municipality"]),
+        )
+
+    def view(
+        self,
+        reveal: Reveal,
+        as_of: date | None,
+        known_at: datetime | None,
+        costs: Iterable[CostEntry] = (),
+    ) -> MunicipalityView:
+        """The public view; ``costs`` are the municipality's ledger lines, in ledger order."""
+        officials = []
+        for o in self.officials:
+            person = None if o.erased else reveal(OfficialId(o.id), o.sealed)
+            officials.append(
+                OfficialView(
+                    id=o.id,
+                    name=ERASED if person is None else person.name,
+                    email=ERASED if person is None else person.email,
+                    active=o.active,
+                    nominated_on=o.nominated_on,
+                    session_id=o.session_id,
+                    session_date=o.session_date,
+                    attended=o.attended,
+                    erased=o.erased or person is None,
+                )
+            )
+        return MunicipalityView(
+            code=self.code,
+            name=self.name,
+            stage=self.stage,
+            registry=self.registry,
+            population=self.population,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            offer_reference=self.offer_reference,
+            invited_on=self.invited_on,
+            answered_on=self.answered_on,
+            accepted_on=self.accepted_on,
+            declined_on=self.declined_on,
+            prior_connected_on=self.prior_connected_on,
+            prior_costs=self.prior_costs,
+            connected_on=self.connected_on,
+            connection_kind=self.connection_kind,
+            term_start=self.term_start,
+            evaluation_due=self.evaluation_due,
+            evaluations=self.evaluations,
+            last_outcome=self.last_outcome,
+            renewals=self.renewals,
+            terminated_on=self.terminated_on,
+            merged_on=self.merged_on,
+            successor=self.successor,
+            predecessors=self.predecessors,
+            officials=tuple(officials),
+            reports_received=self.reports_received,
+            costs=tuple(costs),
+            costs_province=self.costs_province,
+            costs_municipality=self.costs_municipality,
+            as_of=as_of,
+            known_at=known_at,
+        )
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Money):
+        return str(value.amount)
+    if isinstance(value, Stage):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, OfficialRecord):
+        return {f.name: _encode(getattr(value, f.name)) for f in attrs.fields(OfficialRecord)}
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def record_of(m: Municipality) -> MunicipalityRecord:
+    """The record of a folded Municipality aggregate."""
+    evaluation_open = m.stage is Stage.CONNECTED and m.evaluation_due is not None
+    if evaluation_open and m.term_evaluation is not None:
+        evaluation_open = m.term_evaluation[1] is not Outcome.CONTINUE
+    return MunicipalityRecord(
+        code=m.code,
+        name=m.name,
+        stage=m.stage,
+        registry=m.registry,
+        population=m.population,
+        valid_from=m.valid_from,
+        valid_until=m.valid_until,
+        offer_reference=m.offer_reference,
+        invited_on=m.invited_on,
+        answered_on=m.answered_on,
+        accepted_on=m.accepted_on,
+        declined_on=m.declined_on,
+        prior_connected_on=m.prior_connected_on,
+        prior_costs=m.prior_costs,
+        connected_on=m.connected_on,
+        connection_kind=m.connection_kind,
+        term_start=m.term_start,
+        evaluation_due=m.evaluation_due,
+        evaluation_open=evaluation_open,
+        evaluations=len(m.evaluations),
+        last_outcome=m.evaluations[-1][1].value if m.evaluations else None,
+        renewals=tuple(m.renewals),
+        terminated_on=m.terminated_on,
+        merged_on=m.merged_on,
+        successor=m.successor,
+        predecessors=tuple(m.predecessors),
+        officials=tuple(
+            OfficialRecord(
+                id=o.id,
+                sealed=o.sealed,
+                nominated_on=o.nominated_on,
+                active=o.active,
+                erased=o.erased,
+                session_id=o.session_id,
+                session_date=o.session_date,
+                attended=o.attended,
+            )
+            for o in m.officials.values()
+        ),
+        reports_received=m.reports_received,
+        costs_province=m.costs_for(Payer.PROVINCE.value),
+        costs_municipality=m.costs_for(Payer.MUNICIPALITY.value),
+    )
+
+
+@attrs.frozen
+class LedgerLine:
+    """One cost: when, for whom, who pays whom how much, why, and the event that charged it."""
+
+    position: int  # the notification position of the event that charged it
+    index: int  # its place among that event's costs (0 for every event today)
+    on: date
+    code: str
+    kind: CostKind
+    amount: Money
+    payer: Payer
+    payee: str
+    calculator: str
+    calculator_version: str
+    tariff_id: str
+
+    @classmethod
+    def of(cls, position: int, index: int, on: date, code: str, line: CostLine) -> LedgerLine:
+        return cls(
+            position=position,
+            index=index,
+            on=on,
+            code=code,
+            kind=line.kind,
+            amount=line.amount,
+            payer=line.payer,
+            payee=line.payee,
+            calculator=line.calculator,
+            calculator_version=line.calculator_version,
+            tariff_id=line.tariff_id,
+        )
+
+    @property
+    def line(self) -> CostLine:
+        return CostLine(
+            kind=self.kind,
+            amount=self.amount,
+            payer=self.payer,
+            payee=self.payee,
+            calculator=self.calculator,
+            calculator_version=self.calculator_version,
+            tariff_id=self.tariff_id,
+        )
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.position,
+            self.index,
+            self.on.isoformat(),
+            self.code,
+            self.kind.value,
+            str(self.amount.amount),
+            self.payer.value,
+            self.payee,
+            self.calculator,
+            self.calculator_version,
+            self.tariff_id,
+        )
+
+    @classmethod
+    def from_row(cls, row: Any) -> LedgerLine:
+        return cls(
+            position=int(row["position"]),
+            index=int(row["idx"]),
+            on=date.fromisoformat(row["on_date"]),
+            code=row["code"],
+            kind=CostKind(row["kind"]),
+            amount=Money(row["amount"]),
+            payer=Payer(row["payer"]),
+            payee=row["payee"],
+            calculator=row["calculator"],
+            calculator_version=row["calculator_version"],
+            tariff_id=row["tariff_id"],
+        )
+
+
+LEDGER_COLUMNS = (
+    "position",
+    "idx",
+    "on_date",
+    "code",
+    "kind",
+    "amount",
+    "payer",
+    "payee",
+    "calculator",
+    "calculator_version",
+    "tariff_id",
+)
+
+
+@attrs.frozen
+class SessionRecord:
+    """A training session as the roster shows it: time, place, seats and who holds them."""
+
+    session_id: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    capacity: int
+    online: bool
+    booked: tuple[str, ...]  # official ids holding a seat
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - len(self.booked)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "session_id": self.session_id,
+                "starts_at": self.starts_at.isoformat(),
+                "ends_at": self.ends_at.isoformat(),
+                "location": self.location,
+                "capacity": self.capacity,
+                "online": self.online,
+                "booked": list(self.booked),
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> SessionRecord:
+        d = json.loads(text)
+        return cls(
+            session_id=d["session_id"],
+            starts_at=datetime.fromisoformat(d["starts_at"]),
+            ends_at=datetime.fromisoformat(d["ends_at"]),
+            location=d["location"],
+            capacity=int(d["capacity"]),
+            online=bool(d["online"]),
+            booked=tuple(d["booked"]),
+        )
+
+
+def session_record_of(s: TrainingSession) -> SessionRecord:
+    assert s.slot is not None
+    return SessionRecord(
+        session_id=s.session_id,
+        starts_at=s.slot.starts_at,
+        ends_at=s.slot.ends_at,
+        location=s.slot.location,
+        capacity=s.slot.capacity,
+        online=s.online,
+        booked=tuple(s.booked),
+    )
+
+
+@attrs.frozen
+class RosterLine:
+    """One official's place in the training roster (no personal data: the id only)."""
+
+    official_id: str
+    code: str
+    active: bool
+    session_id: str | None
+    session_date: date | None
+    attended: bool | None
+
+
+def roster_of(record: MunicipalityRecord) -> list[RosterLine]:
+    return [
+        RosterLine(
+            official_id=o.id,
+            code=record.code,
+            active=o.active,
+            session_id=o.session_id,
+            session_date=o.session_date,
+            attended=o.attended,
+        )
+        for o in record.officials
+    ]

@@ -1,0 +1,141 @@
+"""The view updater: follows the notification log and keeps the read models current.
+
+It reads notifications after the tracked position in batches, folds each Municipality and
+TrainingSession event into the aggregate it belongs to (kept in memory between batches; loaded
+from the event store at the version before the event when first met after a restart), and
+writes the changed rows with the new position in one transaction (see ``store.py``). Other
+aggregates' events (offers, report claims) are skipped by topic, without decoding them.
+
+Why not eventsourcing's ``ProcessApplication``/``System``: a process application records new
+events with its tracking record, while these views are rows in tables of their own; and its
+``ProjectionRunner`` needs ``subscribe()``, which the SQLite recorder lacks. The tracking idea is
+the same: the position is committed with the rows it produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from mma_core.domain.municipality import Municipality
+from mma_core.domain.training import TrainingSession
+from mma_core.views.records import LedgerLine, record_of, session_record_of
+from mma_core.views.store import Batch, Conflict, Tracking, ViewStore
+
+if TYPE_CHECKING:
+    from mma_core.application import Programme
+
+BATCH_SIZE = 2000
+Progress = Callable[[int, int], None]  # (position reached, highest position in the log)
+
+_MUNICIPALITY = get_topic(Municipality) + "."
+_SESSION = get_topic(TrainingSession) + "."
+
+
+class ViewUpdater:
+    def __init__(self, app: Programme, store: ViewStore, batch_size: int = BATCH_SIZE) -> None:
+        self.app = app
+        self.store = store
+        self.batch_size = batch_size
+        self._aggregates: dict[UUID, Any] = {}
+        self._registered: dict[str, int] = {}
+        self._at: Tracking | None = None  # the tracking the in-memory aggregates belong to
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Empty the views and replay the whole log into them; returns the events applied."""
+        self.store.reset()
+        self._forget()
+        return self.catch_up(progress)
+
+    def catch_up(self, progress: Progress | None = None, max_batches: int | None = None) -> int:
+        """Apply every event recorded after the tracked position; returns how many."""
+        applied = 0
+        batches = 0
+        top = 0
+        if progress is not None:
+            top = self.app.recorder.max_notification_id() or 0
+        tracking = self.store.tracking()
+        while max_batches is None or batches < max_batches:
+            if tracking != self._at:
+                self._forget()
+                self._at = tracking
+            notifications = self.app.recorder.select_notifications(
+                tracking.position + 1, self.batch_size
+            )
+            if not notifications:
+                break
+            batch = self._batch(tracking, notifications)
+            try:
+                self.store.write(batch)
+            except Conflict:
+                # Another updater got there first: its rows stand, start again from them.
+                self._forget()
+                tracking = self.store.tracking()
+                continue
+            except BaseException:
+                self._forget()  # the aggregates in memory ran ahead of what was written
+                raise
+            tracking = self._at = batch.end
+            applied += len(notifications)
+            batches += 1
+            if progress is not None:
+                progress(tracking.position, max(top, tracking.position))
+            if len(notifications) < self.batch_size:
+                break
+        return applied
+
+    def _forget(self) -> None:
+        self._aggregates.clear()
+        self._at = None
+
+    def _batch(self, start: Tracking, notifications: Any) -> Batch:
+        municipalities: dict[str, tuple[int, str]] = {}
+        sessions: dict[str, tuple[str, str]] = {}
+        ledger: list[LedgerLine] = []
+        touched: dict[UUID, int] = {}
+        latest = start.latest
+        to_domain_event = self.app.mapper.to_domain_event
+        for n in notifications:
+            topic = n.topic
+            is_municipality = topic.startswith(_MUNICIPALITY)
+            if not is_municipality and not topic.startswith(_SESSION):
+                continue
+            event: Any = to_domain_event(n)
+            aggregate = self._aggregate(event)
+            costs = len(aggregate.costs) if is_municipality and aggregate is not None else 0
+            aggregate = event.mutate(aggregate)
+            self._aggregates[event.originator_id] = aggregate
+            if isinstance(event, Municipality.Registered):
+                touched[event.originator_id] = n.id
+                continue
+            touched.setdefault(event.originator_id, 0)
+            if is_municipality:
+                for index, (on, line) in enumerate(aggregate.costs[costs:]):
+                    ledger.append(LedgerLine.of(n.id, index, on, aggregate.code, line))
+                day: date | None = event.business_date
+                if day is not None and (latest is None or day > latest):
+                    latest = day
+        for aggregate_id, registered in touched.items():
+            aggregate = self._aggregates[aggregate_id]
+            if isinstance(aggregate, Municipality):
+                municipalities[aggregate.code] = (registered, record_of(aggregate).to_json())
+            else:
+                record = session_record_of(aggregate)
+                sessions[record.session_id] = (record.starts_at.isoformat(), record.to_json())
+        end = Tracking(int(notifications[-1].id), latest)
+        return Batch(start, end, municipalities, sessions, ledger)
+
+    def _aggregate(self, event: Any) -> Any | None:
+        """The aggregate as it stood just before ``event``."""
+        if event.originator_version == 1:
+            return None
+        aggregate = self._aggregates.get(event.originator_id)
+        if aggregate is None or aggregate.version != event.originator_version - 1:
+            aggregate = self.app.repository.get(
+                event.originator_id, version=event.originator_version - 1
+            )
+        return aggregate
