@@ -202,12 +202,15 @@ def verify(directory: Path, public_key: str | None, extra: list[Path]) -> tuple[
     event_keys = {key(event) for event in events}
     hashes: dict[tuple[str, int], bytes] = {k: leaf_hash(canonical(v)) for k, v in by_key.items()}
 
+    counter = int(json.loads((directory / "manifest.json").read_text())["leaf_counter"])
     tree = Tree()
     prefix = {0: tree.root()}
     wanted = {size for size, _ in [own, *kept]}
     for i in range(1, max(len(leaves), len(events)) + 1):
         leaf = leaves[i - 1] if i <= len(leaves) else None
         event = events[i - 1] if i <= len(events) else None
+        if leaf is None and i <= counter:
+            raise Failed("missing", i, f"leaf {i}, of {name(event)}, is gone")
         if leaf is None:
             raise Failed(
                 "inserted", i, f"{name(event)} (store position {event['position']}) has no leaf"
@@ -252,12 +255,11 @@ def verify(directory: Path, public_key: str | None, extra: list[Path]) -> tuple[
         if tree.size in wanted:
             prefix[tree.size] = tree.root()
 
-    manifest = json.loads((directory / "manifest.json").read_text())
-    if int(manifest["leaf_counter"]) > tree.size:
+    if counter > tree.size:
         raise Failed(
             "truncated",
             tree.size + 1,
-            f"leaves up to {manifest['leaf_counter']} were "
+            f"leaves up to {counter} were "
             f"handed out, the export holds {tree.size}",
         )
     for size, root in sorted([own, *kept]):

@@ -326,6 +326,65 @@ def postgres_recorder_class() -> type[Any]:
                 )
             )
 
+        def create_table(self) -> None:
+            super().create_table()
+            self._backfill_leaves()
+
+        def _backfill_leaves(self) -> None:
+            """Give leaves to the events of a store written before leaves existed, in store
+            order; only when no leaf number was ever handed out."""
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(
+                    self._leaves_sql("SELECT last FROM {schema}.{counter} WHERE id = 1 FOR UPDATE")
+                )
+                row = curs.fetchone()
+                if row is None or int(row["last"]) != 0:
+                    return
+                self._lock_table(curs)
+                curs.execute(
+                    self._leaves_sql(
+                        "SELECT originator_id, originator_version, topic, state "
+                        "FROM {schema}.{events} ORDER BY notification_id"
+                    )
+                )
+                chain = LeafChain(1, recorded_now())
+                leaves = [
+                    chain.add(
+                        r["originator_id"],
+                        int(r["originator_version"]),
+                        str(r["topic"]),
+                        bytes(r["state"]),
+                        lambda _: None,
+                    )
+                    for r in curs.fetchall()
+                ]
+                if leaves:
+                    self._write_leaves(curs, leaves)
+                    curs.execute(
+                        self._leaves_sql("UPDATE {schema}.{counter} SET last = %s WHERE id = 1"),
+                        (len(leaves),),
+                    )
+
+        def _write_leaves(self, curs: Cursor[DictRow], leaves: Sequence[Leaf]) -> None:
+            curs.executemany(
+                self._leaves_sql(
+                    f"INSERT INTO {{schema}}.{{leaves}} ({LEAF_COLUMNS}) "  # noqa: S608
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                ),
+                [
+                    (
+                        leaf.seq,
+                        leaf.aggregate_id,
+                        leaf.version,
+                        leaf.topic,
+                        leaf.recorded_at,
+                        leaf.state_sha256,
+                        leaf.prev,
+                    )
+                    for leaf in leaves
+                ],
+            )
+
         def _leaves_sql(self, statement: str) -> Any:
             return SQL(statement).format(
                 schema=Identifier(self.datastore.schema),
@@ -370,24 +429,7 @@ def postgres_recorder_class() -> type[Any]:
                 chain.add(s.originator_id, s.originator_version, s.topic, s.state, last.get)
                 for s in stored_events
             ]
-            curs.executemany(
-                self._leaves_sql(
-                    f"INSERT INTO {{schema}}.{{leaves}} ({LEAF_COLUMNS}) "  # noqa: S608
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                ),
-                [
-                    (
-                        leaf.seq,
-                        leaf.aggregate_id,
-                        leaf.version,
-                        leaf.topic,
-                        leaf.recorded_at,
-                        leaf.state_sha256,
-                        leaf.prev,
-                    )
-                    for leaf in leaves
-                ],
-            )
+            self._write_leaves(curs, leaves)
             return ids
 
         def _keys_sql(self, statement: str) -> Any:

@@ -73,3 +73,25 @@ def test_postgres_leaf_numbers_survive_a_deleted_last_event(
     result = verify_url(postgres_url)
     assert result.problem is not None
     assert (result.problem.kind, result.problem.position) == ("missing", n)
+
+
+def test_a_postgres_store_written_before_leaves_gets_them_once(
+    postgres_url: str, open_programme: Callable[[str], Programme]
+) -> None:
+    prog = open_programme(postgres_url)
+    base(prog)
+    n = prog.event_count()
+    _execute(postgres_url, "DELETE FROM {leaves}")
+    schema = parse_qs(urlsplit(postgres_url).query)["schema"][0]
+    with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("UPDATE {} SET last = 0").format(
+                sql.Identifier(schema, "programme_leaf_counter")
+            )
+        )
+    assert verify_url(postgres_url).ok  # opening the store backfilled the leaves
+    assert verify_url(postgres_url).size == n
+    _execute(postgres_url, "DELETE FROM {leaves} WHERE seq = %s", n)
+    result = verify_url(postgres_url)  # the counter is not 0: no second backfill
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.position) == ("missing", n)

@@ -160,6 +160,7 @@ def verify(
     wanted = {c.size for c in signed}
 
     recent: dict[int, bytes] = {}
+    counter = reader.counter()
     leaves = reader.leaves()
     events = reader.events()
     pair = next(leaves, None)
@@ -169,6 +170,14 @@ def verify(
         i += 1
         if pair is None:
             assert row is not None
+            if i <= counter:  # the number was handed out: its leaf was removed
+                return result(
+                    Problem(
+                        MISSING,
+                        i,
+                        f"leaf {i}, of {_name(row)} (store position {row.position}), is gone",
+                    )
+                )
             return result(
                 Problem(
                     INSERTED,
@@ -204,7 +213,6 @@ def verify(
     if progress is not None:
         progress(i % 1000)
 
-    counter = reader.counter()
     if counter > tree.size:
         return result(
             Problem(
