@@ -218,6 +218,8 @@ def verify(directory: Path, public_key: str | None, extra: list[Path]) -> tuple[
         if leaf["seq"] != i:
             raise Failed("missing", i, f"no leaf {i}: the leaf sequence jumps to {leaf['seq']}")
         # the chain to the aggregate's previous leaf
+        if not isinstance(leaf["version"], int) or leaf["version"] < 1:
+            raise Failed("edited", i, f"leaf {i} has no valid version ({name(leaf)})")
         if leaf["version"] == 1:
             if leaf["prev"] is not None:
                 raise Failed("edited", i, f"leaf of {name(leaf)} links to a predecessor")
@@ -259,8 +261,7 @@ def verify(directory: Path, public_key: str | None, extra: list[Path]) -> tuple[
         raise Failed(
             "truncated",
             tree.size + 1,
-            f"leaves up to {counter} were "
-            f"handed out, the export holds {tree.size}",
+            f"leaves up to {counter} were handed out, the export holds {tree.size}",
         )
     for size, root in sorted([own, *kept]):
         if size > tree.size:

@@ -6,7 +6,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from audit_helpers import apply, base, build, rows, sql, sqlite_url, verify_url
+from audit_helpers import (
+    apply,
+    base,
+    build,
+    export_url,
+    rows,
+    sql,
+    sqlite_url,
+    standalone,
+    verify_url,
+)
 
 from mma_core import Programme
 from mma_core.audit import checkpoint as notes
@@ -134,3 +144,18 @@ def _size_root(path: Path) -> tuple[int, bytes]:
     result = verify_url(sqlite_url(path))
     assert result.ok
     return result.size, result.root
+
+
+def test_leaves_edited_into_nonsense_are_reported_not_crashed_on(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    build(path, SOME)
+    sql(
+        path,
+        ("UPDATE mma_leaves SET aggregate_id = 'not-a-uuid', version = 'x' WHERE seq = 4", ()),
+    )
+    result = verify_url(sqlite_url(path))
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.position) == ("edited", 4)
+    export_url(sqlite_url(path), tmp_path / "export", KEY)
+    code, report = standalone(tmp_path / "export", "--public-key", str(KEY.verifier()))
+    assert (code, report["kind"], report["position"]) == (1, "edited", 4)

@@ -76,15 +76,23 @@ def stored_row(position: Any, aggregate_id: Any, version: Any, topic: Any, state
 def _leaf(row: Any, offset: int = 0) -> Leaf | None:
     if row[offset] is None:
         return None
+    prev = row[offset + 6]
     return Leaf(
-        seq=int(row[offset]),
-        aggregate_id=str(row[offset + 1]),
-        version=int(row[offset + 2]),
-        topic=str(row[offset + 3]),
-        recorded_at=str(row[offset + 4]),
-        state_sha256=str(row[offset + 5]),
-        prev=None if row[offset + 6] is None else str(row[offset + 6]),
+        seq=_int(row[offset]),
+        aggregate_id=_text(row[offset + 1]),
+        version=_int(row[offset + 2]),
+        topic=_text(row[offset + 3]),
+        recorded_at=_text(row[offset + 4]),
+        state_sha256=_text(row[offset + 5]),
+        prev=None if prev is None else _text(prev),
     )
+
+
+def _uuid(aggregate_id: str) -> UUID | None:
+    try:
+        return UUID(aggregate_id)
+    except ValueError:
+        return None
 
 
 def _prefixed(alias: str) -> str:
@@ -134,10 +142,13 @@ class SQLiteReader:
         return None if row is None else _leaf(row)
 
     def has_event(self, aggregate_id: str, version: int) -> bool:
+        key = _uuid(aggregate_id)
+        if key is None:
+            return False
         row = self.conn.execute(
             f"SELECT 1 FROM {self.events_table} "  # noqa: S608
             "WHERE originator_id=? AND originator_version=?",
-            (UUID(aggregate_id).hex, version),
+            (key.hex, version),
         ).fetchone()
         return row is not None
 
@@ -241,6 +252,8 @@ class PostgresReader:
             return None if row is None else _leaf(list(row.values()))
 
     def has_event(self, aggregate_id: str, version: int) -> bool:
+        if _uuid(aggregate_id) is None:
+            return False
         with self.conn.cursor() as cursor:
             cursor.execute(
                 self._sql(

@@ -69,6 +69,8 @@ def check_chain(
 ) -> Problem | None:
     """The leaf's link to its aggregate's leaf of the version before."""
     i = leaf.seq
+    if leaf.version < 1:
+        return Problem(EDITED, i, f"leaf {i} has no valid version ({_name(leaf)})")
     if leaf.version == 1:
         if leaf.prev is not None:
             return Problem(EDITED, i, f"leaf of {_name(leaf)} links to a predecessor it lacks")
