@@ -1,0 +1,1 @@
+"""The ``html`` exporter of mma_core: one self-contained report file."""

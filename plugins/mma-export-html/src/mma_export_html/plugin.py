@@ -1,0 +1,45 @@
+"""The ``mma-export-html`` plugin: registers the ``html`` exporter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mma_core.hookspecs import (
+    HOOK_API_VERSION,
+    PluginInfo,
+    RegisterExporter,
+    Setting,
+    hookimpl,
+)
+from mma_export_html.exporter import LANGUAGES, HtmlExporter
+
+NAME = "mma-export-html"
+_settings: dict[str, Any] = {}
+
+
+@hookimpl
+def mma_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name=NAME,
+        api_version=HOOK_API_VERSION,
+        description="html: one self-contained report (charts, map, tables)",
+        config={
+            "lang": Setting(
+                "str",
+                default="nl",
+                choices=LANGUAGES,
+                help="report language (env MMA_REPORT_LANG overrides)",
+            ),
+        },
+    )
+
+
+@hookimpl
+def mma_configure(config: Any) -> None:
+    _settings.clear()
+    _settings.update(config.plugin(NAME))
+
+
+@hookimpl
+def mma_register_exporters(register: RegisterExporter) -> None:
+    register(HtmlExporter(default_lang=_settings.get("lang") or "nl"))

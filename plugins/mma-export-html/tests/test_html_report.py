@@ -1,0 +1,76 @@
+"""The html exporter through ``mma export``: one self-contained file, Dutch by default, English
+on request, as of a day, no personal data."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from mma_export_html.exporter import render
+from mma_export_html.report import gather, month_ends
+
+from mma_core import Programme
+
+# The demo's officials are "Ambtenaar N <municipality>" with "oovN@<municipality>.example".
+NAMES = re.compile(r"Ambtenaar \d|oov\d@|\.example")
+
+
+def export(store: str, target: Path, *args: str, lang: str | None = None) -> str:
+    env = {**os.environ, "MMA_STORE": store}
+    env.pop("MMA_REPORT_LANG", None)
+    if lang is not None:
+        env["MMA_REPORT_LANG"] = lang
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "mma_core.cli", "export", "html", "-o", str(target), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return target.read_text(encoding="utf-8")
+
+
+def test_the_report_is_one_self_contained_dutch_file(demo_url: str, tmp_path: Path) -> None:
+    html = export(demo_url, tmp_path / "report.html")
+    assert html.startswith("<!DOCTYPE html>")
+    assert html.count('<svg class="chart"') == 5
+    for forbidden in ("<script", "<link", "<img", "@import", "<iframe"):
+        assert forbidden not in html
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
+    assert not re.search(r"url\((?!#)", html)  # only references inside an SVG
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # five SVGs in one document, no clashing ids
+    assert "Aansluiting op Meld Misdaad Anoniem" in html
+    assert "18 oktober 2019" in html
+    assert re.search(r"€\xa0\d{1,3}(\.\d{3})*,\d{2}", html)  # € 1.234,50
+    assert "Bloemendaal" in html
+    assert not NAMES.search(html)
+
+
+def test_english_and_as_of(demo_url: str, tmp_path: Path) -> None:
+    html = export(demo_url, tmp_path / "en.html", "--as-of", "2019-12-31", lang="en")
+    assert "Programme status on 31 December 2019" in html
+    assert "Offer sent on 18 October 2019" in html
+    assert re.search(r"€\d{1,3}(,\d{3})*\.\d{2}", html)
+    with Programme.open(demo_url) as prog:
+        report = gather(prog, None)
+        then = gather(prog, report.offer_on)
+        assert then.months[-1].connected == 0
+        assert report.months[-1].connected == report.overview.connected
+        assert render(prog, None, "nl").count("<svg") == 5
+
+
+def test_month_ends() -> None:
+    from datetime import date
+
+    assert month_ends(date(2019, 10, 18), date(2020, 1, 10)) == [
+        date(2019, 10, 31),
+        date(2019, 11, 30),
+        date(2019, 12, 31),
+        date(2020, 1, 10),
+    ]
