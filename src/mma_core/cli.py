@@ -1131,7 +1131,7 @@ def due(settings: Settings, today: date | None, within: int) -> None:
     from rich.table import Table
 
     with settings.programme() as prog:
-        day = today or prog._stamp("-", None).today
+        day = today or prog.views.today()
         items = prog.views.due(day, within)
     if settings.as_json:
         emit_json({"today": day, "within": within, "due": [_due_data(d) for d in items]})
@@ -1178,7 +1178,7 @@ def waterbed(settings: Settings, as_of: date | None) -> None:
     from rich.table import Table
 
     with settings.programme() as prog:
-        day = as_of or prog._stamp("-", None).today
+        day = as_of or prog.views.today()
         entries = prog.views.waterbed(day)
     if settings.as_json:
         emit_json(

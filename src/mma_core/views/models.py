@@ -119,6 +119,10 @@ class ReadModels:
     def tracking(self) -> Tracking:
         return self.store.tracking()
 
+    def today(self) -> date:
+        """The programme's today (its clock, in Europe/Amsterdam)."""
+        return self.programme._stamp("-", None).today
+
     def current_on(self, day: date) -> bool:
         """Whether the views (all events) equal the state as of ``day``: no municipality event
         applied so far lies after it. Business dates never lie in the future of their recording,
@@ -190,12 +194,12 @@ class ReadModels:
     def due(self, today: date | None = None, within: int = DUE_WITHIN) -> list[Due]:
         """The deadlines due within ``within`` days of ``today`` (default: the programme's
         today), overdue ones included, most urgent first."""
-        day = today or self.programme._stamp("-", None).today
+        day = today or self.today()
         records, sessions = self.state_on(day)
         return due_items(records, sessions, day, within)
 
     def waterbed(self, as_of: date | None = None) -> tuple[WaterbedEntry, ...]:
-        day = as_of or self.programme._stamp("-", None).today
+        day = as_of or self.today()
         records, _ = self.state_on(day)
         return waterbed(records, day)
 
