@@ -14,6 +14,7 @@ the same: the position is committed with the rows it produced.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -44,15 +45,21 @@ class ViewUpdater:
         self._aggregates: dict[UUID, Any] = {}
         self._registered: dict[str, int] = {}
         self._at: Tracking | None = None  # the tracking the in-memory aggregates belong to
+        self._lock = threading.RLock()  # one run at a time per updater (threads share a Programme)
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Empty the views and replay the whole log into them; returns the events applied."""
-        self.store.reset()
-        self._forget()
-        return self.catch_up(progress)
+        with self._lock:
+            self.store.reset()
+            self._forget()
+            return self.catch_up(progress)
 
     def catch_up(self, progress: Progress | None = None, max_batches: int | None = None) -> int:
         """Apply every event recorded after the tracked position; returns how many."""
+        with self._lock:
+            return self._catch_up(progress, max_batches)
+
+    def _catch_up(self, progress: Progress | None, max_batches: int | None) -> int:
         applied = 0
         batches = 0
         top = 0
