@@ -340,11 +340,13 @@ COMMANDS = (plugins_command, export_command, costs_command, notify_command)
 
 
 def register(cli: click.Group) -> None:
-    """Add the plugin commands to ``cli``; commands from plugins are added on first use."""
+    """Add the plugin commands to ``cli``. Commands from plugins are added the first time a
+    command name is asked for that ``cli`` does not know: ``mma --help`` loads no plugin (a
+    plugin may import heavy libraries) and ``mma plugins`` lists the commands each plugin
+    adds. With ``MMA_STRICT_PLUGINS=1`` plugins are loaded before any command runs."""
     for command in COMMANDS:
         cli.add_command(command)
     own_get: Callable[[click.Context, str], click.Command | None] = cli.get_command
-    own_list: Callable[[click.Context], list[str]] = cli.list_commands
     state = {"loaded": False}
 
     def add_plugin_commands(ctx: click.Context) -> None:
@@ -362,12 +364,9 @@ def register(cli: click.Group) -> None:
             found = own_get(ctx, name)
         return found
 
-    def list_commands(ctx: click.Context) -> list[str]:
-        add_plugin_commands(ctx)
-        return own_list(ctx)
-
     cli.get_command = get_command  # type: ignore[method-assign, assignment]
-    cli.list_commands = list_commands  # type: ignore[method-assign]
+    if cli.epilog is None:
+        cli.epilog = "Installed plugins may add commands: 'mma plugins' lists them."
 
 
 @click.group()

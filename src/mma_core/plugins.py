@@ -501,6 +501,9 @@ class Plugins:
 
     def listing(self) -> list[dict[str, Any]]:
         """Every plugin with what it registered (asks the register hooks once)."""
+        import click
+
+        self.hook.register_commands(click.Group("mma"))  # a scratch group: only to list them
         self.hook.notifiers()
         self.hook.exporters()
         self.hook.cost_calculators()
@@ -633,7 +636,8 @@ class Hooks:
             added = sorted(set(cli.commands) - before)
             record = self._plugins.records.get(plugin)
             if record is not None and added:
-                record.registered.setdefault("commands", []).extend(added)
+                known = record.registered.get("commands", [])
+                record.registered["commands"] = sorted({*known, *added})
         return failures
 
     def _collect(

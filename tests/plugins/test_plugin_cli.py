@@ -30,6 +30,19 @@ def install_fake_distribution(site: Path, name: str, module: str, source: str) -
     (site / f"{module}.py").write_text(source)
 
 
+HELLO = """
+import click
+from mma_core.hookspecs import hookimpl
+
+
+@hookimpl
+def mma_register_commands(cli):
+    @cli.command()
+    def hello():
+        click.echo("hello from a plugin")
+"""
+
+
 @dataclass
 class Cli:
     store: str
@@ -55,6 +68,7 @@ def mma(tmp_path: Path) -> Cli:
     install_fake_distribution(
         site, "mma-broken", "mma_broken_plugin", "import a_module_that_is_not_installed\n"
     )
+    install_fake_distribution(site, "mma-hello", "mma_hello_plugin", HELLO)
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("MMA_") and k not in ("PYTHONPATH",)
     }
@@ -93,8 +107,18 @@ def test_a_broken_plugin_is_listed_and_every_command_still_works(mma: Cli) -> No
         assert result.returncode == 0, (args, result.stderr)
 
 
+def test_a_plugin_command_is_added_on_first_use(mma: Cli) -> None:
+    result = mma("hello")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello from a plugin\n"
+    listed = {p["name"]: p for p in json.loads(mma("plugins", "--json").stdout)}
+    assert listed["mma-hello"]["registered"] == {"commands": ["hello"]}
+    assert "hello" not in mma("--help").stdout  # help loads no plugin
+    assert "'mma plugins' lists them" in mma("--help").stdout
+
+
 def test_strict_mode_fails_fast(mma: Cli) -> None:
-    for args in (["plugins"], ["export", "csv"], ["init"], ["--help"]):
+    for args in (["plugins"], ["export", "csv"], ["init"]):
         result = mma(*args, MMA_STRICT_PLUGINS="1")
         assert result.returncode != 0, args
         assert "plugin mma-broken is broken" in result.stderr
