@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import attrs
 
@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mma_core.plugins import Plugins
     from mma_core.views.state import MunicipalityView
 
-__all__ = ["DeliveryReport", "DeliverySettings", "Outbox", "OutboxRow"]
+__all__ = ["DeliveryBusy", "DeliveryReport", "DeliverySettings", "Outbox", "OutboxRow"]
 
 logger = logging.getLogger("mma_core.delivery")
 
@@ -56,6 +56,10 @@ PENDING, DELIVERED, DEAD, DROPPED = "pending", "delivered", "dead", "dropped"
 PLAN = ""  # the channel of a row that stands for a rules plugin that failed on an event
 EVALUATION_DUE, ANSWER_OVERDUE = "EvaluationDue", "AnswerOverdue"
 _EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+")
+
+
+class DeliveryBusy(RuntimeError):
+    """Another delivery run holds the outbox's lease."""
 
 
 def utc_now() -> datetime:
@@ -71,6 +75,7 @@ class DeliverySettings:
     backoff_max_seconds: float = 6 * 3600.0
     batch: int = 200
     evaluation_notice_days: int = 30
+    lease_seconds: float = 900.0
 
     @classmethod
     def from_config(cls, table: dict[str, Any]) -> DeliverySettings:
@@ -180,12 +185,33 @@ class OutboxStore:
     def update(self, row: OutboxRow) -> None:
         raise NotImplementedError
 
+    def acquire(self, holder: str, now: datetime, until: datetime) -> str | None:
+        """Take the lease for ``holder`` until ``until`` unless another holds it past ``now``.
+        Returns ``None`` when taken, else until when the other holds it (ISO 8601)."""
+        raise NotImplementedError
+
+    def release(self, holder: str) -> None:
+        raise NotImplementedError
+
 
 class MemoryOutboxStore(OutboxStore):
     def __init__(self) -> None:
         self._position = 0
         self._rows: dict[tuple[str, str, str], OutboxRow] = {}
         self._lock = threading.Lock()
+        self._lease: tuple[str, datetime] | None = None
+
+    def acquire(self, holder: str, now: datetime, until: datetime) -> str | None:
+        with self._lock:
+            if self._lease is not None and self._lease[0] != holder and self._lease[1] > now:
+                return self._lease[1].isoformat()
+            self._lease = (holder, until)
+            return None
+
+    def release(self, holder: str) -> None:
+        with self._lock:
+            if self._lease is not None and self._lease[0] == holder:
+                self._lease = None
 
     def position(self) -> int:
         return self._position
@@ -229,7 +255,12 @@ class SQLOutboxStore(OutboxStore):
         prefix = f"{datastore.schema}." if postgres else ""
         self.tracking = f"{prefix}mma_delivery_tracking"
         self.outbox = f"{prefix}mma_delivery_outbox"
+        self.lease = f"{prefix}mma_delivery_lease"
         with self._transaction() as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.lease} ("
+                "name TEXT PRIMARY KEY, holder TEXT NOT NULL, until TEXT NOT NULL)"
+            )
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.tracking} ("
                 "name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -303,6 +334,28 @@ class SQLOutboxStore(OutboxStore):
             row.last_error,
             _iso(row.delivered_at),
         )
+
+    def acquire(self, holder: str, now: datetime, until: datetime) -> str | None:
+        with self._transaction() as c:
+            c.execute(
+                self._sql(
+                    f"INSERT INTO {self.lease} (name, holder, until) VALUES ('outbox', ?, ?) "  # noqa: S608
+                    f"ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                    f"until = excluded.until WHERE {self.lease}.until < ? "
+                    f"OR {self.lease}.holder = excluded.holder"
+                ),
+                (holder, _iso(until), _iso(now)),
+            )
+            c.execute(self._sql(f"SELECT holder, until FROM {self.lease} WHERE name='outbox'"))  # noqa: S608
+            row = c.fetchone()
+        return None if row["holder"] == holder else str(row["until"])
+
+    def release(self, holder: str) -> None:
+        with self._transaction() as c:
+            c.execute(
+                self._sql(f"DELETE FROM {self.lease} WHERE name='outbox' AND holder=?"),  # noqa: S608
+                (holder,),
+            )
 
     def rows(self, status: str | None = None) -> list[OutboxRow]:
         where = "" if status is None else "WHERE status=?"
@@ -639,13 +692,30 @@ class Outbox:
 
     # -- the whole run ---------------------------------------------------------------------
 
+    @contextmanager
+    def lease(self) -> Iterator[None]:
+        """Hold the outbox's lease: one delivery run at a time per store, across processes.
+        A lease left by a killed process lapses after ``lease_seconds``."""
+        holder = str(uuid4())
+        now = self.clock()
+        held = self.store.acquire(holder, now, now + timedelta(seconds=self.settings.lease_seconds))
+        if held is not None:
+            raise DeliveryBusy(
+                f"another delivery run holds the outbox until {held}; try again later"
+            )
+        try:
+            yield
+        finally:
+            self.store.release(holder)
+
     def run(self) -> DeliveryReport:
-        """Plan what is new, then send everything that is due. Safe to run at any time, from
-        one process at a time."""
-        report = DeliveryReport(planned=self.plan())
-        self.send_due(report)
-        report.position = self.store.position()
-        return report
+        """Plan what is new, then send everything that is due, under the lease. Safe to run at
+        any time; a second run at the same moment raises :class:`DeliveryBusy`."""
+        with self.lease():
+            report = DeliveryReport(planned=self.plan())
+            self.send_due(report)
+            report.position = self.store.position()
+            return report
 
     def dead_letters(self) -> list[OutboxRow]:
         return self.store.rows(DEAD)

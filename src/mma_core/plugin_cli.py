@@ -301,7 +301,7 @@ def notify_command(failed: bool, retry: bool, config_file: str | None) -> None:
     Runs apart from the commands that record events: a notifier that fails is retried with
     backoff on later runs and ends in the dead-letter list after its last attempt.
     """
-    from mma_core.delivery import Outbox
+    from mma_core.delivery import DeliveryBusy, Outbox
 
     store = store_url()
     plugins = load(store, config_file)
@@ -322,7 +322,10 @@ def notify_command(failed: bool, retry: bool, config_file: str | None) -> None:
                 )
             return
         retried = outbox.retry() if retry else 0
-        report = outbox.run()
+        try:
+            report = outbox.run()
+        except DeliveryBusy as error:
+            _fail(str(error))
     result = dict(report.to_dict(), retried=retried)
     if wants_json():
         _emit(result)

@@ -20,7 +20,15 @@ from plugin_helpers import (
 )
 
 from mma_core import Programme
-from mma_core.delivery import DEAD, DELIVERED, DROPPED, DeliverySettings, Outbox, redact
+from mma_core.delivery import (
+    DEAD,
+    DELIVERED,
+    DROPPED,
+    DeliveryBusy,
+    DeliverySettings,
+    Outbox,
+    redact,
+)
 from mma_core.hookspecs import EventRecord, Notification, Recipient, hookimpl
 from mma_core.plugins import Config, Plugins
 from mma_core.views.state import MunicipalityView
@@ -229,3 +237,19 @@ def test_redact() -> None:
 def test_backoff_is_exponential_and_capped() -> None:
     settings = DeliverySettings(backoff_seconds=10, backoff_max_seconds=50)
     assert [settings.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [10, 20, 40, 50]
+
+
+def test_one_delivery_run_at_a_time(
+    store_url: str, open_programme: Callable[[str], Programme]
+) -> None:
+    prog = open_programme(store_url)
+    campaign(prog)
+    now = Now(datetime(2023, 6, 1, 12, tzinfo=UTC))
+    first = Outbox(prog, plugins_with(Collect()), clock=now)
+    second = Outbox(prog, plugins_with(Collect()), clock=now)
+    with first.lease():
+        with pytest.raises(DeliveryBusy, match="another delivery run holds the outbox"):
+            second.run()
+        now.at += timedelta(seconds=901)  # the first run died: its lease lapses
+        assert second.run().delivered == 2 * len(EXPECTED)
+    assert first.run().delivered == 0  # nothing left, and the lease is free again
