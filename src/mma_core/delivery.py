@@ -26,15 +26,17 @@ official erased in the meantime is simply no longer contacted.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, uuid4, uuid5
+from uuid import NAMESPACE_URL, uuid5
 
 import attrs
 
@@ -75,7 +77,6 @@ class DeliverySettings:
     backoff_max_seconds: float = 6 * 3600.0
     batch: int = 200
     evaluation_notice_days: int = 30
-    lease_seconds: float = 900.0
 
     @classmethod
     def from_config(cls, table: dict[str, Any]) -> DeliverySettings:
@@ -185,13 +186,12 @@ class OutboxStore:
     def update(self, row: OutboxRow) -> None:
         raise NotImplementedError
 
-    def acquire(self, holder: str, now: datetime, until: datetime) -> str | None:
-        """Take the lease for ``holder`` until ``until`` unless another holds it past ``now``.
-        Returns ``None`` when taken, else until when the other holds it (ISO 8601)."""
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store's delivery lock for a run; :class:`DeliveryBusy` if another has it.
+        The lock dies with its process, so a killed run never blocks the next."""
         raise NotImplementedError
-
-    def release(self, holder: str) -> None:
-        raise NotImplementedError
+        yield
 
 
 class MemoryOutboxStore(OutboxStore):
@@ -199,19 +199,11 @@ class MemoryOutboxStore(OutboxStore):
         self._position = 0
         self._rows: dict[tuple[str, str, str], OutboxRow] = {}
         self._lock = threading.Lock()
-        self._lease: tuple[str, datetime] | None = None
 
-    def acquire(self, holder: str, now: datetime, until: datetime) -> str | None:
-        with self._lock:
-            if self._lease is not None and self._lease[0] != holder and self._lease[1] > now:
-                return self._lease[1].isoformat()
-            self._lease = (holder, until)
-            return None
-
-    def release(self, holder: str) -> None:
-        with self._lock:
-            if self._lease is not None and self._lease[0] == holder:
-                self._lease = None
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with _memory_lock(self):
+            yield
 
     def position(self) -> int:
         return self._position
@@ -255,12 +247,7 @@ class SQLOutboxStore(OutboxStore):
         prefix = f"{datastore.schema}." if postgres else ""
         self.tracking = f"{prefix}mma_delivery_tracking"
         self.outbox = f"{prefix}mma_delivery_outbox"
-        self.lease = f"{prefix}mma_delivery_lease"
         with self._transaction() as c:
-            c.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.lease} ("
-                "name TEXT PRIMARY KEY, holder TEXT NOT NULL, until TEXT NOT NULL)"
-            )
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.tracking} ("
                 "name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -335,27 +322,31 @@ class SQLOutboxStore(OutboxStore):
             _iso(row.delivered_at),
         )
 
-    def acquire(self, holder: str, now: datetime, until: datetime) -> str | None:
-        with self._transaction() as c:
-            c.execute(
-                self._sql(
-                    f"INSERT INTO {self.lease} (name, holder, until) VALUES ('outbox', ?, ?) "  # noqa: S608
-                    f"ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
-                    f"until = excluded.until WHERE {self.lease}.until < ? "
-                    f"OR {self.lease}.holder = excluded.holder"
-                ),
-                (holder, _iso(until), _iso(now)),
-            )
-            c.execute(self._sql(f"SELECT holder, until FROM {self.lease} WHERE name='outbox'"))  # noqa: S608
-            row = c.fetchone()
-        return None if row["holder"] == holder else str(row["until"])
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        if self.postgres:
+            with self._advisory_lock():
+                yield
+            return
+        pool = self.datastore.pool
+        if pool.is_sqlite_memory_mode:
+            with _memory_lock(self):
+                yield
+            return
+        with _file_lock(Path(str(pool.db_name) + ".notify-lock")):
+            yield
 
-    def release(self, holder: str) -> None:
-        with self._transaction() as c:
-            c.execute(
-                self._sql(f"DELETE FROM {self.lease} WHERE name='outbox' AND holder=?"),  # noqa: S608
-                (holder,),
-            )
+    @contextmanager
+    def _advisory_lock(self) -> Iterator[None]:
+        key = int.from_bytes(hashlib.sha256(self.outbox.encode()).digest()[:8], "big", signed=True)
+        with self.datastore.get_connection() as conn:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s) AS locked", (key,)).fetchone()
+            if not row["locked"]:
+                raise DeliveryBusy("another delivery run holds the outbox; try again later")
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def rows(self, status: str | None = None) -> list[OutboxRow]:
         where = "" if status is None else "WHERE status=?"
@@ -404,6 +395,36 @@ class SQLOutboxStore(OutboxStore):
                     row.key,
                 ),
             )
+
+
+_PROCESS_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def _memory_lock(owner: Any) -> Iterator[None]:
+    lock = _PROCESS_LOCKS.setdefault(owner, threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise DeliveryBusy("another delivery run is going on in this process")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on a file beside the SQLite store, released when the process ends."""
+    import fcntl
+
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DeliveryBusy("another delivery run holds the outbox; try again later") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def store_for(programme: Programme) -> OutboxStore:
@@ -692,21 +713,10 @@ class Outbox:
 
     # -- the whole run ---------------------------------------------------------------------
 
-    @contextmanager
-    def lease(self) -> Iterator[None]:
-        """Hold the outbox's lease: one delivery run at a time per store, across processes.
-        A lease left by a killed process lapses after ``lease_seconds``."""
-        holder = str(uuid4())
-        now = self.clock()
-        held = self.store.acquire(holder, now, now + timedelta(seconds=self.settings.lease_seconds))
-        if held is not None:
-            raise DeliveryBusy(
-                f"another delivery run holds the outbox until {held}; try again later"
-            )
-        try:
-            yield
-        finally:
-            self.store.release(holder)
+    def lease(self) -> AbstractContextManager[None]:
+        """One delivery run at a time per store, across processes (a file lock beside a SQLite
+        store, an advisory lock on PostgreSQL): :class:`DeliveryBusy` if another run has it."""
+        return self.store.exclusive()
 
     def run(self) -> DeliveryReport:
         """Plan what is new, then send everything that is due, under the lease. Safe to run at

@@ -244,12 +244,11 @@ def test_one_delivery_run_at_a_time(
 ) -> None:
     prog = open_programme(store_url)
     campaign(prog)
-    now = Now(datetime(2023, 6, 1, 12, tzinfo=UTC))
-    first = Outbox(prog, plugins_with(Collect()), clock=now)
-    second = Outbox(prog, plugins_with(Collect()), clock=now)
-    with first.lease():
-        with pytest.raises(DeliveryBusy, match="another delivery run holds the outbox"):
-            second.run()
-        now.at += timedelta(seconds=901)  # the first run died: its lease lapses
-        assert second.run().delivered == 2 * len(EXPECTED)
-    assert first.run().delivered == 0  # nothing left, and the lease is free again
+    first = Outbox(prog, plugins_with(Collect()))
+    second = Outbox(
+        open_programme(store_url) if "memory" not in store_url else prog, plugins_with(Collect())
+    )
+    with first.lease(), pytest.raises(DeliveryBusy, match="another delivery run"):
+        second.run()
+    assert second.run().delivered == 2 * len(EXPECTED)
+    assert first.run().delivered == 0  # nothing left, and the lock is free again
