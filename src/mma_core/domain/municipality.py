@@ -139,6 +139,7 @@ class Municipality(Aggregate):
             m: Municipality = aggregate
             m._start_connection(self.on, self.on, self.evaluation_due, "programme")
             m.costs.append((self.on, self.cost))
+            m.last_on = self.on
 
     class PriorConnectionCompensated(Event):
         """Accepting with a prior connection: connected at once, compensation owed."""
