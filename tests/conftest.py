@@ -65,11 +65,17 @@ def stored_events(prog: Programme) -> int:
         start = batch[-1].id + 1
 
 
-def event_count(prog: Programme) -> int:
+def count_events(prog: Programme) -> int:
     """The number of stored events; checks ``prog.event_count()`` against a real count."""
     counted = stored_events(prog)
     assert prog.event_count() == counted
     return counted
+
+
+@pytest.fixture
+def event_count() -> Callable[[Programme], int]:
+    """``event_count(prog)``: how many events the store holds, counted one by one."""
+    return count_events
 
 
 def _postgres_reachable() -> str | None:
