@@ -206,6 +206,8 @@ class EventReader:
         official = getattr(event, "official_id", None)
         if isinstance(official, str):
             return OfficialId(official).code.value
+        if not isinstance(event, Municipality.Event):
+            return None  # an offer or a session: no municipality
         if self._codes is None or event.originator_id not in self._codes:
             self._codes = {municipality_id(c): c for c in self.programme.codes()}
         return self._codes.get(event.originator_id)

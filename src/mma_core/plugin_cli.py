@@ -301,8 +301,12 @@ def notify_command(failed: bool, retry: bool, config_file: str | None) -> None:
     Runs apart from the commands that record events: a notifier that fails is retried with
     backoff on later runs and ends in the dead-letter list after its last attempt.
     """
+    import logging
+
     from mma_core.delivery import DeliveryBusy, Outbox
 
+    if not logging.getLogger().handlers:  # the log channel and delivery warnings on stderr
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     store = store_url()
     plugins = load(store, config_file)
     with _open(store) as prog:
