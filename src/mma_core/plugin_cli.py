@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application import Programme
     from mma_core.plugins import Plugins
 
-__all__ = ["main", "register"]
+__all__ = ["main", "programme", "register"]
 
 DEFAULT_STORE = "sqlite:///mma.sqlite"
 VIEW_NAMES = ("status", "ledger", "roster", "events")
@@ -66,6 +66,7 @@ def load(store: str, config_file: str | None = None) -> Plugins:
     """The plugins for this process (loaded once per store and configuration file)."""
     from mma_core.plugins import ConfigError, PluginError, load_config, load_plugins
 
+    config_file = config_file or _root().get("config")
     key = (store, config_file)
     if key not in _LOADED:
         try:
@@ -73,6 +74,18 @@ def load(store: str, config_file: str | None = None) -> Plugins:
         except (ConfigError, PluginError) as error:
             _fail(str(error))
     return _LOADED[key]
+
+
+def programme(store: str, *, origin: str = "cli", config_file: str | None = None) -> Programme:
+    """The programme at ``store`` with the plugins' validators and the cost calculators that
+    ``[costs]`` selects: what every ``mma`` command that records a fact should open."""
+    from mma_core.plugins import ConfigError, open_programme
+
+    plugins = load(store, config_file)
+    try:
+        return open_programme(store, plugins=plugins, origin=origin)
+    except ConfigError as error:
+        _fail(str(error))
 
 
 def _open(store: str) -> Programme:

@@ -207,3 +207,19 @@ def test_notify_and_dead_letters(filled: Cli) -> None:
     # Still no fax notifier: tried again, kept for a later retry (five attempts by default).
     assert retried["failed"] == len(failed)
     assert "No dead letters." in filled("notify", "--failed").stdout
+
+
+def test_programme_for_cli_commands_uses_the_configured_calculators(tmp_path: Path) -> None:
+    import click
+
+    from mma_core.plugin_cli import programme
+
+    store = f"sqlite:///{tmp_path / 'mma.sqlite'}"
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text('[costs]\nconnection = "offer-terms"\n')
+    bad.write_text('[costs]\nconnection = "no-such-tariff"\n')
+    with programme(store, origin="cli", config_file=str(good)) as prog:
+        assert prog.origin == "cli"
+        assert {c.name for c in prog.cost_calculators.values()} == {"offer-terms"}
+    with pytest.raises(click.exceptions.Exit):
+        programme(store, config_file=str(bad))  # never charge by a tariff that is not there
