@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from mma_core.plugins import Config, HookCall, PluginRecord, Plugins
+if TYPE_CHECKING:  # pragma: no cover - imported where used, so pytest starts fast
+    from mma_core.plugins import Config, HookCall, PluginRecord, Plugins
 
 __all__ = [
     "HookCallRecorder",
@@ -31,6 +33,8 @@ __all__ = [
 
 def fresh_plugins(config: Config | None = None, **env: str) -> Plugins:
     """A plugin manager with nothing loaded; ``env`` stands in for the environment."""
+    from mma_core.plugins import Config, Plugins
+
     return Plugins(config or Config(), env=dict(env))
 
 
