@@ -191,7 +191,7 @@ def export_command(
         source = ExportSource(prog, as_of=_day(as_of))
         if output is None:
             stream = sys.stdout.buffer
-            exporter.export(source, view, stream)
+            _run_exporter(format_name, lambda: exporter.export(source, view, stream))
             stream.flush()
             return
         target = Path(output)
@@ -199,13 +199,24 @@ def export_command(
         fd, temporary = tempfile.mkstemp(dir=target.parent or ".", suffix=".partial")
         try:
             with os.fdopen(fd, "wb") as out:
-                exporter.export(source, view, out)
+                _run_exporter(format_name, lambda: exporter.export(source, view, out))
             os.replace(temporary, target)
-        except BaseException:
+        finally:
             Path(temporary).unlink(missing_ok=True)
-            raise
     if not wants_json():
         click.echo(f"Wrote {format_name} export to {target}.", err=True)
+
+
+def _run_exporter(format_name: str, export: Callable[[], None]) -> None:
+    from mma_core.domain.errors import DomainError
+
+    try:
+        export()
+    except DomainError:
+        raise
+    except Exception as error:
+        # The type only: an exporter's message may quote the data it was writing.
+        _fail(f"the {format_name} exporter failed ({type(error).__name__}); nothing was written")
 
 
 # -- mma costs ------------------------------------------------------------------------------

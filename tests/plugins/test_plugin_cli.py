@@ -223,3 +223,45 @@ def test_programme_for_cli_commands_uses_the_configured_calculators(tmp_path: Pa
         assert {c.name for c in prog.cost_calculators.values()} == {"offer-terms"}
     with pytest.raises(click.exceptions.Exit):
         programme(store, config_file=str(bad))  # never charge by a tariff that is not there
+
+
+def test_a_failing_exporter_leaves_no_file(tmp_path: Path) -> None:
+    from typing import IO
+
+    from click.testing import CliRunner
+
+    from mma_core import plugin_cli
+    from mma_core.exporting import ExportSource
+    from mma_core.hookspecs import hookimpl
+    from mma_core.plugins import load_plugins
+
+    class HalfWay:
+        format = "halfway"
+        suffix = ".txt"
+        views = ("status",)
+
+        def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
+            out.write(b"the first half of a secret@example.org ...")
+            raise RuntimeError("secret@example.org broke it")
+
+    class Plugin:
+        @hookimpl
+        def mma_register_exporters(self, register: object) -> None:
+            register(HalfWay())  # type: ignore[operator]
+
+    store = f"sqlite:///{tmp_path / 'mma.sqlite'}"
+    plugins = load_plugins(env={}, entry_points=[])
+    plugins.register(Plugin(), "halfway")
+    plugin_cli._LOADED[(store, None)] = plugins
+    target = tmp_path / "out.txt"
+    try:
+        result = CliRunner().invoke(
+            plugin_cli.standalone, ["--store", store, "export", "halfway", "-o", str(target)]
+        )
+    finally:
+        del plugin_cli._LOADED[(store, None)]
+    assert result.exit_code == 1
+    assert "the halfway exporter failed (RuntimeError); nothing was written" in result.output
+    assert "secret" not in result.output
+    assert not target.exists()
+    assert list(tmp_path.glob("*.partial")) == []
