@@ -74,3 +74,18 @@ def test_month_ends() -> None:
         date(2019, 12, 31),
         date(2020, 1, 10),
     ]
+
+
+def test_an_unknown_language_is_one_line_and_writes_nothing(demo_url: str, tmp_path: Path) -> None:
+    target = tmp_path / "xx.html"
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "mma_core.cli", "export", "html", "-o", str(target)],
+        env={**os.environ, "MMA_STORE": demo_url, "MMA_REPORT_LANG": "xx"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: report language 'xx'")
+    assert not target.exists()

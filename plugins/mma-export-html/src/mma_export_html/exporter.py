@@ -15,6 +15,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from mma_core.domain.errors import InvalidInput
 from mma_core.exporting import ExportSource
 from mma_core.views.deadlines import Due
 from mma_export_html import charts
@@ -176,7 +177,10 @@ class HtmlExporter:
     def language(self) -> str:
         lang = os.environ.get(LANG_ENV) or self.default_lang
         if lang not in LANGUAGES:
-            raise ValueError(f"report language {lang!r} is not one of {', '.join(LANGUAGES)}")
+            raise InvalidInput(
+                f"report language {lang!r} ({LANG_ENV} or the plugin's lang) is not one of "
+                + ", ".join(LANGUAGES)
+            )
         return lang
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
