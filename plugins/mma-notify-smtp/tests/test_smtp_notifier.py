@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from mma_notify_smtp import SmtpNotifier, SmtpSettings
+from smtp_helpers import Server, free_port
 
-from conftest import Server, free_port
 from mma_core import Programme
 from mma_core.delivery import DeliverySettings, Outbox
 from mma_core.hookspecs import Attachment, Notification, Recipient
