@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
-from audit_helpers import apply, base, export_url, standalone, verify_url
+from audit_helpers import apply, audit_cli, base, export_url, standalone, verify_url
 from psycopg import sql
 
 from mma_core import Programme
@@ -95,3 +95,20 @@ def test_a_postgres_store_written_before_leaves_gets_them_once(
     result = verify_url(postgres_url)  # the counter is not 0: no second backfill
     assert result.problem is not None
     assert (result.problem.kind, result.problem.position) == ("missing", n)
+
+
+def test_the_audit_commands_work_on_postgres(
+    postgres_url: str, open_programme: Callable[[str], Programme], tmp_path: Path
+) -> None:
+    prog = open_programme(postgres_url)
+    base(prog)
+    n = prog.event_count()
+    assert audit_cli(postgres_url, "audit", "keygen", "--key", "k", cwd=tmp_path).returncode == 0
+    done = audit_cli(postgres_url, "audit", "checkpoint", "--key", "k", "-o", "cp", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    apply(prog, [("invite", 0)])
+    ok = audit_cli(
+        postgres_url, "audit", "verify", "--checkpoint", "cp", "--key", "k", cwd=tmp_path
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith(f"OK: {n + 1} events verified")
