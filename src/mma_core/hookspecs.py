@@ -246,7 +246,9 @@ def mma_plugin_info() -> PluginInfo:
 
 @hookspec
 def mma_register_commands(cli: click.Group) -> None:
-    """Called when the ``mma`` command line is built, with its root ``click.Group``.
+    """Called with the root ``click.Group`` of ``mma`` the first time a command is asked for that
+    ``mma`` itself does not have (so ``mma --help`` loads no plugin), and by ``mma plugins``
+    on a scratch group to list what each plugin adds.
 
     Add commands with ``cli.add_command(...)`` or the ``@cli.command()`` decorator. Returns
     nothing. If it raises, the commands it added before the error stay, the error is listed
@@ -277,7 +279,8 @@ def mma_register_exporters(register: RegisterExporter) -> None:
 
 @hookspec
 def mma_register_cost_calculators(register: RegisterCostCalculator) -> None:
-    """Called when a programme is opened through :func:`mma_core.plugins.open_programme`.
+    """Called when a programme is opened through :func:`mma_core.plugins.open_programme`, and
+    by ``mma plugins``.
 
     Call ``register(calculator)`` once per :class:`mma_core.costs.CostCalculator` (a ``name``,
     a ``version`` and ``calculate(context) -> CostLine``). Configuration (the ``[costs]`` table
