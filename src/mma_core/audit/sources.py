@@ -200,14 +200,21 @@ class PostgresReader:
             "leaves": Identifier(recorder.leaves_table),
             "counter": Identifier(recorder.counter_table),
         }
-        self._cursors = 0
+        self._cursors: list[Any] = []
+
+    def close(self) -> None:
+        """Close the server-side cursors a stopped walk left open, inside the transaction."""
+        for cursor in self._cursors:
+            if not cursor.closed:
+                cursor.close()
 
     def _sql(self, statement: str) -> Any:
         return self.SQL(statement).format(**self.names)
 
     def _stream(self, statement: str) -> Iterator[Any]:
-        self._cursors += 1
-        with self.conn.cursor(name=f"mma_audit_{self._cursors}") as cursor:
+        cursor = self.conn.cursor(name=f"mma_audit_{len(self._cursors) + 1}")
+        self._cursors.append(cursor)
+        with cursor:
             cursor.itersize = BATCH
             cursor.execute(self._sql(statement))
             while batch := cursor.fetchmany(BATCH):
@@ -281,6 +288,10 @@ def open_reader(recorder: Any) -> Iterator[Reader]:
     elif hasattr(recorder, "leaves_table"):
         with recorder.datastore.get_connection() as conn, conn.transaction(force_rollback=True):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield PostgresReader(conn, recorder)
+            reader = PostgresReader(conn, recorder)
+            try:
+                yield reader
+            finally:
+                reader.close()
     else:
         raise TypeError(f"no audit reader for {type(recorder).__name__}")
