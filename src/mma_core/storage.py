@@ -408,9 +408,7 @@ def postgres_recorder_class() -> type[Any]:
             row = curs.fetchone()
             assert row is not None, "the leaf counter row is missing"
             first = int(row["last"]) - len(stored_events) + 1
-            wanted = sorted(
-                {str(s.originator_id) for s in stored_events if s.originator_version > 1}
-            )
+            wanted = sorted({str(s.originator_id) for s in stored_events})
             last: dict[str, Leaf] = {}
             if wanted:
                 curs.execute(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 from audit_helpers import (
+    REFERENCE,
     apply,
     base,
     build,
@@ -21,6 +23,7 @@ from audit_helpers import (
 from mma_core import Programme
 from mma_core.audit import checkpoint as notes
 from mma_core.audit import sources
+from mma_core.audit.leaves import HistoryAltered
 from mma_core.audit.sources import open_reader
 from mma_core.audit.verify import verify
 
@@ -159,3 +162,16 @@ def test_leaves_edited_into_nonsense_are_reported_not_crashed_on(tmp_path: Path)
     export_url(sqlite_url(path), tmp_path / "export", KEY)
     code, report = standalone(tmp_path / "export", "--public-key", str(KEY.verifier()))
     assert (code, report["kind"], report["position"]) == (1, "edited", 4)
+
+
+def test_the_library_refuses_to_write_over_a_deleted_event(tmp_path: Path) -> None:
+    """Deleting an aggregate's last event would let the next command reuse its version; the
+    recorder sees the leaf of that version and refuses, naming the cause."""
+    path = tmp_path / "p.sqlite"
+    n = build(path, [("invite", 0)])
+    sql(path, ("DELETE FROM stored_events WHERE rowid = ?", (n,)))  # the invitation
+    with Programme.open(sqlite_url(path)) as prog:
+        code = prog.codes()[0]
+        with pytest.raises(HistoryAltered, match="mma audit verify"):
+            prog.invite(code, on=date(2019, 10, 18), reference=REFERENCE, by="test")
+        assert prog.event_count() == n - 1

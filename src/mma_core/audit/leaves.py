@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from mma_core.domain.errors import DomainError
+
 LEAF_FORMAT = "mma-leaf/v1"
 FIELDS = (
     "aggregate_id",
@@ -106,6 +108,11 @@ class Leaf:
         )
 
 
+class HistoryAltered(DomainError):
+    """An event is being stored where the store's leaves say one was stored before: someone
+    deleted events behind the library's back. Nothing was written."""
+
+
 class LeafChain:
     """Makes the leaves of one transaction: numbers them and chains each to its aggregate's
     previous leaf. ``previous`` looks a stored aggregate's last leaf up (inside the
@@ -126,8 +133,14 @@ class LeafChain:
     ) -> Leaf:
         aggregate_id = aggregate_key(originator_id)
         prev: Leaf | None = self._last.get(aggregate_id)
-        if prev is None and version > 1:
+        if prev is None:
             prev = previous(aggregate_id)
+        if prev is not None and prev.version >= version:
+            raise HistoryAltered(
+                f"aggregate {aggregate_id}: the store holds the leaf of its version "
+                f"{prev.version} (position {prev.seq}) but not the event; events were deleted "
+                "outside the library, so nothing more is written to it. Run 'mma audit verify'."
+            )
         leaf = Leaf(
             seq=self.next_seq,
             aggregate_id=aggregate_id,
