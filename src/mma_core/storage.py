@@ -16,11 +16,12 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError as PersistenceIntegrityError
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from mma_core.audit.leaves import Leaf, LeafChain, recorded_now
+from mma_core.audit.leaves import HistoryAltered, Leaf, LeafChain, recorded_now
 from mma_core.domain.errors import InvalidInput
 
 DEFAULT_STORE = "sqlite:///mma.sqlite"
@@ -393,12 +394,14 @@ def postgres_recorder_class() -> type[Any]:
                 events=Identifier(self.events_table_name),
             )
 
-        def _fetch_ids_after_insert_events(
-            self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-        ) -> Sequence[int] | None:
-            # Called after the events are inserted, so the events table's EXCLUSIVE lock is
-            # held: leaf numbers follow commit order like the notification ids.
-            ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        def _insert_leaves(
+            self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
+        ) -> None:
+            # Under the events table's EXCLUSIVE lock (taken first), so leaf numbers follow
+            # commit order like the notification ids, and in the events' transaction: raised
+            # here, an error rolls back everything (eventsourcing swallows errors raised after
+            # the events' insert and commits).
+            self._lock_table(curs)
             curs.execute(
                 self._leaves_sql(
                     "UPDATE {schema}.{counter} SET last = last + %s WHERE id = 1 RETURNING last"
@@ -410,25 +413,40 @@ def postgres_recorder_class() -> type[Any]:
             first = int(row["last"]) - len(stored_events) + 1
             wanted = sorted({str(s.originator_id) for s in stored_events})
             last: dict[str, Leaf] = {}
-            if wanted:
+            curs.execute(
+                self._leaves_sql(
+                    f"SELECT DISTINCT ON (aggregate_id) {LEAF_COLUMNS} "  # noqa: S608
+                    "FROM {schema}.{leaves} WHERE aggregate_id = ANY(%s) "
+                    "ORDER BY aggregate_id, version DESC"
+                ),
+                (wanted,),
+            )
+            for r in curs.fetchall():
+                leaf = leaf_of_row([r[name] for name in LEAF_NAMES])
+                last[leaf.aggregate_id] = leaf
+            chain = LeafChain(first, recorded_now())
+            try:
+                leaves = [
+                    chain.add(s.originator_id, s.originator_version, s.topic, s.state, last.get)
+                    for s in stored_events
+                ]
+            except HistoryAltered as error:
+                # The leaves are written before the events here: the event may exist because
+                # another writer stored it first. That is a conflict to retry, not tampering.
                 curs.execute(
                     self._leaves_sql(
-                        f"SELECT DISTINCT ON (aggregate_id) {LEAF_COLUMNS} "  # noqa: S608
-                        "FROM {schema}.{leaves} WHERE aggregate_id = ANY(%s) "
-                        "ORDER BY aggregate_id, version DESC"
+                        "SELECT 1 AS found FROM {schema}.{events} "
+                        "WHERE originator_id = %s AND originator_version = %s"
                     ),
-                    (wanted,),
+                    (UUID(error.aggregate_id), error.version),
                 )
-                for r in curs.fetchall():
-                    leaf = leaf_of_row([r[name] for name in LEAF_NAMES])
-                    last[leaf.aggregate_id] = leaf
-            chain = LeafChain(first, recorded_now())
-            leaves = [
-                chain.add(s.originator_id, s.originator_version, s.topic, s.state, last.get)
-                for s in stored_events
-            ]
+                if curs.fetchone() is not None:
+                    raise PersistenceIntegrityError(
+                        f"aggregate {error.aggregate_id} version {error.version} was stored "
+                        "by another writer"
+                    ) from None
+                raise
             self._write_leaves(curs, leaves)
-            return ids
 
         def _keys_sql(self, statement: str) -> Any:
             return SQL(statement).format(
@@ -439,6 +457,8 @@ def postgres_recorder_class() -> type[Any]:
             self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
         ) -> None:
             super()._insert_events(curs, stored_events, **kwargs)
+            if stored_events:
+                self._insert_leaves(curs, stored_events)
             for official_id, key in (kwargs.get(KEYS) or {}).items():
                 curs.execute(
                     self._keys_sql("INSERT INTO {schema}.{table} VALUES (%s, %s)"),

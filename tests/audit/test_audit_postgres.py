@@ -5,16 +5,28 @@ find tampering there too. Skipped when the server is unreachable (unless MMA_REQ
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
-from audit_helpers import apply, audit_cli, base, export_url, standalone, verify_url
+from audit_helpers import (
+    REFERENCE,
+    apply,
+    audit_cli,
+    base,
+    export_url,
+    standalone,
+    verify_url,
+)
+from eventsourcing.persistence import RecordConflictError
 from psycopg import sql
 
 from mma_core import Programme
 from mma_core.audit import checkpoint as notes
+from mma_core.audit.leaves import HistoryAltered
+from mma_core.domain.training import TrainingSession, session_id_to_uuid
 
 pytestmark = pytest.mark.postgres
 KEY = notes.generate_key("test-auditor")
@@ -112,3 +124,44 @@ def test_the_audit_commands_work_on_postgres(
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith(f"OK: {n + 1} events verified")
+
+
+def test_postgres_refuses_to_write_over_a_deleted_event(
+    postgres_url: str, open_programme: Callable[[str], Programme]
+) -> None:
+    prog = open_programme(postgres_url)
+    base(prog)
+    apply(prog, [("invite", 0)])
+    n = prog.event_count()
+    _execute(postgres_url, "DELETE FROM {events} WHERE notification_id = %s", n)
+    with Programme.open(postgres_url) as fresh:  # no cached aggregate
+        with pytest.raises(HistoryAltered):
+            fresh.invite(fresh.codes()[0], on=date(2019, 10, 18), reference=REFERENCE, by="t")
+        # Nothing was written: neither an event nor a leaf.
+        result = verify_url(postgres_url)
+        assert result.problem is not None
+        assert (result.problem.kind, result.problem.position) == ("missing", n)
+        assert result.size == n - 1
+
+
+def test_postgres_conflicting_writers_get_a_conflict_not_a_tampering_error(
+    postgres_url: str, open_programme: Callable[[str], Programme]
+) -> None:
+    one, two = open_programme(postgres_url), open_programme(postgres_url)
+    base(one)
+    sid = session_id_to_uuid("2019-11-06")
+    a, b = one.repository.get(sid), two.repository.get(sid)
+    for session, official in ((a, "GM0363-1"), (b, "GM0363-2")):
+        session.trigger_event(
+            TrainingSession.SeatBooked,
+            timestamp=datetime.now(UTC),
+            by="t",
+            origin="api",
+            on=date(2019, 11, 1),
+            official_id=official,
+        )
+    one.save(a)
+    with pytest.raises(RecordConflictError) as caught:
+        two.save(b)
+    assert not isinstance(caught.value, HistoryAltered)
+    assert verify_url(postgres_url).ok

@@ -112,6 +112,11 @@ class HistoryAltered(DomainError):
     """An event is being stored where the store's leaves say one was stored before: someone
     deleted events behind the library's back. Nothing was written."""
 
+    def __init__(self, message: str, aggregate_id: str = "", version: int = 0) -> None:
+        super().__init__(message)
+        self.aggregate_id = aggregate_id
+        self.version = version
+
 
 class LeafChain:
     """Makes the leaves of one transaction: numbers them and chains each to its aggregate's
@@ -139,7 +144,9 @@ class LeafChain:
             raise HistoryAltered(
                 f"aggregate {aggregate_id}: the store holds the leaf of its version "
                 f"{prev.version} (position {prev.seq}) but not the event; events were deleted "
-                "outside the library, so nothing more is written to it. Run 'mma audit verify'."
+                "outside the library, so nothing more is written to it. Run 'mma audit verify'.",
+                aggregate_id,
+                version,
             )
         leaf = Leaf(
             seq=self.next_seq,
