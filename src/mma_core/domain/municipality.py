@@ -496,8 +496,22 @@ class Municipality(Aggregate):
         on = self.check_connect(on, stamp)
         self._trigger(self.Connected, stamp, on=on, evaluation_due=evaluation_due, cost=cost)
 
+    def _connection_ended(self) -> tuple[date, bool] | None:
+        """When a past connection ended (and whether that day still counts), if it did."""
+        if self.stage is Stage.STOPPED and self.terminated_on is not None:
+            return self.terminated_on, True
+        if self.stage is Stage.MERGED and self.merged_on is not None:
+            if self.terminated_on is not None:
+                return self.terminated_on, True
+            if self.connected_on is not None:
+                return self.merged_on, False  # connected until the day it ceased to exist
+        return None
+
     def check_report(self, received_on: date, stamp: Stamp) -> date:
-        if self.stage is not Stage.CONNECTED:
+        # Reports fall on or after the connection and before termination (DESIGN section 4):
+        # one received while connected may be recorded after a termination or merger.
+        ended = self._connection_ended()
+        if self.stage is not Stage.CONNECTED and ended is None:
             raise InvalidTransition(
                 f"{self.label}: cannot record a report for a municipality that is "
                 f"{self.stage.value}; reports count only while connected"
@@ -511,6 +525,14 @@ class Municipality(Aggregate):
             "report date",
             "the connection on",
         )
+        if ended is not None:
+            end, inclusive = ended
+            if received_on > end or (received_on == end and not inclusive):
+                raise InvalidTransition(
+                    f"{self.label}: report date {received_on.isoformat()} lies after the "
+                    f"connection ended ({self.stage.value} on {end.isoformat()}); reports count "
+                    "only while connected"
+                )
         self._require_exists(received_on, "report date")
         return received_on
 
