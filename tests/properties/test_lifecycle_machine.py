@@ -112,6 +112,7 @@ class MunicipalityModel:
     last_on: date | None = None  # the latest lifecycle date
     last_report: date | None = None
     reports: int = 0
+    terminated_on: date | None = None
     merged_on: date | None = None
     successor: str | None = None
     nominated: int = 0
@@ -137,6 +138,7 @@ class MunicipalityModel:
         self.evaluation_due = plus_a_year(term_start)
         self.kind = kind
         self.term_outcome = None
+        self.terminated_on = None
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -380,7 +382,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def record_report(
         self, data: st.DataObject, when: date | After, category: str, reference: str
     ) -> None:
-        self.do_record_report(self.pick_code(data, ("connected",)), when, category, reference)
+        self.do_record_report(
+            self.pick_code(data, ("connected", "stopped", "merged")), when, category, reference
+        )
 
     def do_record_report(
         self, code: str, when: date | After, category: str, reference: str
@@ -390,7 +394,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         since = m.term_start if m.kind == "prior" else m.connected_on
         problem = (
             ("not an MMA category" if category not in VALID_CATEGORIES else None)
-            or (None if m.stage == "connected" else "not connected")
+            or self.window_problem(m, on)
             or ("in the future" if on > TODAY else None)
             or ("before the connection" if since is not None and on < since else None)
             or (None if m.exists(on) else "does not exist on that date")
@@ -471,6 +475,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             code, problem, lambda: self.prog.terminate(code, on=on, reason="", by="burgemeester")
         ):
             m.stage, m.evaluation_due, m.last_on = "stopped", None, on
+            m.terminated_on = on
 
     # Natural steps are worth more than one rule's share of the random choice.
     @rule(data=st.data(), days=st.integers(min_value=0, max_value=120))
@@ -518,6 +523,19 @@ class LifecycleMachine(RuleBasedStateMachine):
             s.evaluation_due = min(due, s.evaluation_due)
         m.stage, m.merged_on, m.successor = "merged", on, into
         m.evaluation_due, m.last_on = None, on
+
+    @staticmethod
+    def window_problem(m: MunicipalityModel, on: date) -> str | None:
+        """Reports fall on or after the connection and before termination (or the merger)."""
+        if m.stage == "connected":
+            return None
+        if m.stage == "stopped" or (m.stage == "merged" and m.terminated_on is not None):
+            assert m.terminated_on is not None
+            return "after the termination" if on > m.terminated_on else None
+        if m.stage == "merged" and m.connected_on is not None:
+            assert m.merged_on is not None
+            return "after the merger" if on >= m.merged_on else None
+        return "never connected"
 
     @staticmethod
     def registry_problem(m: MunicipalityModel, into: str, on: date) -> str | None:
@@ -745,6 +763,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                 view.connected_on,
                 view.evaluation_due,
                 view.reports_received,
+                view.terminated_on,
                 view.merged_on,
                 view.successor,
                 view.offer_reference,
@@ -756,6 +775,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                 m.connected_on,
                 m.evaluation_due,
                 m.reports,
+                m.terminated_on,
                 m.merged_on,
                 m.successor,
                 m.offer,

@@ -426,9 +426,27 @@ CASES = [
     Case(
         "report/not-after-termination",
         [*CONNECTED, terminated()],
+        reported(on=date(2021, 12, 16)),
+        InvalidTransition,
+        "2021-12-16 lies after the connection ended \\(stopped on 2021-12-15\\)",
+    ),
+    Case(
+        "report/not-after-merger",
+        [
+            *WEESP_CONNECTED,
+            lambda p: p.merge("GM0457", into="GM0363", on=date(2022, 3, 24), by="c"),
+        ],
+        reported("GM0457", on=date(2022, 3, 24)),
+        InvalidTransition,
+        "lies after the connection ended \\(merged on 2022-03-24\\)",
+        code="GM0457",
+    ),
+    Case(
+        "report/needs-a-connection-ever",
+        [invited(), lambda p: p.decline("GM0363", on=date(2019, 11, 4), by="b")],
         reported(),
         InvalidTransition,
-        "that is stopped; reports count only while connected",
+        "that is declined; reports count only while connected",
     ),
     Case(
         "report/not-after-municipality-ceased",
@@ -886,3 +904,21 @@ def test_the_valid_path_through_those_cases_writes_events(
     assert m.stage == "connected"
     assert m.reports_received == 1
     assert m.officials[0].session_id == "2019-11-06"
+
+
+def test_a_report_received_while_connected_may_be_recorded_after_it_ended(
+    memory_programme: Programme,
+) -> None:
+    """DESIGN: reports fall on or after the connection and before termination; MMA's reports
+    are often recorded in batches, after the fact."""
+    p = memory_programme
+    campaign(p)
+    for step in [*CONNECTED, terminated(), *WEESP_CONNECTED]:
+        step(p)
+    reported(on=date(2021, 12, 15), reference="MMA-21-0001")(p)  # the termination day counts
+    p.merge("GM0457", into="GM0363", on=date(2022, 3, 24), by="c")
+    reported("GM0457", on=date(2022, 3, 23), reference="MMA-22-0001")(p)
+    assert p.municipality("GM0363").reports_received == 1
+    assert p.municipality("GM0457").reports_received == 1
+    assert p.municipality("GM0363").stage == "connected"  # by succession from Weesp
+    assert p.municipality("GM0457", as_of=date(2022, 3, 23)).reports_received == 1
