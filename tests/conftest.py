@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, settings
 
 from mma_core import Programme
 
-POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+# Another server can be named for a local run; CI uses the default.
+POSTGRES_SERVER = os.environ.get("MMA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 settings.register_profile(
     "ci",
@@ -88,7 +89,8 @@ def _postgres_reachable() -> str | None:
         with psycopg.connect(POSTGRES_SERVER, connect_timeout=3):
             return None
     except psycopg.Error as error:
-        return f"PostgreSQL at 127.0.0.1:5432 is not reachable: {error}".strip()
+        where = POSTGRES_SERVER.split("@")[-1]
+        return f"PostgreSQL at {where} is not reachable: {' '.join(str(error).split())}"
 
 
 @pytest.fixture(scope="session")
