@@ -78,6 +78,9 @@ class Offer(Aggregate):
         on = as_date(on, "effective date", subject)
         not_in_future(on, stamp, subject, "effective date")
         not_before(on, self.terms_history[-1][0], subject, "effective date", "the last change on")
+        if not isinstance(terms, Terms):
+            # Stored as given: anything else would break every later cost calculation.
+            raise InvalidInput(f"{subject}: terms must be a Terms value")
         self.trigger_event(
             self.TermsChanged,
             timestamp=stamp.at,
