@@ -19,6 +19,7 @@ from mma_core import (
     InvalidTransition,
     Money,
     Programme,
+    Terms,
     UnknownMunicipality,
     UnknownOffer,
     UnknownOfficial,
@@ -922,3 +923,43 @@ def test_a_report_received_while_connected_may_be_recorded_after_it_ended(
     assert p.municipality("GM0457").reports_received == 1
     assert p.municipality("GM0363").stage == "connected"  # by succession from Weesp
     assert p.municipality("GM0457", as_of=date(2022, 3, 23)).reports_received == 1
+
+
+def test_offer_terms_change_from_their_effective_date_and_must_be_terms(
+    memory_programme: Programme, event_count: Callable[[Programme], int]
+) -> None:
+    p = memory_programme
+    p.register_registry("noord-holland-2019", by="coordinator")
+    p.make_offer(
+        reference="R",
+        sent_on=SENT,
+        terms=Terms(connection_fee=Money("100"), report_fee=Money("10")),
+        by="cdk",
+    )
+    p.change_offer_terms(
+        "R",
+        on=date(2020, 1, 1),
+        terms=Terms(connection_fee=Money("200"), report_fee=Money("20")),
+        by="cdk",
+    )
+    for code, on in [("GM0363", date(2019, 12, 31)), ("GM0479", date(2020, 1, 1))]:
+        p.invite(code, on=SENT, reference="R", by="cdk")
+        accepted(code)(p)
+        connected(code, on=on)(p)
+    # each cost from the terms in force on its own date, stored as then computed
+    assert p.municipality("GM0363").costs_province == Money("100")
+    assert p.municipality("GM0479").costs_province == Money("200")
+    reported(on=date(2019, 12, 31), reference="A-1")(p)
+    reported(on=date(2020, 1, 1), reference="A-2")(p)
+    assert p.municipality("GM0363").costs_municipality == Money("30")
+    assert p.offer_terms("R", on=date(2019, 12, 31)).report_fee == Money("10")
+    before = event_count(p)
+    with pytest.raises(InvalidInput, match="offer R: terms must be a Terms value"):
+        p.change_offer_terms("R", on=date(2020, 2, 1), terms={"fee": 1}, by="cdk")  # type: ignore[arg-type]
+    with pytest.raises(InvalidDate, match="before the last change on 2020-01-01"):
+        p.change_offer_terms("R", on=date(2019, 12, 1), terms=Terms(), by="cdk")
+    with pytest.raises(InvalidTransition, match="offer R was made already"):
+        p.make_offer(reference="R", sent_on=SENT, by="cdk")
+    with pytest.raises(InvalidDate, match="lies in the future"):
+        p.make_offer(reference="R2", sent_on=date(2023, 6, 2), by="cdk")
+    assert event_count(p) == before
