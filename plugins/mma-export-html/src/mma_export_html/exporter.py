@@ -174,8 +174,10 @@ class HtmlExporter:
     def __init__(self, default_lang: str = "nl") -> None:
         self.default_lang = default_lang
 
-    def language(self) -> str:
-        lang = os.environ.get(LANG_ENV) or self.default_lang
+    def language(self, source: ExportSource | None = None) -> str:
+        # A ``lang`` on the source (an ``mma export --lang`` to come) wins over the environment,
+        # which wins over the plugin's configuration.
+        lang = getattr(source, "lang", None) or os.environ.get(LANG_ENV) or self.default_lang
         if lang not in LANGUAGES:
             raise InvalidInput(
                 f"report language {lang!r} ({LANG_ENV} or the plugin's lang) is not one of "
@@ -184,7 +186,7 @@ class HtmlExporter:
         return lang
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
-        out.write(render(source.programme, source.as_of, self.language()).encode("utf-8"))
+        out.write(render(source.programme, source.as_of, self.language(source)).encode("utf-8"))
 
 
 def render(programme: Any, as_of: date | None, lang: str = "nl") -> str:
