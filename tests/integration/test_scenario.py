@@ -226,3 +226,29 @@ def test_registry_registration_is_idempotent_and_returns_every_code(
     (registered,) = programme.history("GM1980")
     assert registered.date == date(2022, 1, 1)
     assert programme.history("GM0363")[0].date is None
+
+
+def test_the_overview_of_today_reads_the_same_as_a_replay_as_of_today(
+    programme: Programme,
+) -> None:
+    play_scenario(programme)
+    today = date(2023, 6, 1)  # the clock fixture's
+    assert programme.overview() == programme.overview(as_of=today)
+    assert programme.overview().total == 44
+
+
+def test_the_store_url_alone_decides_where_events_go(
+    tmp_path: Path, open_programme: Callable[[str], Programme], monkeypatch: Any
+) -> None:
+    """A stray PROGRAMME_SQLITE_DBNAME or PERSISTENCE_MODULE must not redirect the events."""
+    stray = tmp_path / "stray.sqlite"
+    monkeypatch.setenv("PROGRAMME_SQLITE_DBNAME", str(stray))
+    monkeypatch.setenv("SQLITE_DBNAME", str(stray))
+    monkeypatch.setenv("PERSISTENCE_MODULE", "eventsourcing.popo")
+    named = tmp_path / "named.sqlite"
+    prog = open_programme(f"sqlite:///{named}")
+    prog.register_registry("noord-holland-2019", by="coordinator")
+    prog.close()
+    assert named.exists()
+    assert not stray.exists()
+    assert open_programme(f"sqlite:///{named}").event_count() == 49
