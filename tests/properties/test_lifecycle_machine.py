@@ -17,18 +17,21 @@ import inspect
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from mma_core import DomainError, Money, Programme
+from mma_core import DomainError, Money, Programme, Terms
 
 NOW = datetime(2023, 6, 1, 10, tzinfo=UTC)
 TODAY = date(2023, 6, 1)  # NOW in Europe/Amsterdam
 OFFER = "1298348/1298354"
 OFFER_SENT = date(2019, 10, 18)
+CONNECTION_FEE, REPORT_FEE = Decimal("1500.00"), Decimal("22.50")
+TERMS = Terms(connection_fee=Money(CONNECTION_FEE), report_fee=Money(REPORT_FEE))
 
 # code: (valid_from, valid_until, registry successor), as in the shipped registry
 REGISTRY: dict[str, tuple[date | None, date | None, str | None]] = {
@@ -104,6 +107,9 @@ class MunicipalityModel:
     invited_on: date | None = None
     answered_on: date | None = None
     prior_connected_on: date | None = None
+    prior_costs: Decimal = Decimal(0)
+    costs_province: Decimal = Decimal(0)
+    costs_municipality: Decimal = Decimal(0)
     connected_on: date | None = None
     kind: str | None = None  # programme, prior, succession
     term_start: date | None = None
@@ -146,7 +152,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         super().__init__()
         self.prog = Programme.open("memory://", clock=lambda: NOW)
         self.prog.register_registry("noord-holland-2019", by="coordinator")
-        self.prog.make_offer(reference=OFFER, sent_on=OFFER_SENT, by="cdk")
+        self.prog.make_offer(reference=OFFER, sent_on=OFFER_SENT, terms=TERMS, by="cdk")
         for session_id, (day, capacity) in SESSIONS.items():
             self.prog.schedule_training(
                 session_id,
@@ -326,6 +332,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             ),
         ):
             m.prior_connected_on, m.last_on = connected_on, on
+            m.prior_costs = Decimal(costs)
 
     @rule(data=st.data(), when=DAYS)
     def accept(self, data: st.DataObject, when: date | After) -> None:
@@ -341,6 +348,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             m.answered_on, m.last_on = on, on
             if m.prior_connected_on is not None:
                 m.connect(m.prior_connected_on, on, "prior")
+                m.costs_province += m.prior_costs  # compensation, no connection fee
             else:
                 m.stage = "accepted"
 
@@ -371,6 +379,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         problem = (None if m.stage == "accepted" else "not accepted") or m.lifecycle_problem(on)
         if self.attempt(code, problem, lambda: self.prog.connect(code, on=on, by="coordinator")):
             m.connect(on, on, "programme")
+            m.costs_province += CONNECTION_FEE
             m.last_on = on
 
     @rule(
@@ -408,6 +417,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             ),
         ):
             m.reports += 1
+            m.costs_municipality += REPORT_FEE
             m.last_report = on if m.last_report is None else max(m.last_report, on)
             self.references.add(reference)
 
@@ -767,6 +777,8 @@ class LifecycleMachine(RuleBasedStateMachine):
                 view.merged_on,
                 view.successor,
                 view.offer_reference,
+                view.costs_province.amount,
+                view.costs_municipality.amount,
             )
             expected = (
                 m.stage,
@@ -779,6 +791,8 @@ class LifecycleMachine(RuleBasedStateMachine):
                 m.merged_on,
                 m.successor,
                 m.offer,
+                m.costs_province,
+                m.costs_municipality,
             )
             assert actual == expected, f"{code}: {actual} != model {expected}"
             officials = {
