@@ -209,6 +209,11 @@ class Programme(Application[UUID]):
         if module == "eventsourcing.sqlite":
             recorder: Any = SQLiteRecorder(datastore=self.factory.datastore)  # type: ignore[attr-defined]
         elif module == "eventsourcing.postgres":
+            # psycopg records a statement as prepared before a pipeline runs it; when a
+            # conflict aborts the pipeline, the next use fails with "prepared statement
+            # _pg3_N does not exist". Conflicts are routine here (retried commands), so the
+            # connections do not prepare statements at all.
+            self.factory.datastore.pool.kwargs["prepare_threshold"] = None  # type: ignore[attr-defined]
             recorder = postgres_recorder_class()(
                 datastore=self.factory.datastore,  # type: ignore[attr-defined]
                 events_table_name=f"{self.name.lower()}_events",
