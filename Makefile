@@ -21,8 +21,8 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests plugins bench tools
+	$(VENV)/bin/ruff format --check src tests plugins bench tools
 	$(VENV)/bin/mypy --strict src
 
 docs: $(STAMP)

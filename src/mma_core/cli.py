@@ -149,9 +149,11 @@ class Settings:
 
     @contextmanager
     def programme(self) -> Iterator[Programme]:
-        from mma_core.application import Programme
+        # Opened with the plugins' validators and the cost calculators mma.toml selects, so a
+        # command from the CLI obeys the same rules as one from an embedding service.
+        from mma_core.plugin_cli import programme
 
-        with Programme.open(self.store, origin=ORIGIN) as prog:
+        with programme(self.store, origin=ORIGIN) as prog:
             yield prog
 
 

@@ -606,3 +606,30 @@ def test_extensions_register_and_only_a_missing_module_is_ignored(
     monkeypatch.setattr(mma_cli, "EXTENSIONS", ("mma_test_broken",))
     with pytest.raises(ModuleNotFoundError, match="mma_no_such_dependency"):
         mma_cli._register_extensions(group)
+
+
+def test_cli_commands_price_with_the_calculator_mma_toml_selects(invited: Mma) -> None:
+    # The mma-costs plugin is installed like any third-party plugin; mma.toml next to the store
+    # picks its Fryslân profile for connections. The event must name that calculator.
+    (invited.cwd / "mma.toml").write_text('[costs]\nconnection = "fryslan-2022"\n')
+    invited.ok("accept", "GM0363", "--on", "2019-11-01")
+    invited.ok("connect", "GM0363", "--on", "2019-12-01")
+    with invited.programme() as prog:
+        costs = prog.municipality("GM0363").costs
+    line = next(c.line for c in costs if c.line.kind == "connection")
+    assert line.calculator == "fryslan-2022"
+    assert line.amount == Money("4000.00")  # Amsterdam: 100,000 inhabitants or more
+
+
+def test_cli_commands_obey_plugin_validators(invited: Mma) -> None:
+    # Fryslân's 24-month minimum is a plugin validator: an early termination is refused with
+    # exit 1 and nothing written, exactly like a built-in rule.
+    (invited.cwd / "mma.toml").write_text('[costs]\nconnection = "fryslan-2022"\n')
+    invited.ok("accept", "GM0363", "--on", "2019-11-01")
+    invited.ok("connect", "GM0363", "--on", "2019-12-01")
+    before = invited.count()
+    result = invited("terminate", "GM0363", "--on", "2020-06-01")
+    assert result.returncode == 1, result.stderr
+    assert "GM0363" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert invited.count() == before
