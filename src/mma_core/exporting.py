@@ -85,9 +85,12 @@ class ExportSource:
     is the whole log in the order the store recorded it.
     """
 
-    def __init__(self, programme: Programme, as_of: date | None = None) -> None:
+    def __init__(
+        self, programme: Programme, as_of: date | None = None, lang: str | None = None
+    ) -> None:
         self.programme = programme
         self.as_of = as_of
+        self.lang = lang  # for documents read by people; None: the exporter's default
         self._overview: Any = None
 
     def _municipalities(self) -> tuple[MunicipalityView, ...]:

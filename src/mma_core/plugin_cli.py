@@ -156,12 +156,18 @@ def plugins_command(as_json: bool, config_file: str | None) -> None:
     "-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout)."
 )
 @click.option("--as-of", type=DATE, help="Business date of the status and roster views.")
+@click.option(
+    "--lang",
+    type=click.Choice(["nl", "en"]),
+    help="Language of documents for people (html); default Dutch.",
+)
 @CONFIG_OPTION
 def export_command(
     format_name: str,
     view: str | None,
     output: str | None,
     as_of: datetime | None,
+    lang: str | None,
     config_file: str | None,
 ) -> None:
     """Export a view of the programme in FORMAT (csv, jsonl, or a plugin's format).
@@ -170,6 +176,7 @@ def export_command(
     Examples:
       mma export csv --view ledger -o ledger.csv
       mma export jsonl --view events
+      mma export html -o report.html --as-of 2020-12-31 --lang en
     """
     from mma_core.exporting import ExportSource
 
@@ -188,7 +195,7 @@ def export_command(
             + ", ".join(exporter.views)
         )
     with _open(store) as prog:
-        source = ExportSource(prog, as_of=_day(as_of))
+        source = ExportSource(prog, as_of=_day(as_of), lang=lang)
         if output is None:
             stream = sys.stdout.buffer
             _run_exporter(format_name, lambda: exporter.export(source, view, stream))
@@ -200,6 +207,11 @@ def export_command(
         try:
             with os.fdopen(fd, "wb") as out:
                 _run_exporter(format_name, lambda: exporter.export(source, view, out))
+            # mkstemp makes the file private; an export is a document to share, so give it the
+            # permissions any new file gets here.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
             os.replace(temporary, target)
         finally:
             Path(temporary).unlink(missing_ok=True)

@@ -89,3 +89,12 @@ def test_an_unknown_language_is_one_line_and_writes_nothing(demo_url: str, tmp_p
     assert done.returncode == 1
     assert done.stderr.startswith("error: report language 'xx'")
     assert not target.exists()
+
+
+def test_lang_option_and_shareable_file_mode(demo_url: str, tmp_path: Path) -> None:
+    html = export(demo_url, tmp_path / "en.html", "--as-of", "2019-12-31", "--lang", "en")
+    assert "Programme status on 31 December 2019" in html
+    # A report is meant to be e-mailed: the usual permissions, not mkstemp's private 0600.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "en.html").stat().st_mode & 0o777 == 0o666 & ~umask
