@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mma_core import DuplicateReport, Programme
+from mma_core import ConcurrencyConflict, DuplicateReport, Programme
 from mma_core.costs import CostContext, OfferTermsCalculator
 from mma_core.domain.values import CostKind, CostLine
 
@@ -132,3 +132,54 @@ def test_two_writers_racing_with_one_reference_record_it_once(
     finally:
         for writer in writers.values():
             writer.close()
+
+
+class AnotherWriterEveryTime:
+    """Prices a report fee, but every time it does, another programme records a report for the
+    same municipality first: the command's save always meets a newer version."""
+
+    name = "another-writer-every-time"
+    version = "1"
+
+    def __init__(self, other: Programme) -> None:
+        self.other = other
+        self.calls = 0
+        self.inner = OfferTermsCalculator()
+
+    def calculate(self, context: CostContext) -> CostLine:
+        self.calls += 1
+        self.other.record_report(
+            context.code,
+            received_on=date(2020, 1, 6),
+            category="fraude",
+            reference=f"MMA-OTHER-{self.calls}",
+            by="mma",
+        )
+        return self.inner.calculate(context)
+
+
+def test_a_command_that_keeps_meeting_newer_versions_gives_up_with_concurrency_conflict(
+    shared_url: str, open_programme: Callable[[str], Programme], clock: Any
+) -> None:
+    other = open_programme(shared_url)
+    set_up(other)
+    interfering = AnotherWriterEveryTime(other)
+    prog = Programme.open(
+        shared_url, clock=clock, cost_calculators={CostKind.REPORT_FEE: interfering}
+    )
+    try:
+        before = prog.event_count()
+        with pytest.raises(ConcurrencyConflict, match=r"^GM0363: another writer kept changing"):
+            prog.record_report(
+                "GM0363",
+                received_on=date(2020, 1, 7),
+                category="fraude",
+                reference="MMA-20-0007",
+                by="mma",
+            )
+        assert interfering.calls == 5  # retried while its rules still held, then gave up
+        # only the other writer's reports (each with its claim) were stored
+        assert prog.event_count() == before + 2 * interfering.calls
+        assert prog.municipality("GM0363").reports_received == interfering.calls
+    finally:
+        prog.close()
