@@ -18,10 +18,11 @@ from uuid import UUID
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
 from eventsourcing.utils import Environment, get_topic
 
 from mma_core import registries
+from mma_core.cipher import Keyring, StoreMapper, keyring_from
 from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
 from mma_core.domain.common import AMSTERDAM, Stamp, as_date
 from mma_core.domain.errors import (
@@ -158,7 +159,9 @@ class Programme(Application[UUID]):
         clock: Callable[[], datetime] = utc_now,
         cost_calculators: dict[CostKind, CostCalculator] | None = None,
         validators: Sequence[Validator] = (),
+        keyring: Keyring | None = None,
     ) -> None:
+        self.keyring = keyring
         self.origin = origin
         self.validators: list[Validator] = list(validators)
         self.clock = clock
@@ -176,20 +179,34 @@ class Programme(Application[UUID]):
         clock: Callable[[], datetime] = utc_now,
         cost_calculators: dict[CostKind, CostCalculator] | None = None,
         validators: Sequence[Validator] = (),
+        cipher_key: str | None = None,
     ) -> Programme:
         """Open the programme stored at ``url`` (created if new).
 
         ``cost_calculators`` picks a calculator per cost kind; ``validators`` are asked about every
-        command before it writes anything (plugins supply both).
+        command before it writes anything (plugins supply both). ``cipher_key`` (else the
+        environment's ``MMA_CIPHER_KEY`` or ``MMA_CIPHER_KEY_FILE``, the only settings read
+        from the environment) encrypts the stored events: see :mod:`mma_core.cipher`.
         """
         Stamp(by="-", origin=origin, at=clock())  # fail early on a bad origin or clock
-        return cls(
+        programme = cls(
             store_env(url),
             origin=origin,
             clock=clock,
             cost_calculators=cost_calculators,
             validators=validators,
+            keyring=keyring_from(cipher_key),
         )
+        try:
+            # The first event says whether the store is encrypted and with which key: a wrong
+            # or missing key is refused now, not at the first command.
+            first = programme.recorder.select_notifications(1, 1)
+            if first:
+                programme.mapper.open_state(first[0])  # type: ignore[attr-defined]
+        except BaseException:
+            programme.close()
+            raise
+        return programme
 
     # -- infrastructure -------------------------------------------------------------------
 
@@ -199,6 +216,10 @@ class Programme(Application[UUID]):
         values = {"AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_SIZE}
         values.update(dict(env or {}))
         return Environment(name, values)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Seals each state bound to its row when a keyring is set (mma_core.cipher).
+        return StoreMapper(self.construct_transcoder(), self.keyring)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

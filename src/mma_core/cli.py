@@ -1335,7 +1335,7 @@ def _print_demo_summary(
 
 # -- extensions ---------------------------------------------------------------------------
 
-EXTENSIONS = ("mma_core.audit.cli", "mma_core.plugin_cli")
+EXTENSIONS = ("mma_core.audit.cli", "mma_core.plugin_cli", "mma_core.cipher_cli")
 
 
 def _register_extensions(group: click.Group) -> None:
