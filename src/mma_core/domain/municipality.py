@@ -681,6 +681,9 @@ class Municipality(Aggregate):
         if self.stage is Stage.MERGED:
             raise InvalidTransition(f"{self.label}: merged into {self.successor}; nominate there")
         day = self._track_date(on, "nomination date", stamp)
+        # Not ordered against the lifecycle, but a municipality that does not exist on the day
+        # (Dijk en Waard in 2019, Weesp after 2022-03-23) has no officials to nominate.
+        self._require_exists(day, "nomination date")
         active = len(self.active_officials())
         limit = min(max_officials, MAX_ACTIVE_OFFICIALS)
         if active >= limit:
