@@ -581,6 +581,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             ("bad e-mail address" if email == "x@" else None)
             or ("merged" if m.stage == "merged" else None)
             or ("in the future" if on > TODAY else None)
+            or (None if m.exists(on) else "does not exist on that date")
             or ("two active officials already" if active >= 2 else None)
         )
         result: list[str] = []

@@ -673,6 +673,22 @@ CASES = [
         "nomination date 2023-06-02 lies in the future",
     ),
     Case(
+        "nominate/municipality-must-exist",
+        [],
+        nominated("GM1980", on=date(2019, 10, 25)),
+        InvalidTransition,
+        "nomination date 2019-10-25 lies before the municipality existed",
+        code="GM1980",
+    ),
+    Case(
+        "nominate/municipality-must-exist-still",
+        [],
+        nominated("GM0457", on=date(2022, 3, 24)),
+        InvalidTransition,
+        "lies after the municipality ceased to exist",
+        code="GM0457",
+    ),
+    Case(
         "nominate/email-address",
         [],
         lambda p: p.nominate_official("GM0363", name=NAME, email="m.vos", by="c"),
