@@ -175,3 +175,26 @@ def test_the_library_refuses_to_write_over_a_deleted_event(tmp_path: Path) -> No
         with pytest.raises(HistoryAltered, match="mma audit verify"):
             prog.invite(code, on=date(2019, 10, 18), reference=REFERENCE, by="test")
         assert prog.event_count() == n - 1
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "state = CAST(state AS TEXT)",
+        "topic = CAST(topic AS BLOB)",
+        "originator_id = upper(originator_id)",
+        "originator_id = CAST(originator_id AS BLOB)",
+    ],
+)
+def test_a_value_stored_in_another_form_is_an_edit(tmp_path: Path, edit: str) -> None:
+    """Same characters, other type or case: the library would no longer read the event as it
+    was, so both verifiers call it edited."""
+    path = tmp_path / "p.sqlite"
+    build(path, SOME)
+    sql(path, (f"UPDATE stored_events SET {edit} WHERE rowid = 5", ()))
+    result = verify_url(sqlite_url(path))
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.position) == ("edited", 5)
+    export_url(sqlite_url(path), tmp_path / "export", KEY)
+    code, report = standalone(tmp_path / "export", "--public-key", str(KEY.verifier()))
+    assert (code, report["kind"], report["position"]) == (1, "edited", 5)

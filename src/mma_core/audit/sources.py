@@ -42,24 +42,10 @@ class Reader(Protocol):
     def has_event(self, aggregate_id: str, version: int) -> bool: ...
 
 
-def _bytes(value: Any) -> bytes:
-    """The stored value as bytes: a column's type can be changed by whoever edits the file."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return b"" if value is None else str(value).encode("utf-8", "surrogateescape")
-
-
 def _text(value: Any) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", "replace")
     return "" if value is None else str(value)
-
-
-def _id(value: Any) -> str:
-    try:
-        return aggregate_key(value)
-    except (ValueError, TypeError, AttributeError):
-        return _text(value)
 
 
 def _int(value: Any) -> int:
@@ -69,8 +55,34 @@ def _int(value: Any) -> int:
         return -1
 
 
+_HEX = frozenset("0123456789abcdef")
+ALTERED = "altered:"  # marks a stored value not in the form the recorder writes
+
+
+def _event_id(value: Any) -> str:
+    """The aggregate id as stored: a UUID (PostgreSQL) or its 32 lower-case hex digits
+    (SQLite). Any other form (upper case, bytes, ...) hides the event from the library, so it
+    is marked and never matches a leaf."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, str) and len(value) == 32 and _HEX.issuperset(value):
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return ALTERED + _text(value)
+
+
 def stored_row(position: Any, aggregate_id: Any, version: Any, topic: Any, state: Any) -> StoredRow:
-    return StoredRow(_int(position), _id(aggregate_id), _int(version), _text(topic), _bytes(state))
+    """An event row, strictly: a value of another type than the recorder stores is marked."""
+    return StoredRow(
+        _int(position),
+        _event_id(aggregate_id),
+        version if isinstance(version, int) and not isinstance(version, bool) else -1,
+        topic if isinstance(topic, str) else ALTERED + _text(topic),
+        (
+            bytes(state)
+            if isinstance(state, bytes | bytearray | memoryview)
+            else (ALTERED + _text(state)).encode("utf-8", "surrogateescape")
+        ),
+    )
 
 
 def _leaf(row: Any, offset: int = 0) -> Leaf | None:

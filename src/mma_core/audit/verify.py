@@ -61,12 +61,7 @@ def _name(item: Leaf | StoredRow) -> str:
     return f"aggregate {item.aggregate_id} version {item.version}"
 
 
-RECENT = 1 << 16  # leaf hashes kept to link their successors without re-encoding them
-
-
-def check_chain(
-    leaf: Leaf, prev: Leaf | None, recent: dict[int, bytes] | None = None
-) -> Problem | None:
+def check_chain(leaf: Leaf, prev: Leaf | None) -> Problem | None:
     """The leaf's link to its aggregate's leaf of the version before."""
     i = leaf.seq
     if leaf.version < 1:
@@ -86,8 +81,7 @@ def check_chain(
         return Problem(
             REORDERED, i, f"{_name(leaf)} comes before its predecessor (leaf {prev.seq})"
         )
-    known = None if recent is None else recent.get(prev.seq)
-    if leaf.prev != (known or prev.hash()).hex():
+    if leaf.prev != prev.hash().hex():
         return Problem(
             EDITED,
             prev.seq,
@@ -161,7 +155,6 @@ def verify(
     prefix_roots: dict[int, bytes] = {0: tree.root()}
     wanted = {c.size for c in signed}
 
-    recent: dict[int, bytes] = {}
     counter = reader.counter()
     leaves = reader.leaves()
     events = reader.events()
@@ -193,7 +186,7 @@ def verify(
             return result(
                 Problem(MISSING, i, f"no leaf {i}: the leaf sequence jumps to {leaf.seq}")
             )
-        problem = check_chain(leaf, prev, recent)
+        problem = check_chain(leaf, prev)
         if problem is None:
             if row is None:
                 problem = Problem(MISSING, i, f"the event of {_name(leaf)} is gone")
@@ -201,11 +194,7 @@ def verify(
                 problem = compare(i, leaf, row, reader)
         if problem is not None:
             return result(problem)
-        hashed = leaf.hash()
-        tree.append(hashed)
-        recent[leaf.seq] = hashed
-        if len(recent) > RECENT:
-            del recent[next(iter(recent))]
+        tree.append(leaf.hash())
         if tree.size in wanted:
             prefix_roots[tree.size] = tree.root()
         if progress is not None and i % 1000 == 0:
