@@ -16,7 +16,7 @@ from typing import Any
 from mma_core import DomainError, Programme
 from mma_core.audit import checkpoint as notes
 from mma_core.audit.export import export
-from mma_core.audit.sources import open_reader
+from mma_core.audit.sources import open_reader, open_recorder
 from mma_core.audit.verify import Result, verify
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def build(path: Path, ops: Sequence[tuple[str, int]] = (), *, with_base: bool = 
 def verify_url(
     url: str, checkpoints: Sequence[str] = (), keys: Sequence[notes.VerifierKey] = ()
 ) -> Result:
-    with Programme.open(url) as prog, open_reader(prog.recorder) as reader:
+    with open_recorder(url) as recorder, open_reader(recorder) as reader:
         return verify(reader, checkpoints, keys)
 
 
@@ -115,7 +115,7 @@ def sign_url(url: str, key: notes.SignerKey) -> str:
 
 
 def export_url(url: str, directory: Path, key: notes.SignerKey) -> None:
-    with Programme.open(url) as prog, open_reader(prog.recorder) as reader:
+    with open_recorder(url) as recorder, open_reader(recorder) as reader:
         export(reader, directory, key, "test/programme")
 
 

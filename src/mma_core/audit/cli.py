@@ -44,7 +44,7 @@ def _as_json(ctx: click.Context) -> bool:
 
 @contextmanager
 def _recorder(ctx: click.Context) -> Iterator[Any]:
-    from mma_core.application import Programme
+    from mma_core.audit.sources import open_recorder
     from mma_core.domain.errors import DomainError
     from mma_core.storage import describe, store_env
 
@@ -55,8 +55,8 @@ def _recorder(ctx: click.Context) -> Iterator[Any]:
         _fail(str(error))
     if path is not None and not Path(path).exists():
         _fail(f"no store at {describe(url)}: the file {path} does not exist")
-    with Programme.open(url) as prog:
-        yield prog.recorder
+    with open_recorder(url) as recorder:
+        yield recorder
 
 
 def _signer(key_file: str) -> notes.SignerKey:

@@ -11,9 +11,18 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from mma_core.audit.leaves import Leaf, aggregate_key
-from mma_core.storage import LEAF_COLUMNS, LEAF_NAMES, LEAVES, MemoryRecorder, SQLiteRecorder
+from mma_core.storage import (
+    LEAF_COLUMNS,
+    LEAF_NAMES,
+    LEAVES,
+    MemoryRecorder,
+    SQLiteRecorder,
+    postgres_recorder_class,
+    store_env,
+)
 
 BATCH = 2000
+EVENTS_TABLE_POSTGRES = "programme_events"  # as the Programme application names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,3 +316,41 @@ def open_reader(recorder: Any) -> Iterator[Reader]:
                 reader.close()
     else:
         raise TypeError(f"no audit reader for {type(recorder).__name__}")
+
+
+@contextmanager
+def open_recorder(url: str) -> Iterator[Any]:
+    """The store's recorder alone, without the application: no event is decoded, so neither a
+    cipher key nor a readable first event is needed to audit a store."""
+    env = store_env(url)
+    module = env["PERSISTENCE_MODULE"]
+    if module == "eventsourcing.sqlite":
+        from eventsourcing.sqlite import SQLiteDatastore
+
+        datastore = SQLiteDatastore(
+            env["SQLITE_DBNAME"], lock_timeout=int(env.get("SQLITE_LOCK_TIMEOUT", "30"))
+        )
+        try:
+            recorder = SQLiteRecorder(datastore)
+            recorder.create_table()
+            yield recorder
+        finally:
+            datastore.close()
+    elif module == "eventsourcing.postgres":
+        from eventsourcing.postgres import PostgresFactory
+        from eventsourcing.utils import Environment
+
+        factory = PostgresFactory(Environment("Programme", env))
+        try:
+            # Conflict-aborted pipelines confuse psycopg's prepared statements; prepare none.
+            kwargs: Any = factory.datastore.pool.kwargs
+            kwargs["prepare_threshold"] = None
+            recorder = postgres_recorder_class()(
+                datastore=factory.datastore, events_table_name=EVENTS_TABLE_POSTGRES
+            )
+            recorder.create_table()
+            yield recorder
+        finally:
+            factory.close()
+    else:
+        yield MemoryRecorder()
