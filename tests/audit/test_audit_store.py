@@ -198,3 +198,31 @@ def test_a_value_stored_in_another_form_is_an_edit(tmp_path: Path, edit: str) ->
     export_url(sqlite_url(path), tmp_path / "export", KEY)
     code, report = standalone(tmp_path / "export", "--public-key", str(KEY.verifier()))
     assert (code, report["kind"], report["position"]) == (1, "edited", 5)
+
+
+def test_an_encrypted_store_verifies_without_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leaves hash the stored bytes (the ciphertext): the auditor needs no key."""
+    from mma_core.cipher import new_key
+
+    monkeypatch.delenv("MMA_CIPHER_KEY", raising=False)
+    monkeypatch.delenv("MMA_CIPHER_KEY_FILE", raising=False)
+    path = tmp_path / "p.sqlite"
+    with Programme.open(sqlite_url(path), cipher_key=new_key()) as prog:
+        base(prog)
+        apply(prog, SOME)
+        n = prog.event_count()
+    [(state,)] = rows(path, "SELECT state FROM stored_events WHERE rowid = 1")
+    assert b"noord-holland" not in state  # encrypted at rest
+    result = verify_url(sqlite_url(path))
+    assert result.ok, result.problem
+    assert result.size == n
+    # Concatenation makes TEXT, here not even UTF-8: still read, and an edit.
+    sql(path, ("UPDATE stored_events SET state = state || x'00' WHERE rowid = 2", ()))
+    result = verify_url(sqlite_url(path))
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.position) == ("edited", 2)
+    export_url(sqlite_url(path), tmp_path / "export", KEY)
+    code, report = standalone(tmp_path / "export", "--public-key", str(KEY.verifier()))
+    assert (code, report["kind"], report["position"]) == (1, "edited", 2)

@@ -298,6 +298,8 @@ def open_reader(recorder: Any) -> Iterator[Reader]:
     """A reader over one snapshot of the recorder's store."""
     if isinstance(recorder, SQLiteRecorder):
         conn = sqlite3.connect(recorder.datastore.pool.db_name, isolation_level=None)
+        # TEXT that is not UTF-8 (written by hand) must not stop the walk: keep its bytes.
+        conn.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
         try:
             conn.execute("BEGIN")  # one read transaction: every query sees the same snapshot
             yield SQLiteReader(conn, recorder.events_table_name)
