@@ -253,7 +253,7 @@ def verify(directory: Path, public_key: str | None, extra: list[Path]) -> tuple[
         state = base64.b64decode(event["state"], validate=True)
         if hashlib.sha256(state).hexdigest() != leaf["state_sha256"]:
             raise Failed("edited", i, f"the state of {name(leaf)} is not the state recorded")
-        tree.append(hashes[key(leaf)])
+        tree.append(leaf_hash(canonical(leaf)))
         if tree.size in wanted:
             prefix[tree.size] = tree.root()
 
