@@ -8,8 +8,12 @@ Commands validate everything on the current state, then save every changed aggre
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -17,14 +21,19 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
 from eventsourcing.utils import Environment, get_topic
 
 from mma_core import registries
 from mma_core.cipher import Keyring, StoreMapper, keyring_from
 from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
-from mma_core.domain.common import AMSTERDAM, Stamp, as_date
+from mma_core.domain.common import AMSTERDAM, Recorded, Stamp, as_date
 from mma_core.domain.errors import (
     ConcurrencyConflict,
     DomainError,
@@ -67,7 +76,7 @@ from mma_core.storage import (
 )
 from mma_core.transcodings import register_transcodings
 from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
-from mma_core.views.replay import event_data, fold, municipality_view
+from mma_core.views.replay import event_data, fold, municipality_view, visible
 from mma_core.views.state import HistoryEntry, MunicipalityView, Overview, SessionView
 
 T = TypeVar("T")
@@ -75,6 +84,8 @@ P = ParamSpec("P")
 MAX_ATTEMPTS = 5
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 AGGREGATE_CACHE_SIZE = "1000"
+SNAPSHOT_EVERY = 1000  # events between the in-memory state snapshots of as-of folds
+SNAPSHOT_AGGREGATES = 64  # aggregates whose snapshots are kept (least recently used go)
 
 
 def utc_now() -> datetime:
@@ -162,6 +173,8 @@ class Programme(Application[UUID]):
         keyring: Keyring | None = None,
     ) -> None:
         self.keyring = keyring
+        self._snapshots: OrderedDict[UUID, list[_FoldSnapshot]] = OrderedDict()
+        self._snapshots_lock = threading.Lock()
         self.origin = origin
         self.validators: list[Validator] = list(validators)
         self.clock = clock
@@ -216,6 +229,17 @@ class Programme(Application[UUID]):
         values = {"AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_SIZE}
         values.update(dict(env or {}))
         return Environment(name, values)
+
+    def construct_repository(self) -> Repository[UUID]:
+        repository = super().construct_repository()
+        return _CopyingRepository(
+            event_store=repository.event_store,
+            snapshot_store=repository.snapshot_store,
+            cache_maxsize=int(AGGREGATE_CACHE_SIZE),
+            fastforward=repository.fastforward,
+            fastforward_skipping=repository.fastforward_skipping,
+            deepcopy_from_cache=repository.deepcopy_from_cache,
+        )
 
     def construct_mapper(self) -> Mapper[UUID]:
         # Seals each state bound to its row when a keyring is set (mma_core.cipher).
@@ -763,11 +787,71 @@ class Programme(Application[UUID]):
     def _events(self, aggregate_id: UUID) -> list[Any]:
         return list(self.events.get(aggregate_id))
 
+    def _fold(self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None) -> Any:
+        """``fold`` of the aggregate's events, started from the latest state snapshot that
+        every event it covers is visible in (see :class:`_FoldSnapshot`)."""
+        self._extend_snapshots(aggregate_id)
+        with self._snapshots_lock:
+            snapshots = list(self._snapshots.get(aggregate_id, ()))
+        start: _FoldSnapshot | None = None
+        for snapshot in reversed(snapshots):
+            if snapshot.covers(as_of, known_at):
+                start = snapshot
+                break
+        if start is None:
+            return fold(self.events.get(aggregate_id), as_of, known_at)
+        aggregate = pickle.loads(start.state)  # noqa: S301 - our own bytes, never stored
+        newer: Iterator[Any] = iter(self.events.get(aggregate_id, gt=start.version))
+        for event in newer:
+            if visible(event, as_of, known_at):
+                event.apply(aggregate)
+        return aggregate
+
+    def _extend_snapshots(self, aggregate_id: UUID) -> None:
+        """Take a state snapshot every SNAPSHOT_EVERY events of the aggregate (in memory)."""
+        with self._snapshots_lock:
+            snapshots = list(self._snapshots.get(aggregate_id, ()))
+        last = snapshots[-1] if snapshots else None
+        since = 0 if last is None else last.version
+        ahead = self.recorder.select_events(aggregate_id, gt=since + SNAPSHOT_EVERY - 1, limit=1)
+        if not ahead:
+            return
+        aggregate = None if last is None else pickle.loads(last.state)  # noqa: S301
+        recorded_until = None if last is None else last.recorded_until
+        business_until = None if last is None else last.business_until
+        taken = []
+        tail: Iterator[Any] = iter(self.events.get(aggregate_id, gt=since))
+        for event in tail:
+            if aggregate is None:
+                aggregate = event.mutate(None)
+            else:
+                event.apply(aggregate)
+            recorded_until = _later(recorded_until, event.timestamp)
+            if isinstance(event, Recorded) and not isinstance(event, Municipality.Registered):
+                business_until = _later(business_until, event.business_date)
+            if event.originator_version % SNAPSHOT_EVERY == 0:
+                assert recorded_until is not None
+                taken.append(
+                    _FoldSnapshot(
+                        version=event.originator_version,
+                        recorded_until=recorded_until,
+                        business_until=business_until,
+                        state=pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL),
+                    )
+                )
+        with self._snapshots_lock:
+            current = self._snapshots.pop(aggregate_id, [])
+            if len(current) == len(snapshots):  # no other thread extended them meanwhile
+                current = current + taken
+            self._snapshots[aggregate_id] = current
+            while len(self._snapshots) > SNAPSHOT_AGGREGATES:
+                self._snapshots.popitem(last=False)
+
     def _as_of(self, code: str, as_of: date | None, known_at: datetime | None) -> Municipality:
         parsed = MunicipalityCode.parse(code)
         if as_of is None and known_at is None:
             return self._municipality(parsed)
-        m = fold(self._events(municipality_id(parsed)), as_of, _utc(known_at))
+        m = self._fold(municipality_id(parsed), as_of, _utc(known_at))
         if m is None:
             when = "" if known_at is None else f" at {known_at.isoformat()}"
             raise UnknownMunicipality(
@@ -835,7 +919,7 @@ class Programme(Application[UUID]):
         )
         aggregates = []
         for registered in self._all(Municipality.Registered):
-            m = fold(self._events(registered.originator_id), day, _utc(known_at))
+            m = self._fold(registered.originator_id, day, _utc(known_at))
             if m is not None:
                 aggregates.append(m)
         records, costs = records_and_costs(aggregates)
@@ -892,6 +976,71 @@ class Programme(Application[UUID]):
         """How many events the store holds. Not the highest position: PostgreSQL's sequence
         skips the numbers of transactions that rolled back."""
         return self.keys.count_events()
+
+
+@attrs.frozen
+class _FoldSnapshot:
+    """The folded state of an aggregate's first ``version`` events, kept in memory.
+
+    An as-of fold (business date ``as_of`` and/or recorded time ``known_at``) may start from it
+    only if every event it covers is visible to that query: none recorded after ``known_at``
+    and none whose business date lies after ``as_of``. Then the events it covers are exactly
+    the ones the fold would have applied, in the same order, so starting from it gives the same
+    state as replaying from the first event. Otherwise an earlier snapshot, or none, is used.
+    Stored events never change (a changed one fails ``mma audit verify``), so a snapshot of
+    versions 1..v stays true while later events are added.
+    """
+
+    version: int
+    recorded_until: datetime  # the latest recorded time among the events it covers
+    business_until: date | None  # the latest business date among them (None: none has one)
+    state: bytes  # the pickled aggregate
+
+    def covers(self, as_of: date | None, known_at: datetime | None) -> bool:
+        if known_at is not None and self.recorded_until > known_at:
+            return False
+        return as_of is None or self.business_until is None or self.business_until <= as_of
+
+
+def _later(current: Any, value: Any) -> Any:
+    if value is None:
+        return current
+    return value if current is None or value > current else current
+
+
+class _CopyingRepository(Repository[UUID]):
+    """The repository with its aggregate cache, handing out copies made by pickling.
+
+    A command mutates the aggregate it gets, so it must get a copy, never the cached object:
+    eventsourcing makes that copy with ``copy.deepcopy``, which walks a Municipality's costs,
+    officials and dates object by object and was the largest single cost of a command (see
+    docs/performance.md). A pickle round trip makes the same independent copy in under half
+    the time; an aggregate that does not pickle is deep-copied as before.
+    """
+
+    def get(
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+        fastforward_skipping: bool = False,
+        deepcopy_from_cache: bool = True,
+    ) -> Any:
+        from_cache = self.cache is not None and version is None
+        aggregate = super().get(
+            aggregate_id,
+            version=version,
+            projector_func=projector_func,
+            fastforward_skipping=fastforward_skipping,
+            deepcopy_from_cache=False,
+        )
+        if from_cache and deepcopy_from_cache and self.deepcopy_from_cache:
+            try:
+                return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))  # noqa: S301
+            except (pickle.PicklingError, TypeError, AttributeError):
+                return copy.deepcopy(aggregate)
+        return aggregate
 
 
 @contextmanager
