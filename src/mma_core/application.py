@@ -232,10 +232,11 @@ class Programme(Application[UUID]):
 
     def construct_repository(self) -> Repository[UUID]:
         repository = super().construct_repository()
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
         return _CopyingRepository(
             event_store=repository.event_store,
             snapshot_store=repository.snapshot_store,
-            cache_maxsize=int(AGGREGATE_CACHE_SIZE),
+            cache_maxsize=int(maxsize) if maxsize else None,
             fastforward=repository.fastforward,
             fastforward_skipping=repository.fastforward_skipping,
             deepcopy_from_cache=repository.deepcopy_from_cache,
