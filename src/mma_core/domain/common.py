@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+import unicodedata
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,9 @@ class Stamp:
             raise InvalidInput("every command needs 'by': who is doing this (e.g. coordinator)")
         if len(self.by) > 120:
             raise InvalidInput("'by' is at most 120 characters")
+        if any(unicodedata.category(c).startswith("C") for c in self.by):
+            # 'by' goes into every audit line: no line breaks or control characters in it.
+            raise InvalidInput("'by' may not contain line breaks or control characters")
         object.__setattr__(self, "by", self.by.strip())
         if not isinstance(self.origin, str) or not _ORIGIN.fullmatch(self.origin):
             raise InvalidInput(
@@ -38,6 +42,8 @@ class Stamp:
             )
         if not isinstance(self.at, datetime) or self.at.tzinfo is None:
             raise InvalidInput("the recorded time must be a timezone-aware datetime")
+        # The recorded time is UTC (DESIGN section 3), whatever zone the clock reports in.
+        object.__setattr__(self, "at", self.at.astimezone(UTC))
 
     @property
     def today(self) -> date:
