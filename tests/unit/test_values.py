@@ -342,3 +342,20 @@ def test_training_slot_refuses_bad_slots(
 )
 def test_add_months_clamps_to_the_end_of_the_month(day: date, months: int, expected: date) -> None:
     assert add_months(day, months) == expected
+
+
+def test_the_contracts_errors_are_importable_and_domain_errors() -> None:
+    import mma_core
+
+    for name in (
+        "UnknownMunicipality",
+        "InvalidTransition",
+        "InvalidInput",
+        "DuplicateReport",
+        "CapacityExceeded",
+        "ConcurrencyConflict",
+    ):
+        error = getattr(mma_core, name)
+        assert issubclass(error, mma_core.DomainError), name
+    assert issubclass(mma_core.InvalidDate, InvalidInput)
+    assert issubclass(mma_core.UnknownMunicipality, LookupError)
