@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bench.common import machine, record
 
-BENCHMARKS = ["command_throughput", "startup", "views"]
+BENCHMARKS = ["command_throughput", "startup", "asof", "views", "audit_verify", "national"]
 
 
 def main() -> None:
