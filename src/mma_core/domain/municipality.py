@@ -558,8 +558,10 @@ class Municipality(Aggregate):
         self, on: date, outcome: Outcome, recovered: Money, notes: str, stamp: Stamp
     ) -> None:
         self._require_stage("evaluate", Stage.CONNECTED)
+        # Reports are not ordered against evaluations and renewals (DESIGN section 4: they fall
+        # between connection and termination), so that whether a history is valid does not
+        # depend on the order its facts were recorded in.
         on = self._lifecycle_date(on, "evaluation date", stamp)
-        not_before(on, self.last_report_on, self.label, "evaluation date", "the last report on")
         if self.term_evaluation is not None:
             raise InvalidTransition(
                 f"{self.label}: this term was evaluated on {self.term_evaluation[0].isoformat()} "
@@ -582,9 +584,7 @@ class Municipality(Aggregate):
                 f"{self.label}: cannot renew without an evaluation with outcome 'continue' in the "
                 "current term; record the evaluation first"
             )
-        on = self._lifecycle_date(on, "renewal date", stamp)
-        not_before(on, self.last_report_on, self.label, "renewal date", "the last report on")
-        return on
+        return self._lifecycle_date(on, "renewal date", stamp)
 
     def renew(self, on: date, evaluation_due: date, stamp: Stamp) -> None:
         on = self.check_renew(on, stamp)
