@@ -439,7 +439,6 @@ class LifecycleMachine(RuleBasedStateMachine):
             ("unknown outcome" if outcome not in ("continue", "stop") else None)
             or (None if m.stage == "connected" else "not connected")
             or m.lifecycle_problem(on)
-            or ("before the last report" if m.last_report and on < m.last_report else None)
             or ("evaluated in this term" if m.term_outcome is not None else None)
             or ("negative recovered amount" if Money(recovered).amount < 0 else None)
         )
@@ -463,7 +462,6 @@ class LifecycleMachine(RuleBasedStateMachine):
             (None if m.stage == "connected" else "not connected")
             or (None if m.term_outcome == "continue" else "no 'continue' evaluation this term")
             or m.lifecycle_problem(on)
-            or ("before the last report" if m.last_report and on < m.last_report else None)
         )
         if self.attempt(code, problem, lambda: self.prog.renew(code, on=on, by="burgemeester")):
             m.term_start, m.evaluation_due = on, plus_a_year(on)
