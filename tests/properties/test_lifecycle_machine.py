@@ -9,6 +9,9 @@ the municipality, and must not write a single event. After every step the progra
 Four municipalities cover every kind of merger: Heerhugowaard (GM0398) into the new Dijk en
 Waard (GM1980, from 2022-01-01), Weesp (GM0457) into Amsterdam (GM0363), and free mergers of
 codes without a registry successor.
+
+The CI profile (tests/conftest.py) is derandomized: every run plays the same sequences. For a
+longer, random search: ``HYPOTHESIS_PROFILE=dev MMA_MACHINE_EXAMPLES=1000 pytest tests/properties``.
 """
 
 from __future__ import annotations
