@@ -120,9 +120,9 @@ def test_erasure_shows_erased_changes_nothing_else_and_removes_the_key(
 
     assert prog.keys.select_official_key(first) is None
     assert prog.keys.select_official_key(second) is not None
+    assert key not in file_bytes(database)  # at once, while the programme is still open
     prog.close()
-    on_disk = file_bytes(database)
-    assert key not in on_disk
+    assert key not in file_bytes(database)
     reopened = open_programme(f"sqlite:///{database}")
     assert reopened.history("GM0363") == after
 
