@@ -14,7 +14,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 
+from bench.common import PEAK_RSS_SNIPPET
 from mma_core.storage import SQLiteRecorder
 
 BATCH = 1000
@@ -86,7 +86,18 @@ def raw_pass(path: Path) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-VERIFY = "from mma_core.audit.cli import audit; audit(['verify'], prog_name='mma audit')"
+VERIFY = (
+    PEAK_RSS_SNIPPET
+    + """
+import sys
+from mma_core.audit.cli import audit
+try:
+    audit(["verify"], prog_name="mma audit")
+except SystemExit as done:
+    print(f"peak_mb {peak_mb()}", file=sys.stderr)
+    raise
+"""
+)
 
 
 def verify_child(path: Path) -> tuple[int, float, float, str]:
@@ -99,7 +110,7 @@ def verify_child(path: Path) -> tuple[int, float, float, str]:
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"verify failed: {done.stdout}{done.stderr}")
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = float(done.stderr.strip().splitlines()[-1].split()[1])
     size = int(done.stdout.split()[1])
     return size, seconds, peak_mb, done.stdout.strip()
 

@@ -68,5 +68,31 @@ def drop_schema(schema: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
+PEAK_RSS_SNIPPET = """
+def peak_mb():
+    # VmHWM: this process's own high-water mark. ru_maxrss would also count the parent's
+    # memory at fork time, which Linux carries across exec.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+
 def record(results: list[dict[str, Any]]) -> None:
-    RESULTS.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n")
+    """Write the results; rows of benchmarks not run this time are kept from the last file."""
+    today = machine()["date"]
+    for row in results:
+        row.setdefault("date", today)
+    fresh = {(row["benchmark"], row.get("store")) for row in results}
+    kept: list[dict[str, Any]] = []
+    if RESULTS.exists():
+        try:
+            old = json.loads(RESULTS.read_text())["results"]
+        except (ValueError, KeyError):
+            old = []
+        kept = [row for row in old if (row["benchmark"], row.get("store")) not in fresh]
+    document = {"machine": machine(), "results": kept + results}
+    RESULTS.write_text(json.dumps(document, indent=2) + "\n")

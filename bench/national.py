@@ -20,13 +20,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import PG, drop_schema, fresh_schema, postgres_available
+from bench.common import PEAK_RSS_SNIPPET, PG, drop_schema, fresh_schema, postgres_available
 from bench.views import build, decode_rate, rebuild_rate
 
 RSS_LIMIT_MB = 200.0
 
 VERIFY_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from mma_core.audit.cli import audit
 started = time.perf_counter()
 try:
@@ -34,28 +34,28 @@ try:
 except SystemExit as done:
     code = done.code
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mb()
 print(json.dumps({"code": code, "seconds": seconds, "peak_mb": peak}), file=sys.stderr)
 """
 
 REBUILD_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from mma_core import Programme
 from mma_core.views.models import ReadModels
 with Programme.open(sys.argv[1]) as prog:
     started = time.perf_counter()
     applied = ReadModels(prog).rebuild()
     seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mb()
 print(json.dumps({"applied": applied, "seconds": seconds, "peak_mb": peak}), file=sys.stderr)
 """
 
 OPEN_CHILD = """
-import json, resource, sys
+import json, sys
 from mma_core import Programme
 with Programme.open(sys.argv[1]) as prog:
     prog.event_count()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mb()
 print(json.dumps({"peak_mb": peak}), file=sys.stderr)
 """
 
@@ -64,7 +64,11 @@ def _child(script: str, url: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
     env["MMA_STORE"] = url
     done = subprocess.run(
-        [sys.executable, "-c", script, url], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-c", PEAK_RSS_SNIPPET + script, url],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "{}"
     try:
