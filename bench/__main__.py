@@ -43,7 +43,7 @@ def main() -> None:
             met,
         )
     console.print(table)
-    record(results)
+    record(results, quick=args.quick)
 
 
 if __name__ == "__main__":

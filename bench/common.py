@@ -81,18 +81,20 @@ def peak_mb():
 """
 
 
-def record(results: list[dict[str, Any]]) -> None:
-    """Write the results; rows of benchmarks not run this time are kept from the last file."""
+def record(results: list[dict[str, Any]], quick: bool = False) -> None:
+    """Write the results; rows of benchmarks not run this time are kept from the last file.
+    A ``--quick`` run writes ``results-quick.json``, never over the full run's results."""
+    path = RESULTS.with_name("results-quick.json") if quick else RESULTS
     today = machine()["date"]
     for row in results:
         row.setdefault("date", today)
     fresh = {(row["benchmark"], row.get("store")) for row in results}
     kept: list[dict[str, Any]] = []
-    if RESULTS.exists():
+    if path.exists():
         try:
-            old = json.loads(RESULTS.read_text())["results"]
+            old = json.loads(path.read_text())["results"]
         except (ValueError, KeyError):
             old = []
         kept = [row for row in old if (row["benchmark"], row.get("store")) not in fresh]
     document = {"machine": machine(), "results": kept + results}
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    path.write_text(json.dumps(document, indent=2) + "\n")
