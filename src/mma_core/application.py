@@ -76,7 +76,7 @@ from mma_core.storage import (
 )
 from mma_core.transcodings import register_transcodings
 from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
-from mma_core.views.replay import event_data, fold, municipality_view, visible
+from mma_core.views.replay import event_data, fold, municipality_view
 from mma_core.views.state import HistoryEntry, MunicipalityView, Overview, SessionView
 
 T = TypeVar("T")
@@ -802,11 +802,7 @@ class Programme(Application[UUID]):
         if start is None:
             return fold(self.events.get(aggregate_id), as_of, known_at)
         aggregate = pickle.loads(start.state)  # noqa: S301 - our own bytes, never stored
-        newer: Iterator[Any] = iter(self.events.get(aggregate_id, gt=start.version))
-        for event in newer:
-            if visible(event, as_of, known_at):
-                event.apply(aggregate)
-        return aggregate
+        return fold(self.events.get(aggregate_id, gt=start.version), as_of, known_at, aggregate)
 
     def _extend_snapshots(self, aggregate_id: UUID) -> None:
         """Take a state snapshot every SNAPSHOT_EVERY events of the aggregate (in memory)."""

@@ -164,3 +164,23 @@ def test_known_at_shows_what_the_store_knew_then(programme: Programme, clock: An
     with pytest.raises(UnknownMunicipality, match="GM0363"):
         programme.municipality("GM0363", known_at=datetime(2019, 10, 17, tzinfo=UTC))
     assert programme.overview(as_of=date(2019, 11, 7), known_at=on_19th).total == 47
+
+
+def test_known_at_cuts_at_the_first_event_recorded_later_when_the_clock_was_set_back(
+    programme: Programme, clock: Any
+) -> None:
+    """A clock set back stamps a later event earlier than the registration. What the store knew
+    at a moment between the two stamps is nothing: the later event came after the registration,
+    whatever its stamp says (before, the fold tried to build the aggregate from that event)."""
+    clock.set(date(2019, 10, 20))
+    programme.register_registry("noord-holland-2019", by="coordinator")
+    programme.make_offer(reference=OFFER, sent_on=date(2019, 10, 18), by="cdk")
+    clock.set(date(2019, 10, 18))  # set back by two days
+    programme.invite("GM0363", on=date(2019, 10, 18), reference=OFFER, by="cdk")
+
+    between = datetime(2019, 10, 19, 12, tzinfo=UTC)
+    with pytest.raises(UnknownMunicipality, match="GM0363"):
+        programme.municipality("GM0363", known_at=between)
+    assert programme.overview(as_of=date(2019, 10, 19), known_at=between).total == 0
+    later = datetime(2019, 10, 21, 12, tzinfo=UTC)
+    assert programme.municipality("GM0363", known_at=later).stage is Stage.INVITED

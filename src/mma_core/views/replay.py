@@ -29,20 +29,31 @@ ANSWER_REMINDER_DAYS = 21
 Reveal = Callable[[OfficialId, str], Official | None]
 
 
-def visible(event: Any, as_of: date | None, known_at: datetime | None) -> bool:
-    if known_at is not None and event.timestamp > known_at:
-        return False
+def visible(event: Any, as_of: date | None) -> bool:
+    """Whether the event's fact had taken effect by ``as_of`` (a registration always counts)."""
     if as_of is None or isinstance(event, Municipality.Registered):
         return True
     day = event.business_date if isinstance(event, Recorded) else None
     return day is None or day <= as_of
 
 
-def fold(events: Iterable[Any], as_of: date | None, known_at: datetime | None) -> Any | None:
-    """The aggregate as it stood, or ``None`` if the store knew nothing of it by then."""
-    aggregate: Any | None = None
+def fold(
+    events: Iterable[Any],
+    as_of: date | None,
+    known_at: datetime | None,
+    aggregate: Any | None = None,
+) -> Any | None:
+    """The aggregate as it stood, or ``None`` if the store knew nothing of it by then.
+
+    ``known_at`` cuts the events at the first one recorded later: the store learnt the rest
+    after it, whatever their clocks say (a clock set back must not let a later event appear
+    before the one that created the aggregate). ``aggregate`` continues a fold from a state
+    snapshot.
+    """
     for event in events:
-        if not visible(event, as_of, known_at):
+        if known_at is not None and event.timestamp > known_at:
+            break
+        if not visible(event, as_of):
             continue
         if aggregate is None:
             aggregate = event.mutate(None)
