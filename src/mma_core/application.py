@@ -307,13 +307,14 @@ class Programme(Application[UUID]):
     def _stamp(self, by: str, origin: str | None) -> Stamp:
         return Stamp(by=by, origin=origin or self.origin, at=self.clock())
 
-    def _run(self, command: Callable[[], T]) -> T:
-        """Run a command, retrying on a concurrent write while its rules still hold."""
-        for attempt in range(MAX_ATTEMPTS):
+    def _run(self, attempt: Callable[[], T]) -> T:
+        """Run a command's attempt (read, check, save), retrying on a concurrent write: each
+        retry reads the fresh state and checks every rule again."""
+        for tries in range(MAX_ATTEMPTS):
             try:
-                return command()
+                return attempt()
             except RecordConflictError:
-                if attempt == MAX_ATTEMPTS - 1:
+                if tries == MAX_ATTEMPTS - 1:
                     raise ConcurrencyConflict(
                         "another writer kept changing the same municipality or session; "
                         f"gave up after {MAX_ATTEMPTS} attempts, try again"
@@ -383,7 +384,7 @@ class Programme(Application[UUID]):
         entries = registries.load(name)
         stamp = self._stamp(by, origin)
 
-        def command() -> list[str]:
+        def attempt() -> list[str]:
             new = [
                 Municipality.register(entry, name, stamp)
                 for entry in entries
@@ -393,7 +394,7 @@ class Programme(Application[UUID]):
                 self.save(*new)
             return [entry.code.value for entry in entries]
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def make_offer(
@@ -409,7 +410,7 @@ class Programme(Application[UUID]):
         reference = check_offer_reference(reference)
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             if self._exists(offer_id(reference)):
                 raise InvalidTransition(
                     f"offer {reference} was made already; change its terms with change_offer_terms"
@@ -417,7 +418,7 @@ class Programme(Application[UUID]):
             self.save(Offer.make(reference, sent_on, terms or Terms(), stamp))
             return reference
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def change_offer_terms(
@@ -426,13 +427,13 @@ class Programme(Application[UUID]):
         """Record a change of the offer's terms from ``on``; amounts already charged stay."""
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             offer = self._offer(check_offer_reference(reference))
             offer.change_terms(on, terms, stamp)
             self.save(offer)
             return reference
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def schedule_training(
@@ -451,13 +452,13 @@ class Programme(Application[UUID]):
         slot = TrainingSlot(_aware(starts_at), _aware(ends_at), location, capacity)
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             if self._exists(session_id_to_uuid(session_id)):
                 raise InvalidTransition(f"session {session_id} was scheduled already")
             self.save(TrainingSession.schedule(session_id, slot, stamp))
             return session_id
 
-        return self._run(command)
+        return self._run(attempt)
 
     # -- commands: the lifecycle ----------------------------------------------------------
 
@@ -467,14 +468,14 @@ class Programme(Application[UUID]):
     ) -> str:
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             offer = self._offer(check_offer_reference(reference))
             m.invite(on, offer.reference, offer.sent_on, stamp)
             self.save(m)
             return m.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def record_prior_connection(
@@ -489,20 +490,20 @@ class Programme(Application[UUID]):
     ) -> str:
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             m.record_prior_connection(connected_on, costs, on, stamp)
             self.save(m)
             return m.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def accept(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
         """Accept the offer; with a prior connection the municipality is connected at once."""
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             day = m.check_accept(on, stamp)  # every rule first: no cost is priced for nothing
             _, terms = self._terms_for(m, day)
@@ -513,7 +514,7 @@ class Programme(Application[UUID]):
             self.save(m)
             return m.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def decline(
@@ -521,19 +522,19 @@ class Programme(Application[UUID]):
     ) -> str:
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             m.decline(on, reason, stamp)
             self.save(m)
             return m.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def connect(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             day = m.check_connect(on, stamp)
             _, terms = self._terms_for(m, day)
@@ -542,7 +543,7 @@ class Programme(Application[UUID]):
             self.save(m)
             return m.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def record_report(
@@ -560,7 +561,7 @@ class Programme(Application[UUID]):
         parsed_reference = ReportReference(reference)
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             day = m.check_report(received_on, stamp)
             if self._exists(claim_id(parsed_reference)):
@@ -576,7 +577,7 @@ class Programme(Application[UUID]):
             self.save(m, claim)
             return parsed_reference.value
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def evaluate(
@@ -596,19 +597,19 @@ class Programme(Application[UUID]):
             raise InvalidInput(f"{code}: outcome {outcome!r} is not 'continue' or 'stop'") from None
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             m.evaluate(on, parsed_outcome, recovered or Money.zero(), notes, stamp)
             self.save(m)
             return m.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def renew(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             day = m.check_renew(on, stamp)
             _, terms = self._terms_for(m, day)
@@ -616,7 +617,7 @@ class Programme(Application[UUID]):
             self.save(m)
             return m.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def terminate(
@@ -624,27 +625,27 @@ class Programme(Application[UUID]):
     ) -> str:
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             m.terminate(on, reason, stamp)
             self.save(m)
             return m.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def merge(self, code: str, *, into: str, on: date, by: str, origin: str | None = None) -> str:
         """Merge ``code`` into ``into``; a connected predecessor connects its successor."""
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             absorbed = self._municipality(code)
             successor = self._municipality(into)
             absorbed.merge(on, successor, stamp)
             self.save(absorbed, successor)
             return successor.code
 
-        return self._run(command)
+        return self._run(attempt)
 
     # -- commands: officials and training -------------------------------------------------
 
@@ -663,7 +664,7 @@ class Programme(Application[UUID]):
         person = Official(name=name, email=email)
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             limit = 2
             if m.offer_reference is not None:
@@ -674,7 +675,7 @@ class Programme(Application[UUID]):
             self.save(m, **{KEYS: {official_id.value: key}})
             return official_id.value
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def book_training(
@@ -690,7 +691,7 @@ class Programme(Application[UUID]):
         oid = _official_of(code, official_id)
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             session = self._session(check_session_id(session_id))
             day = m.check_booking(oid, session.day, on, stamp)
@@ -700,7 +701,7 @@ class Programme(Application[UUID]):
             self.save(m, session)
             return session.session_id
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def record_attendance(
@@ -716,7 +717,7 @@ class Programme(Application[UUID]):
         oid = _official_of(code, official_id)
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(code)
             session = self._session(check_session_id(session_id))
             if oid.value not in session.booked and m.official(oid).session_id == session_id:
@@ -730,7 +731,7 @@ class Programme(Application[UUID]):
             self.save(m)
             return oid.value
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def withdraw_official(
@@ -739,7 +740,7 @@ class Programme(Application[UUID]):
         oid = OfficialId(official_id)
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(oid.code)
             day = m.check_withdraw(oid, on, stamp)
             session = self._held_seat(m, oid, day)
@@ -749,7 +750,7 @@ class Programme(Application[UUID]):
             self.save(m, session)
             return oid.value
 
-        return self._run(command)
+        return self._run(attempt)
 
     @command
     def erase_official(self, official_id: str, *, by: str, origin: str | None = None) -> str:
@@ -757,7 +758,7 @@ class Programme(Application[UUID]):
         oid = OfficialId(official_id)
         stamp = self._stamp(by, origin)
 
-        def command() -> str:
+        def attempt() -> str:
             m = self._municipality(oid.code)
             official = m.check_erase(oid)
             session = self._held_seat(m, oid, stamp.today) if official.active else None
@@ -767,7 +768,7 @@ class Programme(Application[UUID]):
             self.save(m, session, **{ERASE_KEYS: [oid.value]})
             return oid.value
 
-        result = self._run(command)
+        result = self._run(attempt)
         self.recorder.after_erasure()  # type: ignore[attr-defined]
         return result
 
