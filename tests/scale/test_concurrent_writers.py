@@ -99,3 +99,18 @@ def test_eight_writers_keep_every_rule(store: str) -> None:
         assert reports == done["report"]
         nominated = sum(len(prog.municipality(code).officials) for code in CODES)
         assert nominated == done["nominate"]
+
+    # The audit leaves stayed consistent under the concurrent writes: one per event, every chain
+    # and the tree verify, as an auditor would run it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
+    verify = subprocess.run(
+        [sys.executable, "-m", "mma_core.cli", "--store", store, "--json", "audit", "verify"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert json.loads(verify.stdout)["size"] == expected
