@@ -16,12 +16,11 @@ from typing import Any
 from mma_core.domain.common import Recorded
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.values import CostLine, Money, Official, OfficialId, Outcome, Payer, Stage
-from mma_core.privacy import ERASED
+from mma_core.views.records import record_of
 from mma_core.views.state import (
     CostEntry,
     Deadline,
     MunicipalityView,
-    OfficialView,
     Overview,
 )
 
@@ -65,57 +64,9 @@ def fold(
 def municipality_view(
     m: Municipality, reveal: Reveal, as_of: date | None, known_at: datetime | None
 ) -> MunicipalityView:
-    officials = []
-    for o in m.officials.values():
-        person = None if o.erased else reveal(OfficialId(o.id), o.sealed)
-        officials.append(
-            OfficialView(
-                id=o.id,
-                name=ERASED if person is None else person.name,
-                email=ERASED if person is None else person.email,
-                active=o.active,
-                nominated_on=o.nominated_on,
-                session_id=o.session_id,
-                session_date=o.session_date,
-                attended=o.attended,
-                erased=o.erased or person is None,
-            )
-        )
-    last_outcome = m.evaluations[-1][1].value if m.evaluations else None
-    return MunicipalityView(
-        code=m.code,
-        name=m.name,
-        stage=m.stage,
-        registry=m.registry,
-        population=m.population,
-        valid_from=m.valid_from,
-        valid_until=m.valid_until,
-        offer_reference=m.offer_reference,
-        invited_on=m.invited_on,
-        answered_on=m.answered_on,
-        accepted_on=m.accepted_on,
-        declined_on=m.declined_on,
-        prior_connected_on=m.prior_connected_on,
-        prior_costs=m.prior_costs,
-        connected_on=m.connected_on,
-        connection_kind=m.connection_kind,
-        term_start=m.term_start,
-        evaluation_due=m.evaluation_due,
-        evaluations=len(m.evaluations),
-        last_outcome=last_outcome,
-        renewals=tuple(m.renewals),
-        terminated_on=m.terminated_on,
-        merged_on=m.merged_on,
-        successor=m.successor,
-        predecessors=tuple(m.predecessors),
-        officials=tuple(officials),
-        reports_received=m.reports_received,
-        costs=tuple(CostEntry(on, line) for on, line in m.costs),
-        costs_province=m.costs_for(Payer.PROVINCE.value),
-        costs_municipality=m.costs_for(Payer.MUNICIPALITY.value),
-        as_of=as_of,
-        known_at=known_at,
-    )
+    """The public view of a folded aggregate: the same record the read models keep."""
+    costs = tuple(CostEntry(on, line) for on, line in m.costs)
+    return record_of(m).view(reveal, as_of, known_at, costs)
 
 
 def deadlines_of(m: Municipality, day: date) -> list[Deadline]:
