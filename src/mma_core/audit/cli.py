@@ -17,6 +17,16 @@ from mma_core.audit import checkpoint as notes
 
 DEFAULT_KEY_FILE = "mma-audit.key"
 KEY_HELP = "The signing key file (env MMA_AUDIT_KEY)."
+# One definition for every command that signs or checks signatures, so they cannot drift apart.
+KEY_OPTION = click.option(
+    "--key",
+    "key_file",
+    envvar="MMA_AUDIT_KEY",
+    default=DEFAULT_KEY_FILE,
+    show_default=True,
+    metavar="FILE",
+    help=KEY_HELP,
+)
 
 
 def register(cli: click.Group) -> None:
@@ -93,15 +103,7 @@ def audit() -> None:
 
 
 @audit.command()
-@click.option(
-    "--key",
-    "key_file",
-    envvar="MMA_AUDIT_KEY",
-    default=DEFAULT_KEY_FILE,
-    show_default=True,
-    metavar="FILE",
-    help=KEY_HELP,
-)
+@KEY_OPTION
 @click.option(
     "--name",
     default=notes.DEFAULT_KEY_NAME,
@@ -179,15 +181,7 @@ def _verify(ctx: click.Context, checkpoint_texts: list[str], keys: list[notes.Ve
     help="The public key the checkpoints are signed with (the key itself or a file). "
     "Default: the public half of --key.",
 )
-@click.option(
-    "--key",
-    "key_file",
-    envvar="MMA_AUDIT_KEY",
-    default=DEFAULT_KEY_FILE,
-    show_default=True,
-    metavar="FILE",
-    help=KEY_HELP,
-)
+@KEY_OPTION
 @click.pass_context
 def verify_command(
     ctx: click.Context,
@@ -242,15 +236,7 @@ def verify_command(
 
 
 @audit.command("checkpoint")
-@click.option(
-    "--key",
-    "key_file",
-    envvar="MMA_AUDIT_KEY",
-    default=DEFAULT_KEY_FILE,
-    show_default=True,
-    metavar="FILE",
-    help=KEY_HELP,
-)
+@KEY_OPTION
 @click.option(
     "--origin",
     default=notes.DEFAULT_ORIGIN,
@@ -288,15 +274,7 @@ def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: s
 
 @audit.command("export")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option(
-    "--key",
-    "key_file",
-    envvar="MMA_AUDIT_KEY",
-    default=DEFAULT_KEY_FILE,
-    show_default=True,
-    metavar="FILE",
-    help=KEY_HELP,
-)
+@KEY_OPTION
 @click.option(
     "--origin",
     default=notes.DEFAULT_ORIGIN,
