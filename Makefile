@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test test-all lint docs bench clean
 
 $(STAMP): pyproject.toml $(PLUGINS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mma_core needs Python 3.11 or newer")'
@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml $(PLUGINS)
 demo: $(STAMP)
 	$(VENV)/bin/mma demo
 
+# The default suite runs every behaviour at least once and stays within a few minutes; tests marked
+# 'slow' (long state-machine runs, concurrency, SIGKILL, browser, load) run in 'make test-all'.
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not slow"
+
+test-all: $(STAMP)
+	MMA_MACHINE_EXAMPLES=200 $(PY) -m pytest -n 2 --dist loadgroup -m "slow or machine"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests plugins bench tools

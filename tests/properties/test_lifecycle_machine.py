@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -812,9 +813,10 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert len(seats[session_id]) <= capacity
 
 
+# 'make test' runs a short walk; 'make test-all' sets MMA_MACHINE_EXAMPLES=200 for the long one.
 LifecycleMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("MMA_MACHINE_EXAMPLES", "200")),
+    max_examples=int(os.environ.get("MMA_MACHINE_EXAMPLES", "25")),
     stateful_step_count=60,
     deadline=None,
 )
-TestLifecycle = LifecycleMachine.TestCase
+TestLifecycle = pytest.mark.machine(LifecycleMachine.TestCase)
