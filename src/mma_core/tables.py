@@ -1,0 +1,183 @@
+"""Rows of a CSV or XLSX file, each with its line number, under canonical column names.
+
+Imports (reports, answers, officials) read spreadsheets that coordinators keep in Dutch or in
+English. A caller names its columns once, with the headers each may carry::
+
+    COLUMNS = (
+        Column("municipality", ("gemeente", "code", "cbs-code")),
+        Column("received_on", ("ontvangen op", "datum", "date")),
+        Column("note", ("opmerking",), required=False),
+    )
+    for row in read_table(path, COLUMNS):
+        row["municipality"], row.line
+
+Headers match whatever their letter case, surrounding spaces, and ``_``/``-``/space spelling.
+Cells come back as stripped text (an XLSX date as ``YYYY-MM-DD``, a whole number without
+``.0``); an empty cell is ``""``. Blank lines are skipped, but line numbers count them, so an
+error can point at the line a coordinator sees in their editor or spreadsheet. Columns the caller
+did not ask for are ignored.
+
+XLSX needs ``openpyxl``, shipped with the ``xlsx`` extra (``pip install 'mma-core[xlsx]'``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+
+from attrs import field, frozen
+
+from mma_core.domain.errors import InvalidInput
+
+FORMATS = ("csv", "xlsx")
+
+
+def normalise_header(text: str) -> str:
+    """``" Ontvangen_op "`` and ``"ontvangen-op"`` are the same header: ``"ontvangen op"``."""
+    return re.sub(r"[\s_\-]+", " ", text.strip().casefold()).strip()
+
+
+@frozen
+class Column:
+    """A column a caller reads, by its canonical name and the headers it may carry in a file."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@frozen
+class TableRow(Mapping[str, str]):
+    """One data row: its line number in the file (the header is line 1) and its cells."""
+
+    line: int
+    cells: Mapping[str, str] = field(repr=False)
+
+    def __getitem__(self, key: str) -> str:
+        return self.cells[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.cells)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+
+class TableError(InvalidInput):
+    """A file cannot be read as a table with the columns asked for; ``line`` says where."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message if line is None else f"line {line}: {message}")
+        self.line = line
+
+
+def table_format(path: str | Path, format: str | None = None) -> str:
+    """``csv`` or ``xlsx``: the format asked for, else the one the file name ends in."""
+    chosen = (format or Path(path).suffix.lstrip(".")).lower()
+    if chosen not in FORMATS:
+        raise TableError(
+            f"cannot read {Path(path).name!r}: name a .csv or .xlsx file (or give the format)"
+        )
+    return chosen
+
+
+def read_table(
+    path: str | Path, columns: Sequence[Column], *, format: str | None = None
+) -> list[TableRow]:
+    """Every data row of the file at ``path``, keyed by the columns' canonical names."""
+    if table_format(path, format) == "xlsx":
+        return list(_rows(_xlsx_lines(Path(path)), columns))
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            return read_csv(stream, columns)
+    except UnicodeDecodeError:
+        raise TableError(f"cannot read {Path(path).name!r}: save the CSV as UTF-8") from None
+
+
+def read_csv(stream: IO[str], columns: Sequence[Column]) -> list[TableRow]:
+    """Rows of CSV text; the delimiter (``,`` ``;`` or tab, as Dutch Excel writes) is sniffed."""
+    text = stream.read()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return list(_rows(((reader.line_num, cells) for cells in reader), columns))
+
+
+def _xlsx_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    try:
+        import openpyxl
+    except ImportError:
+        raise TableError(
+            "reading .xlsx needs openpyxl: pip install 'mma-core[xlsx]' (or save the sheet as CSV)"
+        ) from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises several unrelated types for a damaged file
+        raise TableError(f"cannot read {path.name!r} as an XLSX workbook: {error}") from None
+    try:
+        sheet = book.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell_text(v) for v in values]
+    finally:
+        book.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _rows(lines: Iterator[tuple[int, list[str]]], columns: Sequence[Column]) -> Iterator[TableRow]:
+    header: dict[str, int] | None = None
+    for number, cells in lines:
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if header is None:
+            header = _header(number, cells, columns)
+            continue
+        yield TableRow(
+            number,
+            {name: cells[i] if i < len(cells) else "" for name, i in header.items()},
+        )
+    if header is None:
+        raise TableError("the file is empty: it needs a header line naming its columns")
+
+
+def _header(number: int, cells: list[str], columns: Sequence[Column]) -> dict[str, int]:
+    found = {normalise_header(c): i for i, c in reversed(list(enumerate(cells))) if c}
+    header: dict[str, int] = {}
+    missing: list[str] = []
+    for column in columns:
+        hits = [found[a] for a in map(normalise_header, column.headers) if a in found]
+        if len(set(hits)) > 1:
+            raise TableError(
+                f"the header names column {column.name!r} more than once "
+                f"({', '.join(repr(cells[i]) for i in sorted(set(hits)))})",
+                number,
+            )
+        if hits:
+            header[column.name] = hits[0]
+        elif column.required:
+            missing.append(f"{column.name!r} (headed one of: {', '.join(column.headers)})")
+    if missing:
+        raise TableError(f"the header lacks column {'; '.join(missing)}", number)
+    return header
