@@ -47,7 +47,7 @@ from mma_core.domain.errors import (
 )
 from mma_core.domain.municipality import Municipality, municipality_id
 from mma_core.domain.offer import Offer, check_offer_reference, offer_id
-from mma_core.domain.report_claim import ReportClaim, claim_id
+from mma_core.domain.report_claim import ReportClaim, claim_ids
 from mma_core.domain.training import TrainingSession, check_session_id, session_id_to_uuid
 from mma_core.domain.values import (
     CostKind,
@@ -77,7 +77,7 @@ from mma_core.storage import (
 from mma_core.transcodings import register_transcodings
 from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
 from mma_core.views.replay import event_data, fold, municipality_view
-from mma_core.views.state import HistoryEntry, MunicipalityView, Overview, SessionView
+from mma_core.views.state import CostEntry, HistoryEntry, MunicipalityView, Overview, SessionView
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -175,6 +175,7 @@ class Programme(Application[UUID]):
         self.keyring = keyring
         self._snapshots: OrderedDict[UUID, list[_FoldSnapshot]] = OrderedDict()
         self._snapshots_lock = threading.Lock()
+        self._charges: OrderedDict[UUID, _Charges] = OrderedDict()
         self.origin = origin
         self.validators: list[Validator] = list(validators)
         self.clock = clock
@@ -564,8 +565,10 @@ class Programme(Application[UUID]):
         def attempt() -> str:
             m = self._municipality(code)
             day = m.check_report(received_on, stamp)
-            if self._exists(claim_id(parsed_reference)):
-                claim: ReportClaim = self.repository.get(claim_id(parsed_reference))
+            for earlier in claim_ids(parsed_reference, reference):
+                if not self._exists(earlier):
+                    continue
+                claim: ReportClaim = self.repository.get(earlier)
                 raise DuplicateReport(
                     f"{m.label}: MMA reference {parsed_reference} was recorded already (for "
                     f"{claim.code}, received {claim.received_on.isoformat()}); "
@@ -845,6 +848,33 @@ class Programme(Application[UUID]):
             while len(self._snapshots) > SNAPSHOT_AGGREGATES:
                 self._snapshots.popitem(last=False)
 
+    def _costs_as_of(
+        self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None
+    ) -> tuple[CostEntry, ...]:
+        """The cost lines an as-of fold of the aggregate sees, from its charges as streamed
+        from the events (kept in memory and extended by the events recorded since)."""
+        with self._snapshots_lock:
+            charges = self._charges.get(aggregate_id) or _Charges()
+        new = []
+        version, recorded_until = charges.version, charges.recorded_until
+        event: Any
+        for event in self.events.get(aggregate_id, gt=charges.version):
+            version = event.originator_version
+            recorded_until = _later(recorded_until, event.timestamp)
+            if isinstance(event, Municipality.Event):
+                for on, line in event.charges():
+                    new.append((recorded_until, event.business_date, CostEntry(on, line)))
+        if version != charges.version:
+            charges = _Charges(version, recorded_until, charges.entries + tuple(new))
+        with self._snapshots_lock:
+            current = self._charges.get(aggregate_id)
+            if current is None or current.version <= charges.version:
+                self._charges[aggregate_id] = charges
+            self._charges.move_to_end(aggregate_id)
+            while len(self._charges) > SNAPSHOT_AGGREGATES:
+                self._charges.popitem(last=False)
+        return charges.visible(as_of, known_at)
+
     def _as_of(self, code: str, as_of: date | None, known_at: datetime | None) -> Municipality:
         parsed = MunicipalityCode.parse(code)
         if as_of is None and known_at is None:
@@ -870,7 +900,11 @@ class Programme(Application[UUID]):
                 f"{m.label}: did not exist on {as_of.isoformat()} (valid "
                 f"{m.valid_from or 'before 2019'} to {m.merged_on or m.valid_until or 'now'})"
             )
-        return municipality_view(m, self._reveal, as_of, _utc(known_at))
+        if as_of is None and known_at is None:
+            costs = self.views.costs(m.code)
+        else:
+            costs = self._costs_as_of(m.id, as_of, _utc(known_at))
+        return municipality_view(m, self._reveal, as_of, _utc(known_at), costs)
 
     def codes(self) -> list[str]:
         """Every registered municipality code, in registration order."""
@@ -920,7 +954,10 @@ class Programme(Application[UUID]):
             m = self._fold(registered.originator_id, day, _utc(known_at))
             if m is not None:
                 aggregates.append(m)
-        records, costs = records_and_costs(aggregates)
+        records, costs = records_and_costs(
+            aggregates,
+            lambda m: self._costs_as_of(m.id, day, _utc(known_at)) if cost_lines else (),
+        )
         costs_of = costs.__getitem__ if cost_lines else None
         return overview_from_records(records, self._reveal, day, _utc(known_at), costs_of)
 
@@ -998,6 +1035,29 @@ class _FoldSnapshot:
         if known_at is not None and self.recorded_until > known_at:
             return False
         return as_of is None or self.business_until is None or self.business_until <= as_of
+
+
+@attrs.frozen
+class _Charges:
+    """An aggregate's cost lines up to ``version``, each with the latest recorded time among
+    the events up to the one that charged it, and that event's business date.
+
+    A fold with ``known_at`` stops at the first event recorded later, so it applies a charge
+    exactly when that latest time is not after ``known_at``; with ``as_of`` it skips the
+    charging event when its business date lies after ``as_of`` (``views.replay.visible``).
+    """
+
+    version: int = 0
+    recorded_until: datetime | None = None
+    entries: tuple[tuple[datetime, date | None, CostEntry], ...] = ()
+
+    def visible(self, as_of: date | None, known_at: datetime | None) -> tuple[CostEntry, ...]:
+        return tuple(
+            entry
+            for recorded, day, entry in self.entries
+            if (known_at is None or recorded <= known_at)
+            and (as_of is None or day is None or day <= as_of)
+        )
 
 
 def _later(current: Any, value: Any) -> Any:

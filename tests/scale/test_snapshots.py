@@ -11,7 +11,7 @@ import pytest
 
 from mma_core import Programme, application
 from mma_core.domain.municipality import municipality_id
-from mma_core.views.replay import fold, municipality_view
+from mma_core.views.replay import charged, fold, municipality_view
 
 
 class Clock:
@@ -57,6 +57,10 @@ def test_snapshot_folds_equal_full_replays(
                 got = prog._fold(ident, as_of, known_at)
                 assert municipality_view(got, prog._reveal, as_of, known_at) == municipality_view(
                     expected, prog._reveal, as_of, known_at
+                ), (as_of, known_at)
+                # The cost lines an as-of view shows: streamed, in the order a replay charges them.
+                assert prog._costs_as_of(ident, as_of, known_at) == tuple(
+                    charged(events, as_of, known_at)
                 ), (as_of, known_at)
         assert len(prog._snapshots[ident]) == len(events) // 7
         # The grid holds queries that start from a snapshot and queries that cannot.

@@ -155,9 +155,18 @@ def test_municipality_code_parse_normalises_case_and_spaces() -> None:
 # -- ReportReference and ReportCategory -----------------------------------------------------
 
 
-@pytest.mark.parametrize("good", ["MMA-20-0001", "a", "A" * 40, "2020-1-x"])
+@pytest.mark.parametrize("good", ["MMA-20-0001", "A", "A" * 40, "2020-1-X"])
 def test_report_reference_accepts_opaque_references(good: str) -> None:
     assert ReportReference(good).value == good
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [("mma-20-00001", "MMA-20-00001"), ("  Mma-20-00001 ", "MMA-20-00001"), ("a", "A")],
+)
+def test_report_reference_is_stored_in_its_canonical_form(typed: str, canonical: str) -> None:
+    assert ReportReference(typed) == ReportReference(canonical)
+    assert ReportReference(typed).value == canonical
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,12 @@ class OfficialRecord:
 
 class Municipality(Aggregate):
     class Event(Recorded):
-        pass
+        def charges(self) -> tuple[tuple[date, CostLine], ...]:
+            """The cost lines this event charges, each with its date (most charge none).
+
+            The aggregate keeps only their running totals; the lines themselves are the read
+            models' ledger, and an as-of question finds them by streaming the events."""
+            return ()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -135,10 +140,13 @@ class Municipality(Aggregate):
         evaluation_due: date
         cost: CostLine
 
+        def charges(self) -> tuple[tuple[date, CostLine], ...]:
+            return ((self.on, self.cost),)
+
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
             m._start_connection(self.on, self.on, self.evaluation_due, "programme")
-            m.costs.append((self.on, self.cost))
+            m._charge(self.cost)
             m.last_on = self.on
 
     class PriorConnectionCompensated(Event):
@@ -148,11 +156,14 @@ class Municipality(Aggregate):
         evaluation_due: date
         compensation: CostLine
 
+        def charges(self) -> tuple[tuple[date, CostLine], ...]:
+            return ((self.on, self.compensation),)
+
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
             assert m.prior_connected_on is not None
             m._start_connection(m.prior_connected_on, self.on, self.evaluation_due, "prior")
-            m.costs.append((self.on, self.compensation))
+            m._charge(self.compensation)
 
     class ReportReceived(Event):
         received_on: date
@@ -164,13 +175,16 @@ class Municipality(Aggregate):
         def business_date(self) -> date | None:
             return self.received_on
 
+        def charges(self) -> tuple[tuple[date, CostLine], ...]:
+            return ((self.received_on, self.fee),)
+
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
             m.reports_received += 1
             # Reports may be recorded out of order; later dates are bounded by the latest one.
             if m.last_report_on is None or self.received_on > m.last_report_on:
                 m.last_report_on = self.received_on
-            m.costs.append((self.received_on, self.fee))
+            m._charge(self.fee)
 
     class Evaluated(Event):
         on: date
@@ -181,12 +195,19 @@ class Municipality(Aggregate):
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
             m.term_evaluation = (self.on, Outcome(self.outcome))
-            m.evaluations.append((self.on, Outcome(self.outcome), self.recovered))
+            m.evaluations += 1
+            m.last_outcome = Outcome(self.outcome)
             m.last_on = self.on
 
     class Renewed(Event):
         on: date
         evaluation_due: date
+        # A tariff with a yearly fee charges it at each renewal; renewals recorded before
+        # such fees existed carry none, and read as charging none.
+        fee: CostLine | None = None
+
+        def charges(self) -> tuple[tuple[date, CostLine], ...]:
+            return () if self.fee is None else ((self.on, self.fee),)
 
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
@@ -194,6 +215,8 @@ class Municipality(Aggregate):
             m.evaluation_due = self.evaluation_due
             m.term_evaluation = None
             m.renewals.append(self.on)
+            if self.fee is not None:
+                m._charge(self.fee)
             m.last_on = self.on
 
     class Terminated(Event):
@@ -319,18 +342,27 @@ class Municipality(Aggregate):
         self.term_start: date | None = None
         self.evaluation_due: date | None = None
         self.term_evaluation: tuple[date, Outcome] | None = None
-        self.evaluations: list[tuple[date, Outcome, Money]] = []
-        self.renewals: list[date] = []
+        self.evaluations = 0
+        self.last_outcome: Outcome | None = None
+        self.renewals: list[date] = []  # one a term: grows by the year, never by the report
         self.terminated_on: date | None = None
         self.merged_on: date | None = None
         self.successor: str | None = None
         self.predecessors: list[str] = []
         self.reports_received = 0
         self.last_report_on: date | None = None
-        self.costs: list[tuple[date, CostLine]] = []
+        # Running totals per payer, never the lines: a municipality with reports every week
+        # for years must load, copy and save in the same time as a new one.
+        self.cost_totals: dict[str, Money] = {}
+        self.cost_lines = 0
         self.officials: dict[str, OfficialRecord] = {}
         self.officials_nominated = 0
         self.last_on: date | None = None  # the latest lifecycle date: the next may not precede it
+
+    def _charge(self, line: CostLine) -> None:
+        payer = line.payer.value
+        self.cost_totals[payer] = self.cost_totals.get(payer, Money.zero()) + line.amount
+        self.cost_lines += 1
 
     def _start_connection(self, connected_on: date, term_start: date, due: date, kind: str) -> None:
         self.stage = Stage.CONNECTED
@@ -385,11 +417,7 @@ class Municipality(Aggregate):
             ) from None
 
     def costs_for(self, payer: str) -> Money:
-        total = Money.zero()
-        for _, line in self.costs:
-            if line.payer.value == payer:
-                total += line.amount
-        return total
+        return self.cost_totals.get(payer, Money.zero())
 
     # -- rules ----------------------------------------------------------------------------
 
@@ -586,9 +614,12 @@ class Municipality(Aggregate):
             )
         return self._lifecycle_date(on, "renewal date", stamp)
 
-    def renew(self, on: date, evaluation_due: date, stamp: Stamp) -> None:
+    def renew(
+        self, on: date, evaluation_due: date, stamp: Stamp, fee: CostLine | None = None
+    ) -> None:
         on = self.check_renew(on, stamp)
-        self._trigger(self.Renewed, stamp, on=on, evaluation_due=evaluation_due)
+        charged = {} if fee is None else {"fee": fee}  # a renewal without a fee stays as it was
+        self._trigger(self.Renewed, stamp, on=on, evaluation_due=evaluation_due, **charged)
 
     def terminate(self, on: date, reason: str, stamp: Stamp) -> None:
         self._require_stage("terminate", Stage.CONNECTED)

@@ -18,8 +18,21 @@ from mma_core.domain.common import Recorded, Stamp
 from mma_core.domain.values import MunicipalityCode, ReportReference
 
 
-def claim_id(reference: ReportReference) -> UUID:
-    return uuid5(NAMESPACE_URL, f"/reports/{reference.value}")
+def claim_id(reference: ReportReference | str) -> UUID:
+    """The claim's id, from the reference's canonical form. A store written before references
+    were made canonical holds claims under the reference as typed: see :func:`claim_ids`."""
+    value = reference.value if isinstance(reference, ReportReference) else reference
+    return uuid5(NAMESPACE_URL, f"/reports/{value}")
+
+
+def claim_ids(reference: ReportReference, typed: str) -> tuple[UUID, ...]:
+    """Every id a claim of this reference may have: the canonical one first, then those an
+    earlier version stored it under (the reference as typed, and in lower case)."""
+    ids = [claim_id(reference)]
+    for legacy in (typed.strip(" "), reference.value.lower()):
+        if claim_id(legacy) not in ids:
+            ids.append(claim_id(legacy))
+    return tuple(ids)
 
 
 class ReportClaim(Aggregate):

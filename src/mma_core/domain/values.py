@@ -197,11 +197,20 @@ class ReportCategory:
 _REFERENCE = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
+def canonical_reference(value: object) -> object:
+    """A reference as stored: without surrounding spaces, letters in upper case, so that
+    ``" mma-20-00001"`` and ``"MMA-20-00001"`` are the same report. Only spaces are taken off:
+    a line break is not part of a reference typed by hand (pasted text; refused). Not text:
+    left for the validation to refuse."""
+    return value.strip(" ").upper() if isinstance(value, str) else value
+
+
 @attrs.frozen
 class ReportReference:
-    """MMA's opaque reference for a report: letters, digits and dashes, at most 40."""
+    """MMA's opaque reference for a report: letters, digits and dashes, at most 40, in its
+    canonical form (:func:`canonical_reference`)."""
 
-    value: str
+    value: str = attrs.field(converter=canonical_reference)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.value, str) or not _REFERENCE.fullmatch(self.value):

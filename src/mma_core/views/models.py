@@ -7,6 +7,8 @@ in the past) replay the log into the same records and are answered by the same c
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from fractions import Fraction
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from mma_core.application import Programme
 
 CostsOf = Callable[[str], Sequence[CostEntry]]
+COST_CACHE_SIZE = 256  # municipalities whose ledger lines stay in memory
 
 
 def overview_from_records(
@@ -105,6 +108,11 @@ class ReadModels:
         self.programme = programme
         self.store: ViewStore = store_for(programme)
         self.updater = ViewUpdater(programme, self.store, batch_size)
+        # Each municipality's ledger lines as last read, with the position they reach: the
+        # ledger only grows (a rebuild writes the same lines at the same positions), so a
+        # later read fetches the new lines only.
+        self._costs: OrderedDict[str, tuple[int, tuple[CostEntry, ...]]] = OrderedDict()
+        self._costs_lock = threading.Lock()
 
     # -- keeping them current ------------------------------------------------------------
 
@@ -114,6 +122,8 @@ class ReadModels:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild every view from the whole log; returns the events applied."""
+        with self._costs_lock:
+            self._costs.clear()
         return self.updater.rebuild(progress)
 
     def tracking(self) -> Tracking:
@@ -140,6 +150,23 @@ class ReadModels:
 
     def ledger(self, code: str | None = None) -> list[LedgerLine]:
         return self.store.ledger(code)
+
+    def costs(self, code: str) -> tuple[CostEntry, ...]:
+        """The municipality's cost lines in ledger order, the views caught up first."""
+        self.catch_up()
+        with self._costs_lock:
+            position, entries = self._costs.get(code, (0, ()))
+        lines = self.store.ledger(code, after=position)
+        if lines:
+            entries = entries + tuple(CostEntry(line.on, line.line) for line in lines)
+            position = lines[-1].position
+        with self._costs_lock:
+            if self._costs.get(code, (0,))[0] <= position:
+                self._costs[code] = (position, entries)
+            self._costs.move_to_end(code)
+            while len(self._costs) > COST_CACHE_SIZE:
+                self._costs.popitem(last=False)
+        return entries
 
     def overview(self, day: date, *, cost_lines: bool = True) -> Overview:
         costs_of: CostsOf | None = None
@@ -213,14 +240,15 @@ def due(programme: Programme, today: date | None = None, within: int = DUE_WITHI
 
 
 def records_and_costs(
-    aggregates: Iterable[Municipality],
+    aggregates: Iterable[Municipality], costs_of: Callable[[Municipality], Iterable[CostEntry]]
 ) -> tuple[list[MunicipalityRecord], dict[str, list[CostEntry]]]:
-    """Records and cost lines of folded aggregates (the replay side of the overview)."""
+    """Records and cost lines of folded aggregates (the replay side of the overview);
+    ``costs_of`` gives an aggregate's cost lines, which it keeps only the totals of."""
     records = []
     costs: dict[str, list[CostEntry]] = {}
     for m in aggregates:
         records.append(record_of(m))
-        costs[m.code] = [CostEntry(on, line) for on, line in m.costs]
+        costs[m.code] = list(costs_of(m))
     return records, costs
 
 

@@ -8,7 +8,7 @@ methods hold no rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -61,11 +61,27 @@ def fold(
     return aggregate
 
 
+def charged(
+    events: Iterable[Any], as_of: date | None, known_at: datetime | None
+) -> Iterator[CostEntry]:
+    """The cost lines of the events ``fold`` would apply, in the order it would apply them."""
+    for event in events:
+        if known_at is not None and event.timestamp > known_at:
+            break
+        if isinstance(event, Municipality.Event) and visible(event, as_of):
+            for on, line in event.charges():
+                yield CostEntry(on, line)
+
+
 def municipality_view(
-    m: Municipality, reveal: Reveal, as_of: date | None, known_at: datetime | None
+    m: Municipality,
+    reveal: Reveal,
+    as_of: date | None,
+    known_at: datetime | None,
+    costs: Iterable[CostEntry] = (),
 ) -> MunicipalityView:
-    """The public view of a folded aggregate: the same record the read models keep."""
-    costs = tuple(CostEntry(on, line) for on, line in m.costs)
+    """The public view of a folded aggregate: the same record the read models keep; ``costs``
+    are its cost lines (the aggregate keeps only their totals)."""
     return record_of(m).view(reveal, as_of, known_at, costs)
 
 
@@ -100,8 +116,8 @@ def overview_of(
     # Costs count every municipality ever in the programme, merged ones included: money paid
     # before a merger stays paid.
     for m in aggregates:
-        for _, line in m.costs:
-            costs[line.payer.value] = costs[line.payer.value] + line.amount
+        for payer in costs:
+            costs[payer] = costs[payer] + m.costs_for(payer)
     total = len(existing)
     connected = by_stage[Stage.CONNECTED.value]
     return Overview(

@@ -65,7 +65,8 @@ class ViewStore(Protocol):
 
     def sessions(self) -> list[SessionRecord]: ...
 
-    def ledger(self, code: str | None = None) -> list[LedgerLine]: ...
+    def ledger(self, code: str | None = None, *, after: int = 0) -> list[LedgerLine]:
+        """The ledger lines (of ``code``, if given) charged after position ``after``."""
 
 
 class MemoryViewStore:
@@ -114,9 +115,10 @@ class MemoryViewStore:
             rows = sorted(self._sessions.items(), key=lambda item: (item[1][0], item[0]))
         return [SessionRecord.from_json(doc) for _, (_, doc) in rows]
 
-    def ledger(self, code: str | None = None) -> list[LedgerLine]:
+    def ledger(self, code: str | None = None, *, after: int = 0) -> list[LedgerLine]:
         with self._lock:
-            lines = [self._ledger[key] for key in sorted(self._ledger)]
+            keys = sorted(key for key in self._ledger if key[0] > after)
+            lines = [self._ledger[key] for key in keys]
         return [line for line in lines if code is None or line.code == code]
 
 
@@ -134,6 +136,7 @@ class SqlViewStore:
         self.municipalities_table = f"{qualify}mma_views_municipalities"
         self.sessions_table = f"{qualify}mma_views_sessions"
         self.ledger_table = f"{qualify}mma_views_ledger"
+        self.ledger_index = "mma_views_ledger_by_code"
 
     def create_tables(self) -> None:
         statements = [
@@ -148,6 +151,9 @@ class SqlViewStore:
             "code TEXT NOT NULL, kind TEXT NOT NULL, amount TEXT NOT NULL, payer TEXT NOT NULL, "
             "payee TEXT NOT NULL, calculator TEXT NOT NULL, calculator_version TEXT NOT NULL, "
             "tariff_id TEXT NOT NULL, PRIMARY KEY (position, idx))",
+            # A municipality's lines without reading everyone's (MunicipalityView.costs).
+            f"CREATE INDEX IF NOT EXISTS {self.ledger_index} ON {self.ledger_table} "
+            "(code, position, idx)",
             f"INSERT INTO {self.tracking_table} (name, position, latest) "  # noqa: S608
             f"VALUES ('{TRACKING_NAME}', 0, NULL) ON CONFLICT (name) DO NOTHING",
         ]
@@ -264,17 +270,19 @@ class SqlViewStore:
         )
         return [SessionRecord.from_json(row["doc"]) for row in rows]
 
-    def ledger(self, code: str | None = None) -> list[LedgerLine]:
+    def ledger(self, code: str | None = None, *, after: int = 0) -> list[LedgerLine]:
         columns = ", ".join(LEDGER_COLUMNS)
         if code is None:
             rows = self._read(
-                f"SELECT {columns} FROM {self.ledger_table} ORDER BY position, idx"  # noqa: S608
+                f"SELECT {columns} FROM {self.ledger_table} WHERE position > ? "  # noqa: S608
+                "ORDER BY position, idx",
+                (after,),
             )
         else:
             rows = self._read(
                 f"SELECT {columns} FROM {self.ledger_table} WHERE code=? "  # noqa: S608
-                "ORDER BY position, idx",
-                (code,),
+                "AND position > ? ORDER BY position, idx",
+                (code, after),
             )
         return [LedgerLine.from_row(row) for row in rows]
 

@@ -113,7 +113,6 @@ class ViewUpdater:
                 continue
             event: Any = to_domain_event(n)
             aggregate = self._aggregate(event)
-            costs = len(aggregate.costs) if is_municipality and aggregate is not None else 0
             aggregate = event.mutate(aggregate)
             self._aggregates[event.originator_id] = aggregate
             if isinstance(event, Municipality.Registered):
@@ -121,7 +120,7 @@ class ViewUpdater:
                 continue
             touched.setdefault(event.originator_id, 0)
             if is_municipality:
-                for index, (on, line) in enumerate(aggregate.costs[costs:]):
+                for index, (on, line) in enumerate(event.charges()):
                     ledger.append(LedgerLine.of(n.id, index, on, aggregate.code, line))
                 day: date | None = event.business_date
                 if day is not None and (latest is None or day > latest):

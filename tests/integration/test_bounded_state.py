@@ -1,0 +1,85 @@
+"""A municipality's aggregate stays the same size however many reports it receives, its cost
+lines live in the read models, and an MMA reference is one report however it is typed."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+
+from mma_core import DuplicateReport, Money, Programme
+from mma_core.domain.municipality import municipality_id
+
+
+def connected(prog: Programme) -> None:
+    prog.register_registry("noord-holland-2019", by="t")
+    prog.make_offer(reference="R", sent_on=date(2019, 10, 18), by="t")
+    prog.invite("GM0363", on=date(2019, 10, 18), reference="R", by="t")
+    prog.accept("GM0363", on=date(2019, 11, 1), by="t")
+    prog.connect("GM0363", on=date(2019, 12, 1), by="t")
+
+
+def test_the_aggregate_does_not_grow_with_reports(memory_programme: Programme) -> None:
+    prog = memory_programme
+    connected(prog)
+    sizes = []
+    for n in range(200):
+        prog.record_report(
+            "GM0363",
+            received_on=date(2020, 1, 1) + timedelta(days=n),
+            category="fraude",
+            reference=f"B-{n}",
+            by="t",
+        )
+        if n in (9, 199):
+            m = prog.repository.get(municipality_id("GM0363"))
+            sizes.append(len(pickle.dumps(m)))
+    assert sizes[1] - sizes[0] < 16  # a counter and a date may take a few more bytes
+    view = prog.municipality("GM0363")
+    assert view.reports_received == 200
+    assert len(view.costs) == 201  # the connection and a fee per report, from the ledger
+    as_of = prog.municipality("GM0363", as_of=date(2020, 1, 10))
+    assert as_of.reports_received == 10
+    assert len(as_of.costs) == 11
+    total = sum((e.line.amount.amount for e in view.costs if e.line.payer.value == "province"), 0)
+    assert view.costs_province == Money(str(total))
+
+
+@pytest.mark.parametrize("typed", ["mma-20-00001", " MMA-20-00001 ", "Mma-20-00001"])
+def test_a_reference_counts_once_however_typed(
+    programme: Programme, event_count: Callable[[Programme], int], typed: str
+) -> None:
+    prog = programme
+    connected(prog)
+    assert (
+        prog.record_report(
+            "GM0363",
+            received_on=date(2020, 1, 2),
+            category="fraude",
+            reference="MMA-20-00001",
+            by="t",
+        )
+        == "MMA-20-00001"
+    )
+    before = event_count(prog)
+    with pytest.raises(DuplicateReport, match="MMA-20-00001 was recorded already"):
+        prog.record_report(
+            "GM0363", received_on=date(2020, 1, 3), category="fraude", reference=typed, by="t"
+        )
+    assert event_count(prog) == before
+    assert prog.municipality("GM0363").reports_received == 1
+
+
+def test_a_lower_case_reference_is_stored_in_upper_case(memory_programme: Programme) -> None:
+    prog = memory_programme
+    connected(prog)
+    assert (
+        prog.record_report(
+            "GM0363", received_on=date(2020, 1, 2), category="fraude", reference=" mma-1 ", by="t"
+        )
+        == "MMA-1"
+    )
+    (report,) = [e for e in prog.history("GM0363") if e.type == "ReportReceived"]
+    assert report.data["reference"] == "MMA-1"
