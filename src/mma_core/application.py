@@ -11,10 +11,13 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import os
 import pickle
+import random
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -81,7 +84,9 @@ from mma_core.views.state import CostEntry, HistoryEntry, MunicipalityView, Over
 
 T = TypeVar("T")
 P = ParamSpec("P")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 5  # kept for callers that read it; the budget is Programme.retries
+DEFAULT_RETRIES = 12  # retries after a concurrent write, before ConcurrencyConflict
+RETRIES_ENV = "MMA_RETRIES"
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 AGGREGATE_CACHE_SIZE = "1000"
 SNAPSHOT_EVERY = 1000  # events between the in-memory state snapshots of as-of folds
@@ -171,7 +176,9 @@ class Programme(Application[UUID]):
         cost_calculators: dict[CostKind, CostCalculator] | None = None,
         validators: Sequence[Validator] = (),
         keyring: Keyring | None = None,
+        retries: int | None = None,
     ) -> None:
+        self.retries = retries_from(retries)
         self.keyring = keyring
         self._snapshots: OrderedDict[UUID, list[_FoldSnapshot]] = OrderedDict()
         self._snapshots_lock = threading.Lock()
@@ -194,8 +201,13 @@ class Programme(Application[UUID]):
         cost_calculators: dict[CostKind, CostCalculator] | None = None,
         validators: Sequence[Validator] = (),
         cipher_key: str | None = None,
+        retries: int | None = None,
     ) -> Programme:
         """Open the programme stored at ``url`` (created if new).
+
+        ``retries`` (else the environment's ``MMA_RETRIES``, else 12) is how often a command
+        that met a concurrent write to the same aggregate is tried again, after a short random
+        pause, before it raises ``ConcurrencyConflict``; each retry checks every rule again.
 
         ``cost_calculators`` picks a calculator per cost kind; ``validators`` are asked about every
         command before it writes anything (plugins supply both). ``cipher_key`` (else the
@@ -210,6 +222,7 @@ class Programme(Application[UUID]):
             cost_calculators=cost_calculators,
             validators=validators,
             keyring=keyring_from(cipher_key),
+            retries=retries,
         )
         try:
             # The first event says whether the store is encrypted and with which key: a wrong
@@ -311,15 +324,19 @@ class Programme(Application[UUID]):
     def _run(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt (read, check, save), retrying on a concurrent write: each
         retry reads the fresh state and checks every rule again."""
-        for tries in range(MAX_ATTEMPTS):
+        for tries in range(self.retries + 1):
             try:
                 return attempt()
             except RecordConflictError:
-                if tries == MAX_ATTEMPTS - 1:
+                if tries == self.retries:
                     raise ConcurrencyConflict(
                         "another writer kept changing the same municipality or session; "
-                        f"gave up after {MAX_ATTEMPTS} attempts, try again"
+                        f"gave up after {self.retries + 1} attempts, try again (or raise "
+                        f"{RETRIES_ENV})"
                     ) from None
+                # Writers that collided would collide again if they retried in step: a short
+                # random pause, growing with each try, spreads them out.
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(tries, 6)))  # noqa: S311
         raise AssertionError("unreachable")
 
     def _municipality(self, code: str | MunicipalityCode) -> Municipality:
@@ -981,12 +998,41 @@ class Programme(Application[UUID]):
     def offer_terms(self, reference: str, *, on: date) -> Terms:
         return self._offer(check_offer_reference(reference)).terms_on(on)
 
-    def history(self, code: str) -> list[HistoryEntry]:
-        """Every event of the municipality, in the order the store recorded them."""
-        m = self._municipality(code)
-        positions = self.keys.select_positions(m.id)
+    def history(
+        self,
+        code: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        latest: bool = False,
+    ) -> list[HistoryEntry]:
+        """The municipality's events in the order the store recorded them: those at positions
+        after ``after``, at most ``limit`` of them (the first ones, or with ``latest`` the last
+        ones). Only the events of the page are read, so a page costs the same however long
+        the history."""
+        parsed = MunicipalityCode.parse(code)
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise InvalidInput(f"{parsed}: limit is a whole number of events, 0 or more")
+        if after is not None and not isinstance(after, int):
+            raise InvalidInput(f"{parsed}: after is a position, a whole number")
+        aggregate_id = municipality_id(parsed)
+        positions = self.keys.select_positions(aggregate_id)
+        if not positions:
+            self._municipality(parsed)  # raises UnknownMunicipality
+        page = sorted(positions.items(), key=lambda item: item[1])
+        if after is not None:
+            page = [item for item in page if item[1] > after]
+        if limit is not None:
+            page = (page[len(page) - limit :] if limit else []) if latest else page[:limit]
+        if not page:
+            return []
+        wanted = dict(page)
+        low, high = min(wanted), max(wanted)
         entries = []
-        for event in self._events(m.id):
+        event: Any
+        for event in self.events.get(aggregate_id, gt=low - 1, lte=high):
+            if event.originator_version not in wanted:
+                continue
             data = event_data(event)
             if isinstance(event, Municipality.OfficialNominated):
                 person = self._reveal(OfficialId(event.official_id), event.personal_data)
@@ -995,7 +1041,7 @@ class Programme(Application[UUID]):
                 )
             entries.append(
                 HistoryEntry(
-                    position=positions.get(event.originator_version, 0),
+                    position=wanted[event.originator_version],
                     version=event.originator_version,
                     recorded_at=event.timestamp,
                     date=event.business_date,
@@ -1112,6 +1158,21 @@ def _postgres_ddl_lock(datastore: Any) -> Iterator[None]:
 
 
 _DDL_LOCK = 0x6D6D61  # "mma": one advisory lock number for creating this library's tables
+
+
+def retries_from(retries: int | None, env: Mapping[str, str] | None = None) -> int:
+    """The retry budget: ``retries`` if given, else ``MMA_RETRIES``, else the default."""
+    if retries is None:
+        text = (os.environ if env is None else env).get(RETRIES_ENV, "").strip()
+        if not text:
+            return DEFAULT_RETRIES
+        try:
+            retries = int(text)
+        except ValueError:
+            raise InvalidInput(f"{RETRIES_ENV} is a whole number of retries, 0 or more") from None
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise InvalidInput("retries is a whole number, 0 or more")
+    return retries
 
 
 def _aware(value: datetime) -> datetime:

@@ -203,6 +203,24 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(plain(data), ensure_ascii=False, indent=2))
 
 
+def _stream_history(prog: Programme, code: str, after: int | None, limit: int | None) -> None:
+    """The history as one JSON array, written a page at a time: memory stays flat."""
+    click.echo("[")
+    written = 0
+    position = after or 0
+    while limit is None or written < limit:
+        size = HISTORY_JSON_PAGE if limit is None else min(HISTORY_JSON_PAGE, limit - written)
+        page = prog.history(code, after=position, limit=size)
+        for entry in page:
+            text = json.dumps(plain(entry), ensure_ascii=False, indent=2)
+            click.echo(("," if written else "") + text)
+            written += 1
+        if len(page) < size:
+            break
+        position = page[-1].position
+    click.echo("]")
+
+
 def euro(amount: Money) -> str:
     """Euros the Dutch way: ``€ 1.234,50``."""
     from babel.numbers import format_currency
@@ -1019,23 +1037,64 @@ def _print_officials(console: Console, m: MunicipalityView) -> None:
     console.print(table)
 
 
+HISTORY_PAGE = 50
+HISTORY_JSON_PAGE = 500
+
+
 @cli.command()
 @click.argument("code")
+@click.option(
+    "--limit",
+    type=click.IntRange(0),
+    default=None,
+    help=f"Show at most N events (default {HISTORY_PAGE}; with --json: all).",
+)
+@click.option(
+    "--after",
+    type=click.IntRange(0),
+    default=None,
+    help="Show the events recorded after position POS (the first column), oldest first.",
+)
 @pass_settings
-def history(settings: Settings, code: str) -> None:
-    """Every recorded event of municipality CODE, one line each, in the order recorded.
+def history(settings: Settings, code: str, limit: int | None, after: int | None) -> None:
+    """The recorded events of municipality CODE, one line each, in the order recorded.
 
-    Columns: position, recorded time (UTC), business date, event type, by, origin, data.
+    Shows the latest 50 events; page forward from a position with --after, change the page
+    size with --limit. Columns: position, recorded time (UTC), business date, event type, by,
+    origin, data. With --json every event (or --limit of them) is streamed as one JSON array.
 
     \b
-    Example:
+    Examples:
       mma history GM0363
+      mma history GM0363 --after 0 --limit 200
+      mma --json history GM0363 > gm0363.json
     """
     with settings.programme() as prog:
-        entries = prog.history(code)
-    if settings.as_json:
-        emit_json(entries)
-        return
+        if settings.as_json:
+            _stream_history(prog, code, after, limit)
+            return
+        size = HISTORY_PAGE if limit is None else limit
+        if after is None:
+            entries = prog.history(code, limit=size + 1, latest=True)
+            more = len(entries) > size
+            entries = entries[1:] if more else entries
+        else:
+            entries = prog.history(code, after=after, limit=size + 1)
+            more = len(entries) > size
+            entries = entries[:size]
+    if more and after is None:
+        first = entries[0].position if entries else 0
+        click.echo(
+            f"(the latest {len(entries)} events; earlier ones: mma history {code} "
+            f"--after 0 --limit {size}, or up to position {first})",
+            err=True,
+        )
+    elif more:
+        click.echo(
+            f"(more after position {entries[-1].position}: "
+            f"mma history {code} --after {entries[-1].position} --limit {size})",
+            err=True,
+        )
     for e in entries:
         data = json.dumps(plain(e.data), ensure_ascii=False, sort_keys=True)
         day = e.date.isoformat() if e.date else "-"

@@ -83,3 +83,84 @@ def test_a_lower_case_reference_is_stored_in_upper_case(memory_programme: Progra
     )
     (report,) = [e for e in prog.history("GM0363") if e.type == "ReportReceived"]
     assert report.data["reference"] == "MMA-1"
+
+
+def reports(prog: Programme, n: int) -> None:
+    for i in range(n):
+        prog.record_report(
+            "GM0363",
+            received_on=date(2020, 1, 1) + timedelta(days=i % 300),
+            category="fraude",
+            reference=f"P-{i}",
+            by="t",
+        )
+
+
+def test_history_pages_read_the_same_events_as_the_whole(programme: Programme) -> None:
+    prog = programme
+    connected(prog)
+    reports(prog, 23)
+    whole = prog.history("GM0363")
+    assert len(whole) == 27
+    pages, after = [], 0
+    while page := prog.history("GM0363", after=after, limit=5):
+        assert len(page) <= 5
+        pages.extend(page)
+        after = page[-1].position
+    assert pages == whole
+    assert prog.history("GM0363", limit=4, latest=True) == whole[-4:]
+    assert prog.history("GM0363", after=whole[-1].position) == []
+    assert prog.history("GM0363", limit=0) == []
+
+
+def test_the_cli_shows_the_latest_page_and_says_how_to_see_more(
+    tmp_path: object, open_programme: Callable[[str], Programme]
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from mma_core.cli import cli
+
+    url = f"sqlite:///{tmp_path}/h.sqlite"
+    prog = open_programme(url)
+    connected(prog)
+    reports(prog, 60)
+    whole = prog.history("GM0363")
+    prog.close()
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["--store", url, "history", "GM0363"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert [int(line.split()[0]) for line in lines] == [e.position for e in whole[-50:]]
+    assert "--after 0 --limit 50" in shown.stderr
+    first = runner.invoke(
+        cli, ["--store", url, "history", "GM0363", "--after", "0", "--limit", "10"]
+    )
+    assert [int(line.split()[0]) for line in first.stdout.splitlines()] == [
+        e.position for e in whole[:10]
+    ]
+    assert f"--after {whole[9].position} --limit 10" in first.stderr
+    streamed = runner.invoke(cli, ["--store", url, "--json", "history", "GM0363"])
+    assert [e["position"] for e in json.loads(streamed.stdout)] == [e.position for e in whole]
+
+
+def test_the_retry_budget_comes_from_the_argument_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mma_core import InvalidInput
+    from mma_core.application import DEFAULT_RETRIES
+
+    monkeypatch.delenv("MMA_RETRIES", raising=False)
+    with Programme.open("memory://") as prog:
+        assert prog.retries == DEFAULT_RETRIES
+    monkeypatch.setenv("MMA_RETRIES", "3")
+    with Programme.open("memory://") as prog:
+        assert prog.retries == 3
+    with Programme.open("memory://", retries=0) as prog:
+        assert prog.retries == 0
+    monkeypatch.setenv("MMA_RETRIES", "many")
+    with pytest.raises(InvalidInput, match="MMA_RETRIES"):
+        Programme.open("memory://")
+    with pytest.raises(InvalidInput, match="retries"):
+        Programme.open("memory://", retries=-1)
