@@ -8,16 +8,18 @@ Commands validate everything on the current state, then save every changed aggre
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
+import logging
 import os
 import pickle
 import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -67,6 +69,7 @@ from mma_core.domain.values import (
     add_months,
 )
 from mma_core.privacy import new_key, seal, unseal
+from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
 from mma_core.storage import (
     DEFAULT_STORE,
     ERASE_KEYS,
@@ -85,12 +88,14 @@ from mma_core.views.state import CostEntry, HistoryEntry, MunicipalityView, Over
 T = TypeVar("T")
 P = ParamSpec("P")
 MAX_ATTEMPTS = 5  # kept for callers that read it; the budget is Programme.retries
+BULK_BATCH = 1000  # rows a transaction of a non-atomic record_reports
 DEFAULT_RETRIES = 12  # retries after a concurrent write, before ConcurrencyConflict
 RETRIES_ENV = "MMA_RETRIES"
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 AGGREGATE_CACHE_SIZE = "1000"
-SNAPSHOT_EVERY = 1000  # events between the in-memory state snapshots of as-of folds
-SNAPSHOT_AGGREGATES = 64  # aggregates whose snapshots are kept (least recently used go)
+SNAPSHOT_EVERY = SNAPSHOT_INTERVAL  # events between a municipality's stored snapshots
+SNAPSHOT_AGGREGATES = 64  # aggregates whose cost lines are kept in memory (LRU)
+logger = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -180,7 +185,6 @@ class Programme(Application[UUID]):
     ) -> None:
         self.retries = retries_from(retries)
         self.keyring = keyring
-        self._snapshots: OrderedDict[UUID, list[_FoldSnapshot]] = OrderedDict()
         self._snapshots_lock = threading.Lock()
         self._charges: OrderedDict[UUID, _Charges] = OrderedDict()
         self.origin = origin
@@ -240,9 +244,16 @@ class Programme(Application[UUID]):
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Built from the URL alone: eventsourcing would merge os.environ, and a stray
         # PROGRAMME_SQLITE_DBNAME would send events to another file than the URL names.
-        values = {"AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_SIZE}
+        values = {"AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_SIZE, "IS_SNAPSHOTTING_ENABLED": "y"}
         values.update(dict(env or {}))
         return Environment(name, values)
+
+    def construct_snapshot_store(self) -> Any:
+        if self.env.get("PERSISTENCE_MODULE", "") == "eventsourcing.postgres":
+            # As for the events: services opening a fresh store at once wait for one another.
+            with _postgres_ddl_lock(self.factory.datastore):  # type: ignore[attr-defined]
+                return super().construct_snapshot_store()
+        return super().construct_snapshot_store()
 
     def construct_repository(self) -> Repository[UUID]:
         repository = super().construct_repository()
@@ -368,15 +379,27 @@ class Programme(Application[UUID]):
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def _terms_for(self, m: Municipality, on: date) -> tuple[str, Terms]:
+    def _terms_for(
+        self, m: Municipality, on: date, offers: dict[str, Offer] | None = None
+    ) -> tuple[str, Terms]:
+        """The offer's terms on ``on``; ``offers`` keeps the offers read (one bulk command)."""
         if m.offer_reference is None:
             raise InvalidTransition(f"{m.label}: was never invited, so no offer's terms apply")
-        return m.offer_reference, self._offer(m.offer_reference).terms_on(on)
+        if offers is None:
+            return m.offer_reference, self._offer(m.offer_reference).terms_on(on)
+        if m.offer_reference not in offers:
+            offers[m.offer_reference] = self._offer(m.offer_reference)
+        return m.offer_reference, offers[m.offer_reference].terms_on(on)
 
     def _cost(
-        self, kind: CostKind, m: Municipality, on: date, prior: Money | None = None
+        self,
+        kind: CostKind,
+        m: Municipality,
+        on: date,
+        prior: Money | None = None,
+        offers: dict[str, Offer] | None = None,
     ) -> CostLine:
-        reference, terms = self._terms_for(m, on)
+        reference, terms = self._terms_for(m, on, offers)
         context = CostContext(
             kind=kind,
             code=m.code,
@@ -599,6 +622,119 @@ class Programme(Application[UUID]):
 
         return self._run(attempt)
 
+    def record_reports(
+        self,
+        rows: Iterable[ReportRow],
+        *,
+        by: str,
+        origin: str | None = None,
+        atomic: bool = True,
+        batch_size: int = BULK_BATCH,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[str]:
+        """Record many reports; returns their references (canonical), in row order.
+
+        Each row (:class:`ReportRow`: municipality code, received_on, category, reference) is
+        checked by every rule of :meth:`record_report` (and every validator), against the
+        municipality as the rows before it left it. A row that breaks one raises that rule's
+        error, prefixed with the row (its line in the file, if it has one), and nothing is
+        written: by default all rows go in one transaction. ``atomic=False`` writes them in
+        transactions of ``batch_size`` rows; a failing row then leaves the batches before its
+        own written. ``dry_run`` checks every row and writes nothing. ``progress(done, total)``
+        is called as rows are checked.
+        """
+        parsed = [_report_row(row, n) for n, row in enumerate(rows, start=1)]
+        stamp = self._stamp(by, origin)
+        size = len(parsed) if atomic or dry_run else max(1, int(batch_size))
+        references: list[str] = []
+        for start in range(0, len(parsed), size or 1):
+            batch = parsed[start : start + size]
+
+            def attempt(batch: list[_ParsedRow] = batch, done: int = start) -> list[str]:
+                return self._record_batch(batch, stamp, dry_run, progress, done, len(parsed))
+
+            references.extend(self._run(attempt))
+        return references
+
+    def _record_batch(
+        self,
+        batch: list[_ParsedRow],
+        stamp: Stamp,
+        dry_run: bool,
+        progress: Callable[[int, int], None] | None,
+        done: int,
+        total: int,
+    ) -> list[str]:
+        municipalities: dict[str, Municipality] = {}
+        claims: list[ReportClaim] = []
+        seen: dict[UUID, _ParsedRow] = {}
+        references = []
+        offers: dict[str, Offer] = {}
+        ids_of = [claim_ids(row.reference, row.typed) for row in batch]
+        claimed = self.keys.select_existing([i for ids in ids_of for i in ids])
+        for n, (row, ids) in enumerate(zip(batch, ids_of, strict=True), start=1):
+            try:
+                if self.validators:
+                    arguments = {
+                        "code": row.code,
+                        "received_on": row.received_on,
+                        "category": row.category.value,
+                        "reference": row.reference.value,
+                        "by": stamp.by,
+                        "origin": stamp.origin,
+                    }
+                    self.validate(Command("record_report", row.code, arguments))
+                m = municipalities.get(row.code)
+                if m is None:
+                    m = municipalities[row.code] = self._municipality(row.code)
+                day = m.check_report(row.received_on, stamp)
+                earlier = next((seen[i] for i in ids if i in seen), None)
+                if earlier is not None:
+                    raise DuplicateReport(
+                        f"{m.label}: MMA reference {row.reference} is also on {earlier.where}; "
+                        "a reference counts once"
+                    )
+                for claim_at in ids:
+                    if claim_at in claimed:
+                        claim: ReportClaim = self.repository.get(claim_at)
+                        raise DuplicateReport(
+                            f"{m.label}: MMA reference {row.reference} was recorded already "
+                            f"(for {claim.code}, received {claim.received_on.isoformat()}); "
+                            "a reference counts once"
+                        )
+                seen[ids[0]] = row
+                fee = self._cost(CostKind.REPORT_FEE, m, day, offers=offers)
+                m.record_report(day, row.category, row.reference, fee, stamp)
+                claims.append(
+                    ReportClaim.claim(row.reference, MunicipalityCode(m.code), day, stamp)
+                )
+                references.append(row.reference.value)
+            except DomainError as error:
+                named = type(error)(f"{row.where}: {error}")
+                raise named.with_traceback(error.__traceback__) from None
+            if progress is not None and (n % 100 == 0 or n == len(batch)):
+                progress(done + n, total)
+        if not dry_run:
+            self.save(*municipalities.values(), *claims)
+        return references
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        # A save of many events of one municipality (record_reports) passes several snapshot
+        # versions: storing the latest is enough, each replays from the one before.
+        if self.snapshots is None:
+            return
+        latest: dict[UUID, int] = {}
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if (
+                isinstance(aggregate, Municipality)
+                and event.originator_version % SNAPSHOT_EVERY == 0
+            ):
+                latest[event.originator_id] = event.originator_version
+        for aggregate_id, version in latest.items():
+            self.take_snapshot(aggregate_id, version)
+
     @command
     def evaluate(
         self,
@@ -810,60 +946,99 @@ class Programme(Application[UUID]):
         return list(self.events.get(aggregate_id))
 
     def _fold(self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None) -> Any:
-        """``fold`` of the aggregate's events, started from the latest state snapshot that
-        every event it covers is visible in (see :class:`_FoldSnapshot`)."""
-        self._extend_snapshots(aggregate_id)
-        with self._snapshots_lock:
-            snapshots = list(self._snapshots.get(aggregate_id, ()))
-        start: _FoldSnapshot | None = None
-        for snapshot in reversed(snapshots):
-            if snapshot.covers(as_of, known_at):
-                start = snapshot
-                break
+        """``fold`` of the aggregate's events, started from the latest stored snapshot that
+        every event it covers is visible in (see :mod:`mma_core.snapshots`)."""
+        start = None
+        if self.snapshots is not None:
+            self._catch_up_snapshots(aggregate_id)
+            start = self._stored_snapshot(aggregate_id, None, (as_of, known_at))
         if start is None:
             return fold(self.events.get(aggregate_id), as_of, known_at)
-        aggregate = pickle.loads(start.state)  # noqa: S301 - our own bytes, never stored
-        return fold(self.events.get(aggregate_id, gt=start.version), as_of, known_at, aggregate)
+        return fold(
+            self.events.get(aggregate_id, gt=start.originator_version),
+            as_of,
+            known_at,
+            start.mutate(None),
+        )
 
-    def _extend_snapshots(self, aggregate_id: UUID) -> None:
-        """Take a state snapshot every SNAPSHOT_EVERY events of the aggregate (in memory)."""
-        with self._snapshots_lock:
-            snapshots = list(self._snapshots.get(aggregate_id, ()))
-        last = snapshots[-1] if snapshots else None
-        since = 0 if last is None else last.version
+    def _stored_snapshot(
+        self,
+        aggregate_id: UUID,
+        lte: int | None,
+        visible_to: tuple[date | None, datetime | None] | None = None,
+    ) -> MunicipalitySnapshot | None:
+        """The latest usable stored snapshot at or before version ``lte`` (and, given
+        ``visible_to`` = (as_of, known_at), one whose events are all visible to that fold)."""
+        assert self.snapshots is not None
+        for snapshot in self.snapshots.get(aggregate_id, desc=True, lte=lte):
+            if not isinstance(snapshot, MunicipalitySnapshot) or not snapshot.usable:
+                continue
+            if visible_to is None or snapshot.covers(*visible_to):
+                return snapshot
+        return None
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+    ) -> None:
+        """Store a snapshot of the municipality at ``version`` (eventsourcing calls this
+        every ``SNAPSHOT_EVERY`` events, after the save). Derived data: a snapshot that
+        cannot be written (another process wrote it first) is only a slower load."""
+        try:
+            self._store_snapshots(aggregate_id, version, every=None)
+        except Exception as error:  # never fail a command whose events are committed
+            logger.info("no snapshot of %s at %s: %s", aggregate_id, version, type(error).__name__)
+
+    @property
+    def snapshotting_intervals(self) -> dict[type[Any], int]:  # type: ignore[override]
+        return {Municipality: SNAPSHOT_EVERY}
+
+    def _catch_up_snapshots(self, aggregate_id: UUID) -> None:
+        """Store the snapshots a municipality lacks (a store written before snapshots were
+        stored, or ones lost): one each ``SNAPSHOT_EVERY`` events, so an as-of fold reads at
+        most that many events after its snapshot."""
+        latest = self._stored_snapshot(aggregate_id, None)
+        since = 0 if latest is None else latest.originator_version
         ahead = self.recorder.select_events(aggregate_id, gt=since + SNAPSHOT_EVERY - 1, limit=1)
-        if not ahead:
-            return
-        aggregate = None if last is None else pickle.loads(last.state)  # noqa: S301
-        recorded_until = None if last is None else last.recorded_until
-        business_until = None if last is None else last.business_until
+        if ahead:
+            # Another process storing them meanwhile is as good.
+            with contextlib.suppress(RecordConflictError):
+                self._store_snapshots(aggregate_id, None, every=SNAPSHOT_EVERY, start=latest)
+
+    def _store_snapshots(
+        self,
+        aggregate_id: UUID,
+        version: int | None,
+        *,
+        every: int | None,
+        start: MunicipalitySnapshot | None = None,
+    ) -> None:
+        """Replay from ``start`` (default: the latest stored snapshot before ``version``) and
+        store a snapshot at ``version`` (``every`` None) or at each multiple of ``every``."""
+        assert self.snapshots is not None
+        if start is None and every is None:
+            start = self._stored_snapshot(aggregate_id, None if version is None else version - 1)
+        m: Any = None if start is None else start.mutate(None)
+        recorded_until = None if start is None else start.recorded_until
+        business_until = None if start is None else start.business_until
+        since = None if start is None else start.originator_version
         taken = []
-        tail: Iterator[Any] = iter(self.events.get(aggregate_id, gt=since))
-        for event in tail:
-            if aggregate is None:
-                aggregate = event.mutate(None)
-            else:
-                event.apply(aggregate)
+        event: Any
+        for event in self.events.get(aggregate_id, gt=since, lte=version):
+            m = event.mutate(m)
             recorded_until = _later(recorded_until, event.timestamp)
             if isinstance(event, Recorded) and not isinstance(event, Municipality.Registered):
                 business_until = _later(business_until, event.business_date)
-            if event.originator_version % SNAPSHOT_EVERY == 0:
-                assert recorded_until is not None
-                taken.append(
-                    _FoldSnapshot(
-                        version=event.originator_version,
-                        recorded_until=recorded_until,
-                        business_until=business_until,
-                        state=pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL),
-                    )
-                )
-        with self._snapshots_lock:
-            current = self._snapshots.pop(aggregate_id, [])
-            if len(current) == len(snapshots):  # no other thread extended them meanwhile
-                current = current + taken
-            self._snapshots[aggregate_id] = current
-            while len(self._snapshots) > SNAPSHOT_AGGREGATES:
-                self._snapshots.popitem(last=False)
+            if every is not None and event.originator_version % every == 0:
+                taken.append(MunicipalitySnapshot.of(m, recorded_until, business_until))
+        if not isinstance(m, Municipality) or recorded_until is None:
+            return
+        if every is None and (version is None or m.version == version):
+            taken.append(MunicipalitySnapshot.of(m, recorded_until, business_until))
+        if taken:
+            self.snapshots.put(taken)
 
     def _costs_as_of(
         self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None
@@ -1060,27 +1235,52 @@ class Programme(Application[UUID]):
 
 
 @attrs.frozen
-class _FoldSnapshot:
-    """The folded state of an aggregate's first ``version`` events, kept in memory.
+class ReportRow:
+    """One report of a bulk recording; ``line`` is its line in the file it came from."""
 
-    An as-of fold (business date ``as_of`` and/or recorded time ``known_at``) may start from it
-    only if every event it covers is visible to that query: none recorded after ``known_at``
-    and none whose business date lies after ``as_of``. Then the events it covers are exactly
-    the ones the fold would have applied, in the same order, so starting from it gives the same
-    state as replaying from the first event. Otherwise an earlier snapshot, or none, is used.
-    Stored events never change (a changed one fails ``mma audit verify``), so a snapshot of
-    versions 1..v stays true while later events are added.
-    """
+    code: str
+    received_on: date
+    category: str
+    reference: str
+    line: int | None = None
 
-    version: int
-    recorded_until: datetime  # the latest recorded time among the events it covers
-    business_until: date | None  # the latest business date among them (None: none has one)
-    state: bytes  # the pickled aggregate
 
-    def covers(self, as_of: date | None, known_at: datetime | None) -> bool:
-        if known_at is not None and self.recorded_until > known_at:
-            return False
-        return as_of is None or self.business_until is None or self.business_until <= as_of
+@attrs.frozen
+class _ParsedRow:
+    where: str
+    code: str
+    received_on: date
+    category: ReportCategory
+    reference: ReportReference
+    typed: str
+
+
+def _report_row(row: Any, n: int) -> _ParsedRow:
+    """A row checked for its values (the rules come when it is recorded), named for errors."""
+    if isinstance(row, Mapping):
+        row = ReportRow(**row)
+    elif isinstance(row, tuple):
+        row = ReportRow(*row)
+    line = getattr(row, "line", None)
+    where = f"row {n}" + ("" if line is None else f" (line {line})")
+    try:
+        if not isinstance(row, ReportRow):
+            raise InvalidInput("a row is a ReportRow, a mapping or a tuple of its fields")
+        code = MunicipalityCode.parse(row.code).value
+        return _ParsedRow(
+            where,
+            code,
+            as_date(row.received_on, "report date", code),
+            ReportCategory(row.category),
+            ReportReference(row.reference),
+            row.reference if isinstance(row.reference, str) else "",
+        )
+    except DomainError as error:
+        raise type(error)(f"{where}: {error}") from None
+    except TypeError:
+        raise InvalidInput(
+            f"{where}: a row has a municipality code, received_on, category and reference"
+        ) from None
 
 
 @attrs.frozen
@@ -1199,4 +1399,4 @@ def _official_of(code: str, official_id: str) -> OfficialId:
     return oid
 
 
-__all__ = ["Programme"]
+__all__ = ["Programme", "ReportRow"]

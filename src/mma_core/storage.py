@@ -50,6 +50,10 @@ class KeyStore(Protocol):
 
     def select_positions(self, originator_id: UUID) -> dict[int, int]: ...
 
+    def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these aggregates have events (one query, for bulk recording)."""
+        ...
+
     def count_events(self) -> int: ...
 
 
@@ -214,6 +218,19 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             )
             return {int(row[0]): int(row[1]) for row in c.fetchall()}
 
+    def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
+        found: set[UUID] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(originator_ids), 500):
+                chunk = [i.hex for i in originator_ids[start : start + 500]]
+                c.execute(
+                    f"SELECT DISTINCT originator_id FROM {self.events_table_name} "  # noqa: S608
+                    f"WHERE originator_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update(UUID(row[0]) for row in c.fetchall())
+        return found
+
     def count_events(self) -> int:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT COUNT(*) FROM {self.events_table_name}")  # noqa: S608
@@ -263,6 +280,10 @@ class MemoryRecorder(POPOApplicationRecorder):
         with self._database_lock:
             index = self._stored_events_index[str(originator_id)]
             return {version: position + 1 for version, position in index.items()}
+
+    def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
+        with self._database_lock:
+            return {i for i in originator_ids if self._stored_events_index.get(str(i))}
 
     def count_events(self) -> int:
         with self._database_lock:
@@ -491,6 +512,16 @@ def postgres_recorder_class() -> type[Any]:
                 return {
                     int(r["originator_version"]): int(r["notification_id"]) for r in curs.fetchall()
                 }
+
+        def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
+            statement = SQL(
+                "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
+            ).format(
+                schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+            )
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(statement, (list(originator_ids),))
+                return {UUID(str(r["originator_id"])) for r in curs.fetchall()}
 
         def count_events(self) -> int:
             statement = SQL("SELECT COUNT(*) AS n FROM {schema}.{table}").format(

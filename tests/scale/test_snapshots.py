@@ -62,9 +62,12 @@ def test_snapshot_folds_equal_full_replays(
                 assert prog._costs_as_of(ident, as_of, known_at) == tuple(
                     charged(events, as_of, known_at)
                 ), (as_of, known_at)
-        assert len(prog._snapshots[ident]) == len(events) // 7
+        assert prog.snapshots is not None
+        snapshots = list(prog.snapshots.get(ident))
+        assert [s.originator_version for s in snapshots] == [
+            7 * k for k in range(1, len(events) // 7 + 1)
+        ]
         # The grid holds queries that start from a snapshot and queries that cannot.
-        snapshots = prog._snapshots[ident]
         usable = {
             any(s.covers(as_of, known_at) for s in snapshots)
             for as_of in days
