@@ -38,6 +38,7 @@ from eventsourcing.utils import Environment, get_topic
 from mma_core import registries
 from mma_core.cipher import Keyring, StoreMapper, keyring_from
 from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
+from mma_core.domain.budget import Budget, budget_id
 from mma_core.domain.common import AMSTERDAM, Recorded, Stamp, as_date
 from mma_core.domain.errors import (
     ConcurrencyConflict,
@@ -91,6 +92,7 @@ MAX_ATTEMPTS = 5  # kept for callers that read it; the budget is Programme.retri
 BULK_BATCH = 1000  # rows a transaction of a non-atomic record_reports
 DEFAULT_RETRIES = 12  # retries after a concurrent write, before ConcurrencyConflict
 RETRIES_ENV = "MMA_RETRIES"
+CONTENDED = 2.0  # seconds after a conflict in which commands take turns from the first try
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 AGGREGATE_CACHE_SIZE = "1000"
 SNAPSHOT_EVERY = SNAPSHOT_INTERVAL  # events between a municipality's stored snapshots
@@ -186,6 +188,8 @@ class Programme(Application[UUID]):
         self.retries = retries_from(retries)
         self.keyring = keyring
         self._snapshots_lock = threading.Lock()
+        self._memory_retry_lock = threading.Lock()
+        self._contended_until = 0.0
         self._charges: OrderedDict[UUID, _Charges] = OrderedDict()
         self.origin = origin
         self.validators: list[Validator] = list(validators)
@@ -337,18 +341,52 @@ class Programme(Application[UUID]):
         retry reads the fresh state and checks every rule again."""
         for tries in range(self.retries + 1):
             try:
-                return attempt()
+                if tries == 0 and time.monotonic() >= self._contended_until:
+                    return attempt()
+                # A retry runs holding the store's retry lock: writers that collided take
+                # turns instead of colliding again, each reading what the one before wrote.
+                # The first attempt stays optimistic (no wait when nobody else writes) unless
+                # this programme met a conflict in the last CONTENDED seconds.
+                with self._retry_lock():
+                    return attempt()
             except RecordConflictError:
+                self._contended_until = time.monotonic() + CONTENDED
                 if tries == self.retries:
                     raise ConcurrencyConflict(
                         "another writer kept changing the same municipality or session; "
                         f"gave up after {self.retries + 1} attempts, try again (or raise "
                         f"{RETRIES_ENV})"
                     ) from None
-                # Writers that collided would collide again if they retried in step: a short
-                # random pause, growing with each try, spreads them out.
-                time.sleep(random.uniform(0, 0.002 * 2 ** min(tries, 6)))  # noqa: S311
+                # A short random pause, growing with each try, spreads the writers out.
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(tries, 5)))  # noqa: S311
         raise AssertionError("unreachable")
+
+    @contextmanager
+    def _retry_lock(self) -> Iterator[None]:
+        """Exclusive among every process writing to this store: a PostgreSQL advisory lock,
+        a lock on a file beside an SQLite store, a thread lock for ``memory://``."""
+        module = self.env.get("PERSISTENCE_MODULE", "")
+        if module == "eventsourcing.postgres":
+            datastore: Any = self.factory.datastore  # type: ignore[attr-defined]
+            with datastore.get_connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (_RETRY_LOCK,))
+                try:
+                    yield
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (_RETRY_LOCK,))
+        elif module == "eventsourcing.sqlite" and self.env.get("SQLITE_DBNAME") != ":memory:":
+            import fcntl
+
+            path = f"{self.env.get('SQLITE_DBNAME')}.retry-lock"
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # closing releases the lock
+        else:
+            with self._memory_retry_lock:
+                yield
 
     def _municipality(self, code: str | MunicipalityCode) -> Municipality:
         parsed = MunicipalityCode.parse(code)
@@ -398,7 +436,11 @@ class Programme(Application[UUID]):
         on: date,
         prior: Money | None = None,
         offers: dict[str, Offer] | None = None,
-    ) -> CostLine:
+        budget: Budget | None = None,
+        renewal: bool = False,
+    ) -> CostLine | None:
+        """The cost line the kind's calculator prices (at a renewal: the yearly fee, if its
+        calculator has one; else None)."""
         reference, terms = self._terms_for(m, on, offers)
         context = CostContext(
             kind=kind,
@@ -409,13 +451,46 @@ class Programme(Application[UUID]):
             offer_reference=reference,
             terms=terms,
             prior_costs=prior,
+            left=None if budget is None else budget.left,
         )
-        line = self.cost_calculators[kind].calculate(context)
+        calculator = self.cost_calculators[kind]
+        if renewal:
+            renew = getattr(calculator, "renewal", None)
+            if renew is None:
+                return None
+            line = renew(context)
+            if line is None:
+                return None
+        else:
+            line = calculator.calculate(context)
         if not isinstance(line, CostLine) or line.kind is not kind:
             raise InvalidInput(
                 f"{m.label}: the {kind.value} calculator returned no valid cost line"
             )
         return line
+
+    def _priced(self, kind: CostKind, m: Municipality, on: date, **kwargs: Any) -> CostLine:
+        line = self._cost(kind, m, on, **kwargs)
+        assert line is not None  # only a renewal may price nothing
+        return line
+
+    def _budget(self, kind: CostKind, stamp: Stamp) -> Budget | None:
+        """The budget of the kind's calculator, if it has a ceiling (opened on first use with
+        what the ledger shows it charged before)."""
+        calculator = self.cost_calculators[kind]
+        ceiling = getattr(calculator, "ceiling", None)
+        if not isinstance(ceiling, Money):
+            return None
+        try:
+            budget: Budget = self.repository.get(budget_id(calculator.name))
+            return budget
+        except AggregateNotFoundError:
+            self.views.catch_up()
+            before = Money.zero()
+            for line in self.views.ledger():
+                if line.calculator == calculator.name:
+                    before += line.amount
+            return Budget.open(calculator.name, ceiling, before, stamp)
 
     # -- commands: set-up -----------------------------------------------------------------
 
@@ -550,7 +625,7 @@ class Programme(Application[UUID]):
             _, terms = self._terms_for(m, day)
             compensation = None
             if m.prior_connected_on is not None:
-                compensation = self._cost(CostKind.COMPENSATION, m, day, m.prior_costs)
+                compensation = self._priced(CostKind.COMPENSATION, m, day, prior=m.prior_costs)
             m.accept(day, add_months(day, terms.evaluation_months), compensation, stamp)
             self.save(m)
             return m.code
@@ -579,9 +654,12 @@ class Programme(Application[UUID]):
             m = self._municipality(code)
             day = m.check_connect(on, stamp)
             _, terms = self._terms_for(m, day)
-            cost = self._cost(CostKind.CONNECTION, m, day)
+            budget = self._budget(CostKind.CONNECTION, stamp)
+            cost = self._priced(CostKind.CONNECTION, m, day, budget=budget)
             m.connect(day, add_months(day, terms.evaluation_months), cost, stamp)
-            self.save(m)
+            if budget is not None:
+                budget.charge(day, m.code, cost.amount, stamp)
+            self.save(m, budget)  # the budget's new version serialises concurrent connections
             return m.code
 
         return self._run(attempt)
@@ -614,7 +692,7 @@ class Programme(Application[UUID]):
                     f"{claim.code}, received {claim.received_on.isoformat()}); "
                     "a reference counts once"
                 )
-            fee = self._cost(CostKind.REPORT_FEE, m, day)
+            fee = self._priced(CostKind.REPORT_FEE, m, day)
             m.record_report(day, parsed_category, parsed_reference, fee, stamp)
             claim = ReportClaim.claim(parsed_reference, MunicipalityCode(m.code), day, stamp)
             self.save(m, claim)
@@ -704,7 +782,7 @@ class Programme(Application[UUID]):
                             "a reference counts once"
                         )
                 seen[ids[0]] = row
-                fee = self._cost(CostKind.REPORT_FEE, m, day, offers=offers)
+                fee = self._priced(CostKind.REPORT_FEE, m, day, offers=offers)
                 m.record_report(day, row.category, row.reference, fee, stamp)
                 claims.append(
                     ReportClaim.claim(row.reference, MunicipalityCode(m.code), day, stamp)
@@ -769,7 +847,10 @@ class Programme(Application[UUID]):
             m = self._municipality(code)
             day = m.check_renew(on, stamp)
             _, terms = self._terms_for(m, day)
-            m.renew(day, add_months(day, terms.evaluation_months), stamp)
+            fee = None
+            if m.connection_kind == "programme":  # its connection's tariff runs by the year
+                fee = self._cost(CostKind.CONNECTION, m, day, renewal=True)
+            m.renew(day, add_months(day, terms.evaluation_months), stamp, fee)
             self.save(m)
             return m.code
 
@@ -1358,6 +1439,7 @@ def _postgres_ddl_lock(datastore: Any) -> Iterator[None]:
 
 
 _DDL_LOCK = 0x6D6D61  # "mma": one advisory lock number for creating this library's tables
+_RETRY_LOCK = 0x6D6D6172  # "mmar": the lock retried commands take turns on
 
 
 def retries_from(retries: int | None, env: Mapping[str, str] | None = None) -> int:

@@ -29,9 +29,21 @@ class CostContext:
     offer_reference: str
     terms: Terms
     prior_costs: Money | None = None
+    # What is left under the calculator's ``ceiling`` (if it has one), as the tariff's budget
+    # stands in the transaction that records this cost.
+    left: Money | None = None
 
 
 class CostCalculator(Protocol):
+    """Prices one cost. Two optional extensions, looked up with ``getattr``:
+
+    - ``ceiling: Money``: the most the tariff pays over all municipalities together. The
+      programme keeps the tariff's budget and passes ``context.left``; concurrent connections
+      are serialised on it, so they never exceed the ceiling.
+    - ``renewal(context) -> CostLine | None``: a yearly fee charged at each renewal of a
+      municipality whose connection this calculator priced (``context.kind`` is ``connection``).
+    """
+
     name: str
     version: str
 

@@ -195,3 +195,79 @@ def test_a_bad_setting_names_the_plugin_and_the_key() -> None:
     assert "[plugins.mma-costs] key 'noord_holland_report_fee' must be an amount" in (
         record.error or ""
     )
+
+
+@pytest.mark.slow
+def test_fryslan_ceiling_holds_with_eight_processes_connecting_at_once(tmp_path: Path) -> None:
+    """Each connection saves the tariff's budget with it: two processes cannot both spend
+    the same remainder (before, both saw it and the scheme paid out more than its ceiling)."""
+    import json
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'fryslan.sqlite'}"
+    with open_programme(url, plugins=plugins_for({"connection": "fryslan-2022"}), clock=clock) as p:
+        p.register_registry("noord-holland-2019", by="c")
+        p.make_offer(reference=OFFER, sent_on=LETTER, by="gs")
+        codes = [
+            code
+            for code in p.codes()
+            if p.municipality(code).valid_until is None and p.municipality(code).valid_from is None
+        ]
+        for code in codes:
+            p.invite(code, on=LETTER, reference=OFFER, by="gs")
+            p.accept(code, on=date(2019, 11, 1), by="burgemeester")
+        wanted = sum(
+            (
+                PopulationBands(load_profiles()["fryslan-2022"])
+                .band(p.municipality(code).population or 0)[1]
+                .amount
+                for code in codes
+            ),
+            Decimal(0),
+        )
+    assert wanted > Decimal("37800.00")  # the ceiling binds
+    script = Path(__file__).with_name("fryslan_connector.py")
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own script, with our arguments
+            [sys.executable, str(script), url, *codes[w::8]],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(8)
+    ]
+    charged: dict[str, Decimal] = {}
+    for process in processes:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+        charged.update({k: Decimal(v) for k, v in json.loads(out).items()})
+    assert set(charged) == set(codes)
+    assert sum(charged.values()) == Decimal("37800.00")
+    with open_programme(url, plugins=plugins_for({"connection": "fryslan-2022"}), clock=clock) as p:
+        assert cost_summary(p, None, False)["total"] == Decimal("37800.00")
+
+
+def test_amsterdam_2017_charges_the_yearly_fee_at_each_renewal() -> None:
+    plugins = plugins_for({"connection": "amsterdam-2017", "report_fee": "amsterdam-2017"})
+    with open_programme("memory://", plugins=plugins, clock=clock) as prog:
+        prog.register_registry("noord-holland-2019", by="c")
+        prog.make_offer(reference=OFFER, sent_on=LETTER, by="gs")
+        connect(prog, "GM0363", date(2019, 12, 1))
+        for year in (2020, 2021, 2022):
+            prog.evaluate("GM0363", on=date(year, 11, 20), outcome="continue", by="gs")
+            prog.renew("GM0363", on=date(year, 12, 1), by="gs")
+        prog.record_report(
+            "GM0363", received_on=date(2022, 4, 1), category="fraude", reference="A-1", by="mma"
+        )
+        m = prog.municipality("GM0363")
+        annual = [e for e in m.costs if e.line.tariff_id == "amsterdam-2017/annual"]
+        assert [e.on for e in annual] == [
+            date(2019, 12, 1),
+            *(date(y, 12, 1) for y in (2020, 2021, 2022)),
+        ]
+        assert m.costs_municipality == Money("8047.50")  # 4 years x 2,000 + one report
+        # As of a day in the second year: the connection and the first renewal only.
+        assert prog.municipality("GM0363", as_of=date(2021, 1, 1)).costs_municipality == Money(
+            "4000.00"
+        )

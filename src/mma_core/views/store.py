@@ -157,12 +157,37 @@ class SqlViewStore:
             f"INSERT INTO {self.tracking_table} (name, position, latest) "  # noqa: S608
             f"VALUES ('{TRACKING_NAME}', 0, NULL) ON CONFLICT (name) DO NOTHING",
         ]
+        if self.mark == "?" and self._sqlite_ready():
+            # Nothing to create: no write either. On SQLite a deferred transaction that reads
+            # the schema and then writes fails at once ("database is locked") when another
+            # process committed meanwhile: many processes opening one store would trip on it.
+            return
         with self._transaction() as c:
             if self.mark == "%s":
                 # Several services opening a fresh store at once would race on the DDL.
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
             for statement in statements:
                 c.execute(statement)
+
+    def _sqlite_ready(self) -> bool:
+        names = (
+            self.tracking_table,
+            self.municipalities_table,
+            self.sessions_table,
+            self.ledger_table,
+            self.ledger_index,
+        )
+        rows = self._read(
+            f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * len(names))})",  # noqa: S608
+            names,
+        )
+        if len(rows) < len(names):
+            return False
+        tracked = self._read(
+            f"SELECT 1 FROM {self.tracking_table} WHERE name=?",  # noqa: S608
+            (TRACKING_NAME,),
+        )
+        return bool(tracked)
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

@@ -97,15 +97,17 @@ class PopulationBands:
                 "apply its ceiling; open it with mma_core.plugins.open_programme"
             )
         lower, amount = self.band(context.population)
-        left = self.ceiling - self.charged()
+        # The programme passes what its budget of this tariff leaves, read in the transaction
+        # that records the connection; summing the ledger is for programmes that do not.
+        left = context.left if context.left is not None else self.ceiling - self.charged()
         if left.amount < amount.amount:
             amount = max(left, Money.zero())
         return _line(self, context, amount, Payer.PROVINCE, MMA, f"{self.name}/from-{lower}")
 
 
 class AmsterdamSubscription:
-    """Amsterdam 2017: EUR 2,000 a year (charged on connection for the first year) plus
-    EUR 47.50 per report, both paid by the municipality."""
+    """Amsterdam 2017: EUR 2,000 a year (charged on connection for the first year and at each
+    renewal for the next) plus EUR 47.50 per report, both paid by the municipality."""
 
     name = "amsterdam-2017"
     version = "1"
@@ -122,6 +124,10 @@ class AmsterdamSubscription:
         else:
             raise _unsupported(self.name, context, "the connection and reports")
         return _line(self, context, amount, Payer.MUNICIPALITY, MMA, tariff)
+
+    def renewal(self, context: CostContext) -> CostLine:
+        """The yearly fee again at each renewal: the contract runs by the year."""
+        return _line(self, context, self.annual_fee, Payer.MUNICIPALITY, MMA, f"{self.name}/annual")
 
 
 class NoordHollandOffer:
