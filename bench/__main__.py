@@ -11,7 +11,16 @@ from rich.table import Table
 
 from bench.common import machine, record
 
-BENCHMARKS = ["command_throughput", "startup", "asof", "views", "audit_verify", "national"]
+BENCHMARKS = [
+    "command_throughput",
+    "startup",
+    "asof",
+    "depth",
+    "bulk_import",
+    "views",
+    "audit_verify",
+    "national",
+]
 
 
 def main() -> None:

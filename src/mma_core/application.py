@@ -315,7 +315,11 @@ class Programme(Application[UUID]):
         view: MunicipalityView | None = None
         if cmd.code is not None:
             try:
-                view = self.municipality(cmd.code)
+                # The aggregate and its cost lines as streamed into memory: a command must not
+                # wait for the read models to catch up (a write of their own).
+                m = self._municipality(cmd.code)
+                costs = self._costs_as_of(m.id, None, None)
+                view = municipality_view(m, self._reveal, None, None, costs)
             except (UnknownMunicipality, InvalidInput):
                 view = None
         for validator in self.validators:
