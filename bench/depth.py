@@ -73,6 +73,10 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{Path(tmp) / 'depth.sqlite'}"
             build(url, depth)
+            from mma_core import Programme
+
+            with Programme.open(url) as prog:
+                prog.views.catch_up()  # a running service keeps its views current
             out = subprocess.run(
                 [sys.executable, "-m", "bench.depth", url, str(commands)],
                 check=True,

@@ -803,19 +803,22 @@ class Programme(Application[UUID]):
 
     def _take_snapshots(self, processing_event: Any) -> None:
         # A save of many events of one municipality (record_reports) passes several snapshot
-        # versions: storing the latest is enough, each replays from the one before.
+        # versions: one replay from the snapshot before them stores them all.
         if self.snapshots is None:
             return
-        latest: dict[UUID, int] = {}
+        crossed: dict[UUID, tuple[int, int]] = {}
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
-            if (
-                isinstance(aggregate, Municipality)
-                and event.originator_version % SNAPSHOT_EVERY == 0
-            ):
-                latest[event.originator_id] = event.originator_version
-        for aggregate_id, version in latest.items():
-            self.take_snapshot(aggregate_id, version)
+            version = event.originator_version
+            if isinstance(aggregate, Municipality) and version % SNAPSHOT_EVERY == 0:
+                first, _ = crossed.get(event.originator_id, (version, version))
+                crossed[event.originator_id] = (min(first, version), version)
+        for aggregate_id, (first, last) in crossed.items():
+            try:
+                start = self._stored_snapshot(aggregate_id, first - 1)
+                self._store_snapshots(aggregate_id, last, every=SNAPSHOT_EVERY, start=start)
+            except Exception as error:  # never fail a command whose events are committed
+                logger.info("no snapshots of %s: %s", aggregate_id, type(error).__name__)
 
     @command
     def evaluate(
@@ -1276,14 +1279,11 @@ class Programme(Application[UUID]):
         if after is not None and not isinstance(after, int):
             raise InvalidInput(f"{parsed}: after is a position, a whole number")
         aggregate_id = municipality_id(parsed)
-        positions = self.keys.select_positions(aggregate_id)
-        if not positions:
+        if not self._exists(aggregate_id):
             self._municipality(parsed)  # raises UnknownMunicipality
-        page = sorted(positions.items(), key=lambda item: item[1])
-        if after is not None:
-            page = [item for item in page if item[1] > after]
-        if limit is not None:
-            page = (page[len(page) - limit :] if limit else []) if latest else page[:limit]
+        if limit == 0:
+            return []
+        page = self.keys.select_page(aggregate_id, after, limit, latest)
         if not page:
             return []
         wanted = dict(page)

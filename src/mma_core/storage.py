@@ -54,6 +54,13 @@ class KeyStore(Protocol):
         """Which of these aggregates have events (one query, for bulk recording)."""
         ...
 
+    def select_page(
+        self, originator_id: UUID, after: int | None, limit: int | None, latest: bool
+    ) -> list[tuple[int, int]]:
+        """(version, position) of the aggregate's events after position ``after``, at most
+        ``limit`` (the last ones if ``latest``), in position order: one page of a history."""
+        ...
+
     def count_events(self) -> int: ...
 
 
@@ -218,6 +225,20 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             )
             return {int(row[0]): int(row[1]) for row in c.fetchall()}
 
+    def select_page(
+        self, originator_id: UUID, after: int | None, limit: int | None, latest: bool
+    ) -> list[tuple[int, int]]:
+        statement = (
+            f"SELECT originator_version, rowid FROM {self.events_table_name} "  # noqa: S608
+            "WHERE originator_id=? AND rowid > ? ORDER BY rowid "
+            + ("DESC " if latest else "")
+            + "LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (originator_id.hex, after or 0, -1 if limit is None else limit))
+            page = [(int(row[0]), int(row[1])) for row in c.fetchall()]
+        return sorted(page, key=lambda item: item[1])
+
     def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
         found: set[UUID] = set()
         with self.datastore.transaction(commit=False) as c:
@@ -285,12 +306,28 @@ class MemoryRecorder(POPOApplicationRecorder):
         with self._database_lock:
             return {i for i in originator_ids if self._stored_events_index.get(str(i))}
 
+    def select_page(
+        self, originator_id: UUID, after: int | None, limit: int | None, latest: bool
+    ) -> list[tuple[int, int]]:
+        page = sorted(self.select_positions(originator_id).items(), key=lambda item: item[1])
+        return _page(page, after, limit, latest)
+
     def count_events(self) -> int:
         with self._database_lock:
             return len(self._stored_events)
 
     def after_erasure(self) -> None:
         return None
+
+
+def _page(
+    page: list[tuple[int, int]], after: int | None, limit: int | None, latest: bool
+) -> list[tuple[int, int]]:
+    if after is not None:
+        page = [item for item in page if item[1] > after]
+    if limit is None:
+        return page
+    return (page[len(page) - limit :] if limit else []) if latest else page[:limit]
 
 
 def postgres_recorder_class() -> type[Any]:
@@ -512,6 +549,25 @@ def postgres_recorder_class() -> type[Any]:
                 return {
                     int(r["originator_version"]): int(r["notification_id"]) for r in curs.fetchall()
                 }
+
+        def select_page(
+            self, originator_id: UUID, after: int | None, limit: int | None, latest: bool
+        ) -> list[tuple[int, int]]:
+            statement = SQL(
+                "SELECT originator_version, notification_id FROM {schema}.{table} "  # noqa: S608
+                "WHERE originator_id=%s AND notification_id > %s ORDER BY notification_id "
+                + ("DESC " if latest else "")
+                + "LIMIT %s"
+            ).format(
+                schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+            )
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(statement, (originator_id, after or 0, limit))
+                page = [
+                    (int(r["originator_version"]), int(r["notification_id"]))
+                    for r in curs.fetchall()
+                ]
+            return sorted(page, key=lambda item: item[1])
 
         def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
             statement = SQL(

@@ -5,12 +5,13 @@ reading, the stored bytes and so their leaves stay as written."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from audit_helpers import export_url, rows, sqlite_url, standalone, verify_url
 
-from mma_core import Programme
+from mma_core import Programme, application
 from mma_core.audit import checkpoint as notes
 from mma_core.domain.training import TrainingSession, session_id_to_uuid
 
@@ -60,3 +61,31 @@ def test_an_old_store_replays_and_verifies(tmp_path: Path) -> None:
     assert after.size == before.size + 1
     export_url(sqlite_url(path), tmp_path / "export", KEY)
     assert standalone(tmp_path / "export", "--public-key", str(KEY.verifier()))[0] == 0
+
+
+def test_an_old_store_gains_snapshots_and_costs_from_its_events_and_still_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written when the aggregate kept every cost line: its costs now come from the ledger and
+    the events, its Renewed events (without ``fee``) charge nothing, and the snapshots stored on
+    reading it get no leaves."""
+    monkeypatch.setattr(application, "SNAPSHOT_EVERY", 2)
+    path = tmp_path / "old.sqlite"
+    shutil.copyfile(FIXTURE, path)
+    before = verify_url(sqlite_url(path))
+    with Programme.open(sqlite_url(path)) as prog:
+        for code in prog.codes():
+            view = prog.municipality(code)
+            lines = [e.line for e in view.costs]
+            assert sum((x.amount.amount for x in lines if x.payer.value == "province"), 0) == (
+                view.costs_province.amount
+            )
+            assert (
+                prog.municipality(code, known_at=datetime(2100, 1, 1, tzinfo=UTC)).costs
+                == view.costs
+            )
+            assert all(e.type != "Renewed" or "fee" not in e.data for e in prog.history(code))
+    assert rows(path, "SELECT COUNT(*) FROM stored_snapshots")[0][0] > 0
+    after = verify_url(sqlite_url(path))
+    assert after.ok, after.problem
+    assert after.size == before.size

@@ -156,10 +156,10 @@ class ReadModels:
         self.catch_up()
         with self._costs_lock:
             position, entries = self._costs.get(code, (0, ()))
-        lines = self.store.ledger(code, after=position)
+        lines = self.store.costs(code, after=position)
         if lines:
-            entries = entries + tuple(CostEntry(line.on, line.line) for line in lines)
-            position = lines[-1].position
+            entries = entries + tuple(entry for _, entry in lines)
+            position = lines[-1][0]
         with self._costs_lock:
             if self._costs.get(code, (0,))[0] <= position:
                 self._costs[code] = (position, entries)

@@ -17,12 +17,14 @@ from typing import Any, Protocol
 
 import attrs
 
+from mma_core.domain.values import CostLine
 from mma_core.views.records import (
     LEDGER_COLUMNS,
     LedgerLine,
     MunicipalityRecord,
     SessionRecord,
 )
+from mma_core.views.state import CostEntry
 
 TRACKING_NAME = "views"
 DDL_LOCK = 0x6D6D61  # the advisory lock number the application takes for its own tables
@@ -67,6 +69,9 @@ class ViewStore(Protocol):
 
     def ledger(self, code: str | None = None, *, after: int = 0) -> list[LedgerLine]:
         """The ledger lines (of ``code``, if given) charged after position ``after``."""
+
+    def costs(self, code: str, *, after: int = 0) -> list[tuple[int, CostEntry]]:
+        """``code``'s cost lines after position ``after``, with their positions."""
 
 
 class MemoryViewStore:
@@ -120,6 +125,9 @@ class MemoryViewStore:
             keys = sorted(key for key in self._ledger if key[0] > after)
             lines = [self._ledger[key] for key in keys]
         return [line for line in lines if code is None or line.code == code]
+
+    def costs(self, code: str, *, after: int = 0) -> list[tuple[int, CostEntry]]:
+        return [(x.position, CostEntry(x.on, x.line)) for x in self.ledger(code, after=after)]
 
 
 class SqlViewStore:
@@ -310,6 +318,35 @@ class SqlViewStore:
                 (code, after),
             )
         return [LedgerLine.from_row(row) for row in rows]
+
+    def costs(self, code: str, *, after: int = 0) -> list[tuple[int, CostEntry]]:
+        columns = ", ".join(LEDGER_COLUMNS[2:])
+        rows = self._read(
+            f"SELECT position, {columns} FROM {self.ledger_table} WHERE code=? "  # noqa: S608
+            "AND position > ? ORDER BY position, idx",
+            (code, after),
+        )
+        # A municipality's thousands of lines hold a handful of distinct costs: each is built
+        # (and validated) once.
+        lines: dict[tuple[Any, ...], CostLine] = {}
+        found = []
+        for row in rows:
+            key = tuple(row[name] for name in LEDGER_COLUMNS[4:])
+            line = lines.get(key)
+            if line is None:
+                line = lines[key] = LedgerLine.from_row(
+                    {
+                        **dict(zip(LEDGER_COLUMNS[4:], key, strict=True)),
+                        "position": row["position"],
+                        "idx": 0,
+                        "on_date": row["on_date"],
+                        "code": code,
+                    }
+                ).line
+            found.append(
+                (int(row["position"]), CostEntry(date.fromisoformat(row["on_date"]), line))
+            )
+        return found
 
 
 def store_for(app: Any) -> ViewStore:
