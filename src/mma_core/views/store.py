@@ -320,6 +320,7 @@ class SqlViewStore:
         return [LedgerLine.from_row(row) for row in rows]
 
     def costs(self, code: str, *, after: int = 0) -> list[tuple[int, CostEntry]]:
+        # on_date, code, then the cost line's six columns: code is the same on every row.
         columns = ", ".join(LEDGER_COLUMNS[2:])
         rows = self._read(
             f"SELECT position, {columns} FROM {self.ledger_table} WHERE code=? "  # noqa: S608
@@ -331,21 +332,14 @@ class SqlViewStore:
         lines: dict[tuple[Any, ...], CostLine] = {}
         found = []
         for row in rows:
-            key = tuple(row[name] for name in LEDGER_COLUMNS[4:])
+            values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+            key = values[3:]
             line = lines.get(key)
             if line is None:
-                line = lines[key] = LedgerLine.from_row(
-                    {
-                        **dict(zip(LEDGER_COLUMNS[4:], key, strict=True)),
-                        "position": row["position"],
-                        "idx": 0,
-                        "on_date": row["on_date"],
-                        "code": code,
-                    }
-                ).line
-            found.append(
-                (int(row["position"]), CostEntry(date.fromisoformat(row["on_date"]), line))
-            )
+                names = ("position", *LEDGER_COLUMNS[2:])
+                record = {**dict(zip(names, values, strict=True)), "idx": 0, "code": code}
+                line = lines[key] = LedgerLine.from_row(record).line
+            found.append((int(values[0]), CostEntry(date.fromisoformat(values[1]), line)))
         return found
 
 
