@@ -47,8 +47,8 @@ def build(url: str, clock: Clock) -> list[datetime]:
 
 
 def answers(url: str, clock: Clock, times: list[datetime]) -> list[Any]:
-    days = [None, *(date(2019, 12, 1) + timedelta(days=d) for d in range(0, 420, 37))]
-    knowns = [None, *times[::6], times[-1] + timedelta(days=1)]
+    days = [None, *(date(2019, 12, 1) + timedelta(days=d) for d in range(0, 420, 60))]
+    knowns = [None, *times[::9], times[-1] + timedelta(days=1)]
     found: list[Any] = []
     with Programme.open(url, clock=clock) as prog:
         for as_of in days:
