@@ -91,6 +91,12 @@ def _verifier(value: str) -> notes.VerifierKey:
         _fail(f"public key {value}: {error}")
 
 
+def _read_note(path: str) -> str:
+    """A note's exact text: no newline translation (a CR must not vanish before the checks);
+    bytes that are not UTF-8 become U+FFFD, so the signature cannot hold."""
+    return Path(path).read_bytes().decode("utf-8", "replace")
+
+
 @click.group()
 def audit() -> None:
     """Prove the history was not altered: sign checkpoints, verify, export for auditors.
@@ -199,7 +205,7 @@ def verify_command(
         if not Path(key_file).exists():
             _fail("give --public-key to check the checkpoints' signatures")
         keys = [_signer(key_file).verifier()]
-    texts = [Path(f).read_text(encoding="utf-8") for f in checkpoint_files]
+    texts = [_read_note(f) for f in checkpoint_files]
     result = _verify(ctx, texts, keys)
     root = base64.b64encode(result.root).decode()
     if _as_json(ctx):
@@ -283,17 +289,27 @@ def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: s
 )
 @click.pass_context
 def export_command(ctx: click.Context, directory: str, key_file: str, origin: str) -> None:
-    """Write an export for auditors into DIRECTORY.
+    """Verify the store, then write an export for auditors into DIRECTORY.
 
     events.jsonl (the stored rows; officials' data stays encrypted), leaves.jsonl, a
-    checkpoint signed now, public-key and manifest.json. Verify it without this library:
+    checkpoint signed now, public-key and manifest.json. A store that does not verify is
+    refused and nothing is written. Verify the export without this library:
     python tools/verify_export.py DIRECTORY
     """
     from mma_core.audit.export import export
     from mma_core.audit.sources import open_reader
+    from mma_core.audit.verify import verify
 
     key = _signer(key_file)
+    try:
+        notes.body(origin, 0, bytes(32))
+    except notes.CheckpointError as error:
+        _fail(str(error))
     with _recorder(ctx) as recorder, open_reader(recorder) as reader:
+        # The same snapshot is verified and exported: what is signed is what was checked.
+        result = verify(reader)
+        if not result.ok:
+            _fail(f"the store does not verify, nothing exported: {result.problem}")
         try:
             done = export(reader, Path(directory), key, origin)
         except notes.CheckpointError as error:
