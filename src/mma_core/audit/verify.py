@@ -206,8 +206,12 @@ def verify(
     checkpoints: Sequence[str] = (),
     keys: Sequence[notes.VerifierKey] = (),
     progress: Callable[[int], None] | None = None,
+    observe: Callable[[int, bytes, bytes, EventRow], None] | None = None,
 ) -> Result:
-    """Verify the store behind ``reader`` and each signed checkpoint against it."""
+    """Verify the store behind ``reader`` and each signed checkpoint against it.
+
+    ``observe(position, leaf hash, leaf bytes, event row)`` sees every sound step (proofs are
+    built from it while the walk streams)."""
     started = time.perf_counter()
     tree = StreamingTree()
     signed, problem = load_checkpoints(checkpoints, keys)
@@ -261,6 +265,9 @@ def verify(
             data = checked.encode()
         hashed = sha256(b"\x00" + data).digest()
         append(hashed)
+        if observe is not None:
+            assert erow is not None
+            observe(i, hashed, data, erow)
         remember(aggregate, (version, i, hashed.hex()))
         if i == next_wanted:
             prefix_roots[i] = tree.root()
