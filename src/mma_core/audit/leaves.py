@@ -32,7 +32,7 @@ def canonical_json(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def _string(value: str) -> str:
+def json_string(value: str) -> str:
     """A JSON string as ``json.dumps(value, ensure_ascii=True)`` writes it."""
     if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
         return f'"{value}"'
@@ -49,11 +49,11 @@ def encode_leaf(
     prev: str | None,
 ) -> bytes:
     """A leaf's canonical bytes from its fields (``seq`` and ``version`` already ints)."""
-    prev_json = "null" if prev is None else _string(prev)
+    prev_json = "null" if prev is None else json_string(prev)
     return (
-        f'{{"aggregate_id":{_string(aggregate_id)},"format":"{LEAF_FORMAT}",'
-        f'"prev":{prev_json},"recorded_at":{_string(recorded_at)},"seq":{seq},'
-        f'"state_sha256":{_string(state_sha256)},"topic":{_string(topic)},'
+        f'{{"aggregate_id":{json_string(aggregate_id)},"format":"{LEAF_FORMAT}",'
+        f'"prev":{prev_json},"recorded_at":{json_string(recorded_at)},"seq":{seq},'
+        f'"state_sha256":{json_string(state_sha256)},"topic":{json_string(topic)},'
         f'"version":{version}}}'
     ).encode("ascii")
 
