@@ -232,3 +232,83 @@ def verify(note: str, keys: list[VerifierKey]) -> Checkpoint:
     checkpoint = parse(note)
     open_note(note, keys)
     return checkpoint
+
+
+# -- witnesses: C2SP tlog-cosignature (cosignature/v1) --------------------------------------
+
+ALG_COSIGNATURE = b"\x04"
+COSIGNATURE_HEADER = "cosignature/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessKey:
+    """A witness's public key as C2SP tlog-cosignature writes it: the key id covers 0x04."""
+
+    name: str
+    key_id: bytes
+    public: bytes
+
+    def __str__(self) -> str:
+        data = base64.b64encode(ALG_COSIGNATURE + self.public).decode()
+        return f"{self.name}+{self.key_id.hex()}+{data}"
+
+
+def witness_key_id(name: str, public: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + ALG_COSIGNATURE + public).digest()[:4]
+
+
+def witness_key(signer: SignerKey) -> WitnessKey:
+    """The public key under which ``signer``'s cosignatures are checked."""
+    public = _public_of(signer.seed)
+    return WitnessKey(signer.name, witness_key_id(signer.name, public), public)
+
+
+def parse_witness_key(text: str) -> WitnessKey:
+    parts = text.strip().split("+", 2)
+    if len(parts) != 3:
+        raise CheckpointError("not a witness key: expected <name>+<id>+<key>")
+    name, hex_id, data = _check_name(parts[0]), parts[1], _b64(parts[2], "the witness key")
+    if len(data) != 33 or data[:1] != ALG_COSIGNATURE:
+        raise CheckpointError("not a cosignature/v1 (0x04) Ed25519 witness key")
+    key = WitnessKey(name, witness_key_id(name, data[1:]), data[1:])
+    if key.key_id.hex() != hex_id.lower():
+        raise CheckpointError("the witness key's id does not match its key")
+    return key
+
+
+def _cosigned_message(text: str, timestamp: int) -> bytes:
+    return f"{COSIGNATURE_HEADER}\ntime {timestamp}\n{text}".encode()
+
+
+def cosign(note: str, key: SignerKey, timestamp: int) -> str:
+    """The checkpoint with ``key``'s cosignature line added (C2SP tlog-cosignature): an
+    Ed25519 signature over ``cosignature/v1``, the time (seconds since 1970, UTC) and the body.
+    Checking the checkpoint before cosigning is the caller's duty (see ``mma audit cosign``)."""
+    checkpoint = parse(note)
+    witness = witness_key(key)
+    if any(name == key.name and kid == witness.key_id for name, kid, _ in checkpoint.signatures):
+        raise CheckpointError(f"{key.name} has cosigned this checkpoint already")
+    signature = Ed25519PrivateKey.from_private_bytes(key.seed).sign(
+        _cosigned_message(checkpoint.body, timestamp)
+    )
+    raw = witness.key_id + timestamp.to_bytes(8, "big") + signature
+    return f"{note}{DASH} {key.name} {base64.b64encode(raw).decode()}\n"
+
+
+def cosigners(note: str, witnesses: list[WitnessKey]) -> list[tuple[str, int]]:
+    """The witnesses among ``witnesses`` whose cosignature on ``note`` holds, with its time."""
+    checkpoint = parse(note)
+    found = []
+    for name, kid, raw in checkpoint.signatures:
+        for witness in witnesses:
+            if (witness.name, witness.key_id) != (name, kid) or len(raw) != 72:
+                continue
+            timestamp = int.from_bytes(raw[:8], "big")
+            try:
+                Ed25519PublicKey.from_public_bytes(witness.public).verify(
+                    raw[8:], _cosigned_message(checkpoint.body, timestamp)
+                )
+            except InvalidSignature:
+                continue
+            found.append((name, timestamp))
+    return found

@@ -237,6 +237,14 @@ OUTPUT_OPTION = click.option(
     help="An older signed checkpoint: also build and check the RFC 9162 consistency proof "
     "from it to today's tree.",
 )
+@click.option(
+    "--witness-key",
+    "witness_values",
+    multiple=True,
+    metavar="KEY|FILE",
+    help="A witness's public key (or its key file): report whether it cosigned each "
+    "checkpoint given. Repeatable.",
+)
 @PUBLIC_KEY_OPTION
 @KEY_OPTION
 @click.pass_context
@@ -244,6 +252,7 @@ def verify_command(
     ctx: click.Context,
     checkpoint_files: tuple[str, ...],
     since_file: str | None,
+    witness_values: tuple[str, ...],
     public_keys: tuple[str, ...],
     key_file: str,
 ) -> None:
@@ -251,8 +260,8 @@ def verify_command(
 
     Prints OK with the size and root, or the first bad position and what is wrong
     (edited, missing, inserted, reordered, truncated, signature invalid), exit status 1.
-    Also names the witnesses (see 'mma audit cosign') whose cosignatures on the given
-    checkpoints hold, when their keys are given with --witness-key.
+    With --witness-key, also names the witnesses (see 'mma audit cosign') whose
+    cosignatures on the given checkpoints hold.
     """
     from mma_core.audit.merkle import RangeRoots, consistency_ranges, verify_consistency
 
@@ -292,6 +301,15 @@ def verify_command(
             "second_size": result.size,
             "consistency_path": [base64.b64encode(h).decode() for h in proof],
         }
+    witnesses = _witness_keys(witness_values)
+    files = [*checkpoint_files, *([] if since_file is None else [since_file])]
+    cosigned: list[dict[str, Any]] = []
+    if result.ok and witnesses:
+        for file, text in zip(files, texts, strict=True):
+            signed_by = notes.cosigners(text, witnesses)
+            cosigned.append(
+                {"checkpoint": file, "witnesses": [{"name": n, "time": t} for n, t in signed_by]}
+            )
     root = base64.b64encode(result.root).decode()
     problem = result.problem
     if _as_json(ctx):
@@ -311,6 +329,7 @@ def verify_command(
                     "seconds": round(result.seconds, 3),
                     "rate": round(result.rate),
                     "since": consistency,
+                    "cosigned": cosigned,
                 }
             )
         )
@@ -319,6 +338,11 @@ def verify_command(
         click.echo(
             f"OK: {result.size} events verified, tree size {result.size}, root {root}{checked}"
         )
+        for entry in cosigned:
+            names = (
+                ", ".join(w["name"] for w in entry["witnesses"]) or "none of the witnesses given"
+            )
+            click.echo(f"{entry['checkpoint']}: cosigned by {names}")
         if consistency is not None:
             click.echo(
                 f"consistent since {since_file}: tree size {consistency['first_size']} -> "
@@ -489,3 +513,102 @@ def consistency_command(
         except ProofError as error:
             _fail(str(error))
     _write_json(proof, output, "consistency proof")
+
+
+def _witness_keys(values: tuple[str, ...]) -> list[notes.WitnessKey]:
+    keys = []
+    for value in values:
+        text = Path(value).read_text(encoding="ascii").strip() if Path(value).is_file() else value
+        try:
+            if text.startswith("PRIVATE+KEY+"):
+                keys.append(notes.witness_key(notes.parse_signer_key(text)))
+            else:
+                keys.append(notes.parse_witness_key(text))
+        except notes.CheckpointError as error:
+            _fail(f"witness key {value}: {error}")
+    return keys
+
+
+@audit.command("cosign")
+@click.argument(
+    "checkpoint_file", metavar="CHECKPOINT", type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "--witness-key",
+    "witness_file",
+    required=True,
+    metavar="FILE",
+    help="The witness's own signing key (made with 'mma audit keygen --name NAME').",
+)
+@click.option(
+    "--state",
+    "state_file",
+    required=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="The witness's state: the last checkpoint it cosigned (created on first use).",
+)
+@click.option(
+    "--proof",
+    "proof_file",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The consistency proof from the last cosigned checkpoint ('mma audit consistency'). "
+    "Default: made from the store, which is verified first.",
+)
+@PUBLIC_KEY_OPTION
+@KEY_OPTION
+@OUTPUT_OPTION
+@click.pass_context
+def cosign_command(
+    ctx: click.Context,
+    checkpoint_file: str,
+    witness_file: str,
+    state_file: str,
+    proof_file: str | None,
+    public_keys: tuple[str, ...],
+    key_file: str,
+    output: str | None,
+) -> None:
+    """Countersign CHECKPOINT as a witness (C2SP tlog-cosignature).
+
+    Cosigns only when the operator's signature holds and the checkpoint extends the last one
+    this witness cosigned (kept in --state): a rollback or a fork is refused and nothing is
+    written. Prints the checkpoint with the witness's cosignature line added.
+    """
+    import time
+
+    from mma_core.audit.proofs import ProofError, consistency
+    from mma_core.audit.witness import WitnessRefused, countersign
+
+    keys = _keys(public_keys, key_file, True)
+    witness = _signer(witness_file)
+    note = _read_note(checkpoint_file)
+    proof = None
+    if proof_file is not None:
+        try:
+            proof = json.loads(Path(proof_file).read_bytes())
+        except ValueError:
+            _fail(f"{proof_file} is not a JSON consistency proof")
+        if not isinstance(proof, dict):
+            _fail(f"{proof_file} is not a JSON consistency proof")
+
+    def prove(old: str, new: str) -> dict[str, Any]:
+        with _walk(ctx, "proving") as (reader, advance):
+            try:
+                return consistency(reader, old, new, keys, advance)
+            except ProofError as error:
+                raise WitnessRefused(str(error)) from None
+
+    try:
+        signed = countersign(
+            note, keys, witness, Path(state_file), int(time.time()), proof=proof, prove=prove
+        )
+    except (WitnessRefused, notes.CheckpointError) as error:
+        _fail(f"not cosigned: {error}")
+    if output is None:
+        click.echo(signed, nl=False)
+    else:
+        Path(output).write_text(signed, encoding="utf-8")
+    click.echo(f"cosigned by {notes.witness_key(witness)}", err=True)
