@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from audit_helpers import SOME_OPS, audit_cli, build, sql, sqlite_url, standalone
+from audit_helpers import SOME_OPS, audit_cli, build, export_url, sql, sqlite_url, standalone
 
 from mma_core.audit import checkpoint as notes
 
@@ -131,9 +131,14 @@ def test_the_auditor_countersigns_a_verified_export(tmp_path: Path) -> None:
     note = (tmp_path / "signed").read_text()
     for key in (operator, auditor):
         assert notes.verify(note, [notes.parse_verifier_key(key)]).size == n
-    # A tampered export gets no countersignature.
+    # 'mma audit export' refuses a store that does not verify, and writes nothing ...
     sql(path, ("DELETE FROM stored_events WHERE rowid = ?", (3,)))
-    audit_cli(store, "audit", "export", "bad", "--key", "op.key", cwd=tmp_path)
+    refused = audit_cli(store, "audit", "export", "bad", "--key", "op.key", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "does not verify, nothing exported: position 3: missing" in refused.stderr
+    assert not (tmp_path / "bad").exists()
+    # ... and an export written anyway (here by the library) gets no countersignature.
+    export_url(store, tmp_path / "bad", notes.parse_signer_key((tmp_path / "op.key").read_text()))
     code, report = standalone(tmp_path / "bad", *args, "--conclusion", str(tmp_path / "no"))
     assert (code, report["kind"], report["position"]) == (1, "missing", 3)
     assert not (tmp_path / "no").exists()
@@ -151,4 +156,16 @@ def test_the_standalone_verifier_imports_only_what_the_format_allows() -> None:
             modules |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             modules.add(node.module.split(".")[0])
-    assert modules <= {"__future__", "base64", "hashlib", "json", "sys", "pathlib", "cryptography"}
+    assert modules <= {
+        "__future__",
+        "base64",
+        "binascii",
+        "hashlib",
+        "itertools",
+        "json",
+        "pathlib",
+        "re",
+        "sys",
+        "typing",
+        "cryptography",
+    }

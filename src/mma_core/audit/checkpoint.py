@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -29,6 +30,8 @@ ALG_ED25519 = b"\x01"
 DASH = "\u2014"  # the em dash that starts a signature line
 DEFAULT_KEY_NAME = "mma-audit"
 DEFAULT_ORIGIN = "mma-core/programme"
+MAX_SIGNATURES = 100
+_SIZE = re.compile("0|[1-9][0-9]{0,18}")  # ASCII digits, no leading zero, fits in int64
 
 
 class CheckpointError(ValueError):
@@ -145,23 +148,46 @@ def sign(key: SignerKey, origin: str, size: int, root: bytes) -> str:
     return sign_note(key, body(origin, size, root))
 
 
+def _strict_b64(text: str, what: str) -> bytes:
+    """Standard base64 in its one canonical spelling (padding, no stray bits)."""
+    raw = _b64(text, what)
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise CheckpointError(f"{what} is not canonical base64")
+    return raw
+
+
 def _split_note(note: str) -> tuple[str, tuple[tuple[str, bytes, bytes], ...]]:
+    """The note's text and its signature lines, strictly as docs/audit-format.md section 4
+    says: text, one blank line, one or more signature lines, each line ending in a newline,
+    nothing else. Every verifier of this project (and tools/verify_export.py) applies the same
+    rules, so a note accepted by one is accepted by all."""
+    if any(c < " " and c != "\n" for c in note) or "\x7f" in note:
+        raise CheckpointError("a note holds no control characters other than newlines")
+    if not note.endswith("\n"):
+        raise CheckpointError("a note ends with a newline")
     text, sep, sigs = note.partition("\n\n")
     if not sep:
         raise CheckpointError("not a signed note: no blank line before the signatures")
+    if not sigs:
+        raise CheckpointError("the note is not signed")
     signatures = []
-    for line in sigs.split("\n"):
-        if not line:
-            continue
+    seen = set()
+    for line in sigs[:-1].split("\n"):
         parts = line.split(" ")
         if len(parts) != 3 or parts[0] != DASH:
-            raise CheckpointError(f"not a signature line: {line!r}")
-        raw = _b64(parts[2], "a signature")
+            raise CheckpointError(f"not a signature line: {line[:80]!r}")
+        name = parts[1]
+        if not name or "+" in name or any(c.isspace() for c in name):
+            raise CheckpointError(f"not a signature line: bad key name {name[:80]!r}")
+        raw = _strict_b64(parts[2], "a signature")
         if len(raw) < 5:
             raise CheckpointError("a signature is too short")
-        signatures.append((parts[1], raw[:4], raw[4:]))
-    if not signatures:
-        raise CheckpointError("the note is not signed")
+        if (name, raw[:4]) in seen:
+            raise CheckpointError(f"two signatures by the same key ({name})")
+        seen.add((name, raw[:4]))
+        signatures.append((name, raw[:4], raw[4:]))
+    if len(signatures) > MAX_SIGNATURES:
+        raise CheckpointError(f"more than {MAX_SIGNATURES} signatures")
     return text + "\n", tuple(signatures)
 
 
@@ -186,14 +212,18 @@ def parse(note: str) -> Checkpoint:
     """The checkpoint's fields, signatures not checked (see :func:`verify`)."""
     text, signatures = _split_note(note)
     lines = text.split("\n")[:-1]
-    if len(lines) < 3:
-        raise CheckpointError("a checkpoint has an origin, a size and a root line")
-    origin, size_text, root_text = lines[0], lines[1], lines[2]
-    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
-        raise CheckpointError(f"the size line {size_text!r} is not a decimal number")
-    root = _b64(root_text, "the root line")
+    if len(lines) != 3:
+        raise CheckpointError(
+            f"a checkpoint's body is exactly an origin, a size and a root line, not {len(lines)}"
+        )
+    origin, size_text, root_text = lines
+    if not origin:
+        raise CheckpointError("the origin line is empty")
+    if not _SIZE.fullmatch(size_text):
+        raise CheckpointError(f"the size line {size_text[:40]!r} is not a decimal number")
+    root = _strict_b64(root_text, "the root line")
     if len(root) != 32:
-        raise CheckpointError("the root is not 32 bytes")
+        raise CheckpointError(f"the root is {len(root)} bytes, not 32")
     return Checkpoint(origin, int(size_text), root, text, signatures)
 
 
@@ -202,3 +232,83 @@ def verify(note: str, keys: list[VerifierKey]) -> Checkpoint:
     checkpoint = parse(note)
     open_note(note, keys)
     return checkpoint
+
+
+# -- witnesses: C2SP tlog-cosignature (cosignature/v1) --------------------------------------
+
+ALG_COSIGNATURE = b"\x04"
+COSIGNATURE_HEADER = "cosignature/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessKey:
+    """A witness's public key as C2SP tlog-cosignature writes it: the key id covers 0x04."""
+
+    name: str
+    key_id: bytes
+    public: bytes
+
+    def __str__(self) -> str:
+        data = base64.b64encode(ALG_COSIGNATURE + self.public).decode()
+        return f"{self.name}+{self.key_id.hex()}+{data}"
+
+
+def witness_key_id(name: str, public: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + ALG_COSIGNATURE + public).digest()[:4]
+
+
+def witness_key(signer: SignerKey) -> WitnessKey:
+    """The public key under which ``signer``'s cosignatures are checked."""
+    public = _public_of(signer.seed)
+    return WitnessKey(signer.name, witness_key_id(signer.name, public), public)
+
+
+def parse_witness_key(text: str) -> WitnessKey:
+    parts = text.strip().split("+", 2)
+    if len(parts) != 3:
+        raise CheckpointError("not a witness key: expected <name>+<id>+<key>")
+    name, hex_id, data = _check_name(parts[0]), parts[1], _b64(parts[2], "the witness key")
+    if len(data) != 33 or data[:1] != ALG_COSIGNATURE:
+        raise CheckpointError("not a cosignature/v1 (0x04) Ed25519 witness key")
+    key = WitnessKey(name, witness_key_id(name, data[1:]), data[1:])
+    if key.key_id.hex() != hex_id.lower():
+        raise CheckpointError("the witness key's id does not match its key")
+    return key
+
+
+def _cosigned_message(text: str, timestamp: int) -> bytes:
+    return f"{COSIGNATURE_HEADER}\ntime {timestamp}\n{text}".encode()
+
+
+def cosign(note: str, key: SignerKey, timestamp: int) -> str:
+    """The checkpoint with ``key``'s cosignature line added (C2SP tlog-cosignature): an
+    Ed25519 signature over ``cosignature/v1``, the time (seconds since 1970, UTC) and the body.
+    Checking the checkpoint before cosigning is the caller's duty (see ``mma audit cosign``)."""
+    checkpoint = parse(note)
+    witness = witness_key(key)
+    if any(name == key.name and kid == witness.key_id for name, kid, _ in checkpoint.signatures):
+        raise CheckpointError(f"{key.name} has cosigned this checkpoint already")
+    signature = Ed25519PrivateKey.from_private_bytes(key.seed).sign(
+        _cosigned_message(checkpoint.body, timestamp)
+    )
+    raw = witness.key_id + timestamp.to_bytes(8, "big") + signature
+    return f"{note}{DASH} {key.name} {base64.b64encode(raw).decode()}\n"
+
+
+def cosigners(note: str, witnesses: list[WitnessKey]) -> list[tuple[str, int]]:
+    """The witnesses among ``witnesses`` whose cosignature on ``note`` holds, with its time."""
+    checkpoint = parse(note)
+    found = []
+    for name, kid, raw in checkpoint.signatures:
+        for witness in witnesses:
+            if (witness.name, witness.key_id) != (name, kid) or len(raw) != 72:
+                continue
+            timestamp = int.from_bytes(raw[:8], "big")
+            try:
+                Ed25519PublicKey.from_public_bytes(witness.public).verify(
+                    raw[8:], _cosigned_message(checkpoint.body, timestamp)
+                )
+            except InvalidSignature:
+                continue
+            found.append((name, timestamp))
+    return found

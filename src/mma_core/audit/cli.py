@@ -91,6 +91,12 @@ def _verifier(value: str) -> notes.VerifierKey:
         _fail(f"public key {value}: {error}")
 
 
+def _read_note(path: str) -> str:
+    """A note's exact text: no newline translation (a CR must not vanish before the checks);
+    bytes that are not UTF-8 become U+FFFD, so the signature cannot hold."""
+    return Path(path).read_bytes().decode("utf-8", "replace")
+
+
 @click.group()
 def audit() -> None:
     """Prove the history was not altered: sign checkpoints, verify, export for auditors.
@@ -134,7 +140,9 @@ def keygen(key_file: str, name: str, force: bool) -> None:
     click.echo(str(key.verifier()))
 
 
-def _verify(ctx: click.Context, checkpoint_texts: list[str], keys: list[notes.VerifierKey]) -> Any:
+@contextmanager
+def _walk(ctx: click.Context, label: str = "verifying") -> Iterator[tuple[Any, Any]]:
+    """A reader over one snapshot of the store, and a progress callback for its walk."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -146,12 +154,11 @@ def _verify(ctx: click.Context, checkpoint_texts: list[str], keys: list[notes.Ve
     )
 
     from mma_core.audit.sources import open_reader
-    from mma_core.audit.verify import verify
 
     with _recorder(ctx) as recorder, open_reader(recorder) as reader:
         total = reader.counter()
         with Progress(
-            TextColumn("verifying"),
+            TextColumn(label),
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
@@ -159,8 +166,56 @@ def _verify(ctx: click.Context, checkpoint_texts: list[str], keys: list[notes.Ve
             console=Console(stderr=True),
             transient=True,
         ) as progress:
-            task = progress.add_task("verify", total=total)
-            return verify(reader, checkpoint_texts, keys, lambda n: progress.advance(task, n))
+            task = progress.add_task(label, total=total)
+            yield reader, lambda n: progress.advance(task, n)
+
+
+def _verify(
+    ctx: click.Context,
+    checkpoint_texts: list[str],
+    keys: list[notes.VerifierKey],
+    observe: Any = None,
+) -> Any:
+    from mma_core.audit.verify import verify
+
+    with _walk(ctx) as (reader, advance):
+        return verify(reader, checkpoint_texts, keys, advance, observe=observe)
+
+
+def _keys(public_keys: tuple[str, ...], key_file: str, needed: bool) -> list[notes.VerifierKey]:
+    """The trusted public keys: --public-key, else the public half of --key."""
+    keys = [_verifier(value) for value in public_keys]
+    if needed and not keys:
+        if not Path(key_file).exists():
+            _fail("give --public-key to check the checkpoints' signatures")
+        keys = [_signer(key_file).verifier()]
+    return keys
+
+
+def _write_json(data: Any, output: str | None, what: str) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"{what} written to {output}", err=True)
+
+
+PUBLIC_KEY_OPTION = click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    metavar="KEY|FILE",
+    help="The public key the checkpoints are signed with (the key itself or a file). "
+    "Default: the public half of --key.",
+)
+OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
 
 
 @audit.command("verify")
@@ -174,18 +229,30 @@ def _verify(ctx: click.Context, checkpoint_texts: list[str], keys: list[notes.Ve
     "history. Repeatable.",
 )
 @click.option(
-    "--public-key",
-    "public_keys",
+    "--since",
+    "since_file",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="An older signed checkpoint: also build and check the RFC 9162 consistency proof "
+    "from it to today's tree.",
+)
+@click.option(
+    "--witness-key",
+    "witness_values",
     multiple=True,
     metavar="KEY|FILE",
-    help="The public key the checkpoints are signed with (the key itself or a file). "
-    "Default: the public half of --key.",
+    help="A witness's public key (or its key file): report whether it cosigned each "
+    "checkpoint given. Repeatable.",
 )
+@PUBLIC_KEY_OPTION
 @KEY_OPTION
 @click.pass_context
 def verify_command(
     ctx: click.Context,
     checkpoint_files: tuple[str, ...],
+    since_file: str | None,
+    witness_values: tuple[str, ...],
     public_keys: tuple[str, ...],
     key_file: str,
 ) -> None:
@@ -193,15 +260,58 @@ def verify_command(
 
     Prints OK with the size and root, or the first bad position and what is wrong
     (edited, missing, inserted, reordered, truncated, signature invalid), exit status 1.
+    With --witness-key, also names the witnesses (see 'mma audit cosign') whose
+    cosignatures on the given checkpoints hold.
     """
-    keys = [_verifier(value) for value in public_keys]
-    if checkpoint_files and not keys:
-        if not Path(key_file).exists():
-            _fail("give --public-key to check the checkpoints' signatures")
-        keys = [_signer(key_file).verifier()]
-    texts = [Path(f).read_text(encoding="utf-8") for f in checkpoint_files]
-    result = _verify(ctx, texts, keys)
+    from mma_core.audit.merkle import RangeRoots, consistency_ranges, verify_consistency
+
+    keys = _keys(public_keys, key_file, bool(checkpoint_files or since_file))
+    texts = [_read_note(f) for f in checkpoint_files]
+    since: Any = None
+    path: Any = None
+    if since_file is not None:
+        since_text = _read_note(since_file)
+        texts.append(since_text)
+        try:
+            since = notes.parse(since_text)
+        except notes.CheckpointError:
+            since = None  # the walk reports it as a bad checkpoint
+    from mma_core.audit.verify import verify
+
+    with _walk(ctx) as (reader, advance):
+        observe = None
+        total = reader.counter()  # in this snapshot: the size today's tree has if it verifies
+        if since is not None and 0 < since.size <= total:
+            path = RangeRoots(consistency_ranges(since.size, total))
+
+            def observe(i: int, hashed: bytes, data: bytes, row: Any) -> None:
+                path.add(i - 1, hashed)
+
+        result = verify(reader, texts, keys, advance, observe=observe)
+    consistency: dict[str, Any] | None = None
+    if result.ok and since is not None:
+        proof = [] if path is None or since.size == 0 else path.roots()
+        holds = since.size == 0 or verify_consistency(
+            since.size, result.size, since.root, result.root, proof
+        )
+        if not holds:  # the walk's prefix check passed, so this would be a bug: say so
+            _fail("the consistency proof does not hold although the prefix root does")
+        consistency = {
+            "first_size": since.size,
+            "second_size": result.size,
+            "consistency_path": [base64.b64encode(h).decode() for h in proof],
+        }
+    witnesses = _witness_keys(witness_values)
+    files = [*checkpoint_files, *([] if since_file is None else [since_file])]
+    cosigned: list[dict[str, Any]] = []
+    if result.ok and witnesses:
+        for file, text in zip(files, texts, strict=True):
+            signed_by = notes.cosigners(text, witnesses)
+            cosigned.append(
+                {"checkpoint": file, "witnesses": [{"name": n, "time": t} for n, t in signed_by]}
+            )
     root = base64.b64encode(result.root).decode()
+    problem = result.problem
     if _as_json(ctx):
         click.echo(
             json.dumps(
@@ -210,14 +320,16 @@ def verify_command(
                     "size": result.size,
                     "root": root,
                     "problem": None
-                    if result.ok
+                    if problem is None
                     else {
-                        "kind": result.problem.kind,
-                        "position": result.problem.position,
-                        "detail": result.problem.detail,
+                        "kind": problem.kind,
+                        "position": problem.position,
+                        "detail": problem.detail,
                     },
                     "seconds": round(result.seconds, 3),
                     "rate": round(result.rate),
+                    "since": consistency,
+                    "cosigned": cosigned,
                 }
             )
         )
@@ -226,6 +338,17 @@ def verify_command(
         click.echo(
             f"OK: {result.size} events verified, tree size {result.size}, root {root}{checked}"
         )
+        for entry in cosigned:
+            names = (
+                ", ".join(w["name"] for w in entry["witnesses"]) or "none of the witnesses given"
+            )
+            click.echo(f"{entry['checkpoint']}: cosigned by {names}")
+        if consistency is not None:
+            click.echo(
+                f"consistent since {since_file}: tree size {consistency['first_size']} -> "
+                f"{consistency['second_size']}, RFC 9162 proof of "
+                f"{len(consistency['consistency_path'])} hashes holds"
+            )
     else:
         click.echo(f"FAILED: {result.problem}")
     click.echo(
@@ -243,13 +366,7 @@ def verify_command(
     show_default=True,
     help="The checkpoint's origin line: names this programme's log.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the checkpoint to FILE instead of standard output.",
-)
+@OUTPUT_OPTION
 @click.pass_context
 def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: str | None) -> None:
     """Verify the store, then sign its current tree (size and root) as a checkpoint.
@@ -283,17 +400,27 @@ def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: s
 )
 @click.pass_context
 def export_command(ctx: click.Context, directory: str, key_file: str, origin: str) -> None:
-    """Write an export for auditors into DIRECTORY.
+    """Verify the store, then write an export for auditors into DIRECTORY.
 
     events.jsonl (the stored rows; officials' data stays encrypted), leaves.jsonl, a
-    checkpoint signed now, public-key and manifest.json. Verify it without this library:
+    checkpoint signed now, public-key and manifest.json. A store that does not verify is
+    refused and nothing is written. Verify the export without this library:
     python tools/verify_export.py DIRECTORY
     """
     from mma_core.audit.export import export
     from mma_core.audit.sources import open_reader
+    from mma_core.audit.verify import verify
 
     key = _signer(key_file)
+    try:
+        notes.body(origin, 0, bytes(32))
+    except notes.CheckpointError as error:
+        _fail(str(error))
     with _recorder(ctx) as recorder, open_reader(recorder) as reader:
+        # The same snapshot is verified and exported: what is signed is what was checked.
+        result = verify(reader)
+        if not result.ok:
+            _fail(f"the store does not verify, nothing exported: {result.problem}")
         try:
             done = export(reader, Path(directory), key, origin)
         except notes.CheckpointError as error:
@@ -302,3 +429,186 @@ def export_command(ctx: click.Context, directory: str, key_file: str, origin: st
         f"exported {done.events} events and {done.leaves} leaves to {directory}, "
         f"root {base64.b64encode(done.root).decode()}"
     )
+
+
+@audit.command("prove")
+@click.argument("position", type=click.IntRange(min=1))
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Prove inclusion in the tree this signed checkpoint covers. Default: sign today's "
+    "tree with --key.",
+)
+@PUBLIC_KEY_OPTION
+@KEY_OPTION
+@click.option("--origin", default=notes.DEFAULT_ORIGIN, show_default=True, help="For a new one.")
+@OUTPUT_OPTION
+@click.pass_context
+def prove_command(
+    ctx: click.Context,
+    position: int,
+    checkpoint_file: str | None,
+    public_keys: tuple[str, ...],
+    key_file: str,
+    origin: str,
+    output: str | None,
+) -> None:
+    """Prove that the event at POSITION (1-based, as verify reports) is in a signed tree.
+
+    Writes an RFC 9162 inclusion proof as JSON: tree_size, leaf_index (0-based), leaf_hash,
+    audit_path, the checkpoint, the leaf and the event row, so the auditor can check it with
+    the public key alone: python tools/verify_proof.py PROOF --public-key KEY. The whole
+    store is verified first; a store that does not verify gets no proof.
+    """
+    from mma_core.audit.proofs import ProofError, inclusion
+
+    signer = None
+    checkpoint = None
+    if checkpoint_file is None:
+        signer = _signer(key_file)
+        keys: list[notes.VerifierKey] = []
+    else:
+        checkpoint = _read_note(checkpoint_file)
+        keys = _keys(public_keys, key_file, True)
+    with _walk(ctx, "proving") as (reader, advance):
+        try:
+            [proof] = inclusion(
+                reader, [position], checkpoint, keys, signer=signer, origin=origin, progress=advance
+            )
+        except (ProofError, notes.CheckpointError) as error:
+            _fail(str(error))
+    _write_json(proof, output, f"inclusion proof of position {position}")
+
+
+@audit.command("consistency")
+@click.argument("old", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False))
+@PUBLIC_KEY_OPTION
+@KEY_OPTION
+@OUTPUT_OPTION
+@click.pass_context
+def consistency_command(
+    ctx: click.Context,
+    old: str,
+    new: str,
+    public_keys: tuple[str, ...],
+    key_file: str,
+    output: str | None,
+) -> None:
+    """Prove that the tree checkpoint NEW signs extends the one OLD signs.
+
+    Writes an RFC 9162 consistency proof as JSON: first_size, second_size,
+    consistency_path, and both checkpoints. Check it with the public key alone:
+    python tools/verify_proof.py PROOF --public-key KEY --checkpoint OLD.
+    """
+    from mma_core.audit.proofs import ProofError, consistency
+
+    keys = _keys(public_keys, key_file, True)
+    with _walk(ctx, "proving") as (reader, advance):
+        try:
+            proof = consistency(reader, _read_note(old), _read_note(new), keys, advance)
+        except ProofError as error:
+            _fail(str(error))
+    _write_json(proof, output, "consistency proof")
+
+
+def _witness_keys(values: tuple[str, ...]) -> list[notes.WitnessKey]:
+    keys = []
+    for value in values:
+        text = Path(value).read_text(encoding="ascii").strip() if Path(value).is_file() else value
+        try:
+            if text.startswith("PRIVATE+KEY+"):
+                keys.append(notes.witness_key(notes.parse_signer_key(text)))
+            else:
+                keys.append(notes.parse_witness_key(text))
+        except notes.CheckpointError as error:
+            _fail(f"witness key {value}: {error}")
+    return keys
+
+
+@audit.command("cosign")
+@click.argument(
+    "checkpoint_file", metavar="CHECKPOINT", type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "--witness-key",
+    "witness_file",
+    required=True,
+    metavar="FILE",
+    help="The witness's own signing key (made with 'mma audit keygen --name NAME').",
+)
+@click.option(
+    "--state",
+    "state_file",
+    required=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="The witness's state: the last checkpoint it cosigned (created on first use).",
+)
+@click.option(
+    "--proof",
+    "proof_file",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The consistency proof from the last cosigned checkpoint ('mma audit consistency'). "
+    "Default: made from the store, which is verified first.",
+)
+@PUBLIC_KEY_OPTION
+@KEY_OPTION
+@OUTPUT_OPTION
+@click.pass_context
+def cosign_command(
+    ctx: click.Context,
+    checkpoint_file: str,
+    witness_file: str,
+    state_file: str,
+    proof_file: str | None,
+    public_keys: tuple[str, ...],
+    key_file: str,
+    output: str | None,
+) -> None:
+    """Countersign CHECKPOINT as a witness (C2SP tlog-cosignature).
+
+    Cosigns only when the operator's signature holds and the checkpoint extends the last one
+    this witness cosigned (kept in --state): a rollback or a fork is refused and nothing is
+    written. Prints the checkpoint with the witness's cosignature line added.
+    """
+    import time
+
+    from mma_core.audit.proofs import ProofError, consistency
+    from mma_core.audit.witness import WitnessRefused, countersign
+
+    keys = _keys(public_keys, key_file, True)
+    witness = _signer(witness_file)
+    note = _read_note(checkpoint_file)
+    proof = None
+    if proof_file is not None:
+        try:
+            proof = json.loads(Path(proof_file).read_bytes())
+        except ValueError:
+            _fail(f"{proof_file} is not a JSON consistency proof")
+        if not isinstance(proof, dict):
+            _fail(f"{proof_file} is not a JSON consistency proof")
+
+    def prove(old: str, new: str) -> dict[str, Any]:
+        with _walk(ctx, "proving") as (reader, advance):
+            try:
+                return consistency(reader, old, new, keys, advance)
+            except ProofError as error:
+                raise WitnessRefused(str(error)) from None
+
+    try:
+        signed = countersign(
+            note, keys, witness, Path(state_file), int(time.time()), proof=proof, prove=prove
+        )
+    except (WitnessRefused, notes.CheckpointError) as error:
+        _fail(f"not cosigned: {error}")
+    if output is None:
+        click.echo(signed, nl=False)
+    else:
+        Path(output).write_text(signed, encoding="utf-8")
+    click.echo(f"cosigned by {notes.witness_key(witness)}", err=True)

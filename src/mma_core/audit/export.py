@@ -30,20 +30,26 @@ class Exported:
     checkpoint: str
 
 
+def event_record(position: int, aggregate_id: str, version: int, topic: str, state: bytes) -> bytes:
+    """An event row as one line of ``events.jsonl`` (without the newline)."""
+    return canonical_json(
+        {
+            "aggregate_id": aggregate_id,
+            "position": position,
+            "state": base64.b64encode(state).decode("ascii"),
+            "topic": topic,
+            "version": version,
+        }
+    )
+
+
 def export(reader: Reader, directory: Path, key: notes.SignerKey, origin: str) -> Exported:
     """Write the export of the snapshot behind ``reader`` into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     events = 0
     with (directory / EVENTS).open("wb") as out:
-        for row in reader.events():
-            record = {
-                "aggregate_id": row.aggregate_id,
-                "position": row.position,
-                "state": base64.b64encode(row.state).decode("ascii"),
-                "topic": row.topic,
-                "version": row.version,
-            }
-            out.write(canonical_json(record) + b"\n")
+        for row in reader.event_rows():
+            out.write(event_record(*row) + b"\n")
             events += 1
     tree = StreamingTree()
     with (directory / LEAVES).open("wb") as out:

@@ -32,11 +32,30 @@ def canonical_json(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def _string(value: str) -> str:
+def json_string(value: str) -> str:
     """A JSON string as ``json.dumps(value, ensure_ascii=True)`` writes it."""
     if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
         return f'"{value}"'
     return json.dumps(value, ensure_ascii=True)
+
+
+def encode_leaf(
+    seq: int,
+    aggregate_id: str,
+    version: int,
+    topic: str,
+    recorded_at: str,
+    state_sha256: str,
+    prev: str | None,
+) -> bytes:
+    """A leaf's canonical bytes from its fields (``seq`` and ``version`` already ints)."""
+    prev_json = "null" if prev is None else json_string(prev)
+    return (
+        f'{{"aggregate_id":{json_string(aggregate_id)},"format":"{LEAF_FORMAT}",'
+        f'"prev":{prev_json},"recorded_at":{json_string(recorded_at)},"seq":{seq},'
+        f'"state_sha256":{json_string(state_sha256)},"topic":{json_string(topic)},'
+        f'"version":{version}}}'
+    ).encode("ascii")
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -82,13 +101,15 @@ class Leaf:
 
     def encode(self) -> bytes:
         """The canonical bytes: what ``canonical_json(self.as_dict())`` gives, built faster."""
-        prev = "null" if self.prev is None else _string(self.prev)
-        return (
-            f'{{"aggregate_id":{_string(self.aggregate_id)},"format":"{LEAF_FORMAT}",'
-            f'"prev":{prev},"recorded_at":{_string(self.recorded_at)},"seq":{int(self.seq)},'
-            f'"state_sha256":{_string(self.state_sha256)},"topic":{_string(self.topic)},'
-            f'"version":{int(self.version)}}}'
-        ).encode("ascii")
+        return encode_leaf(
+            int(self.seq),
+            self.aggregate_id,
+            int(self.version),
+            self.topic,
+            self.recorded_at,
+            self.state_sha256,
+            self.prev,
+        )
 
     def hash(self) -> bytes:
         return leaf_hash(self.encode())

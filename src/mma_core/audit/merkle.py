@@ -164,3 +164,85 @@ class StreamingTree:
         for _, left in reversed(self._stack[:-1]):
             value = node_hash(left, value)
         return value
+
+
+# -- proofs while streaming: which subtrees a proof needs, and their roots as leaves go by ----
+
+Range = tuple[int, int]  # leaves [start, end), 0-based
+
+
+def inclusion_ranges(index: int, size: int, start: int = 0) -> list[Range]:
+    """The subtrees whose roots make the audit path of leaf ``index`` (0-based) in a tree of
+    ``size``, in proof order: :func:`inclusion_proof` without holding every hash."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf {index} is not in a tree of {size}")
+    if size == 1:
+        return []
+    k = _split(size)
+    if index < k:
+        return [*inclusion_ranges(index, k, start), (start + k, start + size)]
+    return [*inclusion_ranges(index - k, size - k, start + k), (start, start + k)]
+
+
+def consistency_ranges(first: int, second: int) -> list[Range]:
+    """The subtrees whose roots make the consistency proof from ``first`` to ``second``."""
+    if not 0 < first <= second:
+        raise ValueError(f"no consistency proof from size {first} to size {second}")
+    return _subranges(first, second, 0, complete=True)
+
+
+def _subranges(m: int, n: int, start: int, *, complete: bool) -> list[Range]:
+    if m == n:
+        return [] if complete else [(start, start + n)]
+    k = _split(n)
+    if m <= k:
+        return [*_subranges(m, k, start, complete=complete), (start + k, start + n)]
+    return [*_subranges(m - k, n - k, start + k, complete=False), (start, start + k)]
+
+
+class RangeRoots:
+    """Computes the roots of disjoint leaf ranges from leaf hashes given in order, one pass,
+    O(log n) memory per range."""
+
+    def __init__(self, ranges: Sequence[Range]) -> None:
+        self.ranges = list(ranges)
+        self._order = sorted(range(len(self.ranges)), key=lambda r: self.ranges[r][0])
+        self._at = 0
+        self._trees = [StreamingTree() for _ in self.ranges]
+
+    def add(self, index: int, hashed_leaf: bytes) -> None:
+        """Leaf ``index`` (0-based); indexes come in ascending order."""
+        while self._at < len(self._order) and self.ranges[self._order[self._at]][1] <= index:
+            self._at += 1
+        if self._at < len(self._order):
+            r = self._order[self._at]
+            if self.ranges[r][0] <= index:
+                self._trees[r].append(hashed_leaf)
+
+    def roots(self) -> list[bytes]:
+        for (start, end), tree in zip(self.ranges, self._trees, strict=True):
+            if tree.size != end - start:
+                raise ValueError(f"leaves {start}..{end} were not all given")
+        return [tree.root() for tree in self._trees]
+
+
+class HashedTree:
+    """All leaf hashes of a tree in memory, each subtree's root computed once: many proofs
+    over one tree in O(n) hashing (a single proof streams instead, see :class:`RangeRoots`)."""
+
+    def __init__(self, hashes: Sequence[bytes]) -> None:
+        self.hashes = hashes
+        self._roots: dict[Range, bytes] = {}
+
+    def root_of(self, start: int, end: int) -> bytes:
+        if end - start == 1:
+            return self.hashes[start]
+        found = self._roots.get((start, end))
+        if found is None:
+            k = _split(end - start)
+            found = node_hash(self.root_of(start, start + k), self.root_of(start + k, end))
+            self._roots[(start, end)] = found
+        return found
+
+    def proof(self, ranges: Sequence[Range]) -> list[bytes]:
+        return [self.root_of(start, end) for start, end in ranges]

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, starmap
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -36,6 +37,12 @@ class StoredRow:
     state: bytes
 
 
+# A leaf row as stored: seq, aggregate_id, version, topic, recorded_at, state_sha256, prev.
+LeafRow = tuple[Any, ...]
+# An event row, strictly read (see stored_row): position, aggregate id, version, topic, state.
+EventRow = tuple[int, str, int, str, bytes]
+
+
 class Reader(Protocol):
     def counter(self) -> int:
         """The highest leaf number the store ever handed out."""
@@ -45,6 +52,12 @@ class Reader(Protocol):
 
     def events(self) -> Iterator[StoredRow]:
         """Every event row in store order."""
+
+    def leaf_rows(self) -> Iterator[LeafRow]:
+        """Every leaf row in sequence order, the values as stored."""
+
+    def event_rows(self) -> Iterator[EventRow]:
+        """Every event row in store order, as :func:`event_row` reads it."""
 
     def leaf(self, aggregate_id: str, version: int) -> Leaf | None: ...
 
@@ -79,9 +92,9 @@ def _event_id(value: Any) -> str:
     return ALTERED + _text(value)
 
 
-def stored_row(position: Any, aggregate_id: Any, version: Any, topic: Any, state: Any) -> StoredRow:
+def event_row(position: Any, aggregate_id: Any, version: Any, topic: Any, state: Any) -> EventRow:
     """An event row, strictly: a value of another type than the recorder stores is marked."""
-    return StoredRow(
+    return (
         _int(position),
         _event_id(aggregate_id),
         version if isinstance(version, int) and not isinstance(version, bool) else -1,
@@ -92,6 +105,21 @@ def stored_row(position: Any, aggregate_id: Any, version: Any, topic: Any, state
             else (ALTERED + _text(state)).encode("utf-8", "surrogateescape")
         ),
     )
+
+
+def stored_row(position: Any, aggregate_id: Any, version: Any, topic: Any, state: Any) -> StoredRow:
+    return StoredRow(*event_row(position, aggregate_id, version, topic, state))
+
+
+def leaf_of(row: LeafRow) -> Leaf:
+    """A leaf from a stored leaf row, its values read leniently (a tampered value still reads)."""
+    leaf = _leaf(row)
+    assert leaf is not None
+    return leaf
+
+
+def _batches(cursor: Any) -> Iterator[Any]:
+    return chain.from_iterable(iter(lambda: cursor.fetchmany(BATCH), []))
 
 
 def _leaf(row: Any, offset: int = 0) -> Leaf | None:
@@ -148,12 +176,18 @@ class SQLiteReader:
             yield leaf, _leaf(row, len(LEAF_NAMES))
 
     def events(self) -> Iterator[StoredRow]:
+        return starmap(StoredRow, self.event_rows())
+
+    def leaf_rows(self) -> Iterator[LeafRow]:
+        statement = f"SELECT {LEAF_COLUMNS} FROM {LEAVES} ORDER BY seq"  # noqa: S608
+        return _batches(self.conn.execute(statement))
+
+    def event_rows(self) -> Iterator[EventRow]:
         statement = (
             "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
             f"FROM {self.events_table} ORDER BY rowid"
         )
-        for row in self._stream(statement):
-            yield stored_row(*row)
+        return starmap(event_row, _batches(self.conn.execute(statement)))
 
     def leaf(self, aggregate_id: str, version: int) -> Leaf | None:
         row = self.conn.execute(
@@ -202,6 +236,22 @@ class MemoryReader:
     def events(self) -> Iterator[StoredRow]:
         yield from self.rows
 
+    def leaf_rows(self) -> Iterator[LeafRow]:
+        for leaf in self._leaves:
+            yield (
+                leaf.seq,
+                leaf.aggregate_id,
+                leaf.version,
+                leaf.topic,
+                leaf.recorded_at,
+                leaf.state_sha256,
+                leaf.prev,
+            )
+
+    def event_rows(self) -> Iterator[EventRow]:
+        for row in self.rows:
+            yield row.position, row.aggregate_id, row.version, row.topic, row.state
+
     def leaf(self, aggregate_id: str, version: int) -> Leaf | None:
         return self.index.get((aggregate_id, version))
 
@@ -232,8 +282,12 @@ class PostgresReader:
     def _sql(self, statement: str) -> Any:
         return self.SQL(statement).format(**self.names)
 
-    def _stream(self, statement: str) -> Iterator[Any]:
-        cursor = self.conn.cursor(name=f"mma_audit_{len(self._cursors) + 1}")
+    def _stream(self, statement: str, row_factory: Any = None) -> Iterator[Any]:
+        name = f"mma_audit_{len(self._cursors) + 1}"
+        if row_factory is None:
+            cursor = self.conn.cursor(name=name)
+        else:
+            cursor = self.conn.cursor(name=name, row_factory=row_factory)
         self._cursors.append(cursor)
         with cursor:
             cursor.itersize = BATCH
@@ -260,12 +314,22 @@ class PostgresReader:
             yield leaf, _leaf(values, len(LEAF_NAMES))
 
     def events(self) -> Iterator[StoredRow]:
+        return starmap(StoredRow, self.event_rows())
+
+    def leaf_rows(self) -> Iterator[LeafRow]:
+        from psycopg.rows import tuple_row
+
+        statement = f"SELECT {LEAF_COLUMNS} FROM {{schema}}.{{leaves}} ORDER BY seq"  # noqa: S608
+        return self._stream(statement, tuple_row)
+
+    def event_rows(self) -> Iterator[EventRow]:
+        from psycopg.rows import tuple_row
+
         statement = (
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {schema}.{events} ORDER BY notification_id"
         )
-        for row in self._stream(statement):
-            yield stored_row(*row.values())
+        return starmap(event_row, self._stream(statement, tuple_row))
 
     def leaf(self, aggregate_id: str, version: int) -> Leaf | None:
         with self.conn.cursor() as cursor:

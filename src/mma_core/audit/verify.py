@@ -11,11 +11,12 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from mma_core.audit import checkpoint as notes
-from mma_core.audit.leaves import Leaf
+from mma_core.audit.leaves import LEAF_FORMAT, Leaf, json_string
 from mma_core.audit.merkle import StreamingTree
-from mma_core.audit.sources import Reader, StoredRow
+from mma_core.audit.sources import ALTERED, EventRow, LeafRow, Reader, StoredRow, leaf_of
 
 # What can be wrong, in the words the report uses.
 EDITED = "edited"
@@ -61,8 +62,15 @@ def _name(item: Leaf | StoredRow) -> str:
     return f"aggregate {item.aggregate_id} version {item.version}"
 
 
-def check_chain(leaf: Leaf, prev: Leaf | None) -> Problem | None:
-    """The leaf's link to its aggregate's leaf of the version before."""
+# What the walk remembers of an aggregate's last leaf: (version, seq, hex leaf hash).
+Link = tuple[int, int, str]
+# Remember this many aggregates' last leaves; an aggregate idle for longer is looked up.
+CACHED_AGGREGATES = 50_000
+
+
+def check_chain(leaf: Leaf, prev: Link | None) -> Problem | None:
+    """The leaf's link to its aggregate's leaf of the version before (``prev``: that leaf's
+    version, seq and hex hash, or None when there is none)."""
     i = leaf.seq
     if leaf.version < 1:
         return Problem(EDITED, i, f"leaf {i} has no valid version ({_name(leaf)})")
@@ -77,15 +85,17 @@ def check_chain(leaf: Leaf, prev: Leaf | None) -> Problem | None:
             f"no leaf of aggregate {leaf.aggregate_id} version {leaf.version - 1}, "
             f"the one before {_name(leaf)}",
         )
-    if prev.seq >= i:
+    _, prev_seq, prev_hash = prev
+    if prev_seq >= i:
         return Problem(
-            REORDERED, i, f"{_name(leaf)} comes before its predecessor (leaf {prev.seq})"
+            REORDERED, i, f"{_name(leaf)} comes before its predecessor (leaf {prev_seq})"
         )
-    if leaf.prev != prev.hash().hex():
+    if leaf.prev != prev_hash:
         return Problem(
             EDITED,
-            prev.seq,
-            f"leaf {prev.seq} ({_name(prev)}) is not the leaf that leaf {i} was chained to",
+            prev_seq,
+            f"leaf {prev_seq} (aggregate {leaf.aggregate_id} version {leaf.version - 1}) "
+            f"is not the leaf that leaf {i} was chained to",
         )
     return None
 
@@ -136,13 +146,72 @@ def load_checkpoints(
     return checkpoints, None
 
 
+class _Walk:
+    """The careful path of one step: run when the quick test in :func:`verify` does not hold,
+    in the order of docs/audit-format.md section 6, with look-ups in the store."""
+
+    def __init__(self, reader: Reader, counter: int) -> None:
+        self.reader = reader
+        self.counter = counter
+        # Two generations of remembered last leaves: when the newer fills up it becomes the
+        # older and the older is dropped, so memory stays bounded whatever the store's size.
+        self.last: dict[str, Link] = {}
+        self.older: dict[str, Link] = {}
+
+    def remembered(self, aggregate: str) -> Link | None:
+        return self.last.get(aggregate) or self.older.get(aggregate)
+
+    def remember(self, aggregate: str, link: Link) -> None:
+        self.last[aggregate] = link
+        if len(self.last) > CACHED_AGGREGATES:
+            self.older, self.last = self.last, {}
+
+    def previous(self, leaf: Leaf) -> Link | None:
+        link = self.remembered(leaf.aggregate_id)
+        if link is not None and link[0] == leaf.version - 1:
+            return link
+        found = self.reader.leaf(leaf.aggregate_id, leaf.version - 1)
+        return None if found is None else (found.version, found.seq, found.hash().hex())
+
+    def step(self, i: int, lrow: LeafRow | None, erow: EventRow | None) -> Problem | Leaf:
+        if lrow is None:
+            assert erow is not None
+            row = StoredRow(*erow)
+            if i <= self.counter:  # the number was handed out: its leaf was removed
+                return Problem(
+                    MISSING,
+                    i,
+                    f"leaf {i}, of {_name(row)} (store position {row.position}), is gone",
+                )
+            return Problem(
+                INSERTED,
+                i,
+                f"{_name(row)} (store position {row.position}) has no leaf: it was not "
+                "written by the recorder",
+            )
+        leaf = leaf_of(lrow)
+        if leaf.seq != i:
+            return Problem(MISSING, i, f"no leaf {i}: the leaf sequence jumps to {leaf.seq}")
+        problem = check_chain(leaf, None if leaf.version < 2 else self.previous(leaf))
+        if problem is None:
+            if erow is None:
+                problem = Problem(MISSING, i, f"the event of {_name(leaf)} is gone")
+            else:
+                problem = compare(i, leaf, StoredRow(*erow), self.reader)
+        return leaf if problem is None else problem
+
+
 def verify(
     reader: Reader,
     checkpoints: Sequence[str] = (),
     keys: Sequence[notes.VerifierKey] = (),
     progress: Callable[[int], None] | None = None,
+    observe: Callable[[int, bytes, bytes, EventRow], None] | None = None,
 ) -> Result:
-    """Verify the store behind ``reader`` and each signed checkpoint against it."""
+    """Verify the store behind ``reader`` and each signed checkpoint against it.
+
+    ``observe(position, leaf hash, leaf bytes, event row)`` sees every sound step (proofs are
+    built from it while the walk streams)."""
     started = time.perf_counter()
     tree = StreamingTree()
     signed, problem = load_checkpoints(checkpoints, keys)
@@ -154,53 +223,69 @@ def verify(
         return result(problem)
     prefix_roots: dict[int, bytes] = {0: tree.root()}
     wanted = {c.size for c in signed}
+    next_wanted = min(wanted, default=0)
 
     counter = reader.counter()
-    leaves = reader.leaves()
-    events = reader.events()
-    pair = next(leaves, None)
-    row = next(events, None)
+    walk = _Walk(reader, counter)
+    remembered, remember = walk.remembered, walk.remember
+    sha256 = hashlib.sha256
+    topics: dict[str, str] = {}
+    append = tree.append
     i = 0
-    while pair is not None or row is not None:
+    # Each step's quick test: the leaf and the row agree and the chain holds, checked on the
+    # raw values; the leaf's bytes are then built and hashed once. Anything else takes the
+    # careful path, which names the problem (or finds the step sound after a look-up).
+    for lrow, erow in zip_longest(reader.leaf_rows(), reader.event_rows()):
         i += 1
-        if pair is None:
-            assert row is not None
-            if i <= counter:  # the number was handed out: its leaf was removed
-                return result(
-                    Problem(
-                        MISSING,
-                        i,
-                        f"leaf {i}, of {_name(row)} (store position {row.position}), is gone",
-                    )
-                )
-            return result(
-                Problem(
-                    INSERTED,
-                    i,
-                    f"{_name(row)} (store position {row.position}) has no leaf: it was not "
-                    "written by the recorder",
-                )
+        if lrow is not None and erow is not None:
+            seq, aggregate, version, topic, recorded_at, state_hex, prev = lrow
+            quick = (
+                seq == i
+                and aggregate == erow[1]
+                and version == erow[2]
+                and topic == erow[3]
+                and type(recorded_at) is str
+                and type(topic) is str
+                and not aggregate.startswith(ALTERED)
+                and sha256(erow[4]).hexdigest() == state_hex
             )
-        leaf, prev = pair
-        if leaf.seq != i:
-            return result(
-                Problem(MISSING, i, f"no leaf {i}: the leaf sequence jumps to {leaf.seq}")
-            )
-        problem = check_chain(leaf, prev)
-        if problem is None:
-            if row is None:
-                problem = Problem(MISSING, i, f"the event of {_name(leaf)} is gone")
-            else:
-                problem = compare(i, leaf, row, reader)
-        if problem is not None:
-            return result(problem)
-        tree.append(leaf.hash())
-        if tree.size in wanted:
-            prefix_roots[tree.size] = tree.root()
+            if quick:
+                if version == 1:
+                    quick = prev is None
+                else:
+                    link = remembered(aggregate)
+                    quick = link is not None and link[0] == version - 1 and prev == link[2]
+        else:
+            quick = False
+        if quick:
+            # The aggregate id, hashes and numbers were just found equal to values in their
+            # canonical form, so only the topic and the time can need JSON escapes.
+            topic_json = topics.get(topic)
+            if topic_json is None:
+                topic_json = topics[topic] = json_string(topic)
+            prev_json = "null" if prev is None else '"' + prev + '"'
+            data = (
+                f'{{"aggregate_id":"{aggregate}","format":"{LEAF_FORMAT}","prev":{prev_json},'
+                f'"recorded_at":{json_string(recorded_at)},"seq":{i},'
+                f'"state_sha256":"{state_hex}","topic":{topic_json},"version":{version}}}'
+            ).encode("ascii")
+        else:
+            checked = walk.step(i, lrow, erow)
+            if isinstance(checked, Problem):
+                return result(checked)
+            aggregate, version = checked.aggregate_id, checked.version
+            data = checked.encode()
+        hashed = sha256(b"\x00" + data).digest()
+        append(hashed)
+        if observe is not None:
+            assert erow is not None
+            observe(i, hashed, data, erow)
+        remember(aggregate, (version, i, hashed.hex()))
+        if i == next_wanted:
+            prefix_roots[i] = tree.root()
+            next_wanted = min((w for w in wanted if w > i), default=0)
         if progress is not None and i % 1000 == 0:
             progress(1000)
-        pair = next(leaves, None)
-        row = next(events, None)
     if progress is not None:
         progress(i % 1000)
 
@@ -210,6 +295,15 @@ def verify(
                 TRUNCATED,
                 tree.size + 1,
                 f"the store handed out leaves up to {counter}, it holds {tree.size}",
+            )
+        )
+    if counter < tree.size:
+        return result(
+            Problem(
+                EDITED,
+                counter + 1,
+                f"the leaf counter says {counter} leaves were handed out, the store holds "
+                f"{tree.size}: the counter was set back",
             )
         )
     for c in sorted(signed, key=lambda c: c.size):
