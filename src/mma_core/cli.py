@@ -814,6 +814,8 @@ def official_erase(settings: Settings, official_id: str) -> None:
     """Erase the personal data of OFFICIAL_ID by deleting its key (irreversible).
 
     The history keeps every event and still verifies; the name and e-mail read [erased].
+    Then the key's bytes are removed from the store's files and that is checked; if another
+    process holds an old snapshot it says so and exits 1: run 'mma official wipe' later.
 
     \b
     Example:
@@ -821,10 +823,36 @@ def official_erase(settings: Settings, official_id: str) -> None:
     """
     with settings.programme() as prog:
         prog.erase_official(official_id, by=settings.by)
+        check = prog.last_erasure
+    _erasure_report(settings, f"Official {official_id} erased.", check, official_id=official_id)
+
+
+@official.command("wipe")
+@pass_settings
+def official_wipe(settings: Settings) -> None:
+    """Remove the bytes of erased officials' keys from the store's files, and check it.
+
+    'mma official erase' does this itself; run it again when erase reported that another
+    process held an old snapshot of the store.
+
+    \b
+    Example:
+      mma official wipe
+    """
+    with settings.programme() as prog:
+        check = prog.wipe_erased_keys()
+    _erasure_report(settings, "Erased keys wiped.", check)
+
+
+def _erasure_report(settings: Settings, done: str, check: Any, **facts: Any) -> None:
     if settings.as_json:
-        emit_json({"official_id": official_id, "erased": True})
-    else:
-        click.echo(f"Official {official_id} erased.")
+        emit_json({**facts, "erased": True, "check": check})
+        return
+    click.echo(done)
+    for line in check.verified if check is not None else ():
+        click.echo(f"  verified: {line}")
+    for line in check.not_checked if check is not None else ():
+        click.echo(f"  not checked: {line}")
 
 
 # -- queries ------------------------------------------------------------------------------
