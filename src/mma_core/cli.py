@@ -163,13 +163,27 @@ pass_settings = click.make_pass_decorator(Settings)
 def _stdout() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # markup=False: a name like "[red]x" or "[link=...]" is text, not an instruction to rich.
+    return Console(highlight=False, markup=False)
 
 
 def _stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, markup=False)
+
+
+def safe(text: str) -> str:
+    """Text people typed, as a terminal may show it: control characters (an escape sequence
+    that clears the screen or retitles the window) and bidirectional overrides written out
+    as ``\\x1b``. New input cannot hold them; a store written before may."""
+    from mma_core.domain.values import has_control
+
+    if not has_control(text):
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if has_control(c) else c for c in text
+    )
 
 
 def plain(value: Any) -> Any:
@@ -401,7 +415,7 @@ def training_schedule(
             }
         )
     else:
-        click.echo(f"Session {session_id} scheduled: {capacity} seats at {location}.")
+        click.echo(f"Session {session_id} scheduled: {capacity} seats at {safe(location)}.")
 
 
 @training.command("book")
@@ -489,7 +503,7 @@ def training_list(settings: Settings) -> None:
             s.session_id,
             long_date(start.date()),
             f"{start:%H:%M}–{end:%H:%M}",
-            s.location,
+            safe(s.location),
             str(s.capacity),
             str(len(s.booked)),
             str(s.seats_left),
@@ -517,7 +531,7 @@ def _done(settings: Settings, prog: Programme, done: str, code: str, **facts: An
         return
     dated = [v for v in facts.values() if isinstance(v, date)]
     when = f" on {long_date(dated[0])}" if dated else ""
-    click.echo(f"{view.code} {view.name}: {done}{when}; now {view.stage.value}.")
+    click.echo(f"{view.code} {safe(view.name)}: {done}{when}; now {view.stage.value}.")
 
 
 @cli.command()
@@ -919,6 +933,7 @@ def print_status(console: Console, o: Overview, title: str | None = None) -> Non
     """The status table: a document for Dutch readers, so Dutch dates and amounts."""
     from rich.progress_bar import ProgressBar
     from rich.table import Table
+    from rich.text import Text
 
     from mma_core.domain.values import Money
     from mma_core.views.models import funnel
@@ -932,7 +947,7 @@ def print_status(console: Console, o: Overview, title: str | None = None) -> Non
     table.add_column("", min_width=BAR_WIDTH)
     for step, count in funnel(o).items():
         table.add_row(
-            f"[bold]{step}[/bold]" if step == "connected" else step, str(count), bar(count)
+            Text(step, style="bold" if step == "connected" else ""), str(count), bar(count)
         )
     table.add_section()
     for stage, count in o.by_stage.items():
@@ -965,7 +980,9 @@ def _print_deadlines(console: Console, o: Overview) -> None:
     for column in ("Due", "Municipality", "Deadline", "Overdue"):
         table.add_column(column)
     for d in shown:
-        table.add_row(long_date(d.due_on), f"{d.code} {d.name}", d.kind, "yes" if d.overdue else "")
+        table.add_row(
+            long_date(d.due_on), f"{d.code} {safe(d.name)}", d.kind, "yes" if d.overdue else ""
+        )
     console.print(table)
     if len(o.deadlines) > len(shown):
         console.print(f"... and {len(o.deadlines) - len(shown)} more (all of them with --json).")
@@ -996,7 +1013,7 @@ def _print_municipality(console: Console, m: MunicipalityView) -> None:
     from rich.table import Table
 
     when = f" as of {long_date(m.as_of)}" if m.as_of else ""
-    table = Table(title=f"{m.code} {m.name}{when}", show_header=False)
+    table = Table(title=f"{m.code} {safe(m.name)}{when}", show_header=False)
     table.add_column("field")
     table.add_column("value")
     rows: list[tuple[str, str]] = [
@@ -1038,8 +1055,8 @@ def _print_officials(console: Console, m: MunicipalityView) -> None:
         attended = {None: "-", True: "yes", False: "missed"}[o.attended]
         table.add_row(
             o.id,
-            o.name,
-            o.email,
+            safe(o.name),
+            safe(o.email),
             "yes" if o.active else "no",
             o.session_id or "-",
             attended,
@@ -1068,8 +1085,10 @@ def history(settings: Settings, code: str) -> None:
         data = json.dumps(plain(e.data), ensure_ascii=False, sort_keys=True)
         day = e.date.isoformat() if e.date else "-"
         click.echo(
-            f"{e.position:>6}  {e.recorded_at.isoformat()}  {day:<10}  {e.type}  "
-            f"by={e.by}  origin={e.origin}  {data}"
+            safe(
+                f"{e.position:>6}  {e.recorded_at.isoformat()}  {day:<10}  {e.type}  "
+                f"by={e.by}  origin={e.origin}  {data}"
+            )
         )
 
 
@@ -1159,6 +1178,7 @@ def due(settings: Settings, today: date | None, within: int) -> None:
       mma --json due
     """
     from rich.table import Table
+    from rich.text import Text
 
     with settings.programme() as prog:
         day = today or prog.views.today()
@@ -1174,9 +1194,9 @@ def due(settings: Settings, today: date | None, within: int) -> None:
     for column in ("Due", "Days", "Kind", "Municipality or session", "Detail"):
         table.add_column(column)
     for d in items:
-        days = f"[red]{d.days_left}[/red]" if d.overdue else str(d.days_left)
-        who = d.name if d.code is None else f"{d.code} {d.name}"
-        table.add_row(long_date(d.due_on), days, d.kind, who, d.detail)
+        days = Text(str(d.days_left), style="red" if d.overdue else "")
+        who = safe(d.name if d.code is None else f"{d.code} {d.name}")
+        table.add_row(long_date(d.due_on), days, d.kind, who, safe(d.detail))
     console.print(table)
 
 
@@ -1206,6 +1226,7 @@ def waterbed(settings: Settings, as_of: date | None) -> None:
       mma waterbed --as-of 2019-12-31
     """
     from rich.table import Table
+    from rich.text import Text
 
     with settings.programme() as prog:
         day = as_of or prog.views.today()
@@ -1234,13 +1255,10 @@ def waterbed(settings: Settings, as_of: date | None) -> None:
     for column in ("#", "Municipality", "Stage", "Connected neighbours"):
         table.add_column(column)
     for rank, e in enumerate(entries, 1):
-        mark = " [bold red]surrounded[/bold red]" if e.surrounded else ""
-        table.add_row(
-            str(rank),
-            f"{e.code} {e.name}",
-            e.stage,
-            f"{e.connected_neighbours} of {e.neighbours}{mark}",
-        )
+        neighbours = Text(f"{e.connected_neighbours} of {e.neighbours}")
+        if e.surrounded:
+            neighbours.append(" surrounded", style="bold red")
+        table.add_row(str(rank), f"{e.code} {safe(e.name)}", e.stage, neighbours)
     _stdout().print(table)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,8 +22,7 @@ from uuid import UUID
 
 import attrs
 from eventsourcing.persistence import IntegrityError as PersistenceIntegrityError
-from eventsourcing.persistence import OperationalError
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
@@ -65,6 +65,15 @@ def create_private(path: str) -> None:
     os.close(fd)
 
 
+def schema_prefix(datastore: Any) -> str:
+    """``"schema".`` for the PostgreSQL datastore's schema, quoted by psycopg's
+    ``sql.Identifier`` (the schema comes from the store URL: never pasted into SQL by hand)."""
+    from psycopg import sql
+
+    with datastore.get_connection() as conn:
+        return str(sql.Identifier(datastore.schema).as_string(conn)) + "."
+
+
 def _file_holds(path: Path, needle: bytes, chunk: int = 1 << 20) -> bool:
     """Whether ``needle`` occurs in the file, read in chunks that overlap by its length."""
     if not needle or not path.exists():
@@ -101,7 +110,15 @@ class KeyStore(Protocol):
 
 def store_env(url: str) -> dict[str, str]:
     """The eventsourcing environment for a store URL, from the URL alone."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError as error:
+        # urllib's reasons ("Port out of range 0-65535", "Invalid IPv6 URL") hold no password.
+        raise InvalidInput(
+            f"the store URL is malformed ({error}); e.g. sqlite:///mma.sqlite or "
+            "postgresql://USER:PASSWORD@HOST:5432/DB"
+        ) from None
     scheme = parts.scheme.lower()
     if scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -138,7 +155,10 @@ def store_env(url: str) -> dict[str, str]:
 
 def describe(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a malformed URL)"
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return parts._replace(netloc=netloc).geturl()
@@ -602,26 +622,44 @@ def postgres_recorder_class() -> type[Any]:
             space. The table holds one short row per official, so the rewrite is quick; it
             locks the table meanwhile. A transaction that still sees the old row keeps it:
             VACUUM reports such rows, and then the erasure is reported incomplete."""
-            details: list[str] = []
+            from psycopg import errors
 
-            def note(diag: Any) -> None:
-                details.append(str(diag.message_detail or ""))
+            kept = 0
+            deadline = time.monotonic() + ERASE_WAIT_MS / 1000
+            while True:
+                details: list[str] = []
 
-            with self.datastore.get_connection() as conn:
-                conn.add_notice_handler(note)
-                try:
-                    conn.execute(self._keys_sql("VACUUM (FULL, VERBOSE) {schema}.{table}"))
-                finally:
-                    conn.remove_notice_handler(note)
-            kept = sum(
-                int(m.group(1))
-                for d in details
-                if (m := re.search(r"(\d+) dead row versions cannot be removed yet", d))
-            )
+                def note(diag: Any, details: list[str] = details) -> None:
+                    details.append(str(diag.message_detail or ""))
+
+                with self.datastore.get_connection() as conn:
+                    conn.add_notice_handler(note)
+                    try:
+                        # Not to hang behind a transaction that holds the table: report it.
+                        conn.execute(f"SET lock_timeout = {ERASE_WAIT_MS}")
+                        conn.execute(self._keys_sql("VACUUM (FULL, VERBOSE) {schema}.{table}"))
+                    except errors.LockNotAvailable:
+                        raise ErasureIncomplete(
+                            "the key was deleted but the keys table could not be rewritten: "
+                            f"another transaction holds it; {WIPE_AGAIN}"
+                        ) from None
+                    finally:
+                        conn.remove_notice_handler(note)
+                        conn.execute("RESET lock_timeout")
+                kept = sum(
+                    int(m.group(1))
+                    for d in details
+                    if (m := re.search(r"(\d+) dead row versions cannot be removed yet", d))
+                )
+                # An open transaction anywhere in the database keeps rows it might see; most
+                # end within moments, so try again for a while before reporting them.
+                if not kept or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
             if kept:
                 raise ErasureIncomplete(
                     f"the key was deleted but {kept} dead row version(s) of the keys table "
-                    "cannot be removed yet: another transaction still sees them; " + WIPE_AGAIN
+                    "cannot be removed yet: another transaction may still see them; " + WIPE_AGAIN
                 )
             return ErasureCheck(
                 store="postgresql",
