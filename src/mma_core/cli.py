@@ -1326,7 +1326,7 @@ def _fresh_store(url: str) -> None:
                 f"store {describe(url)} holds a programme the demo did not write; "
                 "it will not replace it, give another --store"
             )
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".kek"):  # .kek: the officials' key-encryption key
             if os.path.exists(path + suffix):
                 os.remove(path + suffix)
 
