@@ -203,8 +203,10 @@ def export_command(
             return
         target = Path(output)
         # Write beside the target, then rename: a failing exporter leaves no half file.
-        # mkstemp creates it 0600, and so it stays: exports hold names, e-mail addresses and
-        # who did what; share one on purpose (chmod), not by the umask's default.
+        # mkstemp creates it 0600, and so it stays unless the exporter says this output holds
+        # no personal data (``shareable_views``): a roster, a calendar or the event list holds
+        # names, addresses and who did what, to be shared on purpose, not by the umask.
+        shareable = view in getattr(exporter, "shareable_views", ())
         try:
             fd, temporary = tempfile.mkstemp(dir=target.parent or ".", suffix=".partial")
         except OSError as error:
@@ -212,6 +214,10 @@ def export_command(
         try:
             with os.fdopen(fd, "wb") as out:
                 _run_exporter(format_name, lambda: exporter.export(source, view, out))
+            if shareable:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temporary, 0o666 & ~umask)
             try:
                 os.replace(temporary, target)
             except OSError as error:

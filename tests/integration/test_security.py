@@ -97,6 +97,14 @@ def test_an_export_with_personal_data_is_created_0600(
         assert result.exit_code == 0, result.output
         assert NAME in out.read_text()
         assert mode(out) == 0o600
+    for view, expected in (("roster", 0o600), ("events", 0o600), ("status", 0o644)):
+        out = tmp_path / f"{view}.xlsx"
+        args = ["--store", url, "export", "xlsx", "--view", view, "-o", str(out)]
+        assert runner.invoke(cli, args).exit_code == 0
+        assert mode(out) == expected, view
+    status = tmp_path / "status.csv"  # no personal data: the usual mode, to share
+    assert runner.invoke(cli, ["--store", url, "export", "csv", "-o", str(status)]).exit_code == 0
+    assert mode(status) == 0o644
 
 
 def test_a_copied_store_file_alone_reveals_no_name(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ class CsvExporter:
     format = "csv"
     suffix = ".csv"
     views: tuple[str, ...] = VIEWS
+    # Outputs without personal data (None: the default view), written with the usual mode.
+    shareable_views: tuple[str | None, ...] = (None, "status", "ledger")
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
         table = source.table(view or "status")

@@ -34,6 +34,8 @@ class XlsxExporter:
     format = "xlsx"
     suffix = ".xlsx"
     views: tuple[str, ...] = ("status", "ledger", "roster", "events")
+    # The default workbook has the roster sheet: private (0600), like the roster and events.
+    shareable_views: tuple[str | None, ...] = ("status", "ledger")
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
         from openpyxl import Workbook  # type: ignore[import-untyped]
