@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -29,6 +30,7 @@ ERASED = "[erased]"
 _VERSION = "v1"
 _AAD_PREFIX = b"mma-official/v1:"
 _WRAP_AAD = b"mma-official-key/v1\x00"
+logger = logging.getLogger("mma_core.privacy")
 BARE_KEY = 32  # bytes of a key stored before wrapping existed
 
 
@@ -70,7 +72,7 @@ class KeyWrapper:
     def __init__(self, keyring: Keyring | None = None, kek_file: Path | None = None) -> None:
         self._keyring = keyring
         self.kek_file = kek_file
-        self.source = "store cipher" if keyring else ("key file" if kek_file else "none")
+        self._warned = False
 
     def _ring(self, create: bool) -> Keyring | None:
         if self._keyring is None and self.kek_file is not None:
@@ -79,7 +81,16 @@ class KeyWrapper:
 
     def wrap(self, official_id: str, key: bytes) -> bytes:
         ring = self._ring(create=True)
-        return key if ring is None else ring.seal(key, _WRAP_AAD + official_id.encode())
+        if ring is None:
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "officials' keys are stored without a key-encryption key (a PostgreSQL "
+                    "store without a store cipher): a dump of the database reveals names; "
+                    "set MMA_CIPHER_KEY (see docs/security.md)"
+                )
+            return key
+        return ring.seal(key, _WRAP_AAD + official_id.encode())
 
     def unwrap(self, official_id: str, stored: bytes) -> bytes:
         if len(stored) == BARE_KEY:

@@ -152,6 +152,23 @@ def test_a_store_with_bare_keys_from_before_still_reads(tmp_path: Path) -> None:
         assert prog.municipality("GM0363").officials[0].name == NAME
 
 
+def test_postgres_without_a_store_cipher_keeps_keys_bare_and_says_so(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The documented gap: no key-encryption key without a store cipher on PostgreSQL."""
+    with Programme.open(postgres_url) as prog:
+        with caplog.at_level("WARNING", logger="mma_core.privacy"):
+            official = nominate(prog)
+            nominate(prog, "Pieter Bakkenes", "p.bakkenes@gemeente-amsterdam.example")
+        assert len(prog.keys.select_official_key(official) or b"") == 32
+        warnings = [r for r in caplog.records if r.name == "mma_core.privacy"]
+        assert len(warnings) == 1
+        assert "MMA_CIPHER_KEY" in warnings[0].getMessage()
+        assert NAME not in caplog.text
+    with Programme.open(postgres_url, cipher_key=None) as prog:
+        assert prog.municipality("GM0363").officials[0].name == NAME
+
+
 # -- erasure on SQLite ----------------------------------------------------------------------
 
 
