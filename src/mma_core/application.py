@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -69,15 +70,17 @@ from mma_core.domain.values import (
     TrainingSlot,
     add_months,
 )
-from mma_core.privacy import new_key, seal, unseal
+from mma_core.privacy import KeyWrapper, new_key, seal, unseal
 from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
 from mma_core.storage import (
     DEFAULT_STORE,
     ERASE_KEYS,
     KEYS,
+    ErasureCheck,
     KeyStore,
     MemoryRecorder,
     SQLiteRecorder,
+    create_private,
     postgres_recorder_class,
     store_env,
 )
@@ -187,6 +190,8 @@ class Programme(Application[UUID]):
     ) -> None:
         self.retries = retries_from(retries)
         self.keyring = keyring
+        self.last_erasure: ErasureCheck | None = None  # what the last erase_official checked
+        self._key_wrapper: KeyWrapper | None = None
         self._snapshots_lock = threading.Lock()
         self._memory_retry_lock = threading.Lock()
         self._contended_until = 0.0
@@ -282,6 +287,8 @@ class Programme(Application[UUID]):
     def construct_recorder(self) -> Any:
         module = self.env.get("PERSISTENCE_MODULE", "")
         if module == "eventsourcing.sqlite":
+            # 0600 from the start (SQLite gives the WAL and -shm files the same mode).
+            create_private(self.env.get("SQLITE_DBNAME", ""))
             recorder: Any = SQLiteRecorder(datastore=self.factory.datastore)  # type: ignore[attr-defined]
         elif module == "eventsourcing.postgres":
             # psycopg records a statement as prepared before a pipeline runs it; when a
@@ -307,6 +314,24 @@ class Programme(Application[UUID]):
     def keys(self) -> KeyStore:
         recorder: Any = self.recorder
         return recorder  # type: ignore[no-any-return]
+
+    @property
+    def key_wrapper(self) -> KeyWrapper:
+        """The key-encryption key of the officials' keys table (see docs/security.md): the
+        store cipher; else a key file beside an SQLite store; else (memory) one per process;
+        a PostgreSQL store without a store cipher keeps the keys bare."""
+        if self._key_wrapper is None:
+            module = self.env.get("PERSISTENCE_MODULE", "")
+            if self.keyring is not None:
+                self._key_wrapper = KeyWrapper(self.keyring)
+            elif module == "eventsourcing.sqlite":
+                db = self.env.get("SQLITE_DBNAME", "")
+                self._key_wrapper = KeyWrapper(kek_file=Path(f"{db}.kek"))
+            elif module == "eventsourcing.popo":
+                self._key_wrapper = KeyWrapper(Keyring([new_key()]))
+            else:
+                self._key_wrapper = KeyWrapper()
+        return self._key_wrapper
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -916,7 +941,8 @@ class Programme(Application[UUID]):
             official_id, day = m.check_nominate(on, stamp, limit)
             key = new_key()
             m.nominate_official(official_id, seal(key, official_id, person), day, stamp)
-            self.save(m, **{KEYS: {official_id.value: key}})
+            stored = self.key_wrapper.wrap(official_id.value, key)
+            self.save(m, **{KEYS: {official_id.value: stored}})
             return official_id.value
 
         return self._run(attempt)
@@ -998,9 +1024,16 @@ class Programme(Application[UUID]):
 
     @command
     def erase_official(self, official_id: str, *, by: str, origin: str | None = None) -> str:
-        """Delete the official's key: their data reads ``[erased]``; the history still verifies."""
+        """Delete the official's key: their data reads ``[erased]``; the history still verifies.
+
+        Then the store removes the key's bytes from its files and checks it
+        (:meth:`wipe_erased_keys`); what it checked is in :attr:`last_erasure`. When that
+        check fails (:class:`ErasureIncomplete`: a reader held an old snapshot) the erasure is
+        recorded and the key deleted all the same: call :meth:`wipe_erased_keys` again later.
+        """
         oid = OfficialId(official_id)
         stamp = self._stamp(by, origin)
+        stored: list[bytes | None] = [None]
 
         def attempt() -> str:
             m = self._municipality(oid.code)
@@ -1009,12 +1042,22 @@ class Programme(Application[UUID]):
             m.erase_official(oid, stamp)
             if session is not None:
                 session.release(oid, stamp.today, stamp)
+            stored[0] = self.keys.select_official_key(oid.value)
             self.save(m, session, **{ERASE_KEYS: [oid.value]})
             return oid.value
 
+        self.last_erasure = None
         result = self._run(attempt)
-        self.recorder.after_erasure()  # type: ignore[attr-defined]
+        self.last_erasure = self.wipe_erased_keys(stored[0])
         return result
+
+    def wipe_erased_keys(self, erased: bytes | None = None) -> ErasureCheck:
+        """Remove deleted keys' bytes from the store's files and say what was checked: on
+        SQLite the WAL is folded into the file and emptied (and ``erased``, a key's stored
+        bytes, looked for in both); on PostgreSQL the keys table is rewritten. Raises
+        :class:`~mma_core.domain.errors.ErasureIncomplete` when a reader prevents it."""
+        check: ErasureCheck = self.recorder.after_erasure(erased)  # type: ignore[attr-defined]
+        return check
 
     def _held_seat(self, m: Municipality, oid: OfficialId, day: date) -> TrainingSession | None:
         """The session whose seat the official gives up: one still to come, not yet attended."""
@@ -1027,8 +1070,10 @@ class Programme(Application[UUID]):
     # -- queries --------------------------------------------------------------------------
 
     def _reveal(self, official_id: OfficialId, sealed: str) -> Official | None:
-        key = self.keys.select_official_key(official_id.value)
-        return None if key is None else unseal(key, official_id, sealed)
+        stored = self.keys.select_official_key(official_id.value)
+        if stored is None:
+            return None
+        return unseal(self.key_wrapper.unwrap(official_id.value, stored), official_id, sealed)
 
     def _events(self, aggregate_id: UUID) -> list[Any]:
         return list(self.events.get(aggregate_id))

@@ -134,14 +134,31 @@ def keyring_from(
         return Keyring.parse(text, ENV_KEY)
     path = environ.get(ENV_KEY_FILE, "").strip()
     if path:
-        try:
-            content = Path(path).read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as error:
-            raise InvalidInput(
-                f"{ENV_KEY_FILE}: cannot read the key file ({type(error).__name__})"
-            ) from None
-        return Keyring.parse(content, ENV_KEY_FILE)
+        return Keyring.parse(read_key_file(Path(path), ENV_KEY_FILE), ENV_KEY_FILE)
     return None
+
+
+def read_key_file(path: Path, what: str) -> str:
+    """The text of a key file; refused when group or others may read or write it (a key
+    readable by every local account protects nothing)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        content = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"{what}: cannot read the key file ({type(error).__name__})") from None
+    if mode & 0o077:
+        raise InvalidInput(
+            f"{what}: the key file {path} may be read by others (mode {mode:04o}); make it "
+            f"private with: chmod 600 {path}"
+        )
+    return content
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` with mode ``0600`` whatever the umask; fails if it exists already."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
 
 
 def _aad(originator_id: Any, version: int, topic: str) -> bytes:
@@ -214,4 +231,6 @@ __all__ = [
     "StoreMapper",
     "keyring_from",
     "new_key",
+    "read_key_file",
+    "write_private",
 ]

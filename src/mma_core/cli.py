@@ -165,13 +165,27 @@ pass_settings = click.make_pass_decorator(Settings)
 def _stdout() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # markup=False: a name like "[red]x" or "[link=...]" is text, not an instruction to rich.
+    return Console(highlight=False, markup=False)
 
 
 def _stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, markup=False)
+
+
+def safe(text: str) -> str:
+    """Text people typed, as a terminal may show it: control characters (an escape sequence
+    that clears the screen or retitles the window) and bidirectional overrides written out
+    as ``\\x1b``. New input cannot hold them; a store written before may."""
+    from mma_core.domain.values import has_control
+
+    if not has_control(text):
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if has_control(c) else c for c in text
+    )
 
 
 def plain(value: Any) -> Any:
@@ -421,7 +435,7 @@ def training_schedule(
             }
         )
     else:
-        click.echo(f"Session {session_id} scheduled: {capacity} seats at {location}.")
+        click.echo(f"Session {session_id} scheduled: {capacity} seats at {safe(location)}.")
 
 
 @training.command("book")
@@ -509,7 +523,7 @@ def training_list(settings: Settings) -> None:
             s.session_id,
             long_date(start.date()),
             f"{start:%H:%M}–{end:%H:%M}",
-            s.location,
+            safe(s.location),
             str(s.capacity),
             str(len(s.booked)),
             str(s.seats_left),
@@ -537,7 +551,7 @@ def _done(settings: Settings, prog: Programme, done: str, code: str, **facts: An
         return
     dated = [v for v in facts.values() if isinstance(v, date)]
     when = f" on {long_date(dated[0])}" if dated else ""
-    click.echo(f"{view.code} {view.name}: {done}{when}; now {view.stage.value}.")
+    click.echo(f"{view.code} {safe(view.name)}: {done}{when}; now {view.stage.value}.")
 
 
 @cli.command()
@@ -944,6 +958,8 @@ def official_erase(settings: Settings, official_id: str) -> None:
     """Erase the personal data of OFFICIAL_ID by deleting its key (irreversible).
 
     The history keeps every event and still verifies; the name and e-mail read [erased].
+    Then the key's bytes are removed from the store's files and that is checked; if another
+    process holds an old snapshot it says so and exits 1: run 'mma official wipe' later.
 
     \b
     Example:
@@ -951,10 +967,36 @@ def official_erase(settings: Settings, official_id: str) -> None:
     """
     with settings.programme() as prog:
         prog.erase_official(official_id, by=settings.by)
+        check = prog.last_erasure
+    _erasure_report(settings, f"Official {official_id} erased.", check, official_id=official_id)
+
+
+@official.command("wipe")
+@pass_settings
+def official_wipe(settings: Settings) -> None:
+    """Remove the bytes of erased officials' keys from the store's files, and check it.
+
+    'mma official erase' does this itself; run it again when erase reported that another
+    process held an old snapshot of the store.
+
+    \b
+    Example:
+      mma official wipe
+    """
+    with settings.programme() as prog:
+        check = prog.wipe_erased_keys()
+    _erasure_report(settings, "Erased keys wiped.", check)
+
+
+def _erasure_report(settings: Settings, done: str, check: Any, **facts: Any) -> None:
     if settings.as_json:
-        emit_json({"official_id": official_id, "erased": True})
-    else:
-        click.echo(f"Official {official_id} erased.")
+        emit_json({**facts, "erased": True, "check": check})
+        return
+    click.echo(done)
+    for line in check.verified if check is not None else ():
+        click.echo(f"  verified: {line}")
+    for line in check.not_checked if check is not None else ():
+        click.echo(f"  not checked: {line}")
 
 
 # -- queries ------------------------------------------------------------------------------
@@ -1021,6 +1063,7 @@ def print_status(console: Console, o: Overview, title: str | None = None) -> Non
     """The status table: a document for Dutch readers, so Dutch dates and amounts."""
     from rich.progress_bar import ProgressBar
     from rich.table import Table
+    from rich.text import Text
 
     from mma_core.domain.values import Money
     from mma_core.views.models import funnel
@@ -1034,7 +1077,7 @@ def print_status(console: Console, o: Overview, title: str | None = None) -> Non
     table.add_column("", min_width=BAR_WIDTH)
     for step, count in funnel(o).items():
         table.add_row(
-            f"[bold]{step}[/bold]" if step == "connected" else step, str(count), bar(count)
+            Text(step, style="bold" if step == "connected" else ""), str(count), bar(count)
         )
     table.add_section()
     for stage, count in o.by_stage.items():
@@ -1067,7 +1110,9 @@ def _print_deadlines(console: Console, o: Overview) -> None:
     for column in ("Due", "Municipality", "Deadline", "Overdue"):
         table.add_column(column)
     for d in shown:
-        table.add_row(long_date(d.due_on), f"{d.code} {d.name}", d.kind, "yes" if d.overdue else "")
+        table.add_row(
+            long_date(d.due_on), f"{d.code} {safe(d.name)}", d.kind, "yes" if d.overdue else ""
+        )
     console.print(table)
     if len(o.deadlines) > len(shown):
         console.print(f"... and {len(o.deadlines) - len(shown)} more (all of them with --json).")
@@ -1098,7 +1143,7 @@ def _print_municipality(console: Console, m: MunicipalityView) -> None:
     from rich.table import Table
 
     when = f" as of {long_date(m.as_of)}" if m.as_of else ""
-    table = Table(title=f"{m.code} {m.name}{when}", show_header=False)
+    table = Table(title=f"{m.code} {safe(m.name)}{when}", show_header=False)
     table.add_column("field")
     table.add_column("value")
     rows: list[tuple[str, str]] = [
@@ -1140,8 +1185,8 @@ def _print_officials(console: Console, m: MunicipalityView) -> None:
         attended = {None: "-", True: "yes", False: "missed"}[o.attended]
         table.add_row(
             o.id,
-            o.name,
-            o.email,
+            safe(o.name),
+            safe(o.email),
             "yes" if o.active else "no",
             o.session_id or "-",
             attended,
@@ -1211,8 +1256,10 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
         data = json.dumps(plain(e.data), ensure_ascii=False, sort_keys=True)
         day = e.date.isoformat() if e.date else "-"
         click.echo(
-            f"{e.position:>6}  {e.recorded_at.isoformat()}  {day:<10}  {e.type}  "
-            f"by={e.by}  origin={e.origin}  {data}"
+            safe(
+                f"{e.position:>6}  {e.recorded_at.isoformat()}  {day:<10}  {e.type}  "
+                f"by={e.by}  origin={e.origin}  {data}"
+            )
         )
 
 
@@ -1302,6 +1349,7 @@ def due(settings: Settings, today: date | None, within: int) -> None:
       mma --json due
     """
     from rich.table import Table
+    from rich.text import Text
 
     with settings.programme() as prog:
         day = today or prog.views.today()
@@ -1317,9 +1365,9 @@ def due(settings: Settings, today: date | None, within: int) -> None:
     for column in ("Due", "Days", "Kind", "Municipality or session", "Detail"):
         table.add_column(column)
     for d in items:
-        days = f"[red]{d.days_left}[/red]" if d.overdue else str(d.days_left)
-        who = d.name if d.code is None else f"{d.code} {d.name}"
-        table.add_row(long_date(d.due_on), days, d.kind, who, d.detail)
+        days = Text(str(d.days_left), style="red" if d.overdue else "")
+        who = safe(d.name if d.code is None else f"{d.code} {d.name}")
+        table.add_row(long_date(d.due_on), days, d.kind, who, safe(d.detail))
     console.print(table)
 
 
@@ -1349,6 +1397,7 @@ def waterbed(settings: Settings, as_of: date | None) -> None:
       mma waterbed --as-of 2019-12-31
     """
     from rich.table import Table
+    from rich.text import Text
 
     with settings.programme() as prog:
         day = as_of or prog.views.today()
@@ -1377,13 +1426,10 @@ def waterbed(settings: Settings, as_of: date | None) -> None:
     for column in ("#", "Municipality", "Stage", "Connected neighbours"):
         table.add_column(column)
     for rank, e in enumerate(entries, 1):
-        mark = " [bold red]surrounded[/bold red]" if e.surrounded else ""
-        table.add_row(
-            str(rank),
-            f"{e.code} {e.name}",
-            e.stage,
-            f"{e.connected_neighbours} of {e.neighbours}{mark}",
-        )
+        neighbours = Text(f"{e.connected_neighbours} of {e.neighbours}")
+        if e.surrounded:
+            neighbours.append(" surrounded", style="bold red")
+        table.add_row(str(rank), f"{e.code} {safe(e.name)}", e.stage, neighbours)
     _stdout().print(table)
 
 
@@ -1451,7 +1497,7 @@ def _fresh_store(url: str) -> None:
                 f"store {describe(url)} holds a programme the demo did not write; "
                 "it will not replace it, give another --store"
             )
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".kek"):  # .kek: the officials' key-encryption key
             if os.path.exists(path + suffix):
                 os.remove(path + suffix)
 

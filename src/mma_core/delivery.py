@@ -44,6 +44,7 @@ from mma_core.domain.common import AMSTERDAM
 from mma_core.domain.errors import UnknownMunicipality
 from mma_core.exporting import EventReader
 from mma_core.hookspecs import EventRecord, Notification
+from mma_core.storage import schema_prefix
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application import Programme
@@ -244,7 +245,7 @@ class SQLOutboxStore(OutboxStore):
     def __init__(self, datastore: Any, *, postgres: bool) -> None:
         self.datastore = datastore
         self.postgres = postgres
-        prefix = f"{datastore.schema}." if postgres else ""
+        prefix = schema_prefix(datastore) if postgres else ""
         self.tracking = f"{prefix}mma_delivery_tracking"
         self.outbox = f"{prefix}mma_delivery_outbox"
         with self._transaction() as c:

@@ -4,6 +4,10 @@ as plugin-facing :class:`~mma_core.hookspecs.EventRecord` values.
 Every cell holds a typed value (``str``, ``int``, ``bool``, ``Decimal``, ``date``,
 ``datetime`` or ``None``) and every column says its type, so a spreadsheet exporter can write
 real number and date cells. Money is ``Decimal`` euros.
+
+Text cells come from people (names, ``by``, reasons) and a spreadsheet program runs a cell that
+starts with ``=`` as a formula: every spreadsheet exporter writes text cells through
+:func:`spreadsheet_text`, which neutralises them as OWASP recommends.
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ VIEWS = ("status", "ledger", "roster", "events")
 COLUMN_TYPES = ("str", "int", "bool", "decimal", "date", "datetime")
 PERSONAL_FIELDS = frozenset({"personal_data"})
 BATCH = 500
+# What a spreadsheet program reads as the start of a formula (or of DDE in old ones).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str) -> str:
+    """``value`` as a spreadsheet shows it as text: a leading ``=``, ``+``, ``-``, ``@``, tab
+    or CR gets a ``'`` in front, so ``=1+1`` stays the text ``'=1+1`` and is never computed."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 @attrs.frozen

@@ -203,16 +203,25 @@ def export_command(
             return
         target = Path(output)
         # Write beside the target, then rename: a failing exporter leaves no half file.
-        fd, temporary = tempfile.mkstemp(dir=target.parent or ".", suffix=".partial")
+        # mkstemp creates it 0600, and so it stays unless the exporter says this output holds
+        # no personal data (``shareable_views``): a roster, a calendar or the event list holds
+        # names, addresses and who did what, to be shared on purpose, not by the umask.
+        shareable = view in getattr(exporter, "shareable_views", ())
+        try:
+            fd, temporary = tempfile.mkstemp(dir=target.parent or ".", suffix=".partial")
+        except OSError as error:
+            _fail(f"cannot write {target}: {error.strerror or type(error).__name__}")
         try:
             with os.fdopen(fd, "wb") as out:
                 _run_exporter(format_name, lambda: exporter.export(source, view, out))
-            # mkstemp makes the file private; an export is a document to share, so give it the
-            # permissions any new file gets here.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-            os.replace(temporary, target)
+            if shareable:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temporary, 0o666 & ~umask)
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                _fail(f"cannot write {target}: {error.strerror or type(error).__name__}")
         finally:
             Path(temporary).unlink(missing_ok=True)
     if not wants_json():

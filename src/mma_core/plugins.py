@@ -156,7 +156,10 @@ def config_path(
         return Path(explicit)
     if env.get("MMA_CONFIG"):
         return Path(env["MMA_CONFIG"])
-    parts = urlsplit(store)
+    try:
+        parts = urlsplit(store)
+    except ValueError:
+        return None  # a malformed URL: opening the store says so, in one line
     if parts.scheme.lower() == "sqlite":
         path = unquote(parts.path if not parts.netloc else parts.netloc + parts.path)
         path = path[1:] if path.startswith("/") else path

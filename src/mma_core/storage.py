@@ -10,19 +10,24 @@ that is never handed out twice (see ``docs/audit-format.md``).
 
 from __future__ import annotations
 
+import os
+import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
+import attrs
 from eventsourcing.persistence import IntegrityError as PersistenceIntegrityError
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from mma_core.audit.leaves import HistoryAltered, Leaf, LeafChain, recorded_now
-from mma_core.domain.errors import InvalidInput
+from mma_core.domain.errors import ErasureIncomplete, InvalidInput
 
 DEFAULT_STORE = "sqlite:///mma.sqlite"
 KEYS = "official_keys"  # save() keyword: {official_id: key} to store with the events
@@ -30,6 +35,59 @@ ERASE_KEYS = "erase_official_keys"  # save() keyword: [official_id] whose keys t
 LEAVES = "mma_leaves"  # the SQLite table of audit leaves
 LEAF_COLUMNS = "seq, aggregate_id, version, topic, recorded_at, state_sha256, prev"
 LEAF_NAMES = tuple(LEAF_COLUMNS.split(", "))
+ERASE_WAIT_MS = 5000  # how long an erasure waits for readers before it reports them
+# PostgreSQL: how long to retry a rewrite that had to keep rows an open transaction may see
+# (any transaction in the database holds the horizon back; most end within seconds).
+ERASE_RETRY_SECONDS = 15.0
+WIPE_AGAIN = "run 'mma official wipe' (Programme.wipe_erased_keys) once no other process reads it"
+
+
+@attrs.frozen
+class ErasureCheck:
+    """What the store did and checked to remove a deleted key's bytes, and what it cannot."""
+
+    store: str
+    verified: tuple[str, ...]
+    not_checked: tuple[str, ...]
+
+
+def create_private(path: str) -> None:
+    """Create an SQLite store file with mode ``0600`` before SQLite opens it: SQLite then
+    gives its WAL and shared-memory files the same mode. An existing file keeps its mode."""
+    if not path or path.startswith("file:") or ":memory:" in path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        # As SQLite's own failure to open would be: the store cannot be used (exit status 3).
+        raise OperationalError(
+            f"cannot create the file {path}: {error.strerror or type(error).__name__}"
+        ) from None
+    os.close(fd)
+
+
+def schema_prefix(datastore: Any) -> str:
+    """``"schema".`` for the PostgreSQL datastore's schema, quoted by psycopg's
+    ``sql.Identifier`` (the schema comes from the store URL: never pasted into SQL by hand)."""
+    from psycopg import sql
+
+    with datastore.get_connection() as conn:
+        return str(sql.Identifier(datastore.schema).as_string(conn)) + "."
+
+
+def _file_holds(path: Path, needle: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether ``needle`` occurs in the file, read in chunks that overlap by its length."""
+    if not needle or not path.exists():
+        return False
+    tail = b""
+    with path.open("rb") as stream:
+        while block := stream.read(chunk):
+            if needle in tail + block:
+                return True
+            tail = block[-(len(needle) - 1) :] if len(needle) > 1 else b""
+    return False
 
 
 def leaf_of_row(row: Sequence[Any]) -> Leaf:
@@ -66,7 +124,15 @@ class KeyStore(Protocol):
 
 def store_env(url: str) -> dict[str, str]:
     """The eventsourcing environment for a store URL, from the URL alone."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError as error:
+        # urllib's reasons ("Port out of range 0-65535", "Invalid IPv6 URL") hold no password.
+        raise InvalidInput(
+            f"the store URL is malformed ({error}); e.g. sqlite:///mma.sqlite or "
+            "postgresql://USER:PASSWORD@HOST:5432/DB"
+        ) from None
     scheme = parts.scheme.lower()
     if scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -103,7 +169,10 @@ def store_env(url: str) -> dict[str, str]:
 
 def describe(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a malformed URL)"
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return parts._replace(netloc=netloc).geturl()
@@ -257,11 +326,56 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT COUNT(*) FROM {self.events_table_name}")  # noqa: S608
             return int(c.fetchone()[0])
 
-    def after_erasure(self) -> None:
-        """Fold the WAL into the main file, so no copy of an erased key survives in the log."""
+    def after_erasure(self, erased: bytes | None = None) -> ErasureCheck:
+        """Fold the WAL into the main file and empty it, then check that the erased key's
+        stored bytes (``erased``) are in neither; raise :class:`ErasureIncomplete` if not.
+
+        The key row was deleted with ``secure_delete``, which zeroes its cell in the page
+        written to the WAL; the checkpoint copies that page over the file's. A reader holding
+        an older snapshot keeps the WAL from being folded: that is reported, not waited out.
+        """
+        db = Path(self.datastore.pool.db_name)
+        wal = Path(f"{db}-wal")
         with self.datastore.get_connection(commit=True) as conn:
             cursor = conn.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.execute("PRAGMA busy_timeout")
+            waited = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA busy_timeout={ERASE_WAIT_MS}")
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy, frames, folded = (int(v) for v in cursor.fetchone())
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={waited}")
+        wal_size = wal.stat().st_size if wal.exists() else 0
+        problems = []
+        if busy or wal_size or frames != folded:
+            problems.append(
+                f"another connection holds a read transaction, so the WAL could not be folded "
+                f"into the file and emptied ({folded} of {max(frames, 0)} frames folded, "
+                f"{wal_size} bytes left in {wal.name})"
+            )
+        if erased is not None:
+            for path in (db, wal):
+                if _file_holds(path, erased):
+                    problems.append(f"the erased key's bytes are still in {path.name}")
+        if problems:
+            raise ErasureIncomplete(
+                "the key was deleted but its bytes are not yet gone from the store: "
+                + "; ".join(problems)
+                + f"; {WIPE_AGAIN}"
+            )
+        verified = ["the key row was deleted with secure_delete (its cell zeroed)"]
+        verified.append(f"the WAL was folded into {db.name} and emptied ({folded} frames)")
+        if erased is not None:
+            verified.append(f"the key's stored bytes are absent from {db.name} and its WAL")
+        return ErasureCheck(
+            store="sqlite",
+            verified=tuple(verified),
+            not_checked=(
+                "copies of the store file (backups, snapshots) and blocks the file system or "
+                "disk has not reused yet",
+            ),
+        )
 
 
 class MemoryRecorder(POPOApplicationRecorder):
@@ -316,8 +430,12 @@ class MemoryRecorder(POPOApplicationRecorder):
         with self._database_lock:
             return len(self._stored_events)
 
-    def after_erasure(self) -> None:
-        return None
+    def after_erasure(self, erased: bytes | None = None) -> ErasureCheck:
+        return ErasureCheck(
+            store="memory",
+            verified=("the key was removed from memory",),
+            not_checked=("memory pages the process has freed but the system not reused",),
+        )
 
 
 def _page(
@@ -588,7 +706,70 @@ def postgres_recorder_class() -> type[Any]:
                 row = curs.fetchone()
                 return 0 if row is None else int(row["n"])
 
-        def after_erasure(self) -> None:
-            return None
+        def after_erasure(self, erased: bytes | None = None) -> ErasureCheck:
+            """Rewrite the keys table with ``VACUUM FULL``, so the deleted row's bytes are not
+            in its data file: a plain VACUUM leaves a removed tuple's bytes in the page's free
+            space. The table holds one short row per official, so the rewrite is quick; it
+            locks the table meanwhile. A transaction that still sees the old row keeps it:
+            VACUUM reports such rows, and then the erasure is reported incomplete."""
+            from psycopg import errors
+
+            kept = 0
+            deadline = time.monotonic() + ERASE_RETRY_SECONDS
+            while True:
+                details: list[str] = []
+
+                def note(diag: Any, details: list[str] = details) -> None:
+                    details.append(f"{diag.message_primary or ''} {diag.message_detail or ''}")
+
+                with self.datastore.get_connection() as conn:
+                    conn.add_notice_handler(note)
+                    try:
+                        # Not to hang behind a transaction that holds the table: report it.
+                        conn.execute(f"SET lock_timeout = {ERASE_WAIT_MS}")
+                        conn.execute(self._keys_sql("VACUUM (FULL, VERBOSE) {schema}.{table}"))
+                    except errors.LockNotAvailable:
+                        raise ErasureIncomplete(
+                            "the key was deleted but the keys table could not be rewritten: "
+                            f"another transaction holds it; {WIPE_AGAIN}"
+                        ) from None
+                    finally:
+                        conn.remove_notice_handler(note)
+                        conn.execute("RESET lock_timeout")
+                found = [
+                    int(m.group(1))
+                    for d in details
+                    if (m := re.search(r"(\d+) dead row versions cannot be removed yet", d))
+                ]
+                if not found:
+                    # "skipping ... only table or database owner can vacuum it": nothing was
+                    # rewritten, so nothing may be claimed.
+                    raise ErasureIncomplete(
+                        "the key was deleted but the keys table was not rewritten ("
+                        + " ".join(" ".join(details).split())[:200]
+                        + "); the store's database user must own the keys table to VACUUM it"
+                    )
+                kept = sum(found)
+                # An open transaction anywhere in the database keeps rows it might see.
+                if not kept or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            if kept:
+                raise ErasureIncomplete(
+                    f"the key was deleted but {kept} dead row version(s) of the keys table "
+                    "cannot be removed yet: another transaction may still see them; " + WIPE_AGAIN
+                )
+            return ErasureCheck(
+                store="postgresql",
+                verified=(
+                    "the key row was deleted",
+                    "the keys table was rewritten (VACUUM FULL) with no dead row left behind",
+                ),
+                not_checked=(
+                    "the write-ahead log (pg_wal) until checkpoints recycle its segments",
+                    "WAL archives and base backups, for as long as they are kept",
+                    "the old data file's blocks, until the file system reuses them",
+                ),
+            )
 
     return PostgresRecorder

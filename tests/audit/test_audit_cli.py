@@ -50,6 +50,14 @@ def test_keygen_checkpoint_verify_export_round_trip(tmp_path: Path) -> None:
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == ["checkpoint", "events.jsonl", "leaves.jsonl", "manifest.json", "public-key"]
     assert (tmp_path / "out" / "public-key").read_text().strip() == str(public)
+    # A folder that holds files already is refused, and left as it was, unless --force.
+    signed = (tmp_path / "out" / "checkpoint").read_text()
+    again = audit_cli(store, "audit", "export", "out", "--key", "k.key", cwd=tmp_path)
+    assert again.returncode == 1
+    assert again.stderr.startswith("error: out is not empty")
+    assert (tmp_path / "out" / "checkpoint").read_text() == signed
+    forced = audit_cli(store, "audit", "export", "out", "--key", "k.key", "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
     code, report = standalone(tmp_path / "out", "--public-key", str(public))
     assert code == 0, report
     assert report["size"] == n

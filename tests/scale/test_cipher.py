@@ -197,7 +197,12 @@ def test_a_missing_or_wrong_key_is_a_clear_error(
     monkeypatch.delenv("MMA_CIPHER_KEY")
     key_file = tmp_path / "cipher.key"
     key_file.write_text(f"{KEY_B},{KEY_A}\n")
+    key_file.chmod(0o644)
     monkeypatch.setenv("MMA_CIPHER_KEY_FILE", str(key_file))
+    with pytest.raises(InvalidInput, match="chmod 600") as refused:
+        Programme.open(sealed)  # a key every local account may read protects nothing
+    assert KEY_A not in str(refused.value)
+    key_file.chmod(0o600)
     with Programme.open(sealed) as prog:
         assert prog.codes()
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import signal
+import smtplib
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import mma_notify_smtp.plugin
 import pytest
@@ -17,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from mma_notify_smtp import SmtpNotifier, SmtpSettings
+from mma_notify_smtp import InsecureTransport, SmtpNotifier, SmtpSettings
 from smtp_helpers import Server, free_port
 
 from mma_core import Programme
@@ -26,6 +29,7 @@ from mma_core.hookspecs import Attachment, Notification, Recipient
 from mma_core.plugins import Config, load_plugins
 
 OFFER = "1298348/1298354"
+PASSWORD = "geheim"  # noqa: S105 - a test server's
 LETTER = date(2019, 10, 18)
 ADDRESSES = {"mayor": "burgemeester.{code}@example.org", "coordinator": "mma@example.org"}
 CODES = [
@@ -131,6 +135,99 @@ def test_starttls(tmp_path: Path) -> None:
         server.stop()
 
 
+class Logins:
+    """An aiosmtpd authenticator that records every login attempt it sees."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, bool]] = []
+
+    def __call__(
+        self, server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> object:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        assert isinstance(data, LoginPassword)
+        tls = server.transport.get_extra_info("sslcontext") is not None  # type: ignore[attr-defined]
+        self.seen.append((data.login.decode(), tls))
+        return AuthResult(success=data.password == PASSWORD.encode())
+
+
+def tls_context(directory: Path) -> tuple[object, Path]:
+    import ssl
+
+    cert, key = self_signed(directory)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert
+
+
+def test_a_login_without_tls_is_refused(tmp_path: Path) -> None:
+    logins = Logins()
+    # A server that would take AUTH in the clear: the client must not offer it one.
+    server = Server(
+        free_port(), authenticator=logins, auth_require_tls=False, auth_exclude_mechanism=[]
+    ).start()
+    try:
+        with pytest.raises(InsecureTransport, match="starttls = true"):
+            SmtpNotifier(settings(server.port, username="mma", password=PASSWORD)).send(note())
+        # Asked for STARTTLS, the server offers none: the connection ends before any AUTH.
+        upgraded = settings(server.port, starttls=True, username="mma", password=PASSWORD)
+        with pytest.raises(smtplib.SMTPNotSupportedError):
+            SmtpNotifier(upgraded).send(note())
+        assert logins.seen == []
+        assert server.inbox.messages == []
+    finally:
+        server.stop()
+    with pytest.raises(ValueError, match="not both"):
+        settings(25, starttls=True, implicit_tls=True)
+
+
+def test_a_plugin_with_a_login_and_no_tls_registers_no_channel() -> None:
+    plugins: Any = plugins_for(25, username="mma", password=PASSWORD)
+    assert "smtp" not in plugins.hook.notifiers()
+    assert "in the clear" in plugins.records["mma-notify-smtp"].errors[0]
+
+
+def test_a_login_over_starttls(tmp_path: Path) -> None:
+    context, cert = tls_context(tmp_path)
+    logins = Logins()
+    server = Server(
+        free_port(), tls_context=context, require_starttls=True, authenticator=logins
+    ).start()
+    try:
+        secure = settings(
+            server.port, starttls=True, cafile=str(cert), username="mma", password=PASSWORD
+        )
+        SmtpNotifier(secure).send(note())
+        assert logins.seen == [("mma", True)]
+        assert len(server.inbox.messages) == 1
+    finally:
+        server.stop()
+
+
+def test_a_login_over_implicit_tls(tmp_path: Path) -> None:
+    context, cert = tls_context(tmp_path)
+    logins = Logins()
+    # aiosmtpd offers AUTH over implicit TLS only when told it need not wait for STARTTLS.
+    server = Server(
+        free_port(), ssl_context=context, authenticator=logins, auth_require_tls=False
+    ).start()
+    try:
+        secure = settings(
+            server.port, implicit_tls=True, cafile=str(cert), username="mma", password=PASSWORD
+        )
+        SmtpNotifier(secure).send(note())
+        assert logins.seen == [("mma", True)]
+        assert len(server.inbox.messages) == 1
+        # The certificate is verified: without the cafile the self-signed server is refused.
+        untrusted = settings(server.port, implicit_tls=True, username="mma", password=PASSWORD)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            SmtpNotifier(untrusted).send(note())
+        assert len(logins.seen) == 1
+    finally:
+        server.stop()
+
+
 def record_invitations(url: str) -> None:
     with Programme.open(url, clock=fixed(datetime(2023, 6, 1, 12, tzinfo=UTC))) as prog:
         prog.register_registry("noord-holland-2019", by="coordinator")
@@ -139,7 +236,7 @@ def record_invitations(url: str) -> None:
             prog.invite(code, on=LETTER, reference=OFFER, by="cdk")
 
 
-def plugins_for(port: int) -> object:
+def plugins_for(port: int, **extra: object) -> object:
     config = Config(
         data={
             "plugins": {
@@ -149,6 +246,7 @@ def plugins_for(port: int) -> object:
                     "port": port,
                     "timeout": 5,
                     "addresses": ADDRESSES,
+                    **extra,
                 }
             },
             "delivery": {"channels": ["smtp"]},

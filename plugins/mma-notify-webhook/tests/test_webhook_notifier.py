@@ -1,18 +1,26 @@
-"""The webhook channel against a real local HTTP server: 200s, 500s and time-outs."""
+"""The webhook channel against a real local HTTP(S) server: 200s, 500s, time-outs, TLS."""
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
+import ssl
 import threading
 import time
+import urllib.error
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import mma_notify_webhook.plugin
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from mma_notify_webhook import WebhookError, WebhookNotifier, sign, verify
 
 from mma_core import Programme
@@ -26,8 +34,11 @@ SECRET = "s3cret-for-tests"  # noqa: S105 - a test key
 class Receiver(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.scheme = "http" if tls is None else "https"
         self.received: list[dict[str, Any]] = []
         self.answers: list[int] = []  # status codes to give next; then 200
         self.delay = 0.0
@@ -35,7 +46,7 @@ class Receiver(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}/hook"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -68,14 +79,58 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
+def serve(server: Receiver) -> Iterator[Receiver]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    yield from serve(Receiver())
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, its own CA."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, Path]]:
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    for server in serve(Receiver(context)):
+        yield server, cert
 
 
 def note() -> Notification:
@@ -90,7 +145,7 @@ def note() -> Notification:
 
 
 def test_posts_signed_json(receiver: Receiver) -> None:
-    WebhookNotifier(receiver.url, SECRET).send(note())
+    WebhookNotifier(receiver.url, SECRET, allow_insecure=True).send(note())
     (got,) = receiver.received
     assert got["valid"] is True
     assert got["headers"]["X-MMA-Delivery"] == "delivery-1"
@@ -111,17 +166,58 @@ def test_signature_covers_timestamp_and_body() -> None:
     assert not verify("other", now, b"{}", sign(SECRET, now, b"{}"))
 
 
+def test_the_replay_window_is_300_seconds_back_and_60_ahead_and_configurable() -> None:
+    sent = "1700000000"
+    signature = sign(SECRET, sent, b"{}")
+
+    def accepted(now: float, **window: float) -> bool:
+        return verify(SECRET, sent, b"{}", signature, now=now, **window)
+
+    assert accepted(1700000000 + 300)
+    assert not accepted(1700000000 + 301)
+    assert accepted(1700000000 - 60)  # the sender's clock a minute ahead
+    assert not accepted(1700000000 - 61)
+    assert not accepted(1700000000 + 31, tolerance=30)
+    assert accepted(1700000000 - 100, max_skew=120)
+    assert not verify(SECRET, "nan", b"{}", sign(SECRET, "nan", b"{}"))
+
+
+def test_an_http_url_is_refused_unless_allowed(receiver: Receiver) -> None:
+    with pytest.raises(ValueError, match="allow_insecure"):
+        WebhookNotifier(receiver.url, SECRET)
+    plugins = plugins_for(receiver.url)
+    assert "webhook" not in plugins.hook.notifiers()
+    assert "allow_insecure" in plugins.records["mma-notify-webhook"].errors[0]
+    assert receiver.received == []
+    assert "webhook" in plugins_for(receiver.url, allow_insecure=True).hook.notifiers()
+
+
+def test_https_verifies_the_receiver_against_cafile(tls_receiver: tuple[Receiver, Path]) -> None:
+    server, cert = tls_receiver
+    assert server.url.startswith("https://")
+    # A self-signed certificate is not trusted by default: verification is never off.
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        WebhookNotifier(server.url, SECRET).send(note())
+    assert server.received == []
+    WebhookNotifier(server.url, SECRET, cafile=str(cert)).send(note())
+    (got,) = server.received
+    assert got["valid"]
+    plugins = plugins_for(server.url, cafile=str(cert))
+    plugins.hook.notifiers()["webhook"].send(note())
+    assert len(server.received) == 2
+
+
 def test_a_500_raises(receiver: Receiver) -> None:
     receiver.answers = [500]
     with pytest.raises(WebhookError, match="HTTP 500"):
-        WebhookNotifier(receiver.url, SECRET).send(note())
+        WebhookNotifier(receiver.url, SECRET, allow_insecure=True).send(note())
     assert receiver.received == []
 
 
 def test_a_time_out_raises(receiver: Receiver) -> None:
     receiver.delay = 1.0
     with pytest.raises(TimeoutError):
-        WebhookNotifier(receiver.url, SECRET, timeout=0.2).send(note())
+        WebhookNotifier(receiver.url, SECRET, timeout=0.2, allow_insecure=True).send(note())
 
 
 def test_refuses_other_schemes() -> None:
@@ -129,10 +225,11 @@ def test_refuses_other_schemes() -> None:
         WebhookNotifier("file:///etc/passwd", SECRET)
 
 
-def plugins_for(url: str, timeout: int = 5) -> Plugins:
+def plugins_for(url: str, timeout: int = 5, **extra: Any) -> Plugins:
+    settings = {"url": url, "secret": SECRET, "timeout": timeout, **extra}
     config = Config(
         data={
-            "plugins": {"mma-notify-webhook": {"url": url, "secret": SECRET, "timeout": timeout}},
+            "plugins": {"mma-notify-webhook": settings},
             "delivery": {"channels": ["webhook"]},
         }
     )
@@ -151,7 +248,7 @@ def test_through_the_outbox_500s_are_retried_until_they_pass(receiver: Receiver)
         clock = {"now": now}
         outbox = Outbox(
             prog,
-            plugins_for(receiver.url),
+            plugins_for(receiver.url, allow_insecure=True),
             settings=DeliverySettings(backoff_seconds=10),
             clock=lambda: clock["now"],
         )
@@ -176,7 +273,9 @@ def test_through_the_outbox_a_time_out_ends_in_dead_letters(receiver: Receiver) 
         prog.invite("GM0363", on=date(2019, 10, 18), reference="1298348/1298354", by="cdk")
         prog.accept("GM0363", on=date(2019, 11, 1), by="b")
         outbox = Outbox(
-            prog, plugins_for(receiver.url, timeout=1), settings=DeliverySettings(max_attempts=1)
+            prog,
+            plugins_for(receiver.url, timeout=1, allow_insecure=True),
+            settings=DeliverySettings(max_attempts=1),
         )
         outbox.run()
         (dead,) = outbox.dead_letters()

@@ -398,9 +398,13 @@ def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: s
     show_default=True,
     help="The checkpoint's origin line.",
 )
+@click.option("--force", is_flag=True, help="Write into DIRECTORY even if it holds files already.")
 @click.pass_context
-def export_command(ctx: click.Context, directory: str, key_file: str, origin: str) -> None:
-    """Verify the store, then write an export for auditors into DIRECTORY.
+def export_command(
+    ctx: click.Context, directory: str, key_file: str, origin: str, force: bool
+) -> None:
+    """Verify the store, then write an export for auditors into DIRECTORY (new or empty; --force
+    to write anyway).
 
     events.jsonl (the stored rows; officials' data stays encrypted), leaves.jsonl, a
     checkpoint signed now, public-key and manifest.json. A store that does not verify is
@@ -411,6 +415,10 @@ def export_command(ctx: click.Context, directory: str, key_file: str, origin: st
     from mma_core.audit.sources import open_reader
     from mma_core.audit.verify import verify
 
+    if not force and Path(directory).is_dir() and any(Path(directory).iterdir()):
+        # Files left from another export (or anything else) would sit beside this one's and
+        # could be taken for part of it.
+        _fail(f"{directory} is not empty; give a new or empty folder, or --force")
     key = _signer(key_file)
     try:
         notes.body(origin, 0, bytes(32))

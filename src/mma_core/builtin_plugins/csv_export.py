@@ -1,4 +1,8 @@
-"""CSV exporter: one view as a CSV file with a header row (UTF-8, comma, CRLF)."""
+"""CSV exporter: one view as a CSV file with a header row (UTF-8, comma, CRLF).
+
+Text cells are neutralised against formula injection (:func:`mma_core.exporting.spreadsheet_text`);
+numbers and dates are written as they are, so a spreadsheet still reads them typed.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import io
 from typing import IO
 
 from mma_core.builtin_plugins.tabular import text
-from mma_core.exporting import VIEWS, ExportSource
+from mma_core.exporting import VIEWS, ExportSource, spreadsheet_text
 from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, RegisterExporter, hookimpl
 
 
@@ -15,6 +19,8 @@ class CsvExporter:
     format = "csv"
     suffix = ".csv"
     views: tuple[str, ...] = VIEWS
+    # Outputs without personal data (None: the default view), written with the usual mode.
+    shareable_views: tuple[str | None, ...] = (None, "status", "ledger")
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
         table = source.table(view or "status")
@@ -23,7 +29,9 @@ class CsvExporter:
             writer = csv.writer(stream)
             writer.writerow([c.name for c in table.columns])
             for row in table.rows:
-                writer.writerow([text(v) for v in row])
+                writer.writerow(
+                    [spreadsheet_text(v) if isinstance(v, str) else text(v) for v in row]
+                )
         finally:
             stream.detach()
 

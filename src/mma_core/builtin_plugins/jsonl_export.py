@@ -14,6 +14,7 @@ class JsonLinesExporter:
     format = "jsonl"
     suffix = ".jsonl"
     views: tuple[str, ...] = VIEWS
+    shareable_views: tuple[str | None, ...] = (None, "status", "ledger")
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
         table = source.table(view or "status")

@@ -35,7 +35,11 @@ def _label(event: EventRecord, municipality: MunicipalityView | None) -> str:
 
 
 def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """RFC 5545 TEXT: a line break of any kind (CRLF, CR, LF) is ``\\n``, so no value can end
+    its content line and start a property of its own; other control characters are dropped."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return "".join(c for c in value if c >= " " and c != "\x7f")
 
 
 def _utc(value: datetime) -> str:

@@ -54,3 +54,8 @@ class ConcurrencyConflict(DomainError):
 
 class RuleViolation(DomainError):
     """A validation rule (built in or from a plugin) rejected the command."""
+
+
+class ErasureIncomplete(DomainError):
+    """An official's key was deleted, but the store could not show its bytes are gone from
+    the file (a reader held an old snapshot). The erasure is recorded; wipe again later."""

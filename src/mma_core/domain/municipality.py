@@ -31,6 +31,7 @@ from mma_core.domain.values import (
     ReportCategory,
     ReportReference,
     Stage,
+    has_control,
 )
 
 MAX_ACTIVE_OFFICIALS = 2  # MMA grants access to at most two officials per municipality.
@@ -452,6 +453,11 @@ class Municipality(Aggregate):
         if not isinstance(reason, str) or len(reason) > MAX_REASON:
             raise InvalidInput(
                 f"{self.label}: the {what} is text of at most {MAX_REASON} characters"
+            )
+        if has_control(reason):
+            raise InvalidInput(
+                f"{self.label}: the {what} may not contain control characters (line breaks, "
+                "tabs, escape sequences) or bidirectional overrides"
             )
         return reason
 

@@ -11,8 +11,9 @@ from eventsourcing.domain import Aggregate
 
 from mma_core.domain.common import AMSTERDAM, Recorded, Stamp
 from mma_core.domain.errors import CapacityExceeded, InvalidInput, InvalidTransition
-from mma_core.domain.values import OfficialId, TrainingSlot
+from mma_core.domain.values import OfficialId, TrainingSlot, check_text
 
+MAX_LOCATION = 300
 _SESSION_ID = re.compile(r"[A-Za-z0-9._-]{1,60}")
 
 
@@ -80,6 +81,7 @@ class TrainingSession(Aggregate):
     def schedule(
         cls, session_id: str, slot: TrainingSlot, stamp: Stamp, *, online: bool = False
     ) -> TrainingSession:
+        check_text(slot.location, "a training's location", limit=MAX_LOCATION)
         return cls._create(
             cls.Scheduled,
             id=session_id_to_uuid(session_id),

@@ -349,9 +349,10 @@ def store_for(app: Any) -> ViewStore:
     if module == "eventsourcing.sqlite":
         store = SqlViewStore(app.factory.datastore)
     elif module == "eventsourcing.postgres":
+        from mma_core.storage import schema_prefix
+
         datastore = app.factory.datastore
-        schema = datastore.schema.replace('"', '""')
-        store = SqlViewStore(datastore, qualify=f'"{schema}".', mark="%s")
+        store = SqlViewStore(datastore, qualify=schema_prefix(datastore), mark="%s")
     else:
         return MemoryViewStore()
     store.create_tables()

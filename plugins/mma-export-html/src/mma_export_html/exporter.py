@@ -170,6 +170,8 @@ class HtmlExporter:
     format = "html"
     suffix = ".html"
     views: tuple[str, ...] = ("report",)
+    # Aggregates only, no official's name: a report to e-mail, written with the usual mode.
+    shareable_views: tuple[str | None, ...] = (None, "report")
 
     def __init__(self, default_lang: str = "nl") -> None:
         self.default_lang = default_lang

@@ -3,6 +3,10 @@
 Amounts are number cells (format ``#,##0.00``), dates date cells (``yyyy-mm-dd``), recorded
 times date-time cells in UTC, yes/no boolean cells, counts integer cells. Without ``--view``
 the workbook has the status, ledger and roster sheets.
+
+Text cells are string cells, neutralised against formula injection
+(:func:`mma_core.exporting.spreadsheet_text`): a name ``=1+1`` is the text ``'=1+1``, never a
+formula that a spreadsheet program computes.
 """
 
 from __future__ import annotations
@@ -10,13 +14,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from mma_core.exporting import ExportSource, Table
+from mma_core.exporting import ExportSource, Table, spreadsheet_text
 
 DEFAULT_VIEWS = ("status", "ledger", "roster")
 FORMATS = {"decimal": "#,##0.00", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        # openpyxl stores a string that starts with "=" as a formula.
+        return spreadsheet_text(value)
     if isinstance(value, datetime):
         # Excel has no time zones: write UTC, and say so in the column header.
         return value.astimezone(UTC).replace(tzinfo=None)
@@ -27,6 +34,8 @@ class XlsxExporter:
     format = "xlsx"
     suffix = ".xlsx"
     views: tuple[str, ...] = ("status", "ledger", "roster", "events")
+    # The default workbook has the roster sheet: private (0600), like the roster and events.
+    shareable_views: tuple[str | None, ...] = ("status", "ledger")
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
         from openpyxl import Workbook  # type: ignore[import-untyped]

@@ -1,5 +1,5 @@
 """E-mail notifications for mma_core over SMTP."""
 
-from mma_notify_smtp.notifier import SmtpNotifier, SmtpSettings
+from mma_notify_smtp.notifier import InsecureTransport, SmtpNotifier, SmtpSettings
 
-__all__ = ["SmtpNotifier", "SmtpSettings"]
+__all__ = ["InsecureTransport", "SmtpNotifier", "SmtpSettings"]

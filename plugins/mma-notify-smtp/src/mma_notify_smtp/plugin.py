@@ -17,14 +17,17 @@ def mma_plugin_info() -> PluginInfo:
     return PluginInfo(
         name=NAME,
         api_version=HOOK_API_VERSION,
-        description="the smtp channel: e-mail with smtplib, optional STARTTLS",
+        description="the smtp channel: e-mail with smtplib, STARTTLS or implicit TLS",
         config={
             "sender": Setting("str", help="From address; the channel is off until it is set"),
             "host": Setting("str", default="localhost"),
             "port": Setting("int", default=25),
-            "starttls": Setting("bool", default=False, help="upgrade with STARTTLS"),
+            "starttls": Setting("bool", default=False, help="upgrade with STARTTLS (port 587)"),
+            "implicit_tls": Setting(
+                "bool", default=False, help="TLS from the first byte (port 465)"
+            ),
             "cafile": Setting("str", help="CA bundle to verify the server with"),
-            "username": Setting("str"),
+            "username": Setting("str", help="log in; needs starttls or implicit_tls"),
             "password": Setting("str", secret=True),
             "timeout": Setting("int", default=30, help="seconds"),
             "addresses": Setting(

@@ -4,6 +4,15 @@ Headers: ``X-MMA-Delivery`` (the outbox's delivery id, stable across retries: us
 copy), ``X-MMA-Timestamp`` (Unix seconds) and ``X-MMA-Signature: sha256=HEX``, the HMAC-SHA256
 under the shared secret of ``TIMESTAMP.BODY``. Any answer other than 2xx, a time-out or a
 connection error raises, and the outbox retries with backoff.
+
+The body carries an official's name and address, so the url must be ``https://``: a plain
+``http://`` url is refused unless ``allow_insecure`` is set (a receiver on the same host, a
+test). The server's certificate and host name are always verified, against the system's CAs or
+against ``cafile``.
+
+Replay window: a receiver accepts a signed request whose timestamp is at most ``max_age``
+seconds old (default 300) and at most ``max_skew`` seconds ahead of its own clock (default 60),
+and drops a ``X-MMA-Delivery`` it has seen within that window.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +33,8 @@ from mma_core.hookspecs import Notification
 SIGNATURE = "X-MMA-Signature"
 TIMESTAMP = "X-MMA-Timestamp"
 DELIVERY = "X-MMA-Delivery"
+MAX_AGE = 300.0  # seconds a signed request stays acceptable
+MAX_SKEW = 60.0  # seconds a timestamp may lie ahead of the receiver's clock
 
 
 class WebhookError(RuntimeError):
@@ -59,14 +71,27 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def verify(
-    secret: str, timestamp: str, body: bytes, signature: str, *, tolerance: float = 300.0
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    *,
+    tolerance: float = MAX_AGE,
+    max_skew: float = MAX_SKEW,
+    now: float | None = None,
 ) -> bool:
-    """What a receiver checks: the signature, in constant time, and a recent timestamp."""
+    """What a receiver checks: the signature, in constant time, and a timestamp at most
+    ``tolerance`` seconds old and at most ``max_skew`` seconds in the future (clock skew).
+
+    Within that window a captured request can be sent again: drop a repeated
+    ``X-MMA-Delivery`` id too."""
     try:
-        age = abs(time.time() - float(timestamp))
+        age = (time.time() if now is None else now) - float(timestamp)
     except ValueError:
         return False
-    return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
+    if not -max_skew <= age <= tolerance:  # NaN fails both comparisons
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
 class WebhookNotifier:
@@ -79,12 +104,22 @@ class WebhookNotifier:
         *,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        allow_insecure: bool = False,
+        cafile: str | None = None,
     ) -> None:
         if not url.startswith(("https://", "http://")):
             raise ValueError("the webhook url must start with https:// or http://")
+        if url.startswith("http://") and not allow_insecure:
+            raise ValueError(
+                "the webhook url is http://: its body (an official's name and address) would "
+                "travel unencrypted; use https://, or set allow_insecure = true for a receiver "
+                "on the same host"
+            )
         if not secret:
             raise ValueError("the webhook needs a secret to sign with")
         self.url = url
+        # Verifies the certificate chain and host name; never switched off.
+        self.context = ssl.create_default_context(cafile=cafile)
         self._secret = secret
         self.timeout = timeout
         self.clock = clock
@@ -108,7 +143,7 @@ class WebhookNotifier:
     def send(self, notification: Notification) -> None:
         try:
             with urllib.request.urlopen(  # noqa: S310 - the scheme is checked in __init__
-                self.request(notification), timeout=self.timeout
+                self.request(notification), timeout=self.timeout, context=self.context
             ) as response:
                 status = response.status
         except urllib.error.HTTPError as error:

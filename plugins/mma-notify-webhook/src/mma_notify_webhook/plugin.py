@@ -22,6 +22,10 @@ def mma_plugin_info() -> PluginInfo:
             "url": Setting("str", help="where to POST; the channel is off until it is set"),
             "secret": Setting("str", secret=True, help="shared HMAC-SHA256 secret"),
             "timeout": Setting("int", default=10, help="seconds"),
+            "allow_insecure": Setting(
+                "bool", default=False, help="accept an http:// url (personal data unencrypted)"
+            ),
+            "cafile": Setting("str", help="CA bundle to verify the receiver with"),
         },
     )
 
@@ -38,6 +42,10 @@ def mma_register_notifiers(register: Callable[[Any], None]) -> None:
         return
     register(
         WebhookNotifier(
-            _settings["url"], _settings.get("secret") or "", timeout=_settings["timeout"]
+            _settings["url"],
+            _settings.get("secret") or "",
+            timeout=_settings["timeout"],
+            allow_insecure=bool(_settings.get("allow_insecure")),
+            cafile=_settings.get("cafile"),
         )
     )
