@@ -1058,11 +1058,13 @@ class Programme(Application[UUID]):
         """The latest usable stored snapshot at or before version ``lte`` (and, given
         ``visible_to`` = (as_of, known_at), one whose events are all visible to that fold)."""
         assert self.snapshots is not None
-        for snapshot in self.snapshots.get(aggregate_id, desc=True, lte=lte):
-            if not isinstance(snapshot, MunicipalitySnapshot) or not snapshot.usable:
-                continue
-            if visible_to is None or snapshot.covers(*visible_to):
-                return snapshot
+        # The latest one first (it usually serves), then the rest, latest first.
+        for limit in (1, None):
+            for snapshot in self.snapshots.get(aggregate_id, desc=True, lte=lte, limit=limit):
+                if not isinstance(snapshot, MunicipalitySnapshot) or not snapshot.usable:
+                    continue
+                if visible_to is None or snapshot.covers(*visible_to):
+                    return snapshot
         return None
 
     def take_snapshot(
