@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mma_core.audit import checkpoint as notes
-from mma_core.audit.leaves import canonical_json
+from mma_core.audit.leaves import canonical_json, leaf_hash
 from mma_core.audit.merkle import StreamingTree
-from mma_core.audit.sources import Reader
+from mma_core.audit.sources import Reader, leaf_of
 
 EXPORT_FORMAT = "mma-export/v1"
 EVENTS = "events.jsonl"
@@ -53,10 +53,10 @@ def export(reader: Reader, directory: Path, key: notes.SignerKey, origin: str) -
             events += 1
     tree = StreamingTree()
     with (directory / LEAVES).open("wb") as out:
-        for leaf, _ in reader.leaves():
-            data = leaf.encode()
+        for row in reader.leaf_rows():
+            data = leaf_of(row).encode()
             out.write(data + b"\n")
-            tree.append(leaf.hash())
+            tree.append(leaf_hash(data))
     counter = reader.counter()
     root = tree.root()
     note = notes.sign(key, origin, tree.size, root)
