@@ -38,6 +38,7 @@ COST_FIELD = {
     "Connected": "cost",
     "PriorConnectionCompensated": "compensation",
     "ReportReceived": "fee",
+    "Renewed": "fee",  # optional: absent or null in renewals without a yearly fee
 }
 PAYERS = ("province", "municipality")
 
@@ -98,8 +99,8 @@ def apply(m: Municipality, kind: str, state: dict[str, Any]) -> None:
         m.stage = "connected"
     if kind == "Merged":
         m.merged = True
-    if kind in COST_FIELD:
-        line = value(state[COST_FIELD[kind]])
+    line = value(state.get(COST_FIELD.get(kind, "")))
+    if line is not None:
         m.costs[line["payer"]] = m.costs.get(line["payer"], Decimal("0")) + line["amount"]
 
 

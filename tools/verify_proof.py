@@ -171,6 +171,16 @@ def parse_public_key(text: str) -> tuple[str, bytes, bytes]:
 
 def checkpoint(note: Any, key: tuple[str, bytes, bytes], label: str) -> tuple[int, bytes]:
     """The size and root of a checkpoint signed by ``key``, parsed strictly."""
+    size, root, signed = parse_checkpoint(note, key, label)
+    signed()
+    return size, root
+
+
+def parse_checkpoint(
+    note: Any, key: tuple[str, bytes, bytes], label: str
+) -> tuple[int, bytes, Any]:
+    """The size and root, and a function that checks the signature (the costly part, so a
+    checker can run it last)."""
     if not isinstance(note, str):
         raise Invalid(f"{label} is not text")
     if any(c < " " and c != "\n" for c in note) or "\x7f" in note or not note.endswith("\n"):
@@ -195,14 +205,18 @@ def checkpoint(note: Any, key: tuple[str, bytes, bytes], label: str) -> tuple[in
         raise Invalid(f"{label}: the body is an origin, a decimal size and a root, nothing else")
     root = hash32(body[2], f"{label}: the root")
     name, kid, public = key
-    for signer, signer_id, signature in signatures:
-        if (signer, signer_id) == (name, kid):
-            try:
-                Ed25519PublicKey.from_public_bytes(public).verify(signature, text.encode())
-            except InvalidSignature:
-                raise Invalid(f"{label}: the signature does not hold") from None
-            return int(body[1]), root
-    raise Invalid(f"{label}: not signed by {name}")
+
+    def signed() -> None:
+        for signer, signer_id, signature in signatures:
+            if (signer, signer_id) == (name, kid):
+                try:
+                    Ed25519PublicKey.from_public_bytes(public).verify(signature, text.encode())
+                except InvalidSignature:
+                    raise Invalid(f"{label}: the signature does not hold") from None
+                return
+        raise Invalid(f"{label}: not signed by {name}")
+
+    return int(body[1]), root, signed
 
 
 # -- the proofs ------------------------------------------------------------------------------
@@ -223,7 +237,7 @@ def path_of(value: Any, what: str) -> list[bytes]:
 
 
 def check_inclusion(proof: dict[str, Any], key: tuple[str, bytes, bytes]) -> str:
-    size, root = checkpoint(proof["checkpoint"], key, "the checkpoint")
+    size, root, signed = parse_checkpoint(proof["checkpoint"], key, "the checkpoint")
     if not (whole(proof["tree_size"]) and whole(proof["leaf_index"])):
         raise Invalid("tree_size and leaf_index are whole numbers")
     if proof["tree_size"] != size:
@@ -256,6 +270,7 @@ def check_inclusion(proof: dict[str, Any], key: tuple[str, bytes, bytes]) -> str
         leaf_hash, index, size, path_of(proof["audit_path"], "audit_path"), root
     ):
         raise Invalid("the audit path does not lead to the checkpoint's root")
+    signed()  # last: every cheaper check has held
     return (
         f"OK: aggregate {leaf['aggregate_id']} version {leaf['version']} ({leaf['topic']}) "
         f"is leaf {index + 1} of the tree of {size} signed by {key[0]}"

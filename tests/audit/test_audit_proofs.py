@@ -102,7 +102,9 @@ def holds(proof: Any) -> bool:
     return True
 
 
-def single_byte_changes(proof: dict[str, Any], rng: random.Random) -> Iterator[dict[str, Any]]:
+def single_byte_changes(
+    proof: dict[str, Any], rng: random.Random, *, checkpoint: bool = True
+) -> Iterator[dict[str, Any]]:
     """Every proof that differs from ``proof`` in one byte of a hash, of the leaf, of the
     event's state or of the checkpoint, and in each number by one."""
     for field in ("tree_size", "leaf_index"):
@@ -123,7 +125,7 @@ def single_byte_changes(proof: dict[str, Any], rng: random.Random) -> Iterator[d
             else:
                 changed[field][n] = text
             yield changed
-    for field in ("leaf", "checkpoint"):
+    for field in ("leaf", "checkpoint") if checkpoint else ("leaf",):
         data = proof[field].encode("utf-8")
         for at in range(len(data)):
             bad = bytearray(data)
@@ -191,8 +193,11 @@ def test_any_single_byte_change_breaks_the_inclusion_proof_of_every_position(
     url, hashes = thousand
     proofs = prove_all(url, list(range(1, 1001)), checkpoint_of(hashes, 1000))
     rng = random.Random(12)
-    for proof in proofs:
-        for bad in single_byte_changes(proof, rng):
+    for position, proof in enumerate(proofs, 1):
+        # Every proof shares the one checkpoint: its every byte is changed in every 25th proof
+        # (each such change costs an Ed25519 verification); all the rest in every proof.
+        every_byte = position % 25 == 0 or position in (1, 1000)
+        for bad in single_byte_changes(proof, rng, checkpoint=every_byte):
             assert not holds(bad)
 
 

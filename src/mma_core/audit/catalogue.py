@@ -86,6 +86,8 @@ MEANINGS: dict[str, str] = {
     "ReportClaim.Claimed.reference": "the report's MMA reference (claimed once in the programme)",
     "Municipality.PredecessorMerged.offer_reference": "the offer a successor connected by "
     "succession continues under, when it had none of its own",
+    "Municipality.Renewed.fee": "the yearly fee charged at this renewal, as a cost line; null "
+    "or absent: none (renewals recorded before yearly fees existed)",
     "Municipality.Merged.successor": "the CBS code of the municipality it merged into",
 }
 
@@ -322,10 +324,10 @@ version order. `Registered` starts it at stage `registered`; `Invited` sets `inv
 `Accepted` `accepted`, `Declined` `declined`; `Connected` and `PriorConnectionCompensated` set
 `connected`, as does `PredecessorMerged` when `connected_by_succession` is true; `Terminated`
 sets `stopped` and `Merged` `merged`. No other event changes the stage. Its costs are the cost
-lines of `Connected` (`cost`), `PriorConnectionCompensated` (`compensation`) and
-`ReportReceived` (`fee`); the costs by payer are the sums of their `amount` per `payer`. A
-municipality exists on *D* when `valid_from` is null or not after *D*, `valid_until` is null or
-not before *D*, and it has no `Merged` event counting on *D* whose `on` is on or before *D*.
+lines of `Connected` (`cost`), `PriorConnectionCompensated` (`compensation`), `ReportReceived`
+(`fee`) and `Renewed` (`fee`, when present and not null); the costs by payer are the sums of
+their `amount` per `payer`. A municipality exists on *D* when `valid_from` is null or not after
+*D*, `valid_until` is null or not before *D*, and no `Merged` event of it counts on *D*.
 """
 
 
