@@ -40,6 +40,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "concurrency_conflict": 409,
     "invalid_input": 422,
     "invalid_date": 422,
+    "invalid_table": 422,
     "rule_violation": 422,
     "request_id_reused": 422,
     "history_altered": 500,

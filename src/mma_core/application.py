@@ -290,6 +290,8 @@ class Programme(Application[UUID]):
         # Built from the URL alone: eventsourcing would merge os.environ, and a stray
         # PROGRAMME_SQLITE_DBNAME would send events to another file than the URL names.
         values = {"AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_SIZE, "IS_SNAPSHOTTING_ENABLED": "y"}
+        if not self.create_tables:
+            values["CREATE_TABLE"] = "n"  # also eventsourcing's own (snapshot) tables
         values.update(dict(env or {}))
         return Environment(name, values)
 

@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
 SCHEMA_VERSION = 1
 
 # Version -> the step that brings a store of the version before it there. Version 1 is the
-# layout of the first releases: events, officials' keys, audit leaves, read models, outbox.
+# layout of the first releases: events, officials' keys, audit leaves, stored snapshots, read
+# models, outbox.
 Migration = Callable[["Programme"], None]
 
 
@@ -32,6 +33,9 @@ def _create_everything(programme: Programme) -> None:
 
     recorder: Any = programme.recorder
     recorder.create_table()
+    if programme.snapshots is not None:  # the stored snapshots of municipalities
+        snapshots: Any = programme.snapshots.recorder
+        snapshots.create_table()
     programme.views.store.create_tables()  # type: ignore[attr-defined]
     postgres = _kind(programme) == "eventsourcing.postgres"
     SQLOutboxStore(recorder.datastore, postgres=postgres, create=True)
