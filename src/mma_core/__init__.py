@@ -10,6 +10,7 @@ from mma_core.domain.errors import (
     InvalidDate,
     InvalidInput,
     InvalidTransition,
+    RequestIdReused,
     RuleViolation,
     UnknownMunicipality,
     UnknownOffer,
@@ -26,6 +27,8 @@ from mma_core.domain.values import (
     Terms,
     TrainingSlot,
 )
+from mma_core.receipts import Receipt
+from mma_core.store_errors import StoreUnavailable
 
 __version__ = "0.1.0"
 
@@ -42,9 +45,12 @@ __all__ = [
     "MunicipalityCode",
     "Official",
     "Programme",
+    "Receipt",
     "ReportCategory",
+    "RequestIdReused",
     "RuleViolation",
     "Stage",
+    "StoreUnavailable",
     "Terms",
     "TrainingSlot",
     "UnknownMunicipality",

@@ -36,7 +36,7 @@ from eventsourcing.application import (
 from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
 from eventsourcing.utils import Environment, get_topic
 
-from mma_core import registries
+from mma_core import migrations, receipts, registries
 from mma_core.cipher import Keyring, StoreMapper, keyring_from
 from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
 from mma_core.domain.budget import Budget, budget_id
@@ -70,7 +70,11 @@ from mma_core.domain.values import (
     TrainingSlot,
     add_months,
 )
+from mma_core.follow import Signal, follow, last_position, wait_for
+from mma_core.health import Health, health
+from mma_core.hookspecs import EventRecord
 from mma_core.privacy import KeyWrapper, new_key, seal, unseal
+from mma_core.receipts import Receipt
 from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
 from mma_core.storage import (
     DEFAULT_STORE,
@@ -81,9 +85,11 @@ from mma_core.storage import (
     MemoryRecorder,
     SQLiteRecorder,
     create_private,
+    describe,
     postgres_recorder_class,
     store_env,
 )
+from mma_core.store_errors import guarded, translated
 from mma_core.transcodings import register_transcodings
 from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
 from mma_core.views.replay import event_data, fold, municipality_view
@@ -128,23 +134,40 @@ def command(
     @functools.wraps(method)
     def wrapper(self: Programme, /, *args: P.args, **kwargs: P.kwargs) -> T:
         try:
-            if self.validators:
-                bound = signature.bind(self, *args, **kwargs)
-                bound.apply_defaults()
-                arguments = {
-                    key: "<personal data>" if key in PERSONAL_ARGUMENTS else value
-                    for key, value in bound.arguments.items()
-                    if key != "self"
-                }
-                self.validate(Command(method.__name__, _code_of(arguments), arguments))
-            return method(self, *args, **kwargs)
+            with translated(self.store_label, self.store_secrets):
+                request_id = kwargs.pop("request_id", None)
+                if request_id is not None:
+                    # Idempotency first: a retry is answered before validators or rules run.
+                    bound = signature.bind(self, *args, **kwargs)
+                    bound.apply_defaults()
+                    request = receipts.request_for(method.__name__, request_id, bound.arguments)
+                    found = receipts.answered(self, request)
+                    if found is not None:
+                        return receipts.result_of(found)  # type: ignore[no-any-return]
+                    token = receipts.CURRENT.set(request)
+                    try:
+                        return _checked(self, *args, **kwargs)
+                    finally:
+                        receipts.CURRENT.reset(token)
+                return _checked(self, *args, **kwargs)
         except DomainError as error:
             subject = _subject_of(signature, self, args, kwargs)
-            if subject is None or subject in str(error):
-                raise
-            # Every error names the municipality, also one raised by a value or a session.
-            named = type(error)(f"{subject}: {error}")
-            raise named.with_traceback(error.__traceback__) from None
+            if subject is not None:
+                # Every error names the municipality, also one raised by a value or a session.
+                error.with_subject(subject)
+            raise
+
+    def _checked(self: Programme, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.validators:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            arguments = {
+                key: "<personal data>" if key in PERSONAL_ARGUMENTS else value
+                for key, value in bound.arguments.items()
+                if key not in ("self", "request_id")
+            }
+            self.validate(Command(method.__name__, _code_of(arguments), arguments))
+        return method(self, *args, **kwargs)
 
     return wrapper
 
@@ -187,11 +210,17 @@ class Programme(Application[UUID]):
         validators: Sequence[Validator] = (),
         keyring: Keyring | None = None,
         retries: int | None = None,
+        create: bool = True,
     ) -> None:
         self.retries = retries_from(retries)
         self.keyring = keyring
         self.last_erasure: ErasureCheck | None = None  # what the last erase_official checked
         self._key_wrapper: KeyWrapper | None = None
+        self.create_tables = create  # False: never run DDL (see mma_core.migrations)
+        # How store failures name the store (no password) and what to strip from them.
+        self.store_label: str = "the programme's store"
+        self.store_secrets: tuple[str, ...] = ()
+        self.follow_signal = Signal()  # wakes this programme's followers after each write
         self._snapshots_lock = threading.Lock()
         self._memory_retry_lock = threading.Lock()
         self._contended_until = 0.0
@@ -215,6 +244,7 @@ class Programme(Application[UUID]):
         validators: Sequence[Validator] = (),
         cipher_key: str | None = None,
         retries: int | None = None,
+        create: bool = True,
     ) -> Programme:
         """Open the programme stored at ``url`` (created if new).
 
@@ -222,25 +252,36 @@ class Programme(Application[UUID]):
         that met a concurrent write to the same aggregate is tried again, after a short random
         pause, before it raises ``ConcurrencyConflict``; each retry checks every rule again.
 
+        ``create=False`` runs no DDL at all (for a database role that may only read and write
+        rows): the store must exist at this library's schema version (``mma store upgrade``).
+        A store of a newer schema version is refused (:class:`StoreVersionError`).
+
         ``cost_calculators`` picks a calculator per cost kind; ``validators`` are asked about every
         command before it writes anything (plugins supply both). ``cipher_key`` (else the
         environment's ``MMA_CIPHER_KEY`` or ``MMA_CIPHER_KEY_FILE``, the only settings read
         from the environment) encrypts the stored events: see :mod:`mma_core.cipher`.
         """
         Stamp(by="-", origin=origin, at=clock())  # fail early on a bad origin or clock
-        programme = cls(
-            store_env(url),
-            origin=origin,
-            clock=clock,
-            cost_calculators=cost_calculators,
-            validators=validators,
-            keyring=keyring_from(cipher_key),
-            retries=retries,
-        )
+        env = store_env(url)
+        label, secrets = describe(url), (env.get("POSTGRES_PASSWORD", ""),)
+        with translated(label, secrets):
+            programme = cls(
+                env,
+                origin=origin,
+                clock=clock,
+                cost_calculators=cost_calculators,
+                validators=validators,
+                keyring=keyring_from(cipher_key),
+                retries=retries,
+                create=create,
+            )
+        programme.store_label, programme.store_secrets = label, secrets
         try:
+            migrations.check(programme, create)
             # The first event says whether the store is encrypted and with which key: a wrong
             # or missing key is refused now, not at the first command.
-            first = programme.recorder.select_notifications(1, 1)
+            with translated(label, secrets):
+                first = programme.recorder.select_notifications(1, 1)
             if first:
                 programme.mapper.open_state(first[0])  # type: ignore[attr-defined]
         except BaseException:
@@ -254,6 +295,8 @@ class Programme(Application[UUID]):
         # Built from the URL alone: eventsourcing would merge os.environ, and a stray
         # PROGRAMME_SQLITE_DBNAME would send events to another file than the URL names.
         values = {"AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_SIZE, "IS_SNAPSHOTTING_ENABLED": "y"}
+        if not self.create_tables:
+            values["CREATE_TABLE"] = "n"  # also eventsourcing's own (snapshot) tables
         values.update(dict(env or {}))
         return Environment(name, values)
 
@@ -302,13 +345,19 @@ class Programme(Application[UUID]):
             )
             # Several services opening a fresh store at once would race on the DDL
             # ("tuple concurrently updated"): one creates the tables while the others wait.
-            with _postgres_ddl_lock(self.factory.datastore):  # type: ignore[attr-defined]
-                recorder.create_table()
+            if self.create_tables:
+                with _postgres_ddl_lock(self.factory.datastore):  # type: ignore[attr-defined]
+                    recorder.create_table()
             return recorder
         else:
             return MemoryRecorder()
-        recorder.create_table()
+        if self.create_tables:
+            recorder.create_table()
         return recorder
+
+    def _notify(self, recordings: list[Any]) -> None:
+        super()._notify(recordings)
+        self.follow_signal.notify()
 
     @property
     def keys(self) -> KeyStore:
@@ -367,17 +416,23 @@ class Programme(Application[UUID]):
 
     def _run(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt (read, check, save), retrying on a concurrent write: each
-        retry reads the fresh state and checks every rule again."""
+        retry reads the fresh state and checks every rule again. With a request id the save
+        is held back and made together with the command's receipt (``mma_core.receipts``)."""
+        request = receipts.CURRENT.get()
+
+        def once() -> T:
+            return attempt() if request is None else self._answer(request, attempt)
+
         for tries in range(self.retries + 1):
             try:
                 if tries == 0 and time.monotonic() >= self._contended_until:
-                    return attempt()
+                    return once()
                 # A retry runs holding the store's retry lock: writers that collided take
                 # turns instead of colliding again, each reading what the one before wrote.
                 # The first attempt stays optimistic (no wait when nobody else writes) unless
                 # this programme met a conflict in the last CONTENDED seconds.
                 with self._retry_lock():
-                    return attempt()
+                    return once()
             except RecordConflictError:
                 self._contended_until = time.monotonic() + CONTENDED
                 if tries == self.retries:
@@ -416,6 +471,38 @@ class Programme(Application[UUID]):
         else:
             with self._memory_retry_lock:
                 yield
+
+    def _answer(self, request: receipts.Request, attempt: Callable[[], T]) -> T:
+        found = receipts.answered(self, request)  # a concurrent twin may have answered it
+        if found is not None:
+            return receipts.result_of(found)  # type: ignore[no-any-return]
+        try:
+            with receipts.holding_saves() as held:
+                result = attempt()
+        except DomainError:
+            # The twin that answered first changed the state this attempt read.
+            found = receipts.answered(self, request)
+            if found is not None:
+                return receipts.result_of(found)  # type: ignore[no-any-return]
+            raise
+        receipts.save_with_receipt(self, held, request, result)
+        return result
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        held = receipts.held_saves()
+        if held is not None:  # a command with a request id: saved with its receipt
+            held.append((objs, kwargs))
+            return []
+        return super().save(*objs, **kwargs)
+
+    def save_now(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save at once, in one transaction (what ``save`` does outside a held command)."""
+        return super().save(*objs, **kwargs)
+
+    def receipt(self, request_id: str) -> Receipt | None:
+        """The answer a command gave to ``request_id``, or ``None`` if none did (yet)."""
+        with translated(self.store_label, self.store_secrets):
+            return receipts.receipt_view(self, request_id)
 
     def _municipality(self, code: str | MunicipalityCode) -> Municipality:
         parsed = MunicipalityCode.parse(code)
@@ -524,7 +611,9 @@ class Programme(Application[UUID]):
     # -- commands: set-up -----------------------------------------------------------------
 
     @command
-    def register_registry(self, name: str, *, by: str, origin: str | None = None) -> list[str]:
+    def register_registry(
+        self, name: str, *, by: str, origin: str | None = None, request_id: str | None = None
+    ) -> list[str]:
         """Register every row of a shipped registry, with its validity. Idempotent."""
         entries = registries.load(name)
         stamp = self._stamp(by, origin)
@@ -550,6 +639,7 @@ class Programme(Application[UUID]):
         by: str,
         terms: Terms | None = None,
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         """Record the offer as sent. Terms default to the 2019 letter's (12 months, 2 officials)."""
         reference = check_offer_reference(reference)
@@ -567,7 +657,14 @@ class Programme(Application[UUID]):
 
     @command
     def change_offer_terms(
-        self, reference: str, *, on: date, terms: Terms, by: str, origin: str | None = None
+        self,
+        reference: str,
+        *,
+        on: date,
+        terms: Terms,
+        by: str,
+        origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         """Record a change of the offer's terms from ``on``; amounts already charged stay."""
         stamp = self._stamp(by, origin)
@@ -591,6 +688,7 @@ class Programme(Application[UUID]):
         capacity: int,
         by: str,
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         """Schedule a training session. Naive datetimes are read as Europe/Amsterdam time."""
         session_id = check_session_id(session_id)
@@ -609,7 +707,14 @@ class Programme(Application[UUID]):
 
     @command
     def invite(
-        self, code: str, *, on: date, reference: str, by: str, origin: str | None = None
+        self,
+        code: str,
+        *,
+        on: date,
+        reference: str,
+        by: str,
+        origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         stamp = self._stamp(by, origin)
 
@@ -632,6 +737,7 @@ class Programme(Application[UUID]):
         by: str,
         on: date | None = None,
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         stamp = self._stamp(by, origin)
 
@@ -644,7 +750,15 @@ class Programme(Application[UUID]):
         return self._run(attempt)
 
     @command
-    def accept(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
+    def accept(
+        self,
+        code: str,
+        *,
+        on: date,
+        by: str,
+        origin: str | None = None,
+        request_id: str | None = None,
+    ) -> str:
         """Accept the offer; with a prior connection the municipality is connected at once."""
         stamp = self._stamp(by, origin)
 
@@ -663,7 +777,14 @@ class Programme(Application[UUID]):
 
     @command
     def decline(
-        self, code: str, *, on: date, by: str, reason: str = "", origin: str | None = None
+        self,
+        code: str,
+        *,
+        on: date,
+        by: str,
+        reason: str = "",
+        origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         stamp = self._stamp(by, origin)
 
@@ -676,7 +797,15 @@ class Programme(Application[UUID]):
         return self._run(attempt)
 
     @command
-    def connect(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
+    def connect(
+        self,
+        code: str,
+        *,
+        on: date,
+        by: str,
+        origin: str | None = None,
+        request_id: str | None = None,
+    ) -> str:
         stamp = self._stamp(by, origin)
 
         def attempt() -> str:
@@ -703,6 +832,7 @@ class Programme(Application[UUID]):
         reference: str,
         by: str,
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         """Record a forwarded report (date, category, opaque reference); returns the reference."""
         parsed_category = ReportCategory(category)
@@ -719,7 +849,8 @@ class Programme(Application[UUID]):
                 raise DuplicateReport(
                     f"{m.label}: MMA reference {parsed_reference} was recorded already (for "
                     f"{claim.code}, received {claim.received_on.isoformat()}); "
-                    "a reference counts once"
+                    "a reference counts once",
+                    details={"reference": parsed_reference.value},
                 )
             fee = self._priced(CostKind.REPORT_FEE, m, day)
             m.record_report(day, parsed_category, parsed_reference, fee, stamp)
@@ -856,6 +987,7 @@ class Programme(Application[UUID]):
         recovered: Money | None = None,
         notes: str = "",
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         try:
             parsed_outcome = Outcome(outcome)
@@ -872,7 +1004,15 @@ class Programme(Application[UUID]):
         return self._run(attempt)
 
     @command
-    def renew(self, code: str, *, on: date, by: str, origin: str | None = None) -> str:
+    def renew(
+        self,
+        code: str,
+        *,
+        on: date,
+        by: str,
+        origin: str | None = None,
+        request_id: str | None = None,
+    ) -> str:
         stamp = self._stamp(by, origin)
 
         def attempt() -> str:
@@ -890,7 +1030,14 @@ class Programme(Application[UUID]):
 
     @command
     def terminate(
-        self, code: str, *, on: date, by: str, reason: str = "", origin: str | None = None
+        self,
+        code: str,
+        *,
+        on: date,
+        by: str,
+        reason: str = "",
+        origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         stamp = self._stamp(by, origin)
 
@@ -903,7 +1050,16 @@ class Programme(Application[UUID]):
         return self._run(attempt)
 
     @command
-    def merge(self, code: str, *, into: str, on: date, by: str, origin: str | None = None) -> str:
+    def merge(
+        self,
+        code: str,
+        *,
+        into: str,
+        on: date,
+        by: str,
+        origin: str | None = None,
+        request_id: str | None = None,
+    ) -> str:
         """Merge ``code`` into ``into``; a connected predecessor connects its successor."""
         stamp = self._stamp(by, origin)
 
@@ -928,6 +1084,7 @@ class Programme(Application[UUID]):
         by: str,
         on: date | None = None,
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         """Nominate an official; returns the official id (e.g. ``GM0363-1``)."""
         person = Official(name=name, email=email)
@@ -957,6 +1114,7 @@ class Programme(Application[UUID]):
         by: str,
         on: date | None = None,
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         oid = _official_of(code, official_id)
         stamp = self._stamp(by, origin)
@@ -983,6 +1141,7 @@ class Programme(Application[UUID]):
         attended: bool,
         by: str,
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         oid = _official_of(code, official_id)
         stamp = self._stamp(by, origin)
@@ -1005,7 +1164,13 @@ class Programme(Application[UUID]):
 
     @command
     def withdraw_official(
-        self, official_id: str, *, by: str, on: date | None = None, origin: str | None = None
+        self,
+        official_id: str,
+        *,
+        by: str,
+        on: date | None = None,
+        origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         oid = OfficialId(official_id)
         stamp = self._stamp(by, origin)
@@ -1031,6 +1196,10 @@ class Programme(Application[UUID]):
         check fails (:class:`ErasureIncomplete`: a reader held an old snapshot) the erasure is
         recorded and the key deleted all the same: call :meth:`wipe_erased_keys` again later.
         """
+    def erase_official(
+        self, official_id: str, *, by: str, origin: str | None = None, request_id: str | None = None
+    ) -> str:
+        """Delete the official's key: their data reads ``[erased]``; the history still verifies."""
         oid = OfficialId(official_id)
         stamp = self._stamp(by, origin)
         stored: list[bytes | None] = [None]
@@ -1215,6 +1384,7 @@ class Programme(Application[UUID]):
             )
         return m  # type: ignore[no-any-return]
 
+    @guarded
     def municipality(
         self, code: str, *, as_of: date | None = None, known_at: datetime | None = None
     ) -> MunicipalityView:
@@ -1233,6 +1403,7 @@ class Programme(Application[UUID]):
             costs = self._costs_as_of(m.id, as_of, _utc(known_at))
         return municipality_view(m, self._reveal, as_of, _utc(known_at), costs)
 
+    @guarded
     def codes(self) -> list[str]:
         """Every registered municipality code, in registration order."""
         return [m.code for m in self._all(Municipality.Registered)]
@@ -1253,6 +1424,7 @@ class Programme(Application[UUID]):
         """The read models (overview, ledger, roster, deadlines, waterbed) beside the events."""
         return ReadModels(self)
 
+    @guarded
     def overview(
         self,
         *,
@@ -1288,6 +1460,7 @@ class Programme(Application[UUID]):
         costs_of = costs.__getitem__ if cost_lines else None
         return overview_from_records(records, self._reveal, day, _utc(known_at), costs_of)
 
+    @guarded
     def sessions(self) -> list[SessionView]:
         views = []
         for scheduled in self._all(TrainingSession.Scheduled):
@@ -1305,9 +1478,11 @@ class Programme(Application[UUID]):
             )
         return sorted(views, key=lambda v: v.starts_at)
 
+    @guarded
     def offer_terms(self, reference: str, *, on: date) -> Terms:
         return self._offer(check_offer_reference(reference)).terms_on(on)
 
+    @guarded
     def history(
         self,
         code: str,
@@ -1360,6 +1535,38 @@ class Programme(Application[UUID]):
             )
         return sorted(entries, key=lambda e: e.position)
 
+    # -- following the log ----------------------------------------------------------------
+
+    def follow(
+        self, after: int = 0, *, limit: int | None = None, wait: float | None = None
+    ) -> Iterator[EventRecord]:
+        """The events after position ``after``, in the store's order, as exporters see them.
+
+        Each :class:`~mma_core.hookspecs.EventRecord` carries its ``position``: save the last
+        one handled and resume with ``follow(after=saved)`` to miss nothing and see nothing
+        twice (also across a writer's crash and rolled-back transactions; see
+        :mod:`mma_core.follow`). ``limit`` stops after that many events. Without ``wait`` the
+        iterator ends once caught up; with ``wait`` it waits up to that many seconds for each
+        new event once caught up (PostgreSQL: LISTEN/NOTIFY; SQLite: polling, a new event
+        shows within 0.2 s).
+        """
+        return follow(self, after, limit, wait)
+
+    def last_position(self) -> int:
+        """The latest position in the store (0 when empty)."""
+        return last_position(self)
+
+    def wait_for(self, position: int, *, timeout: float = 10.0) -> None:
+        """Return once the read models include ``position`` (e.g. a receipt's
+        ``last_position``), so that queries read this writer's writes; ``TimeoutError`` if
+        they do not within ``timeout`` seconds."""
+        wait_for(self, position, timeout)
+
+    def health(self) -> Health:
+        """Store reachability, schema version, view lag and outbox backlog. Never raises."""
+        return health(self)
+
+    @guarded
     def event_count(self) -> int:
         """How many events the store holds. Not the highest position: PostgreSQL's sequence
         skips the numbers of transactions that rolled back."""

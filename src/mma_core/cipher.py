@@ -52,6 +52,8 @@ _AAD_PREFIX = b"mma-state/v1\x00"
 class StoreCipherError(DomainError):
     """A stored event's state does not open with the cipher keyring (or needs one)."""
 
+    code = "store_cipher_error"
+
 
 def new_key() -> str:
     """A fresh 256-bit key in URL-safe base64, as ``MMA_CIPHER_KEY`` takes it."""

@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -29,6 +28,7 @@ import click
 
 from mma_core.domain.errors import DomainError
 from mma_core.domain.values import MMA_CATEGORIES
+from mma_core.jsonable import jsonable
 from mma_core.tables import Column
 
 if TYPE_CHECKING:
@@ -189,30 +189,8 @@ def safe(text: str) -> str:
 
 
 def plain(value: Any) -> Any:
-    """JSON-ready: ISO dates, decimal strings for money, values for enums, lists for tuples."""
-    from mma_core.domain.values import Money
-
-    if isinstance(value, Money):
-        return str(value.amount)
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Fraction):
-        return _ratio(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if hasattr(value, "__attrs_attrs__"):
-        return {a.name: plain(getattr(value, a.name)) for a in value.__attrs_attrs__}
-    return value
-
-
-def _ratio(value: Fraction) -> str:
-    return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.0001")))
+    """JSON-ready: the library's one conversion (``mma_core.jsonable``)."""
+    return jsonable(value)
 
 
 def emit_json(data: Any) -> None:
@@ -278,6 +256,10 @@ class MmaGroup(click.Group):
         except Exception as error:
             from eventsourcing.persistence import PersistenceError
 
+            from mma_core.store_errors import StoreUnavailable
+
+            if isinstance(error, StoreUnavailable):
+                _fail(str(error), STORE_UNAVAILABLE)
             if not isinstance(error, PersistenceError):
                 raise
             from mma_core.storage import describe
@@ -509,7 +491,7 @@ def training_list(settings: Settings) -> None:
     with settings.programme() as prog:
         sessions = prog.sessions()
     if settings.as_json:
-        emit_json([{**plain(s), "seats_left": s.seats_left} for s in sessions])
+        emit_json([s.to_dict() for s in sessions])
         return
     from rich.table import Table
 
@@ -1264,6 +1246,34 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
 
 
 # -- read models, deadlines, waterbed -----------------------------------------------------
+
+
+@cli.group("store", context_settings=CONTEXT_SETTINGS)
+def store_group() -> None:
+    """The store itself: its schema version and migrations."""
+
+
+@store_group.command("upgrade")
+@pass_settings
+def store_upgrade(settings: Settings) -> None:
+    """Create or migrate the store's tables to this version of mma_core.
+
+    Opening a store creates what is missing when the role may run DDL; a service that opens
+    with create=False (a role without DDL rights) needs this run once, by a role that may.
+
+    \b
+    Example:
+      mma --store postgresql://owner@db/mma store upgrade
+    """
+    from mma_core.migrations import upgrade_store
+
+    before, after = upgrade_store(settings.store)
+    if settings.as_json:
+        emit_json({"before": before, "after": after})
+    elif before == after:
+        click.echo(f"The store is at schema version {after}; nothing to do.")
+    else:
+        click.echo(f"Upgraded the store from schema version {before or 'none'} to {after}.")
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)

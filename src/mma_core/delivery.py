@@ -242,12 +242,14 @@ _COLUMNS = (
 class SQLOutboxStore(OutboxStore):
     """The outbox tables in the programme's own SQLite or PostgreSQL database."""
 
-    def __init__(self, datastore: Any, *, postgres: bool) -> None:
+    def __init__(self, datastore: Any, *, postgres: bool, create: bool = True) -> None:
         self.datastore = datastore
         self.postgres = postgres
         prefix = schema_prefix(datastore) if postgres else ""
         self.tracking = f"{prefix}mma_delivery_tracking"
         self.outbox = f"{prefix}mma_delivery_outbox"
+        if not create:  # a role that may not run DDL: the tables exist (mma store upgrade)
+            return
         with self._transaction() as c:
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.tracking} ("
@@ -432,10 +434,11 @@ def store_for(programme: Programme) -> OutboxStore:
     """The outbox store of a programme: its own tables in the same database."""
     module = programme.env.get("PERSISTENCE_MODULE", "")
     recorder: Any = programme.recorder
+    create = bool(getattr(programme, "create_tables", True))
     if module == "eventsourcing.sqlite":
-        return SQLOutboxStore(recorder.datastore, postgres=False)
+        return SQLOutboxStore(recorder.datastore, postgres=False, create=create)
     if module == "eventsourcing.postgres":
-        return SQLOutboxStore(recorder.datastore, postgres=True)
+        return SQLOutboxStore(recorder.datastore, postgres=True, create=create)
     store = _MEMORY_STORES.get(recorder)
     if store is None:
         store = _MEMORY_STORES[recorder] = MemoryOutboxStore()

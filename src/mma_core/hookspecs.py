@@ -21,6 +21,8 @@ from uuid import UUID
 import attrs
 import pluggy
 
+from mma_core.jsonable import JSONReady
+
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     import click
 
@@ -152,7 +154,7 @@ class Notification:
 
 
 @attrs.frozen
-class EventRecord:
+class EventRecord(JSONReady):
     """An event as plugins see it: what happened, to which municipality, when.
 
     ``type`` is the event's name (``Invited``, ``Connected``, ``TrainingBooked``, ...) and
@@ -160,7 +162,8 @@ class EventRecord:
     ``Offer``, ``ReportClaim``). Deadlines are events too, made by the outbox on the day they
     fall due: ``EvaluationDue`` and ``AnswerOverdue`` (aggregate ``Deadline``, ``due_on`` set).
     ``data`` holds the event's own fields as plain values, never personal data; ``session``
-    is set for events about a training session (``TrainingBooked``).
+    is set for events about a training session (``TrainingBooked``). ``to_dict()`` gives it as
+    JSON types (``docs/schemas/results/EventRecord.json``).
     """
 
     id: UUID

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from mma_core.jsonable import jsonable
+
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application import Programme
     from mma_core.plugins import Plugins
@@ -94,16 +96,8 @@ def _open(store: str) -> Programme:
     return Programme.open(store, origin="cli")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
-
-
 def _emit(data: Any) -> None:
-    click.echo(json.dumps(data, default=_plain, ensure_ascii=False, indent=2))
+    click.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
 
 
 def _day(value: datetime | None) -> date | None:

@@ -75,8 +75,12 @@ class TableRow(Mapping[str, str]):
 class TableError(InvalidInput):
     """A file cannot be read as a table with the columns asked for; ``line`` says where."""
 
+    code = "invalid_table"
+
     def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message if line is None else f"line {line}: {message}")
+        super().__init__(
+            message if line is None else f"line {line}: {message}", details={"line": line}
+        )
         self.line = line
 
 

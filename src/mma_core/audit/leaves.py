@@ -133,8 +133,10 @@ class HistoryAltered(DomainError):
     """An event is being stored where the store's leaves say one was stored before: someone
     deleted events behind the library's back. Nothing was written."""
 
+    code = "history_altered"
+
     def __init__(self, message: str, aggregate_id: str = "", version: int = 0) -> None:
-        super().__init__(message)
+        super().__init__(message, details={"aggregate_id": aggregate_id, "version": version})
         self.aggregate_id = aggregate_id
         self.version = version
 

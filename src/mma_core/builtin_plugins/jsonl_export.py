@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from mma_core.builtin_plugins.tabular import jsonable
 from mma_core.exporting import VIEWS, ExportSource
 from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, RegisterExporter, hookimpl
+from mma_core.jsonable import jsonable
 
 
 class JsonLinesExporter:

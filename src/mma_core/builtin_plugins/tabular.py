@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
+
+from mma_core.jsonable import jsonable
 
 
 def text(value: Any) -> str:
@@ -17,9 +18,4 @@ def text(value: Any) -> str:
     return str(value)
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)  # exact: money never passes through a float
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
+__all__ = ["jsonable", "text"]

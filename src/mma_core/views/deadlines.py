@@ -22,6 +22,7 @@ import attrs
 
 from mma_core.domain.common import AMSTERDAM
 from mma_core.domain.values import Stage
+from mma_core.jsonable import JSONReady
 from mma_core.views.records import MunicipalityRecord, SessionRecord
 from mma_core.views.state import Deadline
 
@@ -33,7 +34,7 @@ KINDS = ("evaluation", "answer", "training", "capacity")
 
 
 @attrs.frozen
-class Due:
+class Due(JSONReady):
     """One deadline. ``code`` and ``name`` are the municipality's, or for a ``capacity`` item
     ``code`` is ``None`` and ``name`` names the session."""
 

@@ -28,6 +28,7 @@ from mma_core.domain.values import (
     Payer,
     Stage,
 )
+from mma_core.jsonable import fields_of
 from mma_core.privacy import ERASED
 from mma_core.views.state import CostEntry, MunicipalityView, OfficialView
 
@@ -101,10 +102,7 @@ class MunicipalityRecord:
     # -- JSON ------------------------------------------------------------------------------
 
     def to_json(self) -> str:
-        data: dict[str, Any] = {}
-        for field in attrs.fields(MunicipalityRecord):
-            data[field.name] = _encode(getattr(self, field.name))
-        return json.dumps(data, separators=(",", ":"), sort_keys=True)
+        return json.dumps(fields_of(self), separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> MunicipalityRecord:
@@ -212,20 +210,6 @@ class MunicipalityRecord:
             as_of=as_of,
             known_at=known_at,
         )
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Money):
-        return str(value.amount)
-    if isinstance(value, Stage):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, OfficialRecord):
-        return {f.name: _encode(getattr(value, f.name)) for f in attrs.fields(OfficialRecord)}
-    if isinstance(value, tuple):
-        return [_encode(v) for v in value]
-    return value
 
 
 def record_of(m: Municipality) -> MunicipalityRecord:

@@ -15,7 +15,8 @@ from typing import Any
 
 from mma_core.domain.common import Recorded
 from mma_core.domain.municipality import Municipality
-from mma_core.domain.values import CostLine, Money, Official, OfficialId, Outcome, Payer, Stage
+from mma_core.domain.values import Money, Official, OfficialId, Outcome, Payer, Stage
+from mma_core.jsonable import jsonable
 from mma_core.views.records import record_of
 from mma_core.views.state import (
     CostEntry,
@@ -136,20 +137,4 @@ def overview_of(
 def event_data(event: Any) -> dict[str, Any]:
     """An event's own fields as plain JSON-ready values (no bookkeeping fields)."""
     skip = {"originator_id", "originator_version", "originator_topic", "timestamp", "by", "origin"}
-    return {k: plain(v) for k, v in vars(event).items() if k not in skip}
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, Money):
-        return str(value.amount)
-    if isinstance(value, CostLine):
-        return value.to_dict()
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
+    return {k: jsonable(v) for k, v in vars(event).items() if k not in skip}

@@ -1,18 +1,25 @@
-"""Frozen, plain views returned by the queries. Safe to hand to any caller: no aggregate inside."""
+"""Frozen, plain views returned by the queries. Safe to hand to any caller: no aggregate inside.
+
+Each has ``to_dict()``: its fields as JSON types (``mma_core.jsonable``), the shape the JSON
+Schemas in ``docs/schemas/results/`` describe."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from mma_core.domain.values import CostLine, Money, Stage
+from mma_core.jsonable import JSONObject, JSONReady
+
+if TYPE_CHECKING:  # pragma: no cover - waterbed imports this module
+    from mma_core.views.waterbed import WaterbedEntry
 
 
 @attrs.frozen
-class OfficialView:
+class OfficialView(JSONReady):
     id: str
     name: str  # "[erased]" once the official's key is gone
     email: str
@@ -25,13 +32,13 @@ class OfficialView:
 
 
 @attrs.frozen
-class CostEntry:
+class CostEntry(JSONReady):
     on: date
     line: CostLine
 
 
 @attrs.frozen
-class MunicipalityView:
+class MunicipalityView(JSONReady):
     code: str
     name: str
     stage: Stage
@@ -75,7 +82,7 @@ class MunicipalityView:
 
 
 @attrs.frozen
-class Deadline:
+class Deadline(JSONReady):
     code: str
     name: str
     kind: str  # "answer", "evaluation"
@@ -84,7 +91,7 @@ class Deadline:
 
 
 @attrs.frozen
-class Overview:
+class Overview(JSONReady):
     as_of: date
     known_at: datetime | None
     total: int
@@ -95,7 +102,7 @@ class Overview:
     deadlines: tuple[Deadline, ...]
     municipalities: tuple[MunicipalityView, ...]
     # Unconnected municipalities ranked by their connected neighbours (``views.waterbed``).
-    waterbed: tuple[Any, ...] = ()
+    waterbed: tuple[WaterbedEntry, ...] = ()
 
     @property
     def coverage_percent(self) -> float:
@@ -103,7 +110,7 @@ class Overview:
 
 
 @attrs.frozen
-class SessionView:
+class SessionView(JSONReady):
     session_id: str
     starts_at: datetime
     ends_at: datetime
@@ -115,9 +122,12 @@ class SessionView:
     def seats_left(self) -> int:
         return self.capacity - len(self.booked)
 
+    def to_dict(self) -> JSONObject:
+        return {**super().to_dict(), "seats_left": self.seats_left}
+
 
 @attrs.frozen
-class HistoryEntry:
+class HistoryEntry(JSONReady):
     """One stored event as an auditor reads it: the BIO 8.15.01 audit line and the data."""
 
     position: int  # global notification position: the order the store recorded events in

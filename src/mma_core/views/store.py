@@ -355,5 +355,6 @@ def store_for(app: Any) -> ViewStore:
         store = SqlViewStore(datastore, qualify=schema_prefix(datastore), mark="%s")
     else:
         return MemoryViewStore()
-    store.create_tables()
+    if getattr(app, "create_tables", True):  # False: a role that may not run DDL
+        store.create_tables()
     return store

@@ -22,6 +22,7 @@ import attrs
 from mma_core import registries
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.values import Stage
+from mma_core.jsonable import JSONReady
 from mma_core.views.records import MunicipalityRecord
 
 _FILES = {"noord-holland-2019": "noord-holland-2019-adjacency.csv"}
@@ -37,7 +38,7 @@ class Place:
 
 
 @attrs.frozen
-class WaterbedEntry:
+class WaterbedEntry(JSONReady):
     """An unconnected municipality and how many of its neighbours are connected."""
 
     code: str

@@ -1,0 +1,192 @@
+"""Idempotent commands: every command takes ``request_id``; a retry gets the first answer.
+
+How it works (all of it behind the ``@command`` decorator and ``Programme._run``):
+
+1. Before anything else, the command's receipt is looked up by request id. Found with the same
+   command and arguments: its result is returned and nothing is written. Found with others:
+   :class:`~mma_core.domain.errors.RequestIdReused`.
+2. Otherwise the command runs as usual, except that its ``save()`` is held back; the held
+   aggregates are then saved together with a new :class:`CommandReceipt` (last), in ONE
+   transaction. The receipt's id derives from the request id, so of two writers answering the
+   same request concurrently one wins on the primary key; the other's transaction rolls back
+   and its retry finds the winner's receipt.
+3. A command that breaks a rule writes no receipt: a retry runs it again.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError
+
+from mma_core.domain.common import Stamp
+from mma_core.domain.errors import InvalidInput, RequestIdReused
+from mma_core.domain.receipt import CommandReceipt, receipt_id
+from mma_core.jsonable import JSONReady, jsonable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mma_core.application import Programme
+
+MAX_REQUEST_ID = 200
+PERSONAL_ARGUMENTS = frozenset({"name", "email"})
+# Arguments that do not change what a command does, left out of its fingerprint.
+UNFINGERPRINTED = PERSONAL_ARGUMENTS | {"request_id", "self"}
+
+
+@attrs.frozen
+class Receipt(JSONReady):
+    """The answer to a request id: the command, its result and the positions it wrote.
+
+    ``first_position`` is the command's first event, ``last_position`` the receipt's own event,
+    the last one written in the command's transaction: ``wait_for(last_position)`` waits for
+    all of it.
+    """
+
+    command: str
+    result: str | list[str]
+    first_position: int
+    last_position: int
+
+
+@attrs.frozen
+class Request:
+    """A command under way with a request id."""
+
+    request_id: str
+    command: str
+    fingerprint: str
+    by: str
+    origin: str | None
+
+
+CURRENT: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
+    "mma_request", default=None
+)
+_HELD: contextvars.ContextVar[list[tuple[tuple[Any, ...], dict[str, Any]]] | None] = (
+    contextvars.ContextVar("mma_held_saves", default=None)
+)
+
+
+def check_request_id(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("request_id must be a non-empty string (e.g. a UUID)")
+    if len(value) > MAX_REQUEST_ID:
+        raise InvalidInput(f"request_id is at most {MAX_REQUEST_ID} characters")
+    if any(unicodedata.category(c).startswith("C") for c in value):
+        raise InvalidInput("request_id may not contain control characters")
+    return value
+
+
+def fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
+    """SHA-256 of the command and its arguments in canonical JSON (personal data left out)."""
+    try:
+        data = {k: jsonable(v) for k, v in arguments.items() if k not in UNFINGERPRINTED}
+    except TypeError as error:
+        raise InvalidInput(f"{command}: an argument has no stable form ({error})") from None
+    text = json.dumps([command, data], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def request_for(command: str, request_id: object, arguments: Mapping[str, Any]) -> Request:
+    by = arguments.get("by")
+    origin = arguments.get("origin")
+    return Request(
+        request_id=check_request_id(request_id),
+        command=command,
+        fingerprint=fingerprint(command, arguments),
+        by=by if isinstance(by, str) else "-",
+        origin=origin if isinstance(origin, str) else None,
+    )
+
+
+def stored(programme: Programme, request_id: str) -> CommandReceipt | None:
+    if not programme.recorder.select_events(receipt_id(request_id), limit=1):
+        return None
+    try:
+        receipt: CommandReceipt = programme.repository.get(receipt_id(request_id))
+    except AggregateNotFoundError:  # pragma: no cover - selected just above
+        return None
+    return receipt
+
+
+def answered(programme: Programme, request: Request) -> CommandReceipt | None:
+    """The receipt of an earlier answer to ``request``; ``RequestIdReused`` if it was another."""
+    receipt = stored(programme, request.request_id)
+    if receipt is None:
+        return None
+    if receipt.command != request.command or receipt.fingerprint != request.fingerprint:
+        what = (
+            "other arguments"
+            if receipt.command == request.command
+            else f"another command ({receipt.command})"
+        )
+        raise RequestIdReused(
+            f"request_id {request.request_id!r} was used before with {what}; "
+            "a retry must repeat the first call exactly, a new command needs a new request_id",
+            details={"request_id": request.request_id, "command": receipt.command},
+        )
+    return receipt
+
+
+def result_of(receipt: CommandReceipt) -> Any:
+    return list(receipt.result) if isinstance(receipt.result, list | tuple) else receipt.result
+
+
+def receipt_view(programme: Programme, request_id: str) -> Receipt | None:
+    receipt = stored(programme, check_request_id(request_id))
+    if receipt is None:
+        return None
+    positions = programme.keys.select_positions(receipt.id)
+    last = positions.get(1, 0)
+    # The command's events were saved just before the receipt, in the same transaction, and
+    # a transaction's positions are consecutive (one writer at a time holds the lock).
+    first = last - receipt.events if receipt.events else last
+    return Receipt(receipt.command, result_of(receipt), first, last)
+
+
+@contextmanager
+def holding_saves() -> Iterator[list[tuple[tuple[Any, ...], dict[str, Any]]]]:
+    """Hold back the ``save()`` calls made inside, to save them with the receipt."""
+    held: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    token = _HELD.set(held)
+    try:
+        yield held
+    finally:
+        _HELD.reset(token)
+
+
+def held_saves() -> list[tuple[tuple[Any, ...], dict[str, Any]]] | None:
+    return _HELD.get()
+
+
+def save_with_receipt(
+    programme: Programme,
+    held: list[tuple[tuple[Any, ...], dict[str, Any]]],
+    request: Request,
+    result: Any,
+) -> None:
+    """Save what the command held back and its receipt, in one transaction."""
+    aggregates: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for objs, saved_kwargs in held:
+        aggregates.extend(o for o in objs if o is not None and o not in aggregates)
+        for key, value in saved_kwargs.items():
+            if key in kwargs:
+                raise AssertionError(f"a command saved {key} twice")
+            kwargs[key] = value
+    events = sum(len(getattr(a, "pending_events", ())) for a in aggregates)
+    stamp = Stamp(by=request.by, origin=request.origin or programme.origin, at=programme.clock())
+    receipt = CommandReceipt.issue(
+        request.request_id, request.command, request.fingerprint, result, events, stamp
+    )
+    programme.save_now(*aggregates, receipt, **kwargs)
+
+
+__all__ = ["Receipt", "check_request_id", "fingerprint"]

@@ -1,0 +1,159 @@
+"""Schema versions and migrations, health(), wait_for(): what a service operator relies on."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mma_core import Programme, StoreUnavailable
+from mma_core.cli import cli
+from mma_core.migrations import SCHEMA_VERSION, read_version
+from mma_core.store_errors import StoreVersionError
+
+
+def test_a_new_store_records_the_schema_version(store_url: str) -> None:
+    with Programme.open(store_url) as prog:
+        assert read_version(prog) == SCHEMA_VERSION
+        health = prog.health()
+        assert health.ok
+        assert health.schema_version == SCHEMA_VERSION
+        assert health.error is None
+
+
+def test_a_store_of_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.sqlite'}"
+    Programme.open(url).close()
+    with sqlite3.connect(tmp_path / "newer.sqlite") as conn:
+        conn.execute("UPDATE mma_schema SET version = ?", (SCHEMA_VERSION + 1,))
+    for create in (True, False):
+        with pytest.raises(StoreVersionError) as caught:
+            Programme.open(url, create=create)
+        message = str(caught.value)
+        assert f"schema version {SCHEMA_VERSION + 1}" in message
+        assert "newer mma_core" in message
+        assert isinstance(caught.value, StoreUnavailable)
+        assert caught.value.to_dict()["code"] == "store_version"
+    result = CliRunner().invoke(cli, ["--store", url, "store", "upgrade"])
+    assert result.exit_code == 3
+    assert "newer mma_core" in result.output
+
+
+def test_create_false_runs_no_ddl_and_mma_store_upgrade_does(tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite"
+    sqlite3.connect(path).close()
+    url = f"sqlite:///{path}"
+    with pytest.raises(StoreVersionError, match="mma store upgrade"):
+        Programme.open(url, create=False)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    result = CliRunner().invoke(cli, ["--json", "--store", url, "store", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert '"after": 1' in result.output
+    with sqlite3.connect(path) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"mma_schema", "stored_events", "mma_leaves", "mma_views_tracking"} <= tables
+    assert "mma_delivery_outbox" in tables
+    with Programme.open(url, create=False) as prog:
+        prog.register_registry("noord-holland-2019", by="coordinator")
+        assert prog.health().ok
+        assert prog.overview(as_of=date(2020, 1, 1)).total == 47
+    again = CliRunner().invoke(cli, ["--store", url, "store", "upgrade"])
+    assert "nothing to do" in again.output
+
+
+@pytest.mark.postgres
+def test_a_role_without_ddl_rights_opens_with_create_false(postgres_url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    server, schema = postgres_url.split("?schema=")
+    with Programme.open(postgres_url) as owner:
+        owner.register_registry("noord-holland-2019", by="coordinator")
+        owner.views.catch_up()
+    role = f"mma_rw_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+                sql.Identifier(schema), sql.Identifier(role)
+            )
+        )
+        conn.execute(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
+                sql.Identifier(schema), sql.Identifier(role)
+            )
+        )
+        conn.execute(
+            sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
+                sql.Identifier(schema), sql.Identifier(role)
+            )
+        )
+    try:
+        url = postgres_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+        with Programme.open(url, create=False) as prog:
+            prog.make_offer(reference="R-1", sent_on=date(2019, 10, 18), by="cdk")
+            assert prog.municipality("GM0363").name == "Amsterdam"
+            assert prog.overview().total == 44  # after the 2022 mergers
+            assert prog.health().ok
+        # The same role cannot create a store: DDL is what it lacks.
+        with pytest.raises(StoreUnavailable):
+            Programme.open(url.replace(schema, "public_" + schema[:8]), create=True)
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_health_reports_view_lag_and_outbox_backlog(memory_programme: Programme) -> None:
+    prog = memory_programme
+    prog.register_registry("noord-holland-2019", by="coordinator")
+    health = prog.health()
+    assert health.last_position == 49
+    assert health.view_lag == 49 - (health.view_position or 0)
+    assert health.outbox_backlog is not None
+    assert health.outbox_backlog >= 49
+    prog.views.catch_up()
+    assert prog.health().view_lag == 0
+    assert set(health.to_dict()) >= {"ok", "schema_version", "view_lag", "outbox_backlog"}
+
+
+def test_health_of_an_unreachable_store_says_so_without_raising(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gone.sqlite'}"
+    prog = Programme.open(url)
+    (tmp_path / "gone.sqlite").unlink()
+    (tmp_path / "gone.sqlite").mkdir()  # the path is now a directory: no database there
+    prog.close()
+    health = prog.health()
+    assert not health.ok
+    assert health.error
+
+
+def test_wait_for_returns_once_the_read_models_include_the_position(
+    programme: Programme,
+) -> None:
+    prog = programme
+    prog.register_registry("noord-holland-2019", by="coordinator")
+    prog.make_offer(reference="R-1", sent_on=date(2019, 10, 18), by="cdk", request_id="w-1")
+    receipt = prog.receipt("w-1")
+    assert receipt is not None
+    prog.wait_for(receipt.last_position, timeout=5)
+    assert prog.views.tracking().position >= receipt.last_position
+    with pytest.raises(TimeoutError):
+        prog.wait_for(receipt.last_position + 1000, timeout=0.3)
+
+
+def test_wait_for_waits_for_a_write_still_to_come(programme: Programme) -> None:
+    prog = programme
+    prog.register_registry("noord-holland-2019", by="coordinator")
+    target = prog.last_position() + 1
+    threading.Timer(
+        0.3, lambda: prog.make_offer(reference="R-1", sent_on=date(2019, 10, 18), by="c")
+    ).start()
+    prog.wait_for(target, timeout=5)
+    assert prog.views.tracking().position >= target
