@@ -1188,7 +1188,9 @@ class Programme(Application[UUID]):
         return self._run(attempt)
 
     @command
-    def erase_official(self, official_id: str, *, by: str, origin: str | None = None) -> str:
+    def erase_official(
+        self, official_id: str, *, by: str, origin: str | None = None, request_id: str | None = None
+    ) -> str:
         """Delete the official's key: their data reads ``[erased]``; the history still verifies.
 
         Then the store removes the key's bytes from its files and checks it
@@ -1196,10 +1198,6 @@ class Programme(Application[UUID]):
         check fails (:class:`ErasureIncomplete`: a reader held an old snapshot) the erasure is
         recorded and the key deleted all the same: call :meth:`wipe_erased_keys` again later.
         """
-    def erase_official(
-        self, official_id: str, *, by: str, origin: str | None = None, request_id: str | None = None
-    ) -> str:
-        """Delete the official's key: their data reads ``[erased]``; the history still verifies."""
         oid = OfficialId(official_id)
         stamp = self._stamp(by, origin)
         stored: list[bytes | None] = [None]
