@@ -178,7 +178,14 @@ class LinkStore:
                 ),
                 (self.clock().isoformat(), link.link_id),
             )
-            return bool(cursor.rowcount == 1)
+            return _changed(cursor)
+
+    def release(self, link: Link) -> None:
+        """Undo :meth:`use` when the answer could not be recorded: the link works again."""
+        with self._transaction() as cursor:
+            cursor.execute(
+                self._sql("UPDATE {table} SET used_at = NULL WHERE link_id = ?"), (link.link_id,)
+            )
 
     def revoke(self, link_id: str) -> bool:
         with self._transaction() as cursor:
@@ -188,7 +195,7 @@ class LinkStore:
                 ),
                 (self.clock().isoformat(), link_id),
             )
-            return bool(cursor.rowcount == 1)
+            return _changed(cursor)
 
     def links(self, code: str | None = None) -> list[Link]:
         if code is None:
@@ -199,6 +206,11 @@ class LinkStore:
                 [MunicipalityCode.parse(code).value],
             )
         return [_link(row) for row in rows]
+
+
+def _changed(cursor: Cursor) -> bool:
+    """Whether the UPDATE changed one row (eventsourcing wraps SQLite's cursor)."""
+    return bool(getattr(cursor, "sqlite_cursor", cursor).rowcount == 1)
 
 
 def _never() -> Link:

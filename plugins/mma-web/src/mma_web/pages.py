@@ -331,14 +331,21 @@ def build_pages() -> APIRouter:
         values = _form_values(await request.form())
         if not hmac.compare_digest(values.get("csrf", ""), _link_csrf(request, link)):
             return answer_page(request, link, 403, "Dit formulier is verlopen; probeer opnieuw.")
+        links = _links(request)
+        if not links.use(link):  # claimed first: two submissions at once cannot both record
+            return _link_gone()
         try:
             _record_answer(_programme(request), link, values)
         except FormError as failure:
+            links.release(link)
             return answer_page(request, link, 422, str(failure), values)
         except DomainError as failure:
+            links.release(link)
             request.app.state.metrics.errors.labels(error_code(failure)).inc()
             return answer_page(request, link, 409, str(failure), values)
-        _links(request).use(link)
+        except BaseException:
+            links.release(link)
+            raise
         return render(
             "message.html.j2",
             200,
