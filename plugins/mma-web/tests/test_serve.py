@@ -24,7 +24,7 @@ def test_mma_serve_is_added_through_the_plugin_api() -> None:
     assert "MMA_WEB_TOKENS" in result.output
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "example.org"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "example.org"])  # noqa: S104 - the refusal is the test
 def test_serve_refuses_to_listen_beyond_loopback_without_tokens(
     host: str, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -38,7 +38,7 @@ def test_loopback() -> None:
     assert is_loopback("127.0.0.1")
     assert is_loopback("::1")
     assert is_loopback("localhost")
-    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("0.0.0.0")  # noqa: S104
     assert not is_loopback("10.0.0.1")
 
 
