@@ -8,7 +8,7 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
-from conftest import COORDINATOR, SESSION, VIEWER, auth
+from conftest import COORDINATOR, FULL_SESSION, SESSION, VIEWER, auth
 from mma_core import Programme
 
 
@@ -159,3 +159,33 @@ def test_a_link_reads_nothing_else_and_can_be_revoked(
     assert client.get(f"/antwoord/{token}").status_code == 410
     assert client.post(f"/antwoord/{token}", data={"besluit": "afgewezen"}).status_code == 410
     assert event_count(programme) == before
+
+
+def test_an_answer_that_cannot_be_recorded_writes_nothing_and_keeps_the_link(
+    client: TestClient, programme: Programme, event_count
+) -> None:
+    token = make_link(client, "GM0392")
+    client.cookies.clear()
+    form = client.get(f"/antwoord/{token}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    before = event_count(programme)
+    answer = {
+        "csrf": csrf,
+        "besluit": "akkoord",
+        "naam1": "Eva de Vries",
+        "email1": "eva@haarlem.example",
+        "naam2": "Piet Bakker",
+        "email2": "geen-adres",
+        "sessie": SESSION,
+    }
+    bad_email = client.post(f"/antwoord/{token}", data=answer)
+    assert bad_email.status_code == 422
+    assert "Functionaris 2" in bad_email.text
+    assert 'value="Piet Bakker"' in bad_email.text  # what was typed stays
+    full = client.post(
+        f"/antwoord/{token}", data={**answer, "email2": "piet@h.example", "sessie": FULL_SESSION}
+    )
+    assert full.status_code == 422
+    assert "niet genoeg plaatsen" in full.text
+    assert event_count(programme) == before
+    assert client.get(f"/antwoord/{token}").status_code == 200  # still usable

@@ -418,6 +418,9 @@ def _record_answer(programme: Programme, link: Link, values: Mapping[str, str]) 
     if session is None:
         raise FormError("Kies een training.")
     view = programme.municipality(code)
+    to_book = len(people) - sum(1 for o in view.active_officials if o.session_id is not None)
+    if session.seats_left < to_book:
+        raise FormError("Deze training heeft niet genoeg plaatsen vrij; kies een andere.")
     if view.accepted_on is None:
         programme.accept(code, on=today, by=by, origin=ORIGIN)
         view = programme.municipality(code)
