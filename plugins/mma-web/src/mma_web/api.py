@@ -103,14 +103,17 @@ def _command_route(router: APIRouter, spec: CommandSpec) -> None:
         methods=["POST"],
         response_model=CommandResult,
         summary=spec.summary,
-        operation_id=spec.name,
         tags=["commands"],
         responses=PROBLEM_RESPONSES,
     )
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+    router = APIRouter(
+        prefix="/api/v1",
+        responses=PROBLEM_RESPONSES,
+        generate_unique_id_function=lambda route: route.name,
+    )
     for spec in commands():
         _command_route(router, spec)
 

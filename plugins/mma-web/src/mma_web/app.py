@@ -154,11 +154,29 @@ def create_app(
                 "bearer": {"type": "http", "scheme": "bearer"}
             }
             schema["security"] = [{"bearer": []}]
+            add_links(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """OpenAPI links from each command about a municipality to the queries that show its
+    effect, so clients (and stateful testing) can follow a write with its read."""
+    for item in schema["paths"].values():
+        operation = item.get("post")
+        if operation is None:
+            continue
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        body = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        if "code" not in body.get("properties", {}):
+            continue
+        operation["responses"]["200"]["links"] = {
+            name: {"operationId": name, "parameters": {"code": "$request.body#/code"}}
+            for name in ("municipality", "history")
+        }
 
 
 def new_token() -> str:

@@ -49,7 +49,7 @@ TITLES = {
 _PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": TITLES[status], "content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}}}
-    for status in (401, 403, 404, 409, 422, 503)
+    for status in (400, 401, 403, 404, 409, 422, 503)
 }
 
 
@@ -135,7 +135,8 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(error.status_code, "http_error")
         return problem(error.status_code, code, str(error.detail))
 
     async def on_other(request: Request, error: Exception) -> JSONResponse:

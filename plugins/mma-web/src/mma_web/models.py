@@ -29,6 +29,13 @@ MoneyText = Annotated[
     str, Field(pattern=MONEY_PATTERN, examples=["12.50"], description="euros, decimal string")
 ]
 DecimalText = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+# Identifiers the store accepts, so generated and hand-written requests fail early and clearly.
+PATTERNS = {
+    "code": r"^GM[0-9]{4}$",
+    "into": r"^GM[0-9]{4}$",
+    "official_id": r"^GM[0-9]{4}-[0-9]{1,6}$",
+    "session_id": r"^[A-Za-z0-9._-]{1,60}$",
+}
 # Arguments that the server fills in: who, from where, and the idempotency key (a header).
 SERVER_ARGUMENTS = frozenset({"self", "by", "origin", "request_id"})
 _MODELS: dict[type, type[BaseModel]] = {}
@@ -205,6 +212,8 @@ def commands() -> list[CommandSpec]:
             if parameter.name in SERVER_ARGUMENTS:
                 continue
             kind = _request_type(hints[parameter.name])
+            if parameter.name in PATTERNS:
+                kind = Annotated[str, Field(pattern=PATTERNS[parameter.name])]
             default = ... if parameter.default is inspect.Parameter.empty else parameter.default
             fields[parameter.name] = (kind, default)
         body = pydantic.create_model(
