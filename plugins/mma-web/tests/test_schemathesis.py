@@ -70,7 +70,7 @@ def test_no_5xx_and_no_schema_breaking_response(live_server: LiveServer, tmp_pat
         "--report-dir",
         str(tmp_path),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1200, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1200, check=False)  # noqa: S603 - our own arguments
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     total = served() - before
