@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -142,3 +144,30 @@ class LiveServer:
 def live_server(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     with LiveServer(app, free_port()) as server:
         yield server
+
+
+POSTGRES_SERVER = os.environ.get("MMA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A store URL with a fresh PostgreSQL schema of its own, dropped afterwards (skips when
+    the server is not reachable, unless ``MMA_REQUIRE_POSTGRES=1``)."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(POSTGRES_SERVER, connect_timeout=3):
+            pass
+    except psycopg.Error as error:
+        if os.environ.get("MMA_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"MMA_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {error}")
+        pytest.skip("PostgreSQL is not reachable (set MMA_REQUIRE_POSTGRES=1 to fail instead)")
+    schema = f"mma_web_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield f"{POSTGRES_SERVER}?schema={schema}"
+    finally:
+        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
