@@ -189,3 +189,14 @@ def test_an_answer_that_cannot_be_recorded_writes_nothing_and_keeps_the_link(
     assert "niet genoeg plaatsen" in full.text
     assert event_count(programme) == before
     assert client.get(f"/antwoord/{token}").status_code == 200  # still usable
+
+
+def test_behind_a_proxy_links_and_redirects_keep_the_root_path(app) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="https://testserver", root_path="/mma") as proxied:
+        anonymous = proxied.get("/", follow_redirects=False)
+        assert anonymous.headers["location"] == "/mma/login"
+        done = proxied.post("/login", data={"token": COORDINATOR}, follow_redirects=False)
+        assert done.headers["location"] == "/mma/"
+        page = proxied.get("/gemeente/GM0363")
+        assert 'action="/mma/gemeente/GM0363/antwoord"' in page.text
+        assert 'href="/gemeente/' not in page.text

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from mma_core import Programme
 from mma_web import errors
@@ -22,6 +22,7 @@ from mma_web.errors import PROBLEM, Forbidden, Unauthorized, problem
 from mma_web.links import LinkStore
 from mma_web.metrics import Metrics
 from mma_web.models import Health, Problem
+from mma_web.pages import ROOT, build_pages, redirect
 from mma_web.sessions import SESSION_COOKIE, Sessions
 from mma_web.tokens import Principal, TokenTable
 
@@ -59,7 +60,6 @@ def create_app(
     root_path: str = "",
 ) -> FastAPI:
     """The app over ``programme``. ``tokens`` decides who may do what (see ``docs/web.md``)."""
-    from mma_web.pages import build_pages
 
     app = FastAPI(
         title="mma_core web API",
@@ -85,7 +85,8 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        path = request.url.path
+        ROOT.set(request.scope.get("root_path", ""))
+        path = request.scope["path"].removeprefix(ROOT.get()) or "/"
         request.state.principal = None
         if path not in OPEN_PATHS and not path.startswith("/antwoord/"):
             principal = authenticate(request)
@@ -94,7 +95,7 @@ def create_app(
                     app.state.metrics.errors.labels("unauthorized").inc()
                     detail = "give a valid token: 'Authorization: Bearer TOKEN'"
                     return problem(401, "unauthorized", detail)
-                return RedirectResponse("/login", status_code=303)
+                return redirect("/login")
             writes = path.startswith(API) and request.method in WRITE_METHODS
             if writes and not principal.can_record:
                 app.state.metrics.errors.labels("forbidden").inc()

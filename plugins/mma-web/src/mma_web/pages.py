@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -84,8 +85,20 @@ def _environment() -> Environment:
 TEMPLATES = _environment()
 
 
+# The path a reverse proxy serves the app under (``--root-path``), for links and redirects.
+ROOT: ContextVar[str] = ContextVar("mma_web_root", default="")
+
+
+def url(path: str) -> str:
+    return ROOT.get() + path
+
+
+def redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(url(path), status_code=303)
+
+
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = TEMPLATES.get_template(name).render(**context)
+    html = TEMPLATES.get_template(name).render(root=ROOT.get(), **context)
     return HTMLResponse(
         html,
         status_code=status,
@@ -162,7 +175,7 @@ def build_pages() -> APIRouter:
             )
         sessions = _sessions(request)
         session_id = sessions.start(principal)
-        response = RedirectResponse("/", status_code=303)
+        response = redirect("/")
         response.set_cookie(
             SESSION_COOKIE,
             session_id,
@@ -181,7 +194,7 @@ def build_pages() -> APIRouter:
         if refused is not None:
             return refused
         _sessions(request).end(request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse("/login", status_code=303)
+        response = redirect("/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
@@ -267,7 +280,7 @@ def build_pages() -> APIRouter:
             return _make_link(request, code, values)
         if form_key == "link-intrekken":
             _links(request).revoke(values.get("link", ""))
-            return RedirectResponse(f"/gemeente/{code}#links", status_code=303)
+            return redirect(f"/gemeente/{code}#links")
         form = FORMS.get(form_key)
         if form is None:
             return render(
@@ -282,7 +295,7 @@ def build_pages() -> APIRouter:
             request.app.state.metrics.errors.labels(error_code(failure)).inc()
             return municipality_page(request, code, 409, (form_key, str(failure)), values)
         request.app.state.metrics.commands.labels(name).inc()
-        return RedirectResponse(f"/gemeente/{code}#{form_key}", status_code=303)
+        return redirect(f"/gemeente/{code}#{form_key}")
 
     def _make_link(request: Request, code: str, values: Mapping[str, str]) -> Response:
         try:
@@ -290,8 +303,8 @@ def build_pages() -> APIRouter:
             token, _ = _links(request).create(code, by=_principal(request).by, days=days)
         except (ValueError, DomainError) as failure:
             return municipality_page(request, code, 422, ("link", str(failure)), values)
-        url = str(request.base_url).rstrip("/") + f"/antwoord/{token}"
-        return municipality_page(request, code, 201, new_link=url)
+        link = str(request.base_url).rstrip("/") + f"/antwoord/{token}"
+        return municipality_page(request, code, 201, new_link=link)
 
     # -- the municipality's own answer page ---------------------------------------------
 
