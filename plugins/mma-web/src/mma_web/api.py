@@ -15,8 +15,8 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from mma_core import Programme
+from mma_core.jsonable import jsonable
 from mma_core.views.state import MunicipalityView, Overview
-from mma_web.core import follow, last_position, plain, takes_request_id
 from mma_web.errors import PROBLEM_RESPONSES, Forbidden
 from mma_web.models import (
     CommandResult,
@@ -77,16 +77,15 @@ def run_command(
     principal = principal_of(request)
     if not principal.can_record:
         raise Forbidden(f"role {principal.role.value} cannot record; a coordinator can")
-    arguments = {**arguments, "by": principal.by, "origin": ORIGIN}
-    if key is not None and takes_request_id(spec.method):
-        arguments["request_id"] = key
+    arguments = {**arguments, "by": principal.by, "origin": ORIGIN, "request_id": key}
     result = getattr(programme, spec.name)(**arguments)
     request.app.state.metrics.commands.labels(spec.name).inc()
+    receipt = None if key is None else programme.receipt(key)
     return CommandResult(
         command=spec.name,
         result=result,
         request_id=key,
-        position=last_position(programme),
+        position=programme.last_position() if receipt is None else receipt.last_position,
     )
 
 
@@ -128,7 +127,7 @@ def build_router() -> APIRouter:
     ) -> Any:
         """One municipality as of a business date and/or as the store knew it at a time."""
         view = programme_of(request).municipality(code, as_of=as_of, known_at=known_at)
-        return plain(without_names(view, principal_of(request)))
+        return jsonable(without_names(view, principal_of(request)))
 
     @router.get(
         "/municipalities/{code}/history", response_model=list[HistoryModel], tags=["queries"]
@@ -146,7 +145,7 @@ def build_router() -> APIRouter:
                 else e
                 for e in entries
             ]
-        return plain(entries)
+        return jsonable(entries)
 
     @router.get("/overview", response_model=OverviewModel, tags=["queries"])
     def overview(
@@ -158,12 +157,13 @@ def build_router() -> APIRouter:
         )
         principal = principal_of(request)
         views = tuple(without_names(m, principal) for m in result.municipalities)
-        return plain(attrs.evolve(result, municipalities=views))
+        return jsonable(attrs.evolve(result, municipalities=views))
 
     @router.get("/sessions", response_model=list[SessionModel], tags=["queries"])
     def sessions(request: Request) -> Any:
         """Every training session, with its bookings and seats left."""
-        return [{**plain(s), "seats_left": s.seats_left} for s in programme_of(request).sessions()]
+        sessions = programme_of(request).sessions()
+        return [{**s.to_dict(), "seats_left": s.seats_left} for s in sessions]
 
     @router.get("/offer-terms", response_model=TermsModel, tags=["queries"])
     def offer_terms(
@@ -172,13 +172,13 @@ def build_router() -> APIRouter:
         on: date,
     ) -> Any:
         """The terms of an offer on a day."""
-        return plain(programme_of(request).offer_terms(reference, on=on))
+        return jsonable(programme_of(request).offer_terms(reference, on=on))
 
     @router.get("/event-count", response_model=EventCount, tags=["queries"])
     def event_count(request: Request) -> Any:
         """How many events the store holds, and the latest position."""
         programme = programme_of(request)
-        return EventCount(events=programme.event_count(), last_position=last_position(programme))
+        return EventCount(events=programme.event_count(), last_position=programme.last_position())
 
     @router.get(
         "/events",
@@ -220,12 +220,12 @@ def event_stream(
     yield "retry: 2000\n\n"
     while True:
         quiet = True
-        for record in follow(programme, position, limit=500, wait=heartbeat):
+        for record in programme.follow(position, limit=500, wait=heartbeat):
             position = record.position
             quiet = False
             yield (
                 f"id: {position}\nevent: {record.type}\n"
-                f"data: {json.dumps(plain(record), separators=(',', ':'))}\n\n"
+                f"data: {json.dumps(jsonable(record), separators=(',', ':'))}\n\n"
             )
         if quiet:
             yield ": keep-alive\n\n"

@@ -122,14 +122,8 @@ def create_app(
         responses={503: {"model": Health, "description": "the store cannot be used"}},
     )
     def ready() -> Any:
-        """The store answers: a read of the latest position succeeds."""
-        try:
-            from mma_web.core import last_position
-
-            last_position(programme)
-        except Exception as error:
-            if not errors.is_store_failure(error):
-                raise
+        """The store answers at this library's schema version."""
+        if not programme.health().ok:
             body = Health(status="unavailable", detail="the store cannot be used")
             return JSONResponse(body.model_dump(), status_code=503)
         return Health(status="ok")

@@ -15,8 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mma_core import DomainError
-from mma_web.core import error_code
+from mma_core import DomainError, StoreUnavailable
 
 log = logging.getLogger("mma_web")
 PROBLEM = "application/problem+json"
@@ -88,25 +87,17 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def domain_problem(error: DomainError) -> JSONResponse:
-    code = error_code(error)
-    municipality = getattr(error, "municipality", None)
     return problem(
-        STATUS_BY_CODE.get(code, 409),
-        code,
+        STATUS_BY_CODE.get(error.code, 409),
+        error.code,
         str(error),
-        municipality=municipality if isinstance(municipality, str) else None,
+        municipality=error.municipality,
+        details=error.details or None,
     )
 
 
 def is_store_failure(error: BaseException) -> bool:
-    import mma_core
-
-    unavailable = getattr(mma_core, "StoreUnavailable", None)
-    if isinstance(unavailable, type) and isinstance(error, unavailable):
-        return True
-    from eventsourcing.persistence import PersistenceError
-
-    return isinstance(error, PersistenceError)
+    return isinstance(error, StoreUnavailable)
 
 
 def install(app: FastAPI) -> None:
@@ -114,7 +105,7 @@ def install(app: FastAPI) -> None:
 
     async def on_domain(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError)
-        request.app.state.metrics.errors.labels(error_code(error)).inc()
+        request.app.state.metrics.errors.labels(error.code).inc()
         return domain_problem(error)
 
     async def on_api(request: Request, error: Exception) -> JSONResponse:

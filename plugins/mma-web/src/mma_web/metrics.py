@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from mma_web.core import last_position
-
 if TYPE_CHECKING:
     from mma_core import Programme
 
@@ -47,7 +45,9 @@ class Metrics:
         )
 
     def render(self) -> bytes:
-        position = last_position(self.programme)
-        self.position.set(position)
-        self.view_lag.set(max(0, position - self.programme.views.tracking().position))
+        health = self.programme.health()
+        if health.last_position is not None:
+            self.position.set(health.last_position)
+        if health.view_lag is not None:
+            self.view_lag.set(health.view_lag)
         return generate_latest(self.registry)

@@ -9,6 +9,7 @@ Request models are derived from the signatures of ``Programme``'s commands the s
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -113,11 +114,30 @@ def _response_type(annotation: Any) -> Any:
     return Any
 
 
+def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s resolved annotations, also names its module imports for type checking only
+    (found in the ``mma_core`` modules already loaded)."""
+    names: dict[str, Any] = {}
+    while True:
+        try:
+            return typing.get_type_hints(cls, localns=names)
+        except NameError as error:
+            found = [
+                getattr(module, error.name)
+                for key, module in list(sys.modules.items())
+                if key.startswith("mma_core") and error.name and hasattr(module, error.name)
+            ]
+            if not found or error.name in names:
+                raise
+            names[error.name] = found[0]
+
+
 def response_model(cls: type) -> type[BaseModel]:
-    """A pydantic model with the fields of the attrs class ``cls``, as ``plain`` writes them."""
+    """A pydantic model with the fields of the attrs class ``cls``, as ``to_dict()`` writes
+    them."""
     if cls in _MODELS:
         return _MODELS[cls]
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     fields: dict[str, Any] = {}
     for field in attrs.fields(cls):
         fields[field.name] = (_response_type(hints[field.name]), ...)

@@ -22,7 +22,6 @@ from mma_core import DomainError, Money, Official, Programme
 from mma_core.views.models import funnel
 from mma_core.views.state import MunicipalityView
 from mma_web.api import HIDDEN, ORIGIN, without_names
-from mma_web.core import error_code
 from mma_web.forms import FORMS, FormError
 from mma_web.links import Link, LinkStore
 from mma_web.sessions import SESSION_COOKIE, Sessions
@@ -292,7 +291,7 @@ def build_pages() -> APIRouter:
         except FormError as failure:
             return municipality_page(request, code, 422, (form_key, str(failure)), values)
         except DomainError as failure:
-            request.app.state.metrics.errors.labels(error_code(failure)).inc()
+            request.app.state.metrics.errors.labels(failure.code).inc()
             return municipality_page(request, code, 409, (form_key, str(failure)), values)
         request.app.state.metrics.commands.labels(name).inc()
         return redirect(f"/gemeente/{code}#{form_key}")
@@ -354,7 +353,7 @@ def build_pages() -> APIRouter:
             return answer_page(request, link, 422, str(failure), values)
         except DomainError as failure:
             links.release(link)
-            request.app.state.metrics.errors.labels(error_code(failure)).inc()
+            request.app.state.metrics.errors.labels(failure.code).inc()
             return answer_page(request, link, 409, str(failure), values)
         except BaseException:
             links.release(link)
