@@ -19,11 +19,12 @@ TODAY = date.today().isoformat()
 
 def post_routes(client: TestClient) -> list[str]:
     schema = client.get("/api/v1/openapi.json", headers=auth(VIEWER)).json()
-    return sorted(path for path, item in schema["paths"].items() if "post" in item)
+    paths = sorted(path for path, item in schema["paths"].items() if "post" in item)
+    return [p.replace("{code}", "GM0363").replace("{link_id}", "0123456789ab") for p in paths]
 
 
 def test_every_command_of_programme_has_a_route(client: TestClient) -> None:
-    routes = post_routes(client)
+    routes = [path for path in post_routes(client) if path.startswith("/api/v1/commands/")]
     names = {spec.name for spec in commands()}
     assert routes == sorted(f"/api/v1/commands/{name}" for name in names)
     # The commands of Programme, found by their ``by`` argument, include the lifecycle.
@@ -258,3 +259,30 @@ def test_metrics_count_commands_and_errors_by_code(client: TestClient) -> None:
     assert 'mma_web_errors_total{code="invalid_transition"} 1.0' in text
     assert "mma_web_request_seconds_bucket" in text
     assert "mma_web_view_lag_events" in text
+
+
+def test_answer_links_through_the_api(client: TestClient, app) -> None:  # type: ignore[no-untyped-def]
+    made = client.post(
+        "/api/v1/municipalities/GM0392/answer-links", json={"days": 7}, headers=auth(COORDINATOR)
+    )
+    assert made.status_code == 200, made.text
+    link = made.json()
+    assert link["code"] == "GM0392"
+    assert link["path"] == f"/antwoord/{link['token']}"
+    assert link["created_by"] == "Anna"
+    assert client.get(link["path"]).status_code == 200
+    listed = client.get("/api/v1/municipalities/GM0392/answer-links", headers=auth(COORDINATOR))
+    assert [item["link_id"] for item in listed.json()] == [link["link_id"]]
+    assert listed.json()[0]["token"] is None  # never shown again
+    viewer = client.get("/api/v1/municipalities/GM0392/answer-links", headers=auth(VIEWER))
+    assert viewer.status_code == 403
+    unknown = client.post(
+        "/api/v1/municipalities/GM9999/answer-links", json={}, headers=auth(COORDINATOR)
+    )
+    assert unknown.status_code == 404
+    revoke = f"/api/v1/answer-links/{link['link_id']}/revoke"
+    assert client.post(revoke, headers=auth(COORDINATOR)).json()["revoked"] is True
+    assert client.post(revoke, headers=auth(COORDINATOR)).json()["revoked"] is False
+    assert client.get(link["path"]).status_code == 410
+    missing = client.post("/api/v1/answer-links/0123456789ab/revoke", headers=auth(COORDINATOR))
+    assert missing.status_code == 404

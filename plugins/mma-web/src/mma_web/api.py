@@ -11,20 +11,24 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import attrs
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from mma_core import Programme
 from mma_core.jsonable import jsonable
 from mma_core.views.state import MunicipalityView, Overview
-from mma_web.errors import PROBLEM_RESPONSES, Forbidden
+from mma_web.errors import PROBLEM_RESPONSES, Forbidden, NotFound
+from mma_web.links import Link, LinkStore
 from mma_web.models import (
     CommandResult,
     CommandSpec,
     EventCount,
     HistoryModel,
+    LinkModel,
+    LinkRequest,
     MunicipalityModel,
     OverviewModel,
+    Revoked,
     SessionModel,
     TermsModel,
     commands,
@@ -45,6 +49,7 @@ IdempotencyKey = Annotated[
         description="a retry with the same key and body returns the first result, writing nothing",
     ),
 ]
+CodePath = Annotated[str, Path(pattern=r"^GM[0-9]{4}$", description="CBS code, e.g. GM0363")]
 AsOf = Annotated[date | None, Query(description="the business date to look at (default today)")]
 KnownAt = Annotated[
     datetime | None, Query(description="as the store knew it at this time (ISO 8601)")
@@ -123,7 +128,7 @@ def build_router() -> APIRouter:
 
     @router.get("/municipalities/{code}", response_model=MunicipalityModel, tags=["queries"])
     def municipality(
-        request: Request, code: str, as_of: AsOf = None, known_at: KnownAt = None
+        request: Request, code: CodePath, as_of: AsOf = None, known_at: KnownAt = None
     ) -> Any:
         """One municipality as of a business date and/or as the store knew it at a time."""
         view = programme_of(request).municipality(code, as_of=as_of, known_at=known_at)
@@ -132,7 +137,7 @@ def build_router() -> APIRouter:
     @router.get(
         "/municipalities/{code}/history", response_model=list[HistoryModel], tags=["queries"]
     )
-    def history(request: Request, code: str) -> Any:
+    def history(request: Request, code: CodePath) -> Any:
         """Every event of the municipality (coordinators and auditors)."""
         principal = principal_of(request)
         if not principal.can_read_history:
@@ -210,7 +215,43 @@ def build_router() -> APIRouter:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
+    @router.post(
+        "/municipalities/{code}/answer-links", response_model=LinkModel, tags=["answer links"]
+    )
+    def make_answer_link(request: Request, code: CodePath, body: LinkRequest) -> Any:
+        """A one-time answer link for the municipality (the token is shown only now)."""
+        view = programme_of(request).municipality(code)  # an unknown code is 404
+        links: LinkStore = request.app.state.links
+        token, link = links.create(view.code, by=principal_of(request).by, days=body.days)
+        return {**link_dict(link), "token": token, "path": f"/antwoord/{token}"}
+
+    @router.get(
+        "/municipalities/{code}/answer-links",
+        response_model=list[LinkModel],
+        tags=["answer links"],
+    )
+    def answer_links(request: Request, code: CodePath) -> Any:
+        """The municipality's answer links, without their tokens (coordinators)."""
+        if not principal_of(request).can_record:
+            raise Forbidden("only coordinators see answer links")
+        links: LinkStore = request.app.state.links
+        return [link_dict(link) for link in links.links(code)]
+
+    @router.post("/answer-links/{link_id}/revoke", response_model=Revoked, tags=["answer links"])
+    def revoke_answer_link(
+        request: Request, link_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
+    ) -> Any:
+        """Revoke an answer link; ``revoked`` is false if it was revoked before."""
+        links: LinkStore = request.app.state.links
+        if links.get(link_id) is None:
+            raise NotFound(f"no answer link {link_id}")
+        return Revoked(link_id=link_id, revoked=links.revoke(link_id))
+
     return router
+
+
+def link_dict(link: Link) -> dict[str, Any]:
+    return {f.name: getattr(link, f.name) for f in attrs.fields(Link)}
 
 
 def event_stream(

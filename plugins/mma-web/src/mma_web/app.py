@@ -162,7 +162,7 @@ def add_links(schema: dict[str, Any]) -> None:
     effect, so clients (and stateful testing) can follow a write with its read."""
     for item in schema["paths"].values():
         operation = item.get("post")
-        if operation is None:
+        if operation is None or "requestBody" not in operation:
             continue
         ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         body = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]

@@ -68,6 +68,11 @@ class Unauthorized(ApiError):
     code = "unauthorized"
 
 
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
 class Forbidden(ApiError):
     status = 403
     code = "forbidden"

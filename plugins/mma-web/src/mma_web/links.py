@@ -159,6 +159,9 @@ class LinkStore:
             )
         return token, self._get("link_id", link_id) or _never()
 
+    def get(self, link_id: str) -> Link | None:
+        return self._get("link_id", link_id)
+
     def _get(self, column: str, value: str) -> Link | None:
         rows = self._rows(f"SELECT {COLUMNS} FROM {{table}} WHERE {column} = ?", [value])  # noqa: S608 - constant table and columns
         return _link(rows[0]) if rows else None

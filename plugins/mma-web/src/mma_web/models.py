@@ -66,6 +66,30 @@ class EventCount(BaseModel):
     last_position: int
 
 
+class LinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(30, ge=1, le=366, description="how long the link can be used")
+
+
+class LinkModel(BaseModel):
+    """An answer link; ``token`` and ``path`` only in the answer that made it."""
+
+    link_id: str
+    code: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+    token: str | None = None
+    path: str | None = None
+
+
+class Revoked(BaseModel):
+    link_id: str
+    revoked: bool
+
+
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     detail: str | None = None
