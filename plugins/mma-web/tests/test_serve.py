@@ -4,7 +4,13 @@ beyond loopback without tokens, token configuration, and server-sent events over
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,7 +18,7 @@ from click.testing import CliRunner
 from mma_web.plugin import is_loopback
 from mma_web.tokens import Role, TokenError, TokenTable, digest, load_tokens
 
-from conftest import COORDINATOR, VIEWER, LiveServer, auth
+from conftest import COORDINATOR, VIEWER, LiveServer, auth, free_port
 from mma_core import Programme
 from mma_core.cli import cli
 
@@ -117,3 +123,83 @@ def test_events_stream_and_resume_from_last_event_id(
         data = json.loads(event["data"])
         assert data["code"] == "GM0363"
         assert data["by"] == "Anna"
+
+
+def start_serve(store_url: str, port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own arguments
+        [sys.executable, "-m", "mma_core.cli", "--store", store_url, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_ready(base: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, "mma serve exited"
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "mma serve did not become ready"
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+    return err
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
+
+
+@pytest.mark.slow
+def test_mma_serve_without_tokens_makes_one_for_the_run(store_url: str) -> None:
+    port = free_port()
+    process = start_serve(store_url, port, clean_env())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, process)
+        assert httpx.get(f"{base}/api/v1/event-count").status_code == 401
+    finally:
+        err = stop(process)
+    match = re.search(r"coordinator token is (\S+)", err)
+    assert match is not None, err
+    token = match.group(1)
+    process = start_serve(store_url, port, clean_env())  # a new run, a new token
+    try:
+        wait_ready(base, process)
+        assert httpx.get(f"{base}/api/v1/event-count", headers=auth(token)).status_code == 401
+    finally:
+        stop(process)
+
+
+def test_mma_serve_reads_web_tokens_from_mma_toml(store_url: str, tmp_path: Path) -> None:
+    (tmp_path / "mma.toml").write_text(
+        '[web.tokens]\nAnna = { token = "token-from-mma-toml-0001", role = "coordinator" }\n'
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_serve(store_url, port, clean_env())
+    try:
+        wait_ready(base, process)
+        accepted = httpx.post(
+            f"{base}/api/v1/commands/accept",
+            json={"code": "GM0363", "on": date.today().isoformat()},
+            headers=auth("token-from-mma-toml-0001"),
+        )
+        assert accepted.status_code == 200, accepted.text
+    finally:
+        stop(process)
+    with Programme.open(store_url) as prog:
+        last = prog.history("GM0363")[-1]
+    assert (last.type, last.by, last.origin) == ("Accepted", "Anna", "web")
