@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from babel.dates import format_date
+from babel.numbers import format_currency
 from fastapi.testclient import TestClient
 
 from conftest import COORDINATOR, FULL_SESSION, SESSION, VIEWER, auth
@@ -57,6 +59,11 @@ def test_a_form_records_as_the_coordinator_and_shows_on_the_dashboard(
     last = programme.history("GM0363")[-1]
     assert (last.type, last.by, last.origin) == ("Accepted", "Anna", "web")
     client.post("/gemeente/GM0363/aansluiting", data={"csrf": csrf, "datum": today})
+    page = client.get("/gemeente/GM0363").text
+    # Dutch dates, money and event names.
+    assert format_date(date.today(), "long", locale="nl_NL") in page
+    assert format_currency(0, "EUR", locale="nl_NL") in page  # € 0,00
+    assert "aanbod aanvaard" in page
     assert f"1 van {programme.overview().total}" in client.get("/").text
 
 

@@ -45,6 +45,26 @@ FUNNEL = {
     "trained": "getraind",
     "connected": "aangesloten",
 }
+EVENTS = {
+    "Registered": "geregistreerd",
+    "Invited": "uitgenodigd",
+    "Accepted": "aanbod aanvaard",
+    "Declined": "aanbod afgewezen",
+    "PriorConnectionRecorded": "eerdere aansluiting vastgelegd",
+    "PriorConnectionCompensated": "eerdere aansluiting vergoed",
+    "Connected": "aangesloten",
+    "ReportReceived": "melding ontvangen",
+    "Evaluated": "geëvalueerd",
+    "Renewed": "verlengd",
+    "Terminated": "gestopt",
+    "Merged": "opgegaan in fusie",
+    "PredecessorMerged": "voorganger gefuseerd",
+    "OfficialNominated": "functionaris aangemeld",
+    "OfficialWithdrawn": "functionaris afgemeld",
+    "OfficialErased": "gegevens functionaris gewist",
+    "TrainingBooked": "training geboekt",
+    "AttendanceRecorded": "aanwezigheid vastgelegd",
+}
 PAYERS = {"province": "provincie", "municipality": "gemeente"}
 KINDS = {"answer": "antwoord", "evaluation": "evaluatie"}
 COST_KINDS = {"connection": "aansluiting", "report_fee": "meldingen", "compensation": "vergoeding"}
@@ -75,6 +95,7 @@ def _environment() -> Environment:
     env.filters["datum"] = _datum
     env.filters["geld"] = _geld
     env.filters["fase"] = lambda stage: STAGES.get(str(stage), str(stage))
+    env.filters["gebeurtenis"] = lambda kind: EVENTS.get(str(kind), str(kind))
     env.filters["betaler"] = lambda payer: PAYERS.get(str(payer), str(payer))
     env.filters["kostensoort"] = lambda kind: COST_KINDS.get(str(kind), str(kind))
     env.filters["procent"] = lambda f: format_percent(float(f), locale=LOCALE)
