@@ -286,3 +286,27 @@ def test_answer_links_through_the_api(client: TestClient, app) -> None:  # type:
     assert client.get(link["path"]).status_code == 410
     missing = client.post("/api/v1/answer-links/0123456789ab/revoke", headers=auth(COORDINATOR))
     assert missing.status_code == 404
+
+
+def test_bulk_reports_all_or_nothing(client: TestClient, programme: Programme, event_count) -> None:
+    for code in ("GM0363", "GM0392"):
+        programme.accept(code, on=date.today(), by="setup")
+        programme.connect(code, on=date.today(), by="setup")
+    rows = [
+        {"code": code, "received_on": TODAY, "category": "fraude", "reference": f"BULK-{n}"}
+        for n, code in enumerate(("GM0363", "GM0392", "GM0363"))
+    ]
+    before = event_count(programme)
+    bad = [*rows, {**rows[0], "code": "GM0394"}]  # GM0394 is not connected
+    refused = client.post(
+        "/api/v1/commands/record_reports", json={"rows": bad}, headers=auth(COORDINATOR)
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "invalid_transition"
+    assert event_count(programme) == before
+    done = client.post(
+        "/api/v1/commands/record_reports", json={"rows": rows}, headers=auth(COORDINATOR)
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["result"] == ["BULK-0", "BULK-1", "BULK-2"]
+    assert programme.municipality("GM0363").reports_received == 2

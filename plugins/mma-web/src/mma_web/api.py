@@ -82,7 +82,9 @@ def run_command(
     principal = principal_of(request)
     if not principal.can_record:
         raise Forbidden(f"role {principal.role.value} cannot record; a coordinator can")
-    arguments = {**arguments, "by": principal.by, "origin": ORIGIN, "request_id": key}
+    arguments = {**arguments, "by": principal.by, "origin": ORIGIN}
+    if key is not None:
+        arguments["request_id"] = key
     result = getattr(programme, spec.name)(**arguments)
     request.app.state.metrics.commands.labels(spec.name).inc()
     receipt = None if key is None else programme.receipt(key)
@@ -99,6 +101,12 @@ def _command_route(router: APIRouter, spec: CommandSpec) -> None:
 
     def handler(request: Request, body: body_type, idempotency_key: IdempotencyKey = None):  # type: ignore[valid-type]
         return run_command(request, spec, spec.arguments(body), idempotency_key)
+
+    def bulk_handler(request: Request, body: body_type):  # type: ignore[valid-type]
+        return run_command(request, spec, spec.arguments(body), None)
+
+    if not spec.idempotent:  # no request_id to pass: the header is not offered
+        handler = bulk_handler  # type: ignore[assignment]
 
     handler.__name__ = spec.name
     router.add_api_route(

@@ -12,7 +12,7 @@ import inspect
 import sys
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from fractions import Fraction
@@ -199,8 +199,14 @@ class EventModel(BaseModel):
 # -- commands -----------------------------------------------------------------------------
 
 
+MAX_ROWS = 10_000  # rows of one bulk command in one request
+
+
 def _request_type(annotation: Any) -> Any:
     origin = typing.get_origin(annotation)
+    if origin in (Iterable, list, tuple) and attrs.has(typing.get_args(annotation)[0]):
+        row = _row_model(typing.get_args(annotation)[0])
+        return Annotated[list[row], Field(min_length=1, max_length=MAX_ROWS)]  # type: ignore[valid-type]
     if origin in (Union, types.UnionType):
         return Union[tuple(_request_type(a) for a in typing.get_args(annotation))]  # noqa: UP007
     if annotation is Money:
@@ -212,6 +218,25 @@ def _request_type(annotation: Any) -> Any:
     return annotation
 
 
+def _row_model(cls: type) -> type[BaseModel]:
+    """A row of a bulk command (``ReportRow``): its fields, as a request body would hold them."""
+    hints = _hints(cls)
+    fields: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        kind = _request_type(hints[field.name])
+        if field.name in PATTERNS:
+            kind = Annotated[str, Field(pattern=PATTERNS[field.name])]
+        default = ... if field.default is attrs.NOTHING else field.default
+        fields[field.name] = (kind, default)
+    return pydantic.create_model(cls.__name__, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _passable(annotation: Any) -> bool:
+    """Whether a client can give this argument: a callback (a progress bar) it cannot."""
+    kinds = typing.get_args(annotation) or (annotation,)
+    return not any(typing.get_origin(k) is Callable or k is Callable for k in kinds)
+
+
 @attrs.frozen
 class CommandSpec:
     """One command of ``Programme`` as the API offers it."""
@@ -220,6 +245,7 @@ class CommandSpec:
     summary: str
     body: type[BaseModel]
     method: Callable[..., Any]
+    idempotent: bool  # takes a request_id (bulk commands do not)
 
     def arguments(self, body: BaseModel) -> dict[str, Any]:
         """The body as the command's keyword arguments (money and terms as values)."""
@@ -230,6 +256,8 @@ class CommandSpec:
                 value = value.to_terms()
             elif value is not None and _is_money(self.method, key):
                 value = Money(value)
+            elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+                value = [row.model_dump() for row in value]
             values[key] = value
         return values
 
@@ -253,7 +281,7 @@ def commands() -> list[CommandSpec]:
         hints = typing.get_type_hints(method)
         fields: dict[str, Any] = {}
         for parameter in signature.parameters.values():
-            if parameter.name in SERVER_ARGUMENTS:
+            if parameter.name in SERVER_ARGUMENTS or not _passable(hints[parameter.name]):
                 continue
             kind = _request_type(hints[parameter.name])
             if parameter.name in PATTERNS:
@@ -266,5 +294,6 @@ def commands() -> list[CommandSpec]:
             **fields,
         )
         doc = inspect.getdoc(method) or name.replace("_", " ")
-        specs.append(CommandSpec(name, doc.splitlines()[0], body, method))
+        idempotent = "request_id" in signature.parameters
+        specs.append(CommandSpec(name, doc.splitlines()[0], body, method, idempotent))
     return specs
