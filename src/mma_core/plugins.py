@@ -78,7 +78,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
 )
 DEFAULT_CALCULATOR = "offer-terms"
 CONFIG_FILE = "mma.toml"
-TOP_LEVEL_TABLES = ("plugins", "costs", "delivery")
+TOP_LEVEL_TABLES = ("plugins", "costs", "delivery", "web")
 LOADED, BLOCKED, BROKEN = "loaded", "blocked", "broken"
 
 

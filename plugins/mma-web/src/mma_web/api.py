@@ -1,0 +1,280 @@
+"""The JSON API under ``/api/v1/``: every command of ``Programme`` as a POST, every query as a
+GET, and the event log as server-sent events.
+
+Annotations here are evaluated when each route is made (no ``from __future__ import
+annotations``): FastAPI reads them to build the request models of the generated routes.
+"""
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import attrs
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import StreamingResponse
+
+from mma_core import Programme
+from mma_core.jsonable import jsonable
+from mma_core.views.state import MunicipalityView, Overview
+from mma_web.errors import PROBLEM_RESPONSES, Forbidden, NotFound
+from mma_web.links import Link, LinkStore
+from mma_web.models import (
+    CommandResult,
+    CommandSpec,
+    EventCount,
+    HistoryModel,
+    LinkModel,
+    LinkRequest,
+    MunicipalityModel,
+    OverviewModel,
+    Revoked,
+    SessionModel,
+    TermsModel,
+    commands,
+)
+from mma_web.tokens import Principal
+
+ORIGIN = "web"
+HEARTBEAT_SECONDS = 5.0
+HIDDEN = "[verborgen]"
+PERSONAL = "[personal data]"
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="a retry with the same key and body returns the first result, writing nothing",
+    ),
+]
+CodePath = Annotated[str, Path(pattern=r"^GM[0-9]{4}$", description="CBS code, e.g. GM0363")]
+AsOf = Annotated[date | None, Query(description="the business date to look at (default today)")]
+KnownAt = Annotated[
+    datetime | None, Query(description="as the store knew it at this time (ISO 8601)")
+]
+
+
+def principal_of(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
+def programme_of(request: Request) -> Programme:
+    programme: Programme = request.app.state.programme
+    return programme
+
+
+def without_names(view: MunicipalityView, principal: Principal) -> MunicipalityView:
+    """Officials' names and addresses only for coordinators."""
+    if principal.sees_names:
+        return view
+    officials = tuple(attrs.evolve(o, name=HIDDEN, email=HIDDEN) for o in view.officials)
+    return attrs.evolve(view, officials=officials)
+
+
+def run_command(
+    request: Request, spec: CommandSpec, arguments: dict[str, Any], key: str | None
+) -> CommandResult:
+    """Run one command as the caller, record the metrics, and say where the log stands."""
+    programme = programme_of(request)
+    principal = principal_of(request)
+    if not principal.can_record:
+        raise Forbidden(f"role {principal.role.value} cannot record; a coordinator can")
+    arguments = {**arguments, "by": principal.by, "origin": ORIGIN}
+    if key is not None:
+        arguments["request_id"] = key
+    result = getattr(programme, spec.name)(**arguments)
+    request.app.state.metrics.commands.labels(spec.name).inc()
+    receipt = None if key is None else programme.receipt(key)
+    return CommandResult(
+        command=spec.name,
+        result=result,
+        request_id=key,
+        position=programme.last_position() if receipt is None else receipt.last_position,
+    )
+
+
+def _command_route(router: APIRouter, spec: CommandSpec) -> None:
+    body_type = spec.body
+
+    def handler(request: Request, body: body_type, idempotency_key: IdempotencyKey = None):  # type: ignore[valid-type]
+        return run_command(request, spec, spec.arguments(body), idempotency_key)
+
+    def bulk_handler(request: Request, body: body_type):  # type: ignore[valid-type]
+        return run_command(request, spec, spec.arguments(body), None)
+
+    if not spec.idempotent:  # no request_id to pass: the header is not offered
+        handler = bulk_handler  # type: ignore[assignment]
+
+    handler.__name__ = spec.name
+    router.add_api_route(
+        f"/commands/{spec.name}",
+        handler,
+        methods=["POST"],
+        response_model=CommandResult,
+        summary=spec.summary,
+        tags=["commands"],
+        responses=PROBLEM_RESPONSES,
+    )
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(
+        prefix="/api/v1",
+        responses=PROBLEM_RESPONSES,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    for spec in commands():
+        _command_route(router, spec)
+
+    @router.get("/municipalities", response_model=list[str], tags=["queries"])
+    def codes(request: Request) -> Any:
+        """Every registered municipality code, in registration order."""
+        return programme_of(request).codes()
+
+    @router.get("/municipalities/{code}", response_model=MunicipalityModel, tags=["queries"])
+    def municipality(
+        request: Request, code: CodePath, as_of: AsOf = None, known_at: KnownAt = None
+    ) -> Any:
+        """One municipality as of a business date and/or as the store knew it at a time."""
+        view = programme_of(request).municipality(code, as_of=as_of, known_at=known_at)
+        return jsonable(without_names(view, principal_of(request)))
+
+    @router.get(
+        "/municipalities/{code}/history", response_model=list[HistoryModel], tags=["queries"]
+    )
+    def history(request: Request, code: CodePath) -> Any:
+        """Every event of the municipality (coordinators and auditors)."""
+        principal = principal_of(request)
+        if not principal.can_read_history:
+            raise Forbidden("only coordinators and auditors read the history")
+        entries = programme_of(request).history(code)
+        if not principal.sees_names:
+            entries = [
+                attrs.evolve(e, data={**e.data, "personal_data": PERSONAL})
+                if "personal_data" in e.data
+                else e
+                for e in entries
+            ]
+        return jsonable(entries)
+
+    @router.get("/overview", response_model=OverviewModel, tags=["queries"])
+    def overview(
+        request: Request, as_of: AsOf = None, known_at: KnownAt = None, cost_lines: bool = True
+    ) -> Any:
+        """Totals over the municipalities that exist on ``as_of``."""
+        result: Overview = programme_of(request).overview(
+            as_of=as_of, known_at=known_at, cost_lines=cost_lines
+        )
+        principal = principal_of(request)
+        views = tuple(without_names(m, principal) for m in result.municipalities)
+        return jsonable(attrs.evolve(result, municipalities=views))
+
+    @router.get("/sessions", response_model=list[SessionModel], tags=["queries"])
+    def sessions(request: Request) -> Any:
+        """Every training session, with its bookings and seats left."""
+        sessions = programme_of(request).sessions()
+        return [{**s.to_dict(), "seats_left": s.seats_left} for s in sessions]
+
+    @router.get("/offer-terms", response_model=TermsModel, tags=["queries"])
+    def offer_terms(
+        request: Request,
+        reference: Annotated[str, Query(max_length=100)],
+        on: date,
+    ) -> Any:
+        """The terms of an offer on a day."""
+        return jsonable(programme_of(request).offer_terms(reference, on=on))
+
+    @router.get("/event-count", response_model=EventCount, tags=["queries"])
+    def event_count(request: Request) -> Any:
+        """How many events the store holds, and the latest position."""
+        programme = programme_of(request)
+        return EventCount(events=programme.event_count(), last_position=programme.last_position())
+
+    @router.get(
+        "/events",
+        tags=["events"],
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "server-sent events: `id` is the log position, `event` the "
+                "event type, `data` the event as JSON",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    def events(
+        request: Request,
+        after: Annotated[int | None, Query(ge=0)] = None,
+        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    ) -> StreamingResponse:
+        """The event log from ``after`` (or the ``Last-Event-ID`` a reconnecting client sends),
+        then each new event as it is recorded. A comment line every few seconds keeps proxies
+        from closing an idle stream."""
+        start = after or 0
+        if last_event_id is not None and last_event_id.strip().isdigit():
+            start = int(last_event_id.strip())
+        stream = event_stream(programme_of(request), start)
+        return StreamingResponse(
+            stream,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @router.post(
+        "/municipalities/{code}/answer-links", response_model=LinkModel, tags=["answer links"]
+    )
+    def make_answer_link(request: Request, code: CodePath, body: LinkRequest) -> Any:
+        """A one-time answer link for the municipality (the token is shown only now)."""
+        view = programme_of(request).municipality(code)  # an unknown code is 404
+        links: LinkStore = request.app.state.links
+        token, link = links.create(view.code, by=principal_of(request).by, days=body.days)
+        return {**link_dict(link), "token": token, "path": f"/antwoord/{token}"}
+
+    @router.get(
+        "/municipalities/{code}/answer-links",
+        response_model=list[LinkModel],
+        tags=["answer links"],
+    )
+    def answer_links(request: Request, code: CodePath) -> Any:
+        """The municipality's answer links, without their tokens (coordinators)."""
+        if not principal_of(request).can_record:
+            raise Forbidden("only coordinators see answer links")
+        links: LinkStore = request.app.state.links
+        return [link_dict(link) for link in links.links(code)]
+
+    @router.post("/answer-links/{link_id}/revoke", response_model=Revoked, tags=["answer links"])
+    def revoke_answer_link(
+        request: Request, link_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
+    ) -> Any:
+        """Revoke an answer link; ``revoked`` is false if it was revoked before."""
+        links: LinkStore = request.app.state.links
+        if links.get(link_id) is None:
+            raise NotFound(f"no answer link {link_id}")
+        return Revoked(link_id=link_id, revoked=links.revoke(link_id))
+
+    return router
+
+
+def link_dict(link: Link) -> dict[str, Any]:
+    return {f.name: getattr(link, f.name) for f in attrs.fields(Link)}
+
+
+def event_stream(
+    programme: Programme, after: int, heartbeat: float = HEARTBEAT_SECONDS
+) -> Iterator[str]:
+    position = after
+    yield "retry: 2000\n\n"
+    while True:
+        quiet = True
+        for record in programme.follow(position, limit=500, wait=heartbeat):
+            position = record.position
+            quiet = False
+            yield (
+                f"id: {position}\nevent: {record.type}\n"
+                f"data: {json.dumps(jsonable(record), separators=(',', ':'))}\n\n"
+            )
+        if quiet:
+            yield ": keep-alive\n\n"

@@ -1,0 +1,151 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``) with the stable ``code``.
+
+A ``DomainError`` keeps its code and message (messages never hold personal data); the HTTP
+status follows from the code. A store failure is 503 with no detail beyond "the store cannot be
+used"; anything else is 500 with nothing of the error in the body (it is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mma_core import DomainError, StoreUnavailable
+
+log = logging.getLogger("mma_web")
+PROBLEM = "application/problem+json"
+STATUS_BY_CODE = {
+    "invalid_input": 422,
+    "invalid_date": 422,
+    "unknown_municipality": 404,
+    "unknown_official": 404,
+    "unknown_session": 404,
+    "unknown_offer": 404,
+    "invalid_transition": 409,
+    "duplicate_report": 409,
+    "capacity_exceeded": 409,
+    "concurrency_conflict": 409,
+    "rule_violation": 409,
+    "request_id_reused": 409,
+}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+_PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": TITLES[status], "content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}}}
+    for status in (400, 401, 403, 404, 409, 422, 503)
+}
+
+
+class ApiError(Exception):
+    """An error the web layer itself raises (not the domain's)."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    headers = {"WWW-Authenticate": 'Bearer realm="mma"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def domain_problem(error: DomainError) -> JSONResponse:
+    return problem(
+        STATUS_BY_CODE.get(error.code, 409),
+        error.code,
+        str(error),
+        municipality=error.municipality,
+        details=error.details or None,
+    )
+
+
+def is_store_failure(error: BaseException) -> bool:
+    return isinstance(error, StoreUnavailable)
+
+
+def install(app: FastAPI) -> None:
+    """Every error of the API as problem+json."""
+
+    async def on_domain(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DomainError)
+        request.app.state.metrics.errors.labels(error.code).inc()
+        return domain_problem(error)
+
+    async def on_api(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ApiError)
+        request.app.state.metrics.errors.labels(error.code).inc()
+        return problem(error.status, error.code, error.detail)
+
+    async def on_validation(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        request.app.state.metrics.errors.labels("invalid_request").inc()
+        errors = [
+            {"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in error.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+        return problem(422, "invalid_request", detail, errors=errors)
+
+    async def on_http(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(error.status_code, "http_error")
+        return problem(error.status_code, code, str(error.detail))
+
+    async def on_other(request: Request, error: Exception) -> JSONResponse:
+        if is_store_failure(error):
+            request.app.state.metrics.errors.labels("store_unavailable").inc()
+            log.warning("store unavailable: %s", type(error).__name__)
+            return problem(503, "store_unavailable", "the store cannot be used; try again later")
+        request.app.state.metrics.errors.labels("internal_error").inc()
+        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "an unexpected error; it has been logged")
+
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(ApiError, on_api)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_other)

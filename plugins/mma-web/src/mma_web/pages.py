@@ -1,0 +1,474 @@
+"""The Dutch web pages: login, dashboard, a page per municipality with its forms, and the answer
+page a municipality opens from its link. Server-rendered; every form works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_percent
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from mma_core import DomainError, Money, Official, Programme
+from mma_core.views.models import funnel
+from mma_core.views.state import MunicipalityView
+from mma_web.api import HIDDEN, ORIGIN, without_names
+from mma_web.forms import FORMS, FormError
+from mma_web.links import Link, LinkStore
+from mma_web.sessions import SESSION_COOKIE, Sessions
+from mma_web.tokens import Principal
+
+LOCALE = "nl_NL"
+TIMEZONE = "Europe/Amsterdam"
+STAGES = {
+    "registered": "geregistreerd",
+    "invited": "uitgenodigd",
+    "accepted": "akkoord",
+    "declined": "afgewezen",
+    "connected": "aangesloten",
+    "stopped": "gestopt",
+    "merged": "gefuseerd",
+}
+FUNNEL = {
+    "registered": "geregistreerd",
+    "invited": "uitgenodigd",
+    "accepted": "akkoord",
+    "trained": "getraind",
+    "connected": "aangesloten",
+}
+EVENTS = {
+    "Registered": "geregistreerd",
+    "Invited": "uitgenodigd",
+    "Accepted": "aanbod aanvaard",
+    "Declined": "aanbod afgewezen",
+    "PriorConnectionRecorded": "eerdere aansluiting vastgelegd",
+    "PriorConnectionCompensated": "eerdere aansluiting vergoed",
+    "Connected": "aangesloten",
+    "ReportReceived": "melding ontvangen",
+    "Evaluated": "geëvalueerd",
+    "Renewed": "verlengd",
+    "Terminated": "gestopt",
+    "Merged": "opgegaan in fusie",
+    "PredecessorMerged": "voorganger gefuseerd",
+    "OfficialNominated": "functionaris aangemeld",
+    "OfficialWithdrawn": "functionaris afgemeld",
+    "OfficialErased": "gegevens functionaris gewist",
+    "TrainingBooked": "training geboekt",
+    "AttendanceRecorded": "aanwezigheid vastgelegd",
+}
+PAYERS = {"province": "provincie", "municipality": "gemeente"}
+KINDS = {"answer": "antwoord", "evaluation": "evaluatie"}
+COST_KINDS = {"connection": "aansluiting", "report_fee": "meldingen", "compensation": "vergoeding"}
+
+
+def _datum(value: date | datetime | None, form: str = "long") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return format_datetime(value, "d MMMM yyyy HH:mm", tzinfo=TIMEZONE, locale=LOCALE)
+    return format_date(value, form, locale=LOCALE)
+
+
+def _geld(value: Money | Decimal | None) -> str:
+    if value is None:
+        return "–"
+    amount = value.amount if isinstance(value, Money) else value
+    return format_currency(amount, "EUR", locale=LOCALE)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("mma_web", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["datum"] = _datum
+    env.filters["geld"] = _geld
+    env.filters["fase"] = lambda stage: STAGES.get(str(stage), str(stage))
+    env.filters["gebeurtenis"] = lambda kind: EVENTS.get(str(kind), str(kind))
+    env.filters["betaler"] = lambda payer: PAYERS.get(str(payer), str(payer))
+    env.filters["kostensoort"] = lambda kind: COST_KINDS.get(str(kind), str(kind))
+    env.filters["procent"] = lambda f: format_percent(float(f), locale=LOCALE)
+    return env
+
+
+TEMPLATES = _environment()
+
+
+# The path a reverse proxy serves the app under (``--root-path``), for links and redirects.
+ROOT: ContextVar[str] = ContextVar("mma_web_root", default="")
+
+
+def url(path: str) -> str:
+    return ROOT.get() + path
+
+
+def redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(url(path), status_code=303)
+
+
+def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(name).render(root=ROOT.get(), **context)
+    return HTMLResponse(
+        html,
+        status_code=status,
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _programme(request: Request) -> Programme:
+    programme: Programme = request.app.state.programme
+    return programme
+
+
+def _sessions(request: Request) -> Sessions:
+    sessions: Sessions = request.app.state.sessions
+    return sessions
+
+
+def _links(request: Request) -> LinkStore:
+    links: LinkStore = request.app.state.links
+    return links
+
+
+def _principal(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
+def _csrf(request: Request) -> str:
+    session = _sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    return "" if session is None else session.csrf
+
+
+def _form_values(form: Any) -> dict[str, str]:
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
+def _check_csrf(request: Request, values: Mapping[str, str]) -> HTMLResponse | None:
+    if not _sessions(request).csrf_ok(request.cookies.get(SESSION_COOKIE), values.get("csrf")):
+        return render(
+            "message.html.j2",
+            403,
+            title="Formulier verlopen",
+            message="Dit formulier is verlopen of niet van deze site. Laad de pagina opnieuw.",
+            principal=_principal(request),
+        )
+    return None
+
+
+def _link_csrf(request: Request, link: Link) -> str:
+    secret: bytes = request.app.state.form_secret
+    return hmac.new(secret, link.link_id.encode(), hashlib.sha256).hexdigest()
+
+
+def build_pages() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/login")
+    def login_form(request: Request) -> Response:
+        return render("login.html.j2", principal=None, error=None)
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        values = _form_values(await request.form())
+        principal = request.app.state.tokens.lookup(values.get("token", "").strip())
+        if principal is None:
+            return render(
+                "login.html.j2", 401, principal=None, error="Deze toegangscode is onbekend."
+            )
+        sessions = _sessions(request)
+        session_id = sessions.start(principal)
+        response = redirect("/")
+        response.set_cookie(
+            SESSION_COOKIE,
+            session_id,
+            max_age=sessions.seconds,
+            httponly=True,
+            secure=sessions.secure,
+            samesite="strict",
+            path="/",
+        )
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        values = _form_values(await request.form())
+        refused = _check_csrf(request, values)
+        if refused is not None:
+            return refused
+        _sessions(request).end(request.cookies.get(SESSION_COOKIE))
+        response = redirect("/login")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.get("/")
+    def dashboard(request: Request) -> Response:
+        programme = _programme(request)
+        overview = programme.overview(cost_lines=False)
+        principal = _principal(request)
+        steps = funnel(overview)
+        return render(
+            "dashboard.html.j2",
+            principal=principal,
+            csrf=_csrf(request),
+            overview=overview,
+            funnel=[(FUNNEL[k], v) for k, v in steps.items()],
+            funnel_max=max(steps.values()) or 1,
+            stages=STAGES,
+            kinds=KINDS,
+            events=programme.event_count(),
+            sessions=programme.sessions(),
+        )
+
+    def municipality_page(
+        request: Request,
+        code: str,
+        status: int = 200,
+        error: tuple[str, str] | None = None,
+        typed: Mapping[str, str] | None = None,
+        new_link: str | None = None,
+    ) -> Response:
+        programme = _programme(request)
+        principal = _principal(request)
+        try:
+            view = without_names(programme.municipality(code), principal)
+        except DomainError as failure:
+            return render(
+                "message.html.j2",
+                404,
+                title="Gemeente niet gevonden",
+                message=str(failure),
+                principal=principal,
+            )
+        history = programme.history(view.code) if principal.can_read_history else []
+        sessions = programme.sessions()
+        return render(
+            "municipality.html.j2",
+            status,
+            principal=principal,
+            csrf=_csrf(request),
+            m=view,
+            history=history,
+            sessions=sessions,
+            session_dates={s.session_id: s.starts_at for s in sessions},
+            forms=FORMS.values() if principal.can_record else (),
+            choices=_choices(view, sessions),
+            error=error,
+            typed=typed or {},
+            links=_links(request).links(view.code) if principal.can_record else [],
+            new_link=new_link,
+            hidden=HIDDEN,
+        )
+
+    @router.get("/gemeente/{code}")
+    def municipality(request: Request, code: str) -> Response:
+        return municipality_page(request, code)
+
+    @router.post("/gemeente/{code}/{form_key}")
+    async def record(request: Request, code: str, form_key: str) -> Response:
+        values = _form_values(await request.form())
+        refused = _check_csrf(request, values)
+        if refused is not None:
+            return refused
+        principal = _principal(request)
+        if not principal.can_record:
+            return render(
+                "message.html.j2",
+                403,
+                title="Geen toegang",
+                message="Alleen een coördinator kan iets vastleggen.",
+                principal=principal,
+            )
+        if form_key == "link":
+            return _make_link(request, code, values)
+        if form_key == "link-intrekken":
+            _links(request).revoke(values.get("link", ""))
+            return redirect(f"/gemeente/{code}#links")
+        form = FORMS.get(form_key)
+        if form is None:
+            return render(
+                "message.html.j2", 404, title="Onbekend formulier", message="", principal=principal
+            )
+        try:
+            name, arguments = form.command(values)
+            getattr(_programme(request), name)(code, by=principal.by, origin=ORIGIN, **arguments)
+        except FormError as failure:
+            return municipality_page(request, code, 422, (form_key, str(failure)), values)
+        except DomainError as failure:
+            request.app.state.metrics.errors.labels(failure.code).inc()
+            return municipality_page(request, code, 409, (form_key, str(failure)), values)
+        request.app.state.metrics.commands.labels(name).inc()
+        return redirect(f"/gemeente/{code}#{form_key}")
+
+    def _make_link(request: Request, code: str, values: Mapping[str, str]) -> Response:
+        try:
+            days = int(values.get("dagen", "30") or "30")
+            token, _ = _links(request).create(code, by=_principal(request).by, days=days)
+        except (ValueError, DomainError) as failure:
+            return municipality_page(request, code, 422, ("link", str(failure)), values)
+        link = str(request.base_url).rstrip("/") + f"/antwoord/{token}"
+        return municipality_page(request, code, 201, new_link=link)
+
+    # -- the municipality's own answer page ---------------------------------------------
+
+    def answer_page(
+        request: Request,
+        link: Link,
+        status: int = 200,
+        error: str | None = None,
+        typed: Mapping[str, str] | None = None,
+    ) -> Response:
+        programme = _programme(request)
+        view = programme.municipality(link.code)
+        sessions = [s for s in programme.sessions() if s.seats_left >= 1 and _future(s.starts_at)]
+        return render(
+            "answer.html.j2",
+            status,
+            principal=None,
+            m=view,
+            sessions=sessions,
+            csrf=_link_csrf(request, link),
+            error=error,
+            typed=typed or {},
+        )
+
+    @router.get("/antwoord/{token}")
+    def answer(request: Request, token: str) -> Response:
+        link = _links(request).resolve(token)
+        if link is None:
+            return _link_gone()
+        return answer_page(request, link)
+
+    @router.post("/antwoord/{token}")
+    async def give_answer(request: Request, token: str) -> Response:
+        link = _links(request).resolve(token)
+        if link is None:
+            return _link_gone()
+        values = _form_values(await request.form())
+        if not hmac.compare_digest(values.get("csrf", ""), _link_csrf(request, link)):
+            return answer_page(request, link, 403, "Dit formulier is verlopen; probeer opnieuw.")
+        links = _links(request)
+        if not links.use(link):  # claimed first: two submissions at once cannot both record
+            return _link_gone()
+        try:
+            _record_answer(_programme(request), link, values)
+        except FormError as failure:
+            links.release(link)
+            return answer_page(request, link, 422, str(failure), values)
+        except DomainError as failure:
+            links.release(link)
+            request.app.state.metrics.errors.labels(failure.code).inc()
+            return answer_page(request, link, 409, str(failure), values)
+        except BaseException:
+            links.release(link)
+            raise
+        return render(
+            "message.html.j2",
+            200,
+            title="Dank u wel",
+            message="Uw antwoord is vastgelegd. Deze link is nu niet meer te gebruiken.",
+            principal=None,
+        )
+
+    return router
+
+
+def _future(moment: datetime) -> bool:
+    return moment > datetime.now(UTC)
+
+
+def _link_gone() -> Response:
+    return render(
+        "message.html.j2",
+        410,
+        title="Link niet meer geldig",
+        message="Deze link is al gebruikt, ingetrokken of verlopen. "
+        "Neem contact op met de provincie voor een nieuwe link.",
+        principal=None,
+    )
+
+
+def _choices(view: MunicipalityView, sessions: list[Any]) -> dict[str, list[tuple[str, str]]]:
+    officials = [
+        (o.id, o.id if o.name == HIDDEN else f"{o.name} ({o.id})")
+        for o in view.officials
+        if o.active
+    ]
+    return {
+        "officials": officials,
+        "sessions": [
+            (s.session_id, f"{_datum(s.starts_at)}, {s.location} ({s.seats_left} vrij)")
+            for s in sessions
+        ],
+    }
+
+
+def _record_answer(programme: Programme, link: Link, values: Mapping[str, str]) -> None:
+    """Accept or decline; on accepting, nominate the officials and book them on the session.
+
+    Checked as far as possible before the first command, so a typing error writes nothing. A
+    step done by an earlier submission that failed later (say, a session that filled up
+    meanwhile) is not repeated: the link stays usable until the whole answer is recorded.
+    """
+    by = link.principal.by
+    code = link.code
+    today = datetime.now(UTC).date()
+    decision = values.get("besluit", "")
+    if decision == "afgewezen":
+        programme.decline(code, on=today, by=by, origin=ORIGIN, reason=values.get("reden", ""))
+        return
+    if decision != "akkoord":
+        raise FormError("Kies of uw gemeente deelneemt.")
+    people = []
+    for number in (1, 2):
+        name = values.get(f"naam{number}", "").strip()
+        email = values.get(f"email{number}", "").strip()
+        if not name or not email:
+            raise FormError(f"Functionaris {number}: vul naam en e-mailadres in.")
+        try:
+            people.append(Official(name=name, email=email))
+        except DomainError:
+            raise FormError(f"Functionaris {number}: dit e-mailadres is niet geldig.") from None
+    session_id = values.get("sessie", "")
+    session = next((s for s in programme.sessions() if s.session_id == session_id), None)
+    if session is None:
+        raise FormError("Kies een training.")
+    view = programme.municipality(code)
+    to_book = len(people) - sum(1 for o in view.active_officials if o.session_id is not None)
+    if session.seats_left < to_book:
+        raise FormError("Deze training heeft niet genoeg plaatsen vrij; kies een andere.")
+    if view.accepted_on is None:
+        programme.accept(code, on=today, by=by, origin=ORIGIN)
+        view = programme.municipality(code)
+    known = {o.email for o in view.officials if o.active}
+    for person in people:
+        if person.email not in known and len(view.active_officials) < 2:
+            programme.nominate_official(
+                code, name=person.name, email=person.email, by=by, origin=ORIGIN
+            )
+            view = programme.municipality(code)
+    for official in view.active_officials:
+        if official.session_id is None:
+            programme.book_training(
+                code, official_id=official.id, session_id=session_id, by=by, origin=ORIGIN
+            )
+
+
+__all__ = ["build_pages", "render"]

@@ -1,0 +1,131 @@
+"""The ``mma-web`` plugin: adds ``mma serve`` through ``mma_register_commands``."""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import os
+import secrets
+from typing import Any
+
+import click
+
+from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, hookimpl
+
+NAME = "mma-web"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+@hookimpl
+def mma_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name=NAME,
+        api_version=HOOK_API_VERSION,
+        description="mma serve: JSON API, server-sent events, metrics and Dutch web pages",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@hookimpl
+def mma_register_commands(cli: click.Group) -> None:
+    cli.add_command(serve)
+
+
+@click.command()
+@click.option(
+    "--store",
+    default=None,
+    metavar="URL",
+    help="The store to serve (default: mma's --store, env MMA_STORE).",
+)
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--root-path",
+    default="",
+    metavar="PATH",
+    help="The path a reverse proxy serves the app under, e.g. /mma.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="IPS",
+    help="Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    store: str | None,
+    host: str,
+    port: int,
+    root_path: str,
+    forwarded_allow_ips: str,
+) -> None:
+    """Serve the programme over HTTP: the JSON API under /api/v1/, server-sent events, /metrics
+    and the Dutch web pages for the coordinator.
+
+    Tokens and roles come from MMA_WEB_TOKENS (TOKEN:ROLE[:NAME],...) or [web.tokens] in
+    mma.toml; roles are viewer, coordinator and auditor. Without tokens it listens on loopback
+    only, and makes one coordinator token for this run, printed once.
+
+    \b
+    Example:
+      MMA_WEB_TOKENS='s3cret-token-for-anna:coordinator:Anna' mma serve --port 8000
+    """
+    import uvicorn
+
+    from mma_core.plugins import load_config, open_programme
+    from mma_web.app import create_app
+    from mma_web.tokens import Role, TokenError, TokenTable, digest, load_tokens
+
+    url = store or getattr(ctx.obj, "store", None) or os.environ.get("MMA_STORE")
+    if not url:
+        raise click.UsageError("name the store: --store URL or MMA_STORE")
+    config = load_config(url)
+    web: Any = config.data.get("web")
+    try:
+        tokens = load_tokens(os.environ, web if isinstance(web, dict) else None)
+    except TokenError as error:
+        raise click.UsageError(str(error)) from None
+    if not tokens:
+        if not is_loopback(host):
+            raise click.UsageError(
+                f"refusing to listen on {host} without tokens: anyone who can reach it could "
+                "record; set MMA_WEB_TOKENS or [web.tokens] in mma.toml"
+            )
+        token = secrets.token_urlsafe(24)
+        tokens = TokenTable.build([(digest(token), Role.COORDINATOR, _login_name())])
+        click.echo(f"No tokens configured: this run's coordinator token is {token}", err=True)
+    programme = open_programme(url, config=config, origin="web")
+    try:
+        app = create_app(programme, tokens, root_path=root_path)
+        shown = f"[{host}]" if ":" in host else host
+        click.echo(f"Serving on http://{shown}:{port}{root_path}/ (Ctrl+C stops)", err=True)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            log_level="info",
+        )
+    finally:
+        programme.close()
+
+
+def _login_name() -> str | None:
+    try:
+        name = getpass.getuser()
+    except Exception:  # no login name (a container): the role and fingerprint stand in
+        return None
+    return name if name.replace("-", "").replace("_", "").replace(".", "").isalnum() else None

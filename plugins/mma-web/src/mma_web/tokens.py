@@ -1,0 +1,177 @@
+"""Who is asking: bearer tokens, their roles, and the name recorded as ``by``.
+
+Tokens come from ``MMA_WEB_TOKENS`` (``TOKEN:ROLE[:NAME],...``) or from ``[web.tokens]`` in
+``mma.toml`` (``NAME = { token = "...", role = "coordinator" }``, or ``sha256 = "..."`` instead
+of ``token`` so the file holds no usable secret). Only the SHA-256 digest of a token is kept in
+memory; a presented token is hashed and looked up, so its length or content never steers a
+comparison.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+MIN_TOKEN_LENGTH = 16
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}")
+_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class TokenError(ValueError):
+    """The token configuration is malformed; the message never contains a token."""
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"  # reads
+    COORDINATOR = "coordinator"  # reads, history and records
+    AUDITOR = "auditor"  # reads, history and audit
+    MUNICIPALITY = "municipality"  # one municipality's answer link, nothing else
+
+
+STAFF_ROLES = (Role.VIEWER, Role.COORDINATOR, Role.AUDITOR)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@attrs.frozen
+class Principal:
+    """An authenticated caller. ``by`` is what events record: the token's name, else the role
+    and a short fingerprint of the token's digest (never the token)."""
+
+    role: Role
+    name: str | None
+    fingerprint: str
+    code: str | None = None  # the municipality of a ``municipality`` principal
+
+    @property
+    def by(self) -> str:
+        if self.name:
+            return self.name
+        return f"{self.role.value}-{self.fingerprint}"
+
+    @property
+    def can_record(self) -> bool:
+        return self.role is Role.COORDINATOR
+
+    @property
+    def can_read_history(self) -> bool:
+        return self.role in (Role.COORDINATOR, Role.AUDITOR)
+
+    @property
+    def sees_names(self) -> bool:
+        """Officials' names and addresses are shown to coordinators only."""
+        return self.role is Role.COORDINATOR
+
+
+def _role(value: str, where: str) -> Role:
+    try:
+        role = Role(value.strip())
+    except ValueError:
+        raise TokenError(
+            f"{where}: role {value.strip()!r} is not one of viewer, coordinator, auditor"
+        ) from None
+    if role not in STAFF_ROLES:
+        raise TokenError(f"{where}: role municipality is given by answer links only")
+    return role
+
+
+def _name(value: str | None, where: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not _NAME.fullmatch(value):
+        raise TokenError(
+            f"{where}: name {value!r} must be 1 to 64 letters, digits, spaces or . _ @ -"
+        )
+    return value
+
+
+@attrs.frozen
+class TokenTable:
+    """Token digests and the principal each one stands for."""
+
+    principals: Mapping[str, Principal] = attrs.field(factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.principals)
+
+    def lookup(self, token: str) -> Principal | None:
+        return self.principals.get(digest(token))
+
+    @classmethod
+    def build(cls, entries: Iterable[tuple[str, Role, str | None]]) -> TokenTable:
+        """From ``(digest, role, name)`` entries; a digest given twice is an error."""
+        principals: dict[str, Principal] = {}
+        for hexdigest, role, name in entries:
+            if hexdigest in principals:
+                raise TokenError(f"token of {name or role.value} is configured twice")
+            principals[hexdigest] = Principal(role=role, name=name, fingerprint=hexdigest[:8])
+        return cls(principals)
+
+    @classmethod
+    def parse_env(cls, value: str) -> TokenTable:
+        """``TOKEN:ROLE[:NAME],...`` as in ``MMA_WEB_TOKENS``."""
+        entries = []
+        for number, item in enumerate(filter(None, (i.strip() for i in value.split(","))), 1):
+            where = f"MMA_WEB_TOKENS entry {number}"
+            parts = item.split(":", 2)
+            if len(parts) < 2:
+                raise TokenError(f"{where}: expected TOKEN:ROLE or TOKEN:ROLE:NAME")
+            token, role, name = parts[0], parts[1], parts[2] if len(parts) == 3 else None
+            _check_token(token, where)
+            entries.append((digest(token), _role(role, where), _name(name, where)))
+        return cls.build(entries)
+
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any]) -> TokenTable:
+        """``[web.tokens]``: ``NAME = { token = "...", role = "..." }`` (or ``sha256``)."""
+        entries = []
+        for name, spec in table.items():
+            where = f"[web.tokens] {name}"
+            if not isinstance(spec, Mapping):
+                raise TokenError(f"{where}: expected a table with token (or sha256) and role")
+            unknown = set(spec) - {"token", "sha256", "role"}
+            if unknown:
+                raise TokenError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+            if ("token" in spec) == ("sha256" in spec):
+                raise TokenError(f"{where}: give exactly one of token and sha256")
+            if "token" in spec:
+                token = str(spec["token"])
+                _check_token(token, where)
+                hexdigest = digest(token)
+            else:
+                hexdigest = str(spec["sha256"]).lower()
+                if not _HEX.fullmatch(hexdigest):
+                    raise TokenError(f"{where}: sha256 must be 64 hexadecimal digits")
+            entries.append((hexdigest, _role(str(spec.get("role", "")), where), _name(name, where)))
+        return cls.build(entries)
+
+    def merged(self, other: TokenTable) -> TokenTable:
+        entries = [(d, p.role, p.name) for d, p in {**self.principals, **other.principals}.items()]
+        return TokenTable.build(entries)
+
+
+def _check_token(token: str, where: str) -> None:
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise TokenError(f"{where}: a token needs at least {MIN_TOKEN_LENGTH} characters")
+    if any(c.isspace() for c in token):
+        raise TokenError(f"{where}: a token cannot contain spaces")
+
+
+def load_tokens(env: Mapping[str, str], web_table: Mapping[str, Any] | None) -> TokenTable:
+    """The configured tokens: ``[web.tokens]`` of ``mma.toml`` plus ``MMA_WEB_TOKENS``."""
+    table = TokenTable()
+    if web_table:
+        tokens = web_table.get("tokens", {})
+        if not isinstance(tokens, Mapping):
+            raise TokenError("[web.tokens] must be a table")
+        table = TokenTable.from_config(tokens)
+    if env.get("MMA_WEB_TOKENS"):
+        table = table.merged(TokenTable.parse_env(env["MMA_WEB_TOKENS"]))
+    return table

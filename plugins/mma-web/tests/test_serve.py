@@ -1,0 +1,205 @@
+"""``mma serve`` and the live server: the command through the plugin API, the refusal to listen
+beyond loopback without tokens, token configuration, and server-sent events over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from mma_web.plugin import is_loopback
+from mma_web.tokens import Role, TokenError, TokenTable, digest, load_tokens
+
+from conftest import COORDINATOR, VIEWER, LiveServer, auth, free_port
+from mma_core import Programme
+from mma_core.cli import cli
+
+
+def test_mma_serve_is_added_through_the_plugin_api() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--host" in result.output
+    assert "MMA_WEB_TOKENS" in result.output
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "example.org"])  # noqa: S104 - the refusal is the test
+def test_serve_refuses_to_listen_beyond_loopback_without_tokens(
+    host: str, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MMA_WEB_TOKENS", raising=False)
+    result = CliRunner().invoke(cli, ["--store", store_url, "serve", "--host", host])
+    assert result.exit_code == 2
+    assert "refusing to listen" in result.output
+
+
+def test_loopback() -> None:
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")  # noqa: S104
+    assert not is_loopback("10.0.0.1")
+
+
+def test_tokens_from_the_environment_and_mma_toml() -> None:
+    table = load_tokens(
+        {"MMA_WEB_TOKENS": "aaaaaaaaaaaaaaaa1:viewer,bbbbbbbbbbbbbbbb2:coordinator:Bea"},
+        {"tokens": {"Carl": {"sha256": digest("cccccccccccccccc3"), "role": "auditor"}}},
+    )
+    viewer = table.lookup("aaaaaaaaaaaaaaaa1")
+    assert viewer is not None
+    assert viewer.role is Role.VIEWER
+    assert viewer.by == f"viewer-{digest('aaaaaaaaaaaaaaaa1')[:8]}"
+    assert table.lookup("bbbbbbbbbbbbbbbb2").by == "Bea"  # type: ignore[union-attr]
+    assert table.lookup("cccccccccccccccc3").role is Role.AUDITOR  # type: ignore[union-attr]
+    assert table.lookup("dddddddddddddddd4") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("short:viewer", "at least 16"),
+        ("aaaaaaaaaaaaaaaa1:admin", "not one of"),
+        ("aaaaaaaaaaaaaaaa1:municipality", "answer links only"),
+        ("aaaaaaaaaaaaaaaa1", "TOKEN:ROLE"),
+        ("aaaaaaaaaaaaaaaa1:viewer,aaaaaaaaaaaaaaaa1:auditor", "twice"),
+    ],
+)
+def test_bad_token_configuration_is_refused_without_showing_the_token(
+    value: str, message: str
+) -> None:
+    with pytest.raises(TokenError, match=message) as caught:
+        TokenTable.parse_env(value)
+    assert "aaaaaaaaaaaaaaaa1" not in str(caught.value)
+
+
+def read_events(response: httpx.Response, count: int) -> list[dict[str, str]]:
+    events: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in response.iter_lines():
+        if not line:
+            if "data" in current:
+                events.append(current)
+                if len(events) == count:
+                    return events
+            current = {}
+        elif not line.startswith(":"):
+            key, _, value = line.partition(": ")
+            current[key] = value
+    return events
+
+
+def test_events_stream_and_resume_from_last_event_id(
+    live_server: LiveServer, programme: Programme
+) -> None:
+    headers = auth(VIEWER)
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        with http.stream("GET", "/api/v1/events", headers=headers) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            first = read_events(response, 3)
+        assert [int(e["id"]) for e in first] == [1, 2, 3]
+        assert json.loads(first[0]["data"])["position"] == 1
+        resume = {**headers, "Last-Event-ID": first[-1]["id"]}
+        with http.stream("GET", "/api/v1/events", headers=resume) as response:
+            assert int(read_events(response, 1)[0]["id"]) == 4
+        last = int(http.get("/api/v1/event-count", headers=headers).json()["last_position"])
+        with http.stream("GET", f"/api/v1/events?after={last}", headers=headers) as response:
+            # Recorded after the stream caught up: it arrives as it happens.
+            http.post(
+                "/api/v1/commands/accept",
+                json={"code": "GM0363", "on": date.today().isoformat()},
+                headers=auth(COORDINATOR),
+            ).raise_for_status()
+            event = read_events(response, 1)[0]
+        assert event["event"] == "Accepted"
+        assert int(event["id"]) > last
+        data = json.loads(event["data"])
+        assert data["code"] == "GM0363"
+        assert data["by"] == "Anna"
+
+
+def start_serve(store_url: str, port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own arguments
+        [sys.executable, "-m", "mma_core.cli", "--store", store_url, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_ready(base: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, "mma serve exited"
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "mma serve did not become ready"
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+    return err
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
+
+
+@pytest.mark.slow
+def test_mma_serve_without_tokens_makes_one_for_the_run(store_url: str) -> None:
+    port = free_port()
+    process = start_serve(store_url, port, clean_env())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, process)
+        assert httpx.get(f"{base}/api/v1/event-count").status_code == 401
+    finally:
+        err = stop(process)
+    match = re.search(r"coordinator token is (\S+)", err)
+    assert match is not None, err
+    token = match.group(1)
+    process = start_serve(store_url, port, clean_env())  # a new run, a new token
+    try:
+        wait_ready(base, process)
+        assert httpx.get(f"{base}/api/v1/event-count", headers=auth(token)).status_code == 401
+    finally:
+        stop(process)
+
+
+def test_mma_serve_reads_web_tokens_from_mma_toml(store_url: str, tmp_path: Path) -> None:
+    (tmp_path / "mma.toml").write_text(
+        '[web.tokens]\nAnna = { token = "token-from-mma-toml-0001", role = "coordinator" }\n'
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_serve(store_url, port, clean_env())
+    try:
+        wait_ready(base, process)
+        accepted = httpx.post(
+            f"{base}/api/v1/commands/accept",
+            json={"code": "GM0363", "on": date.today().isoformat()},
+            headers=auth("token-from-mma-toml-0001"),
+        )
+        assert accepted.status_code == 200, accepted.text
+    finally:
+        stop(process)
+    with Programme.open(store_url) as prog:
+        last = prog.history("GM0363")[-1]
+    assert (last.type, last.by, last.origin) == ("Accepted", "Anna", "web")
