@@ -1506,7 +1506,12 @@ def _print_demo_summary(
 
 # -- extensions ---------------------------------------------------------------------------
 
-EXTENSIONS = ("mma_core.audit.cli", "mma_core.plugin_cli", "mma_core.cipher_cli")
+EXTENSIONS = (
+    "mma_core.audit.cli",
+    "mma_core.plugin_cli",
+    "mma_core.cipher_cli",
+    "mma_core.letters.cli",
+)
 
 
 def _register_extensions(group: click.Group) -> None:
