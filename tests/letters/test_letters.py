@@ -236,3 +236,18 @@ def _on(prog: Programme, code: str, day: date):  # type: ignore[no-untyped-def]
         return prog.municipality(code, as_of=day)
     except UnknownMunicipality:
         return None
+
+
+def test_an_answer_link_from_a_plugin_appears_in_the_invitation(demo_url: str) -> None:
+    with Programme.open(demo_url) as prog:
+        (letter,) = compose(
+            prog,
+            "invitation",
+            ["GM0358"],
+            as_of=date(2019, 10, 18),
+            answer_link=lambda code: f"https://example.org/answer/{code}",
+        )
+        (plain,) = compose(prog, "invitation", ["GM0358"], as_of=date(2019, 10, 18))
+    assert letter.answer_link == "https://example.org/answer/GM0358"
+    assert "https://example.org/answer/GM0358" in " ".join(letter.blocks[-1].paragraphs)
+    assert "U kunt ook antwoorden via" not in " ".join(plain.blocks[-1].paragraphs)

@@ -8,7 +8,7 @@ Dutch: they go to Dutch mayors and officials; dates and amounts are written the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -80,8 +80,12 @@ def compose(
     as_of: date,
     year: int | None = None,
     letterhead: Letterhead | None = None,
+    answer_link: Callable[[str], str | None] | None = None,
 ) -> list[Letter]:
     """The letters of ``kind`` to ``codes`` (every municipality it applies to when empty).
+
+    ``answer_link(code)`` gives the address where a municipality can answer an invitation or a
+    reminder on line (a web plugin's); without it the letters ask for an answer by e-mail only.
 
     A code named explicitly that the letter does not apply to (a reminder to a municipality that
     has answered, a statement for a year without costs) is refused with ``InvalidInput``, so a
@@ -106,9 +110,11 @@ def compose(
                 raise InvalidInput(f"{m.code} {m.name}: no {kind} letter, {why_not}")
             continue
         if kind == "invitation":
-            letters.append(_invitation(prog, m, sessions, head))
+            link = answer_link(m.code) if answer_link else None
+            letters.append(_invitation(prog, m, sessions, head, link))
         elif kind == "reminder":
-            letters.append(_reminder(prog, m, sessions, as_of, head))
+            link = answer_link(m.code) if answer_link else None
+            letters.append(_reminder(prog, m, sessions, as_of, head, link))
         elif kind == "training":
             booked = _booked(m, as_of, explicit)
             if explicit and not booked:
@@ -291,7 +297,11 @@ INTRO_BLOCKS = (
 
 
 def _invitation(
-    prog: Programme, m: MunicipalityView, sessions: Sequence[SessionView], head: Letterhead
+    prog: Programme,
+    m: MunicipalityView,
+    sessions: Sequence[SessionView],
+    head: Letterhead,
+    link: str | None,
 ) -> Letter:
     assert m.invited_on is not None
     terms = prog.offer_terms(m.offer_reference or "", on=m.invited_on)
@@ -308,9 +318,10 @@ def _invitation(
             *INTRO_BLOCKS,
             *_offer_blocks(prog, m),
             _sessions_block(sessions, None, terms.officials_per_municipality),
-            _answer_block(head, None),
+            _answer_block(head, link),
         ),
         closing="Ik kijk er naar uit om samen met u deze samenwerking aan te gaan.",
+        answer_link=link,
     )
 
 
@@ -320,6 +331,7 @@ def _reminder(
     sessions: Sequence[SessionView],
     as_of: date,
     head: Letterhead,
+    link: str | None,
 ) -> Letter:
     assert m.invited_on is not None
     terms = prog.offer_terms(m.offer_reference or "", on=m.invited_on)
@@ -333,7 +345,7 @@ def _reminder(
     blocks = [Block("", (opening,)), *_offer_blocks(prog, m)]
     if upcoming:
         blocks.append(_sessions_block(upcoming, as_of, terms.officials_per_municipality))
-    blocks.append(_answer_block(head, None))
+    blocks.append(_answer_block(head, link))
     return Letter(
         kind="reminder",
         code=m.code,
@@ -346,6 +358,7 @@ def _reminder(
         salutation="Geachte burgemeester,",
         blocks=tuple(blocks),
         closing="Ik zie uw antwoord graag tegemoet.",
+        answer_link=link,
     )
 
 
