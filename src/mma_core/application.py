@@ -197,6 +197,7 @@ class Programme(Application[UUID]):
         default = OfferTermsCalculator()
         self.cost_calculators: dict[CostKind, CostCalculator] = dict.fromkeys(CostKind, default)
         self.cost_calculators.update(cost_calculators or {})
+        self._staging = threading.local()
         super().__init__(env)
 
     @classmethod
@@ -340,6 +341,54 @@ class Programme(Application[UUID]):
     def _stamp(self, by: str, origin: str | None) -> Stamp:
         return Stamp(by=by, origin=origin or self.origin, at=self.clock())
 
+    # -- all or nothing -------------------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Commands run in the block are written together when it ends, in one transaction,
+        or not at all: an error in any of them (or in the block) writes none of them.
+
+        Each command sees the changes of those before it in the block. Used by imports, where
+        every row must hold or none is recorded. Not re-entrant; per thread.
+        """
+        if getattr(self._staging, "aggregates", None) is not None:
+            raise RuntimeError("Programme.atomic() blocks do not nest")
+        aggregates: dict[UUID, Any] = {}
+        extras: dict[str, Any] = {}
+        self._staging.aggregates, self._staging.extras = aggregates, extras
+        try:
+            yield
+        finally:
+            self._staging.aggregates = self._staging.extras = None
+        if aggregates:
+            try:
+                super().save(*aggregates.values(), **extras)
+            except RecordConflictError:
+                raise ConcurrencyConflict(
+                    "another writer changed the same municipality or session meanwhile; nothing "
+                    "was written, run it again"
+                ) from None
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        aggregates: dict[UUID, Any] | None = getattr(self._staging, "aggregates", None)
+        if aggregates is None:
+            return super().save(*objs, **kwargs)
+        # Inside atomic(): keep the changed aggregates (their events stay pending) for the end.
+        for obj in objs:
+            if obj is not None:
+                aggregates[obj.id] = obj
+        extras: dict[str, Any] = self._staging.extras
+        for key, value in kwargs.items():
+            if isinstance(value, dict):
+                extras.setdefault(key, {}).update(value)
+            else:
+                extras.setdefault(key, []).extend(value)
+        return []
+
+    def _staged(self, aggregate_id: UUID) -> Any:
+        aggregates: dict[UUID, Any] | None = getattr(self._staging, "aggregates", None)
+        return None if aggregates is None else aggregates.get(aggregate_id)
+
     def _run(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt (read, check, save), retrying on a concurrent write: each
         retry reads the fresh state and checks every rule again."""
@@ -394,6 +443,9 @@ class Programme(Application[UUID]):
 
     def _municipality(self, code: str | MunicipalityCode) -> Municipality:
         parsed = MunicipalityCode.parse(code)
+        staged = self._staged(municipality_id(parsed))
+        if staged is not None:
+            return staged  # type: ignore[no-any-return]
         try:
             return self.repository.get(municipality_id(parsed))
         except AggregateNotFoundError:
@@ -411,6 +463,9 @@ class Programme(Application[UUID]):
             ) from None
 
     def _session(self, session_id: str) -> TrainingSession:
+        staged = self._staged(session_id_to_uuid(session_id))
+        if staged is not None:
+            return staged  # type: ignore[no-any-return]
         try:
             return self.repository.get(session_id_to_uuid(session_id))
         except AggregateNotFoundError:

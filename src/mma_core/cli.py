@@ -1511,6 +1511,7 @@ EXTENSIONS = (
     "mma_core.plugin_cli",
     "mma_core.cipher_cli",
     "mma_core.letters.cli",
+    "mma_core.import_cli",
 )
 
 
