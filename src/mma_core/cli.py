@@ -526,8 +526,11 @@ def _amsterdam() -> Any:
 # -- the lifecycle ------------------------------------------------------------------------
 
 
-def _done(settings: Settings, prog: Programme, done: str, code: str, **facts: Any) -> None:
-    """Confirm a lifecycle command with where the municipality stands now."""
+def _done(
+    settings: Settings, prog: Programme, done: str, code: str, dated: bool = True, **facts: Any
+) -> None:
+    """Confirm a lifecycle command with where the municipality stands now. ``dated=False``:
+    the facts' date is not the day of the command, so the line does not say "on" it."""
     view = prog.municipality(code)
     if settings.as_json:
         command = click.get_current_context().command.name
@@ -535,8 +538,8 @@ def _done(settings: Settings, prog: Programme, done: str, code: str, **facts: An
             {"command": command, "code": view.code, "name": view.name, "stage": view.stage, **facts}
         )
         return
-    dated = [v for v in facts.values() if isinstance(v, date)]
-    when = f" on {long_date(dated[0])}" if dated else ""
+    days = [v for v in facts.values() if isinstance(v, date)] if dated else []
+    when = f" on {long_date(days[0])}" if days else ""
     click.echo(f"{view.code} {view.name}: {done}{when}; now {view.stage.value}.")
 
 
@@ -645,7 +648,14 @@ def prior_connection(
         prog.record_prior_connection(
             code, connected_on=connected_on, costs=costs, on=on, by=settings.by
         )
-        _done(settings, prog, "prior connection recorded", code, connected_on=connected_on)
+        _done(
+            settings,
+            prog,
+            f"prior connection recorded (connected since {long_date(connected_on)})",
+            code,
+            dated=False,
+            connected_on=connected_on,
+        )
 
 
 @cli.command()
@@ -901,7 +911,12 @@ def official() -> None:
 @click.argument("code")
 @click.option("--name", required=True, help="The official's name (stored encrypted).")
 @click.option("--email", required=True, help="The official's e-mail (stored encrypted).")
-@click.option("--on", type=DATE, help="Day of the nomination (default: today).")
+@click.option(
+    "--on",
+    type=DATE,
+    help="Day of the nomination (default: today; when recording a past campaign, give the "
+    "real day, or the official cannot book its sessions).",
+)
 @pass_settings
 def official_add(settings: Settings, code: str, name: str, email: str, on: date | None) -> None:
     """Nominate an official of municipality CODE and print the official id.

@@ -98,3 +98,23 @@ def test_lang_option_and_shareable_file_mode(demo_url: str, tmp_path: Path) -> N
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "en.html").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_training_table_counts_the_absent_who_booked_again(demo_url: str) -> None:
+    # The demo's officials who missed a session booked the last one: the session they missed
+    # still counts them as absent, and the one they attended as present.
+    with Programme.open(demo_url) as prog:
+        report = gather(prog, None)
+        recorded: dict[tuple[str, bool], int] = {}
+        for code in prog.codes():
+            for e in prog.history(code):
+                if e.type == "AttendanceRecorded":
+                    key = (e.data["session_id"], bool(e.data["attended"]))
+                    recorded[key] = recorded.get(key, 0) + 1
+    assert sum(n for (_, came), n in recorded.items() if not came) > 0
+    for o in report.occupancy:
+        sid = o.session.session_id
+        assert (o.attended, o.missed) == (
+            recorded.get((sid, True), 0),
+            recorded.get((sid, False), 0),
+        )

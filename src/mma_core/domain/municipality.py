@@ -749,6 +749,15 @@ class Municipality(Aggregate):
                 f"{self.label}: official {official_id} {state} session {official.session_id}; an "
                 "official books one session (a missed session may be booked again)"
             )
+        if official.nominated_on > session_date:
+            # Booking can never succeed: say how to get out, not only what is wrong.
+            raise InvalidDate(
+                f"{self.label}: official {official_id} was nominated on "
+                f"{official.nominated_on.isoformat()}, after the session on "
+                f"{session_date.isoformat()}; if the nomination was earlier (back-filling a past "
+                "campaign), withdraw this official and nominate them again with the day of the "
+                "nomination"
+            )
         day = self._track_date(on, "booking date", stamp)
         not_before(day, official.nominated_on, self.label, "booking date", "the nomination on")
         if day > session_date:

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from mma_core.domain.errors import InvalidInput
 from mma_core.exporting import ExportSource
-from mma_core.views.deadlines import Due
+from mma_core.views.deadlines import Due, trained
 from mma_export_html import charts
 from mma_export_html.report import FUNNEL, gather
 
@@ -47,7 +47,11 @@ TEXT: dict[str, dict[str, str]] = {
         "all_payers": "Kosten, alle betalers samen",
         "detail_answer": "uitgenodigd op {day}, nog geen antwoord",
         "detail_evaluation": "termijn begon op {day}",
-        "detail_training": "geen getrainde ambtenaar sinds {day}",
+        "detail_training": "{count} van 2 ambtenaren getraind sinds {day}",
+        "detail_renewal": "geëvalueerd: doorgaan; leg de volgende termijn vast",
+        "detail_termination": "geëvalueerd: stoppen; leg de beëindiging vast",
+        "renewal_kind": "verlenging",
+        "termination_kind": "beëindiging",
         "detail_over": "{booked} geboekt voor {capacity} plaatsen",
         "detail_under": "pas {booked} van {capacity} plaatsen geboekt",
         "costs_per_year": "Kosten per jaar",
@@ -116,7 +120,11 @@ TEXT: dict[str, dict[str, str]] = {
         "all_payers": "Costs, all payers together",
         "detail_answer": "invited on {day}, no answer yet",
         "detail_evaluation": "term started on {day}",
-        "detail_training": "no trained official since {day}",
+        "detail_training": "{count} of 2 officials trained since {day}",
+        "detail_renewal": "evaluated: continue; record the next term",
+        "detail_termination": "evaluated: stop; record the termination",
+        "renewal_kind": "renewal",
+        "termination_kind": "termination",
         "detail_over": "{booked} booked for {capacity} seats",
         "detail_under": "only {booked} of {capacity} seats booked",
         "costs_per_year": "Costs per year",
@@ -222,6 +230,8 @@ def render(programme: Any, as_of: date | None, lang: str = "nl") -> str:
         "evaluation": text["evaluation"],
         "training": text["training_kind"],
         "capacity": text["capacity_kind"],
+        "renewal": text["renewal_kind"],
+        "termination": text["termination_kind"],
     }
     payers = {"province": text["province"], "municipality": text["municipality_payer"]}
     by_code = {m.code: m for m in report.records}
@@ -235,7 +245,11 @@ def render(programme: Any, as_of: date | None, lang: str = "nl") -> str:
         if d.kind == "evaluation" and m is not None:
             return text["detail_evaluation"].format(day=long_date(m.term_start))
         if d.kind == "training" and m is not None:
-            return text["detail_training"].format(day=long_date(m.accepted_on or m.connected_on))
+            return text["detail_training"].format(
+                count=trained(m), day=long_date(m.accepted_on or m.connected_on)
+            )
+        if d.kind in ("renewal", "termination"):
+            return text[f"detail_{d.kind}"]
         s = by_session.get(d.session_id or "")
         if d.kind == "capacity" and s is not None:
             key = "detail_over" if len(s.booked) > s.capacity else "detail_under"

@@ -133,17 +133,23 @@ def gather(programme: Any, as_of: date | None) -> Report:
 def _occupancy(
     records: Sequence[MunicipalityRecord], sessions: Sequence[SessionRecord]
 ) -> list[Occupancy]:
+    officials = {o.id: o for r in records for o in r.officials}
     result = []
     for s in sessions:
-        officials = [o for r in records for o in r.officials if o.session_id == s.session_id]
-        result.append(
-            Occupancy(
-                session=s,
-                booked=len(s.booked),
-                attended=sum(1 for o in officials if o.attended),
-                missed=sum(1 for o in officials if o.attended is False),
-            )
-        )
+        attended = missed = 0
+        for official_id in s.booked:
+            o = officials.get(official_id)
+            if o is None:
+                continue
+            if o.session_id != s.session_id:
+                # Booked on a later session since: an official books again only after missing
+                # one, so this session counts them as absent (their record holds the latest).
+                missed += 1
+            elif o.attended is True:
+                attended += 1
+            elif o.attended is False:
+                missed += 1
+        result.append(Occupancy(session=s, booked=len(s.booked), attended=attended, missed=missed))
     return result
 
 
