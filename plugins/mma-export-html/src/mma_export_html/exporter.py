@@ -73,11 +73,12 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "Geen.",
         "map": "De provincie",
         "map_note": (
-            "Een punt per gemeente op haar zwaartepunt, lijnen langs gedeelde grenzen. Rood "
-            "omcirkeld: niet aangesloten en geheel omringd door aangesloten buren (het "
-            "waterbedeffect). Bloemendaal is met de hand geplaatst: haar zwaartepunt valt in "
-            "Zandvoort."
+            "De gemeenten op de dag van het overzicht, gekleurd naar hun stand; vanaf de "
+            "fusies van 2022 met de grenzen van 2022. Rood omrand: niet aangesloten en geheel "
+            "omringd door aangesloten buren (het waterbedeffect). Namen die elkaar zouden "
+            "overlappen zijn weggelaten."
         ),
+        "map_source": "Bron: CBS, PDOK",
         "waterbed": "Waterbed: niet aangesloten gemeenten naar aangesloten buren",
         "neighbours": "Aangesloten buren",
         "surrounded": "omringd",
@@ -146,10 +147,11 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "None.",
         "map": "The province",
         "map_note": (
-            "A point per municipality at its centroid, lines along shared borders. Ringed in "
-            "red: unconnected and surrounded by connected neighbours (the waterbed effect). "
-            "Bloemendaal is placed by hand: its centroid falls inside Zandvoort."
+            "The municipalities on the report's day, coloured by stage; from the 2022 mergers "
+            "on with the 2022 boundaries. Bordered in red: unconnected and surrounded by "
+            "connected neighbours (the waterbed effect). Names that would overlap are left out."
         ),
+        "map_source": "Source: CBS, PDOK",
         "waterbed": "Waterbed: unconnected municipalities by connected neighbours",
         "neighbours": "Connected neighbours",
         "surrounded": "surrounded",
@@ -277,7 +279,7 @@ def render(programme: Any, as_of: date | None, lang: str = "nl") -> str:
                 "attended": text["attended"],
             },
         ),
-        "map": charts.map_chart(report.points, report.borders, stage_names, text["surrounded"]),
+        "map": charts.map_chart(report.areas, stage_names, text["surrounded"], text["map_source"]),
     }
     env = Environment(
         loader=PackageLoader("mma_export_html", "templates"),
