@@ -84,7 +84,15 @@ from mma_core.storage import (
 from mma_core.transcodings import register_transcodings
 from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
 from mma_core.views.replay import event_data, fold, municipality_view
-from mma_core.views.state import CostEntry, HistoryEntry, MunicipalityView, Overview, SessionView
+from mma_core.views.state import (
+    CostEntry,
+    EvaluationView,
+    HistoryEntry,
+    MunicipalityView,
+    OfferView,
+    Overview,
+    SessionView,
+)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -611,6 +619,28 @@ class Programme(Application[UUID]):
         return self._run(attempt)
 
     @command
+    def sign_covenant(
+        self,
+        reference: str,
+        *,
+        on: date,
+        by: str,
+        place: str = "",
+        origin: str | None = None,
+    ) -> str:
+        """Record that the covenant with MMA, of which offer ``reference`` is part, was signed
+        on ``on`` (at ``place``, e.g. the mayors' conference). Returns the reference."""
+        stamp = self._stamp(by, origin)
+
+        def attempt() -> str:
+            offer = self._offer(check_offer_reference(reference))
+            offer.sign_covenant(on, place, stamp)
+            self.save(offer)
+            return offer.reference
+
+        return self._run(attempt)
+
+    @command
     def schedule_training(
         self,
         session_id: str,
@@ -886,7 +916,15 @@ class Programme(Application[UUID]):
         recovered: Money | None = None,
         notes: str = "",
         origin: str | None = None,
+        useful: int | None = None,
+        followed_up: int | None = None,
+        satisfaction: int | None = None,
+        reasons: str = "",
     ) -> str:
+        """Record the evaluation of the current term: the decision (``continue`` or ``stop``)
+        and, optionally, how many of the term's reports were useful and followed up, a
+        satisfaction score from 1 to 5 and the reasons. The number of reports received in the
+        term is filled in from the history."""
         try:
             parsed_outcome = Outcome(outcome)
         except ValueError:
@@ -895,7 +933,17 @@ class Programme(Application[UUID]):
 
         def attempt() -> str:
             m = self._municipality(code)
-            m.evaluate(on, parsed_outcome, recovered or Money.zero(), notes, stamp)
+            m.evaluate(
+                on,
+                parsed_outcome,
+                recovered or Money.zero(),
+                notes,
+                stamp,
+                useful=useful,
+                followed_up=followed_up,
+                satisfaction=satisfaction,
+                reasons=reasons,
+            )
             self.save(m)
             return m.code
 
@@ -1313,8 +1361,52 @@ class Programme(Application[UUID]):
             )
         return sorted(views, key=lambda v: v.starts_at)
 
+    def offer(self, reference: str) -> OfferView:
+        """The offer, its terms and their history, and the covenant if it was signed."""
+        o = self._offer(check_offer_reference(reference))
+        covenant = getattr(o, "covenant", None)
+        return OfferView(
+            reference=o.reference,
+            sent_on=o.sent_on,
+            terms=tuple(o.terms_history),
+            covenant_on=covenant[0] if covenant else None,
+            covenant_place=covenant[1] if covenant else "",
+        )
+
+    def offers(self) -> list[OfferView]:
+        """Every offer made, in the order they were made."""
+        topic = get_topic(Offer.Made)
+        found: list[OfferView] = []
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 500, topics=[topic])
+            for notification in batch:
+                made = self.mapper.to_domain_event(notification)
+                found.append(self.offer(made.reference))  # type: ignore[attr-defined]
+            if len(batch) < 500:
+                return found
+            start = batch[-1].id + 1
+
     def offer_terms(self, reference: str, *, on: date) -> Terms:
         return self._offer(check_offer_reference(reference)).terms_on(on)
+
+    def evaluations(self, code: str) -> list[EvaluationView]:
+        """Every evaluation of the municipality, oldest first."""
+        return [
+            EvaluationView(
+                on=event.on,
+                outcome=event.outcome,
+                recovered=event.recovered,
+                notes=event.notes,
+                reports=getattr(event, "reports", None),
+                useful=getattr(event, "useful", None),
+                followed_up=getattr(event, "followed_up", None),
+                satisfaction=getattr(event, "satisfaction", None),
+                reasons=getattr(event, "reasons", ""),
+            )
+            for event in self._events(self._municipality(code).id)
+            if isinstance(event, Municipality.Evaluated)
+        ]
 
     def history(
         self,

@@ -333,26 +333,37 @@ def init(settings: Settings, registry: str) -> None:
         click.echo(f"Registry {registry}: {len(codes)} municipalities registered.")
 
 
-@cli.command()
-@click.option("--reference", required=True, help="The offer's reference, e.g. 1298348/1298354.")
-@click.option("--sent-on", type=DATE, required=True, help="The day the offer was sent.")
+@cli.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
+@click.option("--reference", help="The offer's reference, e.g. 1298348/1298354.")
+@click.option("--sent-on", type=DATE, help="The day the offer was sent.")
 @click.option("--connection-fee", type=MONEY, help="One-off connection fee in euros (default 0).")
 @click.option("--report-fee", type=MONEY, help="Fee per report received in euros (default 0).")
-@pass_settings
+@click.pass_context
 def offer(
-    settings: Settings,
-    reference: str,
-    sent_on: date,
+    ctx: click.Context,
+    reference: str | None,
+    sent_on: date | None,
     connection_fee: Money | None,
     report_fee: Money | None,
 ) -> None:
-    """Record the province's offer as sent. Other terms are the 2019 letter's.
+    """Record the province's offer as sent (other terms are the 2019 letter's), or with a
+    subcommand show it or record the covenant it is part of.
 
     \b
-    Example:
+    Examples:
       mma offer --reference 1298348/1298354 --sent-on 2019-10-18 \\
           --connection-fee 2000.00 --report-fee 22.50
+      mma offer covenant 1298348/1298354 --on 2019-10-30 --place burgemeestersconferentie
+      mma offer show
     """
+    if ctx.invoked_subcommand is not None:
+        if reference or sent_on or connection_fee or report_fee:
+            raise click.UsageError("give the offer's options without a subcommand")
+        return
+    if reference is None or sent_on is None:
+        raise click.UsageError("recording an offer needs --reference and --sent-on")
+    settings = ctx.find_object(Settings)
+    assert settings is not None
     from mma_core.domain.values import Money, Terms
 
     terms = Terms(
@@ -367,6 +378,89 @@ def offer(
             f"Offer {reference} sent on {long_date(sent_on)}: connection fee "
             f"{euro(terms.connection_fee)}, fee per report {euro(terms.report_fee)}."
         )
+
+
+@offer.command("covenant")
+@click.argument("reference")
+@click.option("--on", type=DATE, required=True, help="Day the covenant was signed.")
+@click.option("--place", default="", help="Where, e.g. the mayors' conference (optional).")
+@pass_settings
+def offer_covenant(settings: Settings, reference: str, on: date, place: str) -> None:
+    """Record that the covenant with MMA, of which offer REFERENCE is part, was signed.
+
+    \b
+    Example:
+      mma offer covenant 1298348/1298354 --on 2019-10-30 --place burgemeestersconferentie
+    """
+    with settings.programme() as prog:
+        prog.sign_covenant(reference, on=on, place=place, by=settings.by)
+    if settings.as_json:
+        emit_json({"reference": reference, "covenant_on": on, "place": place})
+    else:
+        where = f" ({place})" if place else ""
+        click.echo(f"Offer {reference}: covenant signed on {long_date(on)}{where}.")
+
+
+@offer.command("show")
+@click.argument("reference", required=False)
+@pass_settings
+def offer_show(settings: Settings, reference: str | None) -> None:
+    """The offer REFERENCE (default: every offer): when it was sent, its terms and every change
+    of them, and the covenant.
+
+    \b
+    Example:
+      mma offer show 1298348/1298354
+    """
+    with settings.programme() as prog:
+        offers = [prog.offer(reference)] if reference else prog.offers()
+    if settings.as_json:
+        emit_json([_offer_data(o) for o in offers])
+        return
+    if not offers:
+        click.echo("No offer was made yet ('mma offer --reference ... --sent-on ...').")
+    for o in offers:
+        _print_offer(_stdout(), o)
+
+
+def _offer_data(o: Any) -> dict[str, Any]:
+    return {
+        "reference": o.reference,
+        "sent_on": o.sent_on,
+        "covenant_on": o.covenant_on,
+        "covenant_place": o.covenant_place,
+        "terms": [{"from": day, **terms.to_dict()} for day, terms in o.terms],
+    }
+
+
+def _print_offer(console: Console, o: Any) -> None:
+    from rich.table import Table
+
+    console.print(f"Offer {o.reference}, sent on {long_date(o.sent_on)}")
+    if o.covenant_on is not None:
+        where = f" ({o.covenant_place})" if o.covenant_place else ""
+        console.print(f"Covenant with MMA signed on {long_date(o.covenant_on)}{where}")
+    table = Table(title="Terms and their history")
+    for column in (
+        "From",
+        "Connection fee",
+        "Fee per report",
+        "Evaluation after",
+        "Officials",
+        "Compensation cap",
+    ):
+        table.add_column(column)
+    for day, terms in o.terms:
+        cap = terms.compensation_cap
+        table.add_row(
+            long_date(day),
+            f"{euro(terms.connection_fee)} ({terms.connection_payer.value})",
+            f"{euro(terms.report_fee)} ({terms.report_fee_payer.value})",
+            f"{terms.evaluation_months} months",
+            str(terms.officials_per_municipality),
+            "-" if cap is None else euro(cap),
+        )
+    console.print(table)
 
 
 # -- training -----------------------------------------------------------------------------
@@ -818,6 +912,14 @@ def _table_date(text: str, line: int) -> date:
 )
 @click.option("--recovered", type=MONEY, help="Amount recovered thanks to the reports, in euros.")
 @click.option("--notes", default="", help="Short notes (no personal data).")
+@click.option(
+    "--useful", type=click.IntRange(0), help="How many of the term's reports were useful."
+)
+@click.option("--followed-up", type=click.IntRange(0), help="How many were followed up.")
+@click.option(
+    "--satisfaction", type=click.IntRange(1, 5), help="Satisfaction, 1 (very low) to 5 (very high)."
+)
+@click.option("--reasons", default="", help="The reasons for the decision (no personal data).")
 @pass_settings
 def evaluate(
     settings: Settings,
@@ -826,16 +928,31 @@ def evaluate(
     outcome: str,
     recovered: Money | None,
     notes: str,
+    useful: int | None,
+    followed_up: int | None,
+    satisfaction: int | None,
+    reasons: str,
 ) -> None:
-    """Record the yearly evaluation of municipality CODE.
+    """Record the yearly evaluation of municipality CODE. The number of reports received in the
+    term is taken from the history; --useful and --followed-up count among them.
 
     \b
     Example:
-      mma evaluate GM0363 --on 2020-12-01 --outcome continue --recovered 12000.00
+      mma evaluate GM0363 --on 2020-12-01 --outcome continue --recovered 12000.00 \\
+          --useful 9 --followed-up 6 --satisfaction 4 --reasons "signals on benefit fraud"
     """
     with settings.programme() as prog:
         prog.evaluate(
-            code, on=on, outcome=outcome, recovered=recovered, notes=notes, by=settings.by
+            code,
+            on=on,
+            outcome=outcome,
+            recovered=recovered,
+            notes=notes,
+            useful=useful,
+            followed_up=followed_up,
+            satisfaction=satisfaction,
+            reasons=reasons,
+            by=settings.by,
         )
         _done(settings, prog, f"evaluated ({outcome})", code, on=on, outcome=outcome)
 
@@ -994,10 +1111,74 @@ def status(settings: Settings, as_of: date | None, known_at: datetime | None) ->
     with settings.programme() as prog:
         # Today's status reads the read models (caught up first); another day replays.
         overview = prog.overview(as_of=as_of, known_at=known_at, cost_lines=False)
+        offers = [
+            _offer_on(o, overview.as_of) for o in prog.offers() if o.sent_on <= overview.as_of
+        ]
+        progress = _progress(prog, overview, offers, known_at)
     if settings.as_json:
-        emit_json(overview_data(overview))
+        data = overview_data(overview)
+        data["offers"] = [_offer_data(o) for o in offers]
+        data["goal"] = {"connected": overview.total, "progress": progress}
+        emit_json(data)
     else:
-        print_status(_stdout(), overview)
+        console = _stdout()
+        print_status(console, overview)
+        _print_programme(console, overview, offers, progress)
+
+
+def _offer_on(o: Any, day: date) -> Any:
+    """The offer as it stood on ``day``: a covenant signed later is not shown yet."""
+    import attrs
+
+    if o.covenant_on is not None and o.covenant_on > day:
+        o = attrs.evolve(o, covenant_on=None, covenant_place="")
+    return attrs.evolve(o, terms=tuple((d, t) for d, t in o.terms if d <= day))
+
+
+def _progress(
+    prog: Programme, o: Overview, offers: Sequence[Any], known_at: datetime | None
+) -> list[dict[str, Any]]:
+    """Connected municipalities at the end of each year since the first offer, and on the day:
+    how the programme moves towards its goal (every municipality connected)."""
+    if not offers:
+        return []
+    first = min(offer.sent_on for offer in offers)
+    points = []
+    if known_at is None:  # one state for every year end, as the HTML report's chart does
+        records, _ = prog.views.state_on(o.as_of)
+        for year in range(first.year, o.as_of.year):
+            end = date(year, 12, 31)
+            connected = sum(
+                1
+                for r in records
+                if r.exists_on(end)
+                and r.connected_on is not None
+                and r.connected_on <= end
+                and (r.terminated_on is None or end < r.terminated_on)
+            )
+            total = sum(1 for r in records if r.exists_on(end))
+            points.append({"on": end, "connected": connected, "total": total})
+    points.append({"on": o.as_of, "connected": o.connected, "total": o.total})
+    return points
+
+
+def _print_programme(
+    console: Console, o: Overview, offers: Sequence[Any], progress: Sequence[dict[str, Any]]
+) -> None:
+    for offer in offers:
+        line = f"Offer {offer.reference} sent on {long_date(offer.sent_on)}"
+        if offer.covenant_on is not None and offer.covenant_on <= o.as_of:
+            where = f" at the {offer.covenant_place}" if offer.covenant_place else ""
+            line += f"; covenant with MMA signed on {long_date(offer.covenant_on)}{where}"
+        console.print(line + ".")
+    if not offers:
+        return
+    console.print(f"Goal: all {o.total} municipalities connected.")
+    if progress:
+        steps = ", ".join(
+            f"{long_date(p['on'])}: {p['connected']} of {p['total']}" for p in progress
+        )
+        console.print(f"Progress: {steps}.")
 
 
 def overview_data(o: Overview) -> dict[str, Any]:
@@ -1103,10 +1284,51 @@ def show(settings: Settings, code: str, as_of: date | None, known_at: datetime |
     """
     with settings.programme() as prog:
         view = prog.municipality(code, as_of=as_of, known_at=known_at)
+        evaluations = [
+            e for e in prog.evaluations(view.code) if view.as_of is None or e.on <= view.as_of
+        ][: view.evaluations]
     if settings.as_json:
-        emit_json(view)
+        data = plain(view)
+        data["evaluation_details"] = plain(evaluations)
+        emit_json(data)
     else:
-        _print_municipality(_stdout(), view)
+        console = _stdout()
+        _print_municipality(console, view)
+        if evaluations:
+            _print_evaluations(console, evaluations)
+
+
+def _print_evaluations(console: Console, evaluations: Sequence[Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Evaluations")
+    for column in (
+        "Date",
+        "Outcome",
+        "Reports",
+        "Useful",
+        "Followed up",
+        "Satisfaction",
+        "Recovered",
+        "Reasons",
+    ):
+        table.add_column(column)
+
+    def count(value: int | None) -> str:
+        return "-" if value is None else str(value)
+
+    for e in evaluations:
+        table.add_row(
+            long_date(e.on),
+            e.outcome,
+            count(e.reports),
+            count(e.useful),
+            count(e.followed_up),
+            "-" if e.satisfaction is None else f"{e.satisfaction} of 5",
+            euro(e.recovered),
+            e.reasons or e.notes or "-",
+        )
+    console.print(table)
 
 
 def _print_municipality(console: Console, m: MunicipalityView) -> None:

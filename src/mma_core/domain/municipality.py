@@ -22,6 +22,7 @@ from mma_core.domain.errors import (
     UnknownOfficial,
 )
 from mma_core.domain.values import (
+    CostKind,
     CostLine,
     Money,
     MunicipalityCode,
@@ -191,6 +192,13 @@ class Municipality(Aggregate):
         outcome: str
         recovered: Money
         notes: str
+        # The structured evaluation (added later: events recorded before carry the defaults).
+        # ``reports`` is filled from the history: reports received in the term up to ``on``.
+        reports: int | None = None
+        useful: int | None = None
+        followed_up: int | None = None
+        satisfaction: int | None = None  # 1 (very dissatisfied) to 5 (very satisfied)
+        reasons: str = ""
 
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
@@ -583,7 +591,16 @@ class Municipality(Aggregate):
         )
 
     def evaluate(
-        self, on: date, outcome: Outcome, recovered: Money, notes: str, stamp: Stamp
+        self,
+        on: date,
+        outcome: Outcome,
+        recovered: Money,
+        notes: str,
+        stamp: Stamp,
+        useful: int | None = None,
+        followed_up: int | None = None,
+        satisfaction: int | None = None,
+        reasons: str = "",
     ) -> None:
         self._require_stage("evaluate", Stage.CONNECTED)
         # Reports are not ordered against evaluations and renewals (DESIGN section 4: they fall
@@ -596,6 +613,8 @@ class Municipality(Aggregate):
                 f"already ({self.term_evaluation[1].value}); renew or terminate next"
             )
         recovered = Money.non_negative(recovered, f"{self.label}: recovered amount")
+        reports = self.reports_in_term(on)
+        self._check_counts(reports, useful, followed_up, satisfaction)
         self._trigger(
             self.Evaluated,
             stamp,
@@ -603,7 +622,43 @@ class Municipality(Aggregate):
             outcome=outcome.value,
             recovered=recovered,
             notes=self._reason(notes, "evaluation notes"),
+            reports=reports,
+            useful=useful,
+            followed_up=followed_up,
+            satisfaction=satisfaction,
+            reasons=self._reason(reasons, "reasons for the decision"),
         )
+
+    def reports_in_term(self, on: date) -> int:
+        """Reports received from the start of the current term up to and including ``on``."""
+        start = self.term_start or date.min
+        return sum(
+            1 for day, line in self.costs if line.kind is CostKind.REPORT_FEE and start <= day <= on
+        )
+
+    def _check_counts(
+        self,
+        reports: int,
+        useful: int | None,
+        followed_up: int | None,
+        satisfaction: int | None,
+    ) -> None:
+        for name, value in (("useful", useful), ("followed up", followed_up)):
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise InvalidInput(f"{self.label}: the number {name} must be 0 or more")
+        if useful is not None and useful > reports:
+            raise InvalidInput(
+                f"{self.label}: {useful} useful reports, but {reports} were received in the term"
+            )
+        if followed_up is not None and followed_up > (useful if useful is not None else reports):
+            raise InvalidInput(
+                f"{self.label}: {followed_up} reports followed up is more than the "
+                f"{'useful' if useful is not None else 'received'} ones"
+            )
+        if satisfaction is not None and (
+            not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5
+        ):
+            raise InvalidInput(f"{self.label}: satisfaction is a score from 1 to 5")
 
     def check_renew(self, on: date, stamp: Stamp) -> date:
         self._require_stage("renew", Stage.CONNECTED)

@@ -82,6 +82,7 @@ class Report:
     points: tuple[MapPoint, ...]
     borders: tuple[tuple[str, str], ...]
     areas: tuple[MapArea, ...] = ()
+    covenant_on: date | None = None
 
 
 def _no_personal_data(_: OfficialId, __: str) -> Official | None:
@@ -144,6 +145,7 @@ def gather(programme: Any, as_of: date | None) -> Report:
         points=tuple(_points(records, day, overview.waterbed)),
         borders=tuple(_borders(records, day)),
         areas=tuple(_areas(existing, overview.waterbed)),
+        covenant_on=_covenant_on(programme, day),
     )
 
 
@@ -182,6 +184,14 @@ def _points(
         lat, lon = PLACED_BY_HAND.get(r.code, places[r.code])
         points.append(MapPoint(r.code, r.name, r.stage.value, lat, lon, r.code in surrounded))
     return points
+
+
+def _covenant_on(programme: Any, day: date) -> date | None:
+    """The day the covenant with MMA was signed, if it was by ``day``."""
+    offers = getattr(programme, "offers", None)
+    signed = [o.covenant_on for o in (offers() if offers else []) if o.covenant_on is not None]
+    signed = [d for d in signed if d <= day]
+    return min(signed) if signed else None
 
 
 @functools.cache
