@@ -29,6 +29,8 @@ import click
 
 from mma_core.domain.errors import DomainError
 from mma_core.domain.values import MMA_CATEGORIES
+from mma_core.i18n import LANGUAGES, N_, _, long_date, money, set_language
+from mma_core.i18n import percent as i18n_percent
 from mma_core.tables import Column
 
 if TYPE_CHECKING:
@@ -224,28 +226,52 @@ def _stream_history(prog: Programme, code: str, after: int | None, limit: int | 
 
 
 def euro(amount: Money) -> str:
-    """Euros the Dutch way: ``€ 1.234,50``."""
-    from babel.numbers import format_currency
-
-    return str(format_currency(amount.amount, "EUR", locale="nl_NL"))
-
-
-def long_date(day: date | None) -> str:
-    """A date the Dutch way: ``18 oktober 2019``."""
-    from babel.dates import format_date
-
-    return "-" if day is None else str(format_date(day, format="long", locale="nl_NL"))
+    """Euros the way of the language: ``€ 1.234,50`` in Dutch, ``€1,234.50`` in English."""
+    return money(amount)
 
 
 def percent(value: Fraction) -> str:
-    from babel.numbers import format_percent
+    return i18n_percent(value)
 
-    return str(format_percent(float(value), format="#,##0.0%", locale="nl_NL"))
+
+# The words the CLI shows for values stored in English (stages, deadline kinds, outcomes).
+STAGE_NAMES = {
+    "registered": N_("registered"),
+    "invited": N_("invited"),
+    "accepted": N_("accepted"),
+    "declined": N_("declined"),
+    "connected": N_("connected"),
+    "stopped": N_("stopped"),
+    "merged": N_("merged"),
+    "trained": N_("trained"),
+}
+DEADLINE_NAMES = {
+    "answer": N_("answer"),
+    "evaluation": N_("evaluation"),
+    "termination": N_("termination"),
+    "renewal": N_("renewal"),
+    "training": N_("training"),
+    "capacity": N_("capacity"),
+}
+OUTCOME_NAMES = {"continue": N_("continue"), "stop": N_("stop")}
+PAYER_NAMES = {"province": N_("the province"), "municipality": N_("the municipality")}
+CONNECTION_KINDS = {
+    "programme": N_("through the programme"),
+    "prior": N_("before the programme"),
+    "succession": N_("by succession"),
+}
+
+
+def word(names: dict[str, str], value: Any) -> str:
+    """A stored value (``connected``, ``stop``) in the current language."""
+    key = getattr(value, "value", value)
+    return _(names[key]) if key in names else str(key)
 
 
 def _fail(message: str, status: int = RULE_BROKEN) -> NoReturn:
     """One line on stderr and a non-zero status: the whole of what a coordinator needs to act."""
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    prefix = _("error")
+    click.echo(f"{prefix}: {' '.join(message.split())}", err=True)
     raise click.exceptions.Exit(status)
 
 
@@ -290,9 +316,17 @@ class MmaGroup(click.Group):
     metavar="NAME",
     help="Who is doing this, recorded on every event (env MMA_ACTOR; default: your login name).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    envvar="MMA_LANG",
+    default="nl",
+    show_default=True,
+    help="Language of what mma prints: nl (Dutch) or en (English) (env MMA_LANG).",
+)
 @click.version_option(package_name="mma-core", prog_name="mma")
 @click.pass_context
-def cli(ctx: click.Context, store: str, as_json: bool, by: str | None) -> None:
+def cli(ctx: click.Context, store: str, as_json: bool, by: str | None, lang: str) -> None:
     """Run the programme that connects every municipality to Meld Misdaad Anoniem.
 
     Each command records one fact (with the business date you give and who did it) or
@@ -307,6 +341,7 @@ def cli(ctx: click.Context, store: str, as_json: bool, by: str | None) -> None:
       mma accept GM0363 --on 2019-11-01
       mma status
     """
+    set_language(lang)
     ctx.obj = Settings(store=store, as_json=as_json, actor=by)
 
 
@@ -1166,19 +1201,27 @@ def _print_programme(
     console: Console, o: Overview, offers: Sequence[Any], progress: Sequence[dict[str, Any]]
 ) -> None:
     for offer in offers:
-        line = f"Offer {offer.reference} sent on {long_date(offer.sent_on)}"
+        line = _("Offer {reference} sent on {day}").format(
+            reference=offer.reference, day=long_date(offer.sent_on)
+        )
         if offer.covenant_on is not None and offer.covenant_on <= o.as_of:
-            where = f" at the {offer.covenant_place}" if offer.covenant_place else ""
-            line += f"; covenant with MMA signed on {long_date(offer.covenant_on)}{where}"
+            line += "; " + _("covenant with MMA signed on {day}").format(
+                day=long_date(offer.covenant_on)
+            )
+            if offer.covenant_place:
+                line += f" ({offer.covenant_place})"
         console.print(line + ".")
     if not offers:
         return
-    console.print(f"Goal: all {o.total} municipalities connected.")
+    console.print(_("Goal: all {total} municipalities connected.").format(total=o.total))
     if progress:
         steps = ", ".join(
-            f"{long_date(p['on'])}: {p['connected']} of {p['total']}" for p in progress
+            _("{day}: {connected} of {total}").format(
+                day=long_date(p["on"]), connected=p["connected"], total=p["total"]
+            )
+            for p in progress
         )
-        console.print(f"Progress: {steps}.")
+        console.print(_("Progress: {steps}.").format(steps=steps))
 
 
 def overview_data(o: Overview) -> dict[str, Any]:
@@ -1224,30 +1267,38 @@ def print_status(console: Console, o: Overview, title: str | None = None) -> Non
     def bar(count: int) -> ProgressBar:
         return ProgressBar(total=max(o.total, 1), completed=count, width=BAR_WIDTH)
 
-    table = Table(title=title or f"Programme status as of {long_date(o.as_of)}")
-    table.add_column("Stage")
-    table.add_column("Municipalities", justify="right")
+    default_title = _("Programme status as of {day}").format(day=long_date(o.as_of))
+    table = Table(title=title or default_title)
+    table.add_column(_("Stage"))
+    table.add_column(_("Municipalities"), justify="right")
     table.add_column("", min_width=BAR_WIDTH)
     for step, count in funnel(o).items():
+        name = word(STAGE_NAMES, step)
         table.add_row(
-            f"[bold]{step}[/bold]" if step == "connected" else step, str(count), bar(count)
+            f"[bold]{name}[/bold]" if step == "connected" else name, str(count), bar(count)
         )
     table.add_section()
     for stage, count in o.by_stage.items():
-        table.add_row(f"now {stage}", str(count), "")
+        table.add_row(_("now {stage}").format(stage=word(STAGE_NAMES, stage)), str(count), "")
     table.add_section()
-    table.add_row("total", str(o.total), "")
+    table.add_row(_("total"), str(o.total), "")
     table.add_row(
-        "coverage", f"{o.connected} of {o.total} ({percent(o.coverage)})", bar(o.connected)
+        _("coverage"),
+        _("{connected} of {total} ({percent})").format(
+            connected=o.connected, total=o.total, percent=percent(o.coverage)
+        ),
+        bar(o.connected),
     )
     table.add_section()
     for payer, amount in o.costs_by_payer.items():
-        table.add_row(f"costs paid by {payer}", euro(amount), "")
+        table.add_row(
+            _("costs paid by {payer}").format(payer=word(PAYER_NAMES, payer)), euro(amount), ""
+        )
     total = sum((amount.amount for amount in o.costs_by_payer.values()), Decimal(0))
-    table.add_row("costs, all payers", euro(Money(total)), "")
+    table.add_row(_("costs, all payers"), euro(Money(total)), "")
     console.print(table)
     if o.known_at is not None:
-        console.print(f"As the store knew it at {o.known_at.isoformat()}.")
+        console.print(_("As the store knew it at {time}.").format(time=o.known_at.isoformat()))
     _print_deadlines(console, o)
 
 
@@ -1255,18 +1306,31 @@ def _print_deadlines(console: Console, o: Overview) -> None:
     from rich.table import Table
 
     if not o.deadlines:
-        console.print("No open deadlines.")
+        console.print(_("No open deadlines."))
         return
     overdue = sum(1 for d in o.deadlines if d.overdue)
     shown = o.deadlines[:DEADLINES_SHOWN]
-    table = Table(title=f"Open deadlines: {len(o.deadlines)}, of which {overdue} overdue")
-    for column in ("Due", "Municipality", "Deadline", "Overdue"):
+    table = Table(
+        title=_("Open deadlines: {count}, of which {overdue} overdue").format(
+            count=len(o.deadlines), overdue=overdue
+        )
+    )
+    for column in (_("Due"), _("Municipality"), _("Deadline"), _("Overdue")):
         table.add_column(column)
     for d in shown:
-        table.add_row(long_date(d.due_on), f"{d.code} {d.name}", d.kind, "yes" if d.overdue else "")
+        table.add_row(
+            long_date(d.due_on),
+            f"{d.code} {d.name}",
+            word(DEADLINE_NAMES, d.kind),
+            _("yes") if d.overdue else "",
+        )
     console.print(table)
     if len(o.deadlines) > len(shown):
-        console.print(f"... and {len(o.deadlines) - len(shown)} more (all of them with --json).")
+        console.print(
+            _("... and {count} more (all of them with --json).").format(
+                count=len(o.deadlines) - len(shown)
+            )
+        )
 
 
 @cli.command()
@@ -1301,16 +1365,16 @@ def show(settings: Settings, code: str, as_of: date | None, known_at: datetime |
 def _print_evaluations(console: Console, evaluations: Sequence[Any]) -> None:
     from rich.table import Table
 
-    table = Table(title="Evaluations")
+    table = Table(title=_("Evaluations"))
     for column in (
-        "Date",
-        "Outcome",
-        "Reports",
-        "Useful",
-        "Followed up",
-        "Satisfaction",
-        "Recovered",
-        "Reasons",
+        _("Date"),
+        _("Outcome"),
+        _("Reports"),
+        _("Useful"),
+        _("Followed up"),
+        _("Satisfaction"),
+        _("Recovered"),
+        _("Reasons"),
     ):
         table.add_column(column)
 
@@ -1320,11 +1384,11 @@ def _print_evaluations(console: Console, evaluations: Sequence[Any]) -> None:
     for e in evaluations:
         table.add_row(
             long_date(e.on),
-            e.outcome,
+            word(OUTCOME_NAMES, e.outcome),
             count(e.reports),
             count(e.useful),
             count(e.followed_up),
-            "-" if e.satisfaction is None else f"{e.satisfaction} of 5",
+            "-" if e.satisfaction is None else _("{score} of 5").format(score=e.satisfaction),
             euro(e.recovered),
             e.reasons or e.notes or "-",
         )
@@ -1334,25 +1398,34 @@ def _print_evaluations(console: Console, evaluations: Sequence[Any]) -> None:
 def _print_municipality(console: Console, m: MunicipalityView) -> None:
     from rich.table import Table
 
-    when = f" as of {long_date(m.as_of)}" if m.as_of else ""
+    when = " " + _("as of {day}").format(day=long_date(m.as_of)) if m.as_of else ""
     table = Table(title=f"{m.code} {m.name}{when}", show_header=False)
     table.add_column("field")
     table.add_column("value")
+    last = word(OUTCOME_NAMES, m.last_outcome) if m.last_outcome else "-"
+    merged = (
+        _("{day} into {successor}").format(day=long_date(m.merged_on), successor=m.successor)
+        if m.successor
+        else "-"
+    )
     rows: list[tuple[str, str]] = [
-        ("stage", m.stage.value),
-        ("offer", m.offer_reference or "-"),
-        ("invited", long_date(m.invited_on)),
-        ("answered", long_date(m.answered_on)),
-        ("connected", _connected(m)),
-        ("evaluation due", long_date(m.evaluation_due)),
-        ("evaluations", f"{m.evaluations} (last: {m.last_outcome or '-'})"),
-        ("renewals", ", ".join(long_date(d) for d in m.renewals) or "-"),
-        ("terminated", long_date(m.terminated_on)),
-        ("merged", f"{long_date(m.merged_on)} into {m.successor}" if m.successor else "-"),
-        ("predecessors", ", ".join(m.predecessors) or "-"),
-        ("reports received", str(m.reports_received)),
-        ("costs for the province", euro(m.costs_province)),
-        ("costs for the municipality", euro(m.costs_municipality)),
+        (_("stage"), word(STAGE_NAMES, m.stage)),
+        (_("offer"), m.offer_reference or "-"),
+        (_("invited"), long_date(m.invited_on)),
+        (_("answered"), long_date(m.answered_on)),
+        (_("connected"), _connected(m)),
+        (_("evaluation due"), long_date(m.evaluation_due)),
+        (
+            _("evaluations"),
+            _("{count} (last: {outcome})").format(count=m.evaluations, outcome=last),
+        ),
+        (_("renewals"), ", ".join(long_date(d) for d in m.renewals) or "-"),
+        (_("terminated"), long_date(m.terminated_on)),
+        (_("merged"), merged),
+        (_("predecessors"), ", ".join(m.predecessors) or "-"),
+        (_("reports received"), str(m.reports_received)),
+        (_("costs for the province"), euro(m.costs_province)),
+        (_("costs for the municipality"), euro(m.costs_municipality)),
     ]
     for field, value in rows:
         table.add_row(field, value)
@@ -1364,22 +1437,22 @@ def _print_municipality(console: Console, m: MunicipalityView) -> None:
 def _connected(m: MunicipalityView) -> str:
     if m.connected_on is None:
         return "-"
-    return f"{long_date(m.connected_on)} ({m.connection_kind})"
+    return f"{long_date(m.connected_on)} ({word(CONNECTION_KINDS, m.connection_kind)})"
 
 
 def _print_officials(console: Console, m: MunicipalityView) -> None:
     from rich.table import Table
 
-    table = Table(title="Officials")
-    for column in ("Id", "Name", "E-mail", "Active", "Session", "Attended"):
+    table = Table(title=_("Officials (OOV)"))
+    for column in (_("Id"), _("Name"), _("E-mail"), _("Active"), _("Session"), _("Attended")):
         table.add_column(column)
     for o in m.officials:
-        attended = {None: "-", True: "yes", False: "missed"}[o.attended]
+        attended = {None: "-", True: _("yes"), False: _("missed")}[o.attended]
         table.add_row(
             o.id,
             o.name,
             o.email,
-            "yes" if o.active else "no",
+            _("yes") if o.active else _("no"),
             o.session_id or "-",
             attended,
         )
@@ -1548,16 +1621,64 @@ def due(settings: Settings, today: date | None, within: int) -> None:
         return
     console = _stdout()
     if not items:
-        console.print(f"Nothing falls due within {within} days of {long_date(day)}.")
+        console.print(
+            _("Nothing falls due within {days} days of {day}.").format(
+                days=within, day=long_date(day)
+            )
+        )
         return
-    table = Table(title=f"Due within {within} days of {long_date(day)}: {len(items)}")
-    for column in ("Due", "Days", "Kind", "Municipality or session", "Detail"):
+    table = Table(
+        title=_("Due within {days} days of {day}: {count}").format(
+            days=within, day=long_date(day), count=len(items)
+        )
+    )
+    for column in (_("Due"), _("Days"), _("Kind"), _("Municipality or session"), _("Detail")):
         table.add_column(column)
     for d in items:
         days = f"[red]{d.days_left}[/red]" if d.overdue else str(d.days_left)
         who = d.name if d.code is None else f"{d.code} {d.name}"
-        table.add_row(long_date(d.due_on), days, d.kind, who, d.detail)
+        if d.code is None and d.session_id is not None:
+            who = _("session {id}").format(id=d.session_id)
+        table.add_row(long_date(d.due_on), days, word(DEADLINE_NAMES, d.kind), who, due_detail(d))
     console.print(table)
+
+
+def due_detail(d: Any) -> str:
+    """A deadline's detail in the current language, from its kind and dates."""
+    import re
+
+    detail = str(d.detail)
+    if d.kind == "answer":
+        found = re.search(r"\d{4}-\d{2}-\d{2}", detail)
+        day = date.fromisoformat(found.group()) if found else None
+        return _("invited on {day}, no answer yet").format(day=long_date(day))
+    if d.kind == "evaluation":
+        found = re.search(r"\d{4}-\d{2}-\d{2}", detail)
+        day = date.fromisoformat(found.group()) if found else None
+        return _("term started {day}").format(day=long_date(day))
+    if d.kind == "renewal":
+        return _("evaluated with outcome continue; record the next term (mma renew)")
+    if d.kind == "termination":
+        return _("evaluated with outcome stop; record the termination (mma terminate)")
+    if d.kind == "training":
+        found = re.match(r"(\d+) of (\d+) officials trained since (\d{4}-\d{2}-\d{2})", detail)
+        if found:
+            return _("{count} of {needed} officials trained since {day}").format(
+                count=found.group(1),
+                needed=found.group(2),
+                day=long_date(date.fromisoformat(found.group(3))),
+            )
+    if d.kind == "capacity":
+        numbers = [int(n) for n in re.findall(r"\d+", detail)]
+        if detail.startswith("only") and len(numbers) == 2:
+            return _("only {booked} of {seats} seats booked").format(
+                booked=numbers[0], seats=numbers[1]
+            )
+        if len(numbers) == 2:
+            return _("{booked} booked for {seats} seats").format(
+                booked=numbers[0], seats=numbers[1]
+            )
+    return detail
 
 
 def _due_data(d: Any) -> dict[str, Any]:
