@@ -459,7 +459,7 @@ class Programme(Application[UUID]):
         except AggregateNotFoundError:
             raise UnknownMunicipality(
                 f"{parsed}: no such municipality is registered; register its registry first "
-                "(register_registry or 'mma init')"
+                "(on the command line: 'mma init')"
             ) from None
 
     def _offer(self, reference: str) -> Offer:
@@ -467,7 +467,7 @@ class Programme(Application[UUID]):
             return self.repository.get(offer_id(reference))
         except AggregateNotFoundError:
             raise UnknownOffer(
-                f"no offer {reference!r} was made; make it first (make_offer or 'mma offer')"
+                f"no offer {reference!r} was made; record the offer first ('mma offer')"
             ) from None
 
     def _session(self, session_id: str) -> TrainingSession:
@@ -596,7 +596,7 @@ class Programme(Application[UUID]):
         def attempt() -> str:
             if self._exists(offer_id(reference)):
                 raise InvalidTransition(
-                    f"offer {reference} was made already; change its terms with change_offer_terms"
+                    f"offer {reference} was made already; record a change of its terms instead"
                 )
             self.save(Offer.make(reference, sent_on, terms or Terms(), stamp))
             return reference
@@ -1267,7 +1267,7 @@ class Programme(Application[UUID]):
             when = "" if known_at is None else f" at {known_at.isoformat()}"
             raise UnknownMunicipality(
                 f"{parsed}: the store knew no such municipality{when}; register its registry "
-                "first (register_registry or 'mma init')"
+                "first (on the command line: 'mma init')"
             )
         return m  # type: ignore[no-any-return]
 

@@ -295,7 +295,12 @@ class MmaGroup(click.Group):
             from mma_core.storage import describe
 
             store = ctx.obj.store if isinstance(ctx.obj, Settings) else "?"
-            _fail(f"the store {describe(store)} cannot be used: {error}", STORE_UNAVAILABLE)
+            _fail(
+                _("the store {store} cannot be used: {error}").format(
+                    store=describe(store), error=error
+                ),
+                STORE_UNAVAILABLE,
+            )
 
 
 @click.group(cls=MmaGroup, context_settings=CONTEXT_SETTINGS)
@@ -365,7 +370,11 @@ def init(settings: Settings, registry: str) -> None:
     if settings.as_json:
         emit_json({"registry": registry, "codes": codes})
     else:
-        click.echo(f"Registry {registry}: {len(codes)} municipalities registered.")
+        click.echo(
+            _("Registry {registry}: {count} municipalities registered.").format(
+                registry=registry, count=len(codes)
+            )
+        )
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
@@ -410,8 +419,14 @@ def offer(
         emit_json({"reference": reference, "sent_on": sent_on, "terms": terms.to_dict()})
     else:
         click.echo(
-            f"Offer {reference} sent on {long_date(sent_on)}: connection fee "
-            f"{euro(terms.connection_fee)}, fee per report {euro(terms.report_fee)}."
+            _(
+                "Offer {reference} sent on {day}: connection fee {fee}, fee per report {report}."
+            ).format(
+                reference=reference,
+                day=long_date(sent_on),
+                fee=euro(terms.connection_fee),
+                report=euro(terms.report_fee),
+            )
         )
 
 
@@ -433,7 +448,12 @@ def offer_covenant(settings: Settings, reference: str, on: date, place: str) -> 
         emit_json({"reference": reference, "covenant_on": on, "place": place})
     else:
         where = f" ({place})" if place else ""
-        click.echo(f"Offer {reference}: covenant signed on {long_date(on)}{where}.")
+        click.echo(
+            _("Offer {reference}: covenant signed on {day}").format(
+                reference=reference, day=long_date(on)
+            )
+            + f"{where}."
+        )
 
 
 @offer.command("show")
@@ -453,7 +473,7 @@ def offer_show(settings: Settings, reference: str | None) -> None:
         emit_json([_offer_data(o) for o in offers])
         return
     if not offers:
-        click.echo("No offer was made yet ('mma offer --reference ... --sent-on ...').")
+        click.echo(_("No offer was made yet ('mma offer --reference ... --sent-on ...')."))
     for o in offers:
         _print_offer(_stdout(), o)
 
@@ -471,27 +491,33 @@ def _offer_data(o: Any) -> dict[str, Any]:
 def _print_offer(console: Console, o: Any) -> None:
     from rich.table import Table
 
-    console.print(f"Offer {o.reference}, sent on {long_date(o.sent_on)}")
+    console.print(
+        _("Offer {reference}, sent on {day}").format(
+            reference=o.reference, day=long_date(o.sent_on)
+        )
+    )
     if o.covenant_on is not None:
         where = f" ({o.covenant_place})" if o.covenant_place else ""
-        console.print(f"Covenant with MMA signed on {long_date(o.covenant_on)}{where}")
-    table = Table(title="Terms and their history")
+        console.print(
+            _("Covenant with MMA signed on {day}").format(day=long_date(o.covenant_on)) + where
+        )
+    table = Table(title=_("Terms and their history"))
     for column in (
-        "From",
-        "Connection fee",
-        "Fee per report",
-        "Evaluation after",
-        "Officials",
-        "Compensation cap",
+        _("From"),
+        _("Connection fee"),
+        _("Fee per report"),
+        _("Evaluation after"),
+        _("Officials"),
+        _("Compensation cap"),
     ):
         table.add_column(column)
     for day, terms in o.terms:
         cap = terms.compensation_cap
         table.add_row(
             long_date(day),
-            f"{euro(terms.connection_fee)} ({terms.connection_payer.value})",
-            f"{euro(terms.report_fee)} ({terms.report_fee_payer.value})",
-            f"{terms.evaluation_months} months",
+            f"{euro(terms.connection_fee)} ({word(PAYER_NAMES, terms.connection_payer)})",
+            f"{euro(terms.report_fee)} ({word(PAYER_NAMES, terms.report_fee_payer)})",
+            _("{count} months").format(count=terms.evaluation_months),
             str(terms.officials_per_municipality),
             "-" if cap is None else euro(cap),
         )
@@ -550,7 +576,11 @@ def training_schedule(
             }
         )
     else:
-        click.echo(f"Session {session_id} scheduled: {capacity} seats at {location}.")
+        click.echo(
+            _("Session {session} scheduled: {capacity} seats at {location}.").format(
+                session=session_id, capacity=capacity, location=location
+            )
+        )
 
 
 @training.command("book")
@@ -575,7 +605,11 @@ def training_book(
     if settings.as_json:
         emit_json({"code": code, "official_id": official_id, "session_id": session_id, "on": on})
     else:
-        click.echo(f"Official {official_id} booked on session {session_id}.")
+        click.echo(
+            _("Official {official} booked on session {session}.").format(
+                official=official_id, session=session_id
+            )
+        )
 
 
 @training.command("attend")
@@ -609,7 +643,12 @@ def training_attend(
             }
         )
     else:
-        click.echo(f"Official {official_id} {'attended' if attended else 'missed'} {session_id}.")
+        done = (
+            _("Official {official} attended {session}.")
+            if attended
+            else _("Official {official} missed {session}.")
+        )
+        click.echo(done.format(official=official_id, session=session_id))
 
 
 @training.command("list")
@@ -628,8 +667,16 @@ def training_list(settings: Settings) -> None:
         return
     from rich.table import Table
 
-    table = Table(title="Training sessions")
-    for column in ("Session", "Date", "Time", "Location", "Seats", "Booked", "Left"):
+    table = Table(title=_("Training sessions"))
+    for column in (
+        _("Session"),
+        _("Date"),
+        _("Time"),
+        _("Location"),
+        _("Seats"),
+        _("Booked"),
+        _("Left"),
+    ):
         table.add_column(column)
     for s in sessions:
         start = s.starts_at.astimezone(_amsterdam())
@@ -668,8 +715,16 @@ def _done(
         )
         return
     days = [v for v in facts.values() if isinstance(v, date)] if dated else []
-    when = f" on {long_date(days[0])}" if days else ""
-    click.echo(f"{view.code} {view.name}: {done}{when}; now {view.stage.value}.")
+    when = " " + _("on {day}").format(day=long_date(days[0])) if days else ""
+    click.echo(
+        _("{code} {name}: {done}{when}; now {stage}.").format(
+            code=view.code,
+            name=view.name,
+            done=done,
+            when=when,
+            stage=word(STAGE_NAMES, view.stage),
+        )
+    )
 
 
 @cli.command()
@@ -700,7 +755,11 @@ def invite(
     if settings.as_json:
         emit_json({"invited": targets, "on": on, "reference": reference})
     else:
-        click.echo(f"Invited {len(targets)} municipalities on {long_date(on)} (offer {reference}).")
+        click.echo(
+            _("Invited {count} municipalities on {day} (offer {reference}).").format(
+                count=len(targets), day=long_date(on), reference=reference
+            )
+        )
 
 
 def _invitees(prog: Programme, codes: Sequence[str], on: date) -> list[str]:
@@ -738,7 +797,7 @@ def accept(settings: Settings, code: str, on: date) -> None:
     """
     with settings.programme() as prog:
         prog.accept(code, on=on, by=settings.by)
-        _done(settings, prog, "accepted", code, on=on)
+        _done(settings, prog, _("accepted"), code, on=on)
 
 
 @cli.command()
@@ -755,7 +814,7 @@ def decline(settings: Settings, code: str, on: date, reason: str) -> None:
     """
     with settings.programme() as prog:
         prog.decline(code, on=on, reason=reason, by=settings.by)
-        _done(settings, prog, "declined", code, on=on, reason=reason)
+        _done(settings, prog, _("declined"), code, on=on, reason=reason)
 
 
 @cli.command("prior-connection")
@@ -780,7 +839,9 @@ def prior_connection(
         _done(
             settings,
             prog,
-            f"prior connection recorded (connected since {long_date(connected_on)})",
+            _("prior connection recorded (connected since {day})").format(
+                day=long_date(connected_on)
+            ),
             code,
             dated=False,
             connected_on=connected_on,
@@ -800,7 +861,7 @@ def connect(settings: Settings, code: str, on: date) -> None:
     """
     with settings.programme() as prog:
         prog.connect(code, on=on, by=settings.by)
-        _done(settings, prog, "connected", code, on=on)
+        _done(settings, prog, _("connected"), code, on=on)
 
 
 class ReportGroup(click.Group):
@@ -849,7 +910,9 @@ def report_record(
         prog.record_report(
             code, received_on=received_on, category=category, reference=reference, by=settings.by
         )
-        _done(settings, prog, "report recorded", code, received_on=received_on, reference=reference)
+        _done(
+            settings, prog, _("report recorded"), code, received_on=received_on, reference=reference
+        )
 
 
 @report.command("import")
@@ -989,7 +1052,14 @@ def evaluate(
             reasons=reasons,
             by=settings.by,
         )
-        _done(settings, prog, f"evaluated ({outcome})", code, on=on, outcome=outcome)
+        _done(
+            settings,
+            prog,
+            _("evaluated ({outcome})").format(outcome=word(OUTCOME_NAMES, outcome)),
+            code,
+            on=on,
+            outcome=outcome,
+        )
 
 
 @cli.command()
@@ -1005,7 +1075,7 @@ def renew(settings: Settings, code: str, on: date) -> None:
     """
     with settings.programme() as prog:
         prog.renew(code, on=on, by=settings.by)
-        _done(settings, prog, "renewed", code, on=on)
+        _done(settings, prog, _("renewed"), code, on=on)
 
 
 @cli.command()
@@ -1022,7 +1092,7 @@ def terminate(settings: Settings, code: str, on: date, reason: str) -> None:
     """
     with settings.programme() as prog:
         prog.terminate(code, on=on, reason=reason, by=settings.by)
-        _done(settings, prog, "terminated", code, on=on, reason=reason)
+        _done(settings, prog, _("terminated"), code, on=on, reason=reason)
 
 
 @cli.command()
@@ -1043,7 +1113,7 @@ def merge(settings: Settings, code: str, into: str, on: date) -> None:
         _done(
             settings,
             prog,
-            f"merged into {successor.code} {successor.name}",
+            _("merged into {code} {name}").format(code=successor.code, name=successor.name),
             code,
             on=on,
             successor=successor.code,
@@ -1101,7 +1171,7 @@ def official_withdraw(settings: Settings, official_id: str, on: date | None) -> 
     if settings.as_json:
         emit_json({"official_id": official_id, "withdrawn": True, "on": on})
     else:
-        click.echo(f"Official {official_id} withdrawn.")
+        click.echo(_("Official {official} withdrawn.").format(official=official_id))
 
 
 @official.command("erase")
@@ -1121,7 +1191,7 @@ def official_erase(settings: Settings, official_id: str) -> None:
     if settings.as_json:
         emit_json({"official_id": official_id, "erased": True})
     else:
-        click.echo(f"Official {official_id} erased.")
+        click.echo(_("Official {official} erased.").format(official=official_id))
 
 
 # -- queries ------------------------------------------------------------------------------
@@ -1587,8 +1657,12 @@ def _run_views(settings: Settings, batch_size: int, rebuild: bool) -> None:
     if settings.as_json:
         emit_json({"rebuilt": rebuild, "applied": applied, "position": position})
     else:
-        done = "Rebuilt" if rebuild else "Updated"
-        click.echo(f"{done} the views: {applied} events applied, now at position {position}.")
+        done = (
+            _("Rebuilt the views: {applied} events applied, now at position {position}.")
+            if rebuild
+            else _("Updated the views: {applied} events applied, now at position {position}.")
+        )
+        click.echo(done.format(applied=applied, position=position))
 
 
 @cli.command()

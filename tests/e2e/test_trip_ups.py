@@ -106,3 +106,21 @@ def test_getting_started_says_how_to_put_mma_on_the_path() -> None:
         assert activate > demo, page.name
         first_bare = text.find("\nmma ", demo)
         assert first_bare == -1 or first_bare > activate, page.name
+
+
+def test_errors_never_name_python_functions(mma: Mma) -> None:
+    import re
+
+    from mma_core import application
+
+    source = Path(application.__file__).read_text(encoding="utf-8")
+    public = {
+        name for name in re.findall(r"    def ([a-z]\w+)\(", source) if "_" in name
+    }  # register_registry, change_offer_terms, ...
+    messages = " ".join(re.findall(r'f?"([^"]*)"', source))
+    named = sorted(n for n in public if re.search(rf"\b{n}\b", messages))
+    assert named == [], named
+    done = mma("invite", "GM0363", "--on", "2019-10-18", "--reference", "X")
+    assert done.returncode == 1
+    assert "register_registry" not in done.stderr
+    assert "'mma init'" in done.stderr
