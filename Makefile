@@ -43,7 +43,7 @@ clean:
 # message without a Dutch translation, compile the .mo that ships in the package.
 LOCALE := src/mma_core/locale
 i18n: $(STAMP)
-	$(VENV)/bin/pybabel extract --no-location --sort-output -k _ -k N_ -k ngettext:1,2 \
+	$(VENV)/bin/pybabel extract --no-location --sort-output -k _ -k _t -k N_ -k ngettext:1,2 \
 		--project mma-core --copyright-holder "mma_core developers" -o $(LOCALE)/mma_core.pot src/mma_core
 	$(VENV)/bin/pybabel update -D mma_core -i $(LOCALE)/mma_core.pot -d $(LOCALE) -l nl --no-fuzzy-matching
 	$(PY) tools/i18n_fill.py $(LOCALE)/nl/LC_MESSAGES/mma_core.po

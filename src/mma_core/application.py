@@ -69,6 +69,7 @@ from mma_core.domain.values import (
     TrainingSlot,
     add_months,
 )
+from mma_core.i18n import _ as _t
 from mma_core.privacy import new_key, seal, unseal
 from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
 from mma_core.storage import (
@@ -458,8 +459,10 @@ class Programme(Application[UUID]):
             return self.repository.get(municipality_id(parsed))
         except AggregateNotFoundError:
             raise UnknownMunicipality(
-                f"{parsed}: no such municipality is registered; register its registry first "
-                "(on the command line: 'mma init')"
+                _t(
+                    "{code}: no such municipality is registered; register its registry first "
+                    "(on the command line: 'mma init')"
+                ).format(code=parsed)
             ) from None
 
     def _offer(self, reference: str) -> Offer:
@@ -467,7 +470,9 @@ class Programme(Application[UUID]):
             return self.repository.get(offer_id(reference))
         except AggregateNotFoundError:
             raise UnknownOffer(
-                f"no offer {reference!r} was made; record the offer first ('mma offer')"
+                _t("no offer {reference} was made; record the offer first ('mma offer')").format(
+                    reference=repr(reference)
+                )
             ) from None
 
     def _session(self, session_id: str) -> TrainingSession:
@@ -478,7 +483,9 @@ class Programme(Application[UUID]):
             return self.repository.get(session_id_to_uuid(session_id))
         except AggregateNotFoundError:
             raise UnknownSession(
-                f"no training session {session_id!r} was scheduled; schedule it first"
+                _t("no training session {session} was scheduled; schedule it first").format(
+                    session=repr(session_id)
+                )
             ) from None
 
     def _exists(self, aggregate_id: UUID) -> bool:

@@ -24,7 +24,7 @@ from mma_core.i18n import language, long_date, money
 SRC = Path(__file__).resolve().parents[2] / "src" / "mma_core"
 PO = SRC / "locale" / "nl" / "LC_MESSAGES" / "mma_core.po"
 MO = PO.with_suffix(".mo")
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "_t": None, "N_": None, "ngettext": (1, 2)}
 
 # Words an English reader would see that a Dutch reader would not expect, and the reverse.
 ENGLISH = re.compile(
@@ -166,3 +166,35 @@ def test_an_error_says_error_in_the_language(demo: tuple[str, set[str]]) -> None
     assert nl.exit_code == en.exit_code == 1
     assert nl.stderr.startswith("fout: ")
     assert en.stderr.startswith("error: ")
+
+
+def test_a_rule_broken_reads_in_dutch(demo: tuple[str, set[str]]) -> None:
+    url, names = demo
+    runner = CliRunner()
+    args = ["--store", url, "--lang", "nl", "accept", "GM0363", "--on", "2019-11-01"]
+    done = runner.invoke(cli, args)
+    assert done.exit_code == 1
+    assert done.stderr.startswith("fout: GM0363 Amsterdam: het aanbod aanvaarden kan niet")
+    text = scrub(done.stderr, names)
+    assert sorted({m.group(0).lower() for m in ENGLISH.finditer(text)}) == []
+    evaluate = ["evaluate", "GM0363", "--on", "2999-01-01", "--outcome", "continue"]
+    future = runner.invoke(cli, ["--store", url, "--lang", "nl", *evaluate])
+    assert future.exit_code == 1
+    assert "ligt in de toekomst" in future.stderr
+    unknown = runner.invoke(cli, ["--store", url, "--lang", "nl", "show", "GM0999"])
+    assert "zo'n gemeente is niet geregistreerd" in unknown.stderr
+
+
+def test_the_api_errors_follow_the_language(demo: tuple[str, set[str]]) -> None:
+    from mma_core import DomainError
+
+    url, _ = demo
+    with Programme.open(url) as prog:
+        with language("nl"), pytest.raises(DomainError, match="ligt in de toekomst"):
+            prog.evaluate(
+                "GM0363", on=__import__("datetime").date(2999, 1, 1), outcome="stop", by="t"
+            )
+        with language("en"), pytest.raises(DomainError, match="lies in the future"):
+            prog.evaluate(
+                "GM0363", on=__import__("datetime").date(2999, 1, 1), outcome="stop", by="t"
+            )
