@@ -255,6 +255,7 @@ DEADLINE_NAMES = {
 }
 OUTCOME_NAMES = {"continue": N_("continue"), "stop": N_("stop")}
 PAYER_NAMES = {"province": N_("the province"), "municipality": N_("the municipality")}
+PAYERS = {"province": N_("province"), "municipality": N_("municipality")}
 CONNECTION_KINDS = {
     "programme": N_("through the programme"),
     "prior": N_("before the programme"),
@@ -1362,7 +1363,7 @@ def print_status(console: Console, o: Overview, title: str | None = None) -> Non
     table.add_section()
     for payer, amount in o.costs_by_payer.items():
         table.add_row(
-            _("costs paid by {payer}").format(payer=word(PAYER_NAMES, payer)), euro(amount), ""
+            _("costs paid by {payer}").format(payer=word(PAYERS, payer)), euro(amount), ""
         )
     total = sum((amount.amount for amount in o.costs_by_payer.values()), Decimal(0))
     table.add_row(_("costs, all payers"), euro(Money(total)), "")
