@@ -125,5 +125,5 @@ def test_errors_never_name_python_functions(mma: Mma) -> None:
     assert named == [], named
     done = mma("invite", "GM0363", "--on", "2019-10-18", "--reference", "X")
     assert done.returncode == 1
-    assert "register_registry" not in done.stderr
-    assert "'mma init'" in done.stderr
+    assert "make_offer" not in done.stderr
+    assert "'mma offer'" in done.stderr
