@@ -940,12 +940,21 @@ class Programme(Application[UUID]):
 
         def attempt() -> str:
             m = self._municipality(code)
+            start = m.term_start or date.min
+            reports = sum(
+                1
+                for event in self._events(m.id)
+                if isinstance(event, Municipality.ReportReceived)
+                and isinstance(on, date)
+                and start <= event.received_on <= on
+            )
             m.evaluate(
                 on,
                 parsed_outcome,
                 recovered or Money.zero(),
                 notes,
                 stamp,
+                reports=reports,
                 useful=useful,
                 followed_up=followed_up,
                 satisfaction=satisfaction,

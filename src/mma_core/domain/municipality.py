@@ -22,7 +22,6 @@ from mma_core.domain.errors import (
     UnknownOfficial,
 )
 from mma_core.domain.values import (
-    CostKind,
     CostLine,
     Money,
     MunicipalityCode,
@@ -621,7 +620,10 @@ class Municipality(Aggregate):
         followed_up: int | None = None,
         satisfaction: int | None = None,
         reasons: str = "",
+        reports: int = 0,
     ) -> None:
+        """``reports``: how many reports were received in the term up to ``on``, counted from
+        the history by the caller (the aggregate keeps totals, not every report's date)."""
         self._require_stage("evaluate", Stage.CONNECTED)
         # Reports are not ordered against evaluations and renewals (DESIGN section 4: they fall
         # between connection and termination), so that whether a history is valid does not
@@ -639,7 +641,6 @@ class Municipality(Aggregate):
                 )
             )
         recovered = Money.non_negative(recovered, f"{self.label}: recovered amount")
-        reports = self.reports_in_term(on)
         self._check_counts(reports, useful, followed_up, satisfaction)
         self._trigger(
             self.Evaluated,
@@ -653,13 +654,6 @@ class Municipality(Aggregate):
             followed_up=followed_up,
             satisfaction=satisfaction,
             reasons=self._reason(reasons, "reasons for the decision"),
-        )
-
-    def reports_in_term(self, on: date) -> int:
-        """Reports received from the start of the current term up to and including ``on``."""
-        start = self.term_start or date.min
-        return sum(
-            1 for day, line in self.costs if line.kind is CostKind.REPORT_FEE and start <= day <= on
         )
 
     def _check_counts(
