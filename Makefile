@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: demo test test-all lint docs bench clean
+.PHONY: demo test test-all lint docs bench clean i18n
 
 $(STAMP): pyproject.toml $(PLUGINS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mma_core needs Python 3.11 or newer")'
@@ -38,3 +38,13 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis mma-demo.sqlite*
+
+# The message catalogs: extract the marked messages, bring the Dutch catalog in step, fail on any
+# message without a Dutch translation, compile the .mo that ships in the package.
+LOCALE := src/mma_core/locale
+i18n: $(STAMP)
+	$(VENV)/bin/pybabel extract --no-location --sort-output -k _ -k _t -k N_ -k ngettext:1,2 \
+		--project mma-core --copyright-holder "mma_core developers" -o $(LOCALE)/mma_core.pot src/mma_core
+	$(VENV)/bin/pybabel update -D mma_core -i $(LOCALE)/mma_core.pot -d $(LOCALE) -l nl --no-fuzzy-matching
+	$(PY) tools/i18n_fill.py $(LOCALE)/nl/LC_MESSAGES/mma_core.po
+	$(VENV)/bin/pybabel compile -D mma_core -d $(LOCALE) -l nl

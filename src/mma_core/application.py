@@ -73,6 +73,7 @@ from mma_core.domain.values import (
 from mma_core.follow import Signal, follow, last_position, wait_for
 from mma_core.health import Health, health
 from mma_core.hookspecs import EventRecord
+from mma_core.i18n import _ as _t
 from mma_core.privacy import KeyWrapper, new_key, seal, unseal
 from mma_core.receipts import Receipt
 from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
@@ -93,7 +94,15 @@ from mma_core.store_errors import guarded, translated
 from mma_core.transcodings import register_transcodings
 from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
 from mma_core.views.replay import event_data, fold, municipality_view
-from mma_core.views.state import CostEntry, HistoryEntry, MunicipalityView, Overview, SessionView
+from mma_core.views.state import (
+    CostEntry,
+    EvaluationView,
+    HistoryEntry,
+    MunicipalityView,
+    OfferView,
+    Overview,
+    SessionView,
+)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -231,6 +240,7 @@ class Programme(Application[UUID]):
         default = OfferTermsCalculator()
         self.cost_calculators: dict[CostKind, CostCalculator] = dict.fromkeys(CostKind, default)
         self.cost_calculators.update(cost_calculators or {})
+        self._staging = threading.local()
         super().__init__(env)
 
     @classmethod
@@ -414,6 +424,58 @@ class Programme(Application[UUID]):
     def _stamp(self, by: str, origin: str | None) -> Stamp:
         return Stamp(by=by, origin=origin or self.origin, at=self.clock())
 
+    # -- all or nothing -------------------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Commands run in the block are written together when it ends, in one transaction,
+        or not at all: an error in any of them (or in the block) writes none of them.
+
+        Each command sees the changes of those before it in the block. Used by imports, where
+        every row must hold or none is recorded. Not re-entrant; per thread.
+        """
+        if getattr(self._staging, "aggregates", None) is not None:
+            raise RuntimeError("Programme.atomic() blocks do not nest")
+        aggregates: dict[UUID, Any] = {}
+        extras: dict[str, Any] = {}
+        self._staging.aggregates, self._staging.extras = aggregates, extras
+        try:
+            yield
+        finally:
+            self._staging.aggregates = self._staging.extras = None
+        if aggregates:
+            try:
+                super().save(*aggregates.values(), **extras)
+            except RecordConflictError:
+                raise ConcurrencyConflict(
+                    "another writer changed the same municipality or session meanwhile; nothing "
+                    "was written, run it again"
+                ) from None
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        aggregates: dict[UUID, Any] | None = getattr(self._staging, "aggregates", None)
+        if aggregates is None:
+            held = receipts.held_saves()
+            if held is not None:  # a command with a request id: saved with its receipt
+                held.append((objs, kwargs))
+                return []
+            return super().save(*objs, **kwargs)
+        # Inside atomic(): keep the changed aggregates (their events stay pending) for the end.
+        for obj in objs:
+            if obj is not None:
+                aggregates[obj.id] = obj
+        extras: dict[str, Any] = self._staging.extras
+        for key, value in kwargs.items():
+            if isinstance(value, dict):
+                extras.setdefault(key, {}).update(value)
+            else:
+                extras.setdefault(key, []).extend(value)
+        return []
+
+    def _staged(self, aggregate_id: UUID) -> Any:
+        aggregates: dict[UUID, Any] | None = getattr(self._staging, "aggregates", None)
+        return None if aggregates is None else aggregates.get(aggregate_id)
+
     def _run(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt (read, check, save), retrying on a concurrent write: each
         retry reads the fresh state and checks every rule again. With a request id the save
@@ -488,13 +550,6 @@ class Programme(Application[UUID]):
         receipts.save_with_receipt(self, held, request, result)
         return result
 
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        held = receipts.held_saves()
-        if held is not None:  # a command with a request id: saved with its receipt
-            held.append((objs, kwargs))
-            return []
-        return super().save(*objs, **kwargs)
-
     def save_now(self, *objs: Any, **kwargs: Any) -> Any:
         """Save at once, in one transaction (what ``save`` does outside a held command)."""
         return super().save(*objs, **kwargs)
@@ -506,12 +561,17 @@ class Programme(Application[UUID]):
 
     def _municipality(self, code: str | MunicipalityCode) -> Municipality:
         parsed = MunicipalityCode.parse(code)
+        staged = self._staged(municipality_id(parsed))
+        if staged is not None:
+            return staged  # type: ignore[no-any-return]
         try:
             return self.repository.get(municipality_id(parsed))
         except AggregateNotFoundError:
             raise UnknownMunicipality(
-                f"{parsed}: no such municipality is registered; register its registry first "
-                "(register_registry or 'mma init')"
+                _t(
+                    "{code}: no such municipality is registered; register its registry first "
+                    "(on the command line: 'mma init')"
+                ).format(code=parsed)
             ) from None
 
     def _offer(self, reference: str) -> Offer:
@@ -519,15 +579,22 @@ class Programme(Application[UUID]):
             return self.repository.get(offer_id(reference))
         except AggregateNotFoundError:
             raise UnknownOffer(
-                f"no offer {reference!r} was made; make it first (make_offer or 'mma offer')"
+                _t("no offer {reference} was made; record the offer first ('mma offer')").format(
+                    reference=repr(reference)
+                )
             ) from None
 
     def _session(self, session_id: str) -> TrainingSession:
+        staged = self._staged(session_id_to_uuid(session_id))
+        if staged is not None:
+            return staged  # type: ignore[no-any-return]
         try:
             return self.repository.get(session_id_to_uuid(session_id))
         except AggregateNotFoundError:
             raise UnknownSession(
-                f"no training session {session_id!r} was scheduled; schedule it first"
+                _t("no training session {session} was scheduled; schedule it first").format(
+                    session=repr(session_id)
+                )
             ) from None
 
     def _exists(self, aggregate_id: UUID) -> bool:
@@ -648,7 +715,7 @@ class Programme(Application[UUID]):
         def attempt() -> str:
             if self._exists(offer_id(reference)):
                 raise InvalidTransition(
-                    f"offer {reference} was made already; change its terms with change_offer_terms"
+                    f"offer {reference} was made already; record a change of its terms instead"
                 )
             self.save(Offer.make(reference, sent_on, terms or Terms(), stamp))
             return reference
@@ -674,6 +741,28 @@ class Programme(Application[UUID]):
             offer.change_terms(on, terms, stamp)
             self.save(offer)
             return reference
+
+        return self._run(attempt)
+
+    @command
+    def sign_covenant(
+        self,
+        reference: str,
+        *,
+        on: date,
+        by: str,
+        place: str = "",
+        origin: str | None = None,
+    ) -> str:
+        """Record that the covenant with MMA, of which offer ``reference`` is part, was signed
+        on ``on`` (at ``place``, e.g. the mayors' conference). Returns the reference."""
+        stamp = self._stamp(by, origin)
+
+        def attempt() -> str:
+            offer = self._offer(check_offer_reference(reference))
+            offer.sign_covenant(on, place, stamp)
+            self.save(offer)
+            return offer.reference
 
         return self._run(attempt)
 
@@ -987,8 +1076,16 @@ class Programme(Application[UUID]):
         recovered: Money | None = None,
         notes: str = "",
         origin: str | None = None,
+        useful: int | None = None,
+        followed_up: int | None = None,
+        satisfaction: int | None = None,
+        reasons: str = "",
         request_id: str | None = None,
     ) -> str:
+        """Record the evaluation of the current term: the decision (``continue`` or ``stop``)
+        and, optionally, how many of the term's reports were useful and followed up, a
+        satisfaction score from 1 to 5 and the reasons. The number of reports received in the
+        term is filled in from the history."""
         try:
             parsed_outcome = Outcome(outcome)
         except ValueError:
@@ -997,7 +1094,26 @@ class Programme(Application[UUID]):
 
         def attempt() -> str:
             m = self._municipality(code)
-            m.evaluate(on, parsed_outcome, recovered or Money.zero(), notes, stamp)
+            start = m.term_start or date.min
+            reports = sum(
+                1
+                for event in self._events(m.id)
+                if isinstance(event, Municipality.ReportReceived)
+                and isinstance(on, date)
+                and start <= event.received_on <= on
+            )
+            m.evaluate(
+                on,
+                parsed_outcome,
+                recovered or Money.zero(),
+                notes,
+                stamp,
+                reports=reports,
+                useful=useful,
+                followed_up=followed_up,
+                satisfaction=satisfaction,
+                reasons=reasons,
+            )
             self.save(m)
             return m.code
 
@@ -1378,7 +1494,7 @@ class Programme(Application[UUID]):
             when = "" if known_at is None else f" at {known_at.isoformat()}"
             raise UnknownMunicipality(
                 f"{parsed}: the store knew no such municipality{when}; register its registry "
-                "first (register_registry or 'mma init')"
+                "first (on the command line: 'mma init')"
             )
         return m  # type: ignore[no-any-return]
 
@@ -1482,8 +1598,55 @@ class Programme(Application[UUID]):
         return sorted(views, key=lambda v: v.starts_at)
 
     @guarded
+    def offer(self, reference: str) -> OfferView:
+        """The offer, its terms and their history, and the covenant if it was signed."""
+        o = self._offer(check_offer_reference(reference))
+        covenant = getattr(o, "covenant", None)
+        return OfferView(
+            reference=o.reference,
+            sent_on=o.sent_on,
+            terms=tuple(o.terms_history),
+            covenant_on=covenant[0] if covenant else None,
+            covenant_place=covenant[1] if covenant else "",
+        )
+
+    @guarded
+    def offers(self) -> list[OfferView]:
+        """Every offer made, in the order they were made."""
+        topic = get_topic(Offer.Made)
+        found: list[OfferView] = []
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 500, topics=[topic])
+            for notification in batch:
+                made = self.mapper.to_domain_event(notification)
+                found.append(self.offer(made.reference))  # type: ignore[attr-defined]
+            if len(batch) < 500:
+                return found
+            start = batch[-1].id + 1
+
+    @guarded
     def offer_terms(self, reference: str, *, on: date) -> Terms:
         return self._offer(check_offer_reference(reference)).terms_on(on)
+
+    @guarded
+    def evaluations(self, code: str) -> list[EvaluationView]:
+        """Every evaluation of the municipality, oldest first."""
+        return [
+            EvaluationView(
+                on=event.on,
+                outcome=event.outcome,
+                recovered=event.recovered,
+                notes=event.notes,
+                reports=getattr(event, "reports", None),
+                useful=getattr(event, "useful", None),
+                followed_up=getattr(event, "followed_up", None),
+                satisfaction=getattr(event, "satisfaction", None),
+                reasons=getattr(event, "reasons", ""),
+            )
+            for event in self._events(self._municipality(code).id)
+            if isinstance(event, Municipality.Evaluated)
+        ]
 
     @guarded
     def history(

@@ -28,6 +28,8 @@ import click
 
 from mma_core.domain.errors import DomainError
 from mma_core.domain.values import MMA_CATEGORIES
+from mma_core.i18n import LANGUAGES, N_, _, long_date, money, set_language
+from mma_core.i18n import percent as i18n_percent
 from mma_core.jsonable import jsonable
 from mma_core.tables import Column
 
@@ -216,28 +218,53 @@ def _stream_history(prog: Programme, code: str, after: int | None, limit: int | 
 
 
 def euro(amount: Money) -> str:
-    """Euros the Dutch way: ``€ 1.234,50``."""
-    from babel.numbers import format_currency
-
-    return str(format_currency(amount.amount, "EUR", locale="nl_NL"))
-
-
-def long_date(day: date | None) -> str:
-    """A date the Dutch way: ``18 oktober 2019``."""
-    from babel.dates import format_date
-
-    return "-" if day is None else str(format_date(day, format="long", locale="nl_NL"))
+    """Euros the way of the language: ``€ 1.234,50`` in Dutch, ``€1,234.50`` in English."""
+    return money(amount)
 
 
 def percent(value: Fraction) -> str:
-    from babel.numbers import format_percent
+    return i18n_percent(value)
 
-    return str(format_percent(float(value), format="#,##0.0%", locale="nl_NL"))
+
+# The words the CLI shows for values stored in English (stages, deadline kinds, outcomes).
+STAGE_NAMES = {
+    "registered": N_("registered"),
+    "invited": N_("invited"),
+    "accepted": N_("accepted"),
+    "declined": N_("declined"),
+    "connected": N_("connected"),
+    "stopped": N_("stopped"),
+    "merged": N_("merged"),
+    "trained": N_("trained"),
+}
+DEADLINE_NAMES = {
+    "answer": N_("answer"),
+    "evaluation": N_("evaluation"),
+    "termination": N_("termination"),
+    "renewal": N_("renewal"),
+    "training": N_("training"),
+    "capacity": N_("capacity"),
+}
+OUTCOME_NAMES = {"continue": N_("continue"), "stop": N_("stop")}
+PAYER_NAMES = {"province": N_("the province"), "municipality": N_("the municipality")}
+PAYERS = {"province": N_("province"), "municipality": N_("municipality")}
+CONNECTION_KINDS = {
+    "programme": N_("through the programme"),
+    "prior": N_("before the programme"),
+    "succession": N_("by succession"),
+}
+
+
+def word(names: dict[str, str], value: Any) -> str:
+    """A stored value (``connected``, ``stop``) in the current language."""
+    key = getattr(value, "value", value)
+    return _(names[key]) if key in names else str(key)
 
 
 def _fail(message: str, status: int = RULE_BROKEN) -> NoReturn:
     """One line on stderr and a non-zero status: the whole of what a coordinator needs to act."""
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    prefix = _("error")
+    click.echo(f"{prefix}: {' '.join(message.split())}", err=True)
     raise click.exceptions.Exit(status)
 
 
@@ -265,7 +292,12 @@ class MmaGroup(click.Group):
             from mma_core.storage import describe
 
             store = ctx.obj.store if isinstance(ctx.obj, Settings) else "?"
-            _fail(f"the store {describe(store)} cannot be used: {error}", STORE_UNAVAILABLE)
+            _fail(
+                _("the store {store} cannot be used: {error}").format(
+                    store=describe(store), error=error
+                ),
+                STORE_UNAVAILABLE,
+            )
 
 
 @click.group(cls=MmaGroup, context_settings=CONTEXT_SETTINGS)
@@ -286,9 +318,17 @@ class MmaGroup(click.Group):
     metavar="NAME",
     help="Who is doing this, recorded on every event (env MMA_ACTOR; default: your login name).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    envvar="MMA_LANG",
+    default="nl",
+    show_default=True,
+    help="Language of what mma prints: nl (Dutch) or en (English) (env MMA_LANG).",
+)
 @click.version_option(package_name="mma-core", prog_name="mma")
 @click.pass_context
-def cli(ctx: click.Context, store: str, as_json: bool, by: str | None) -> None:
+def cli(ctx: click.Context, store: str, as_json: bool, by: str | None, lang: str) -> None:
     """Run the programme that connects every municipality to Meld Misdaad Anoniem.
 
     Each command records one fact (with the business date you give and who did it) or
@@ -303,6 +343,7 @@ def cli(ctx: click.Context, store: str, as_json: bool, by: str | None) -> None:
       mma accept GM0363 --on 2019-11-01
       mma status
     """
+    set_language(lang)
     ctx.obj = Settings(store=store, as_json=as_json, actor=by)
 
 
@@ -326,29 +367,44 @@ def init(settings: Settings, registry: str) -> None:
     if settings.as_json:
         emit_json({"registry": registry, "codes": codes})
     else:
-        click.echo(f"Registry {registry}: {len(codes)} municipalities registered.")
+        click.echo(
+            _("Registry {registry}: {count} municipalities registered.").format(
+                registry=registry, count=len(codes)
+            )
+        )
 
 
-@cli.command()
-@click.option("--reference", required=True, help="The offer's reference, e.g. 1298348/1298354.")
-@click.option("--sent-on", type=DATE, required=True, help="The day the offer was sent.")
+@cli.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
+@click.option("--reference", help="The offer's reference, e.g. 1298348/1298354.")
+@click.option("--sent-on", type=DATE, help="The day the offer was sent.")
 @click.option("--connection-fee", type=MONEY, help="One-off connection fee in euros (default 0).")
 @click.option("--report-fee", type=MONEY, help="Fee per report received in euros (default 0).")
-@pass_settings
+@click.pass_context
 def offer(
-    settings: Settings,
-    reference: str,
-    sent_on: date,
+    ctx: click.Context,
+    reference: str | None,
+    sent_on: date | None,
     connection_fee: Money | None,
     report_fee: Money | None,
 ) -> None:
-    """Record the province's offer as sent. Other terms are the 2019 letter's.
+    """Record the province's offer as sent (other terms are the 2019 letter's), or with a
+    subcommand show it or record the covenant it is part of.
 
     \b
-    Example:
+    Examples:
       mma offer --reference 1298348/1298354 --sent-on 2019-10-18 \\
           --connection-fee 2000.00 --report-fee 22.50
+      mma offer covenant 1298348/1298354 --on 2019-10-30 --place burgemeestersconferentie
+      mma offer show
     """
+    if ctx.invoked_subcommand is not None:
+        if reference or sent_on or connection_fee or report_fee:
+            raise click.UsageError("give the offer's options without a subcommand")
+        return
+    if reference is None or sent_on is None:
+        raise click.UsageError("recording an offer needs --reference and --sent-on")
+    settings = ctx.find_object(Settings)
+    assert settings is not None
     from mma_core.domain.values import Money, Terms
 
     terms = Terms(
@@ -360,9 +416,109 @@ def offer(
         emit_json({"reference": reference, "sent_on": sent_on, "terms": terms.to_dict()})
     else:
         click.echo(
-            f"Offer {reference} sent on {long_date(sent_on)}: connection fee "
-            f"{euro(terms.connection_fee)}, fee per report {euro(terms.report_fee)}."
+            _(
+                "Offer {reference} sent on {day}: connection fee {fee}, fee per report {report}."
+            ).format(
+                reference=reference,
+                day=long_date(sent_on),
+                fee=euro(terms.connection_fee),
+                report=euro(terms.report_fee),
+            )
         )
+
+
+@offer.command("covenant")
+@click.argument("reference")
+@click.option("--on", type=DATE, required=True, help="Day the covenant was signed.")
+@click.option("--place", default="", help="Where, e.g. the mayors' conference (optional).")
+@pass_settings
+def offer_covenant(settings: Settings, reference: str, on: date, place: str) -> None:
+    """Record that the covenant with MMA, of which offer REFERENCE is part, was signed.
+
+    \b
+    Example:
+      mma offer covenant 1298348/1298354 --on 2019-10-30 --place burgemeestersconferentie
+    """
+    with settings.programme() as prog:
+        prog.sign_covenant(reference, on=on, place=place, by=settings.by)
+    if settings.as_json:
+        emit_json({"reference": reference, "covenant_on": on, "place": place})
+    else:
+        where = f" ({place})" if place else ""
+        click.echo(
+            _("Offer {reference}: covenant signed on {day}").format(
+                reference=reference, day=long_date(on)
+            )
+            + f"{where}."
+        )
+
+
+@offer.command("show")
+@click.argument("reference", required=False)
+@pass_settings
+def offer_show(settings: Settings, reference: str | None) -> None:
+    """The offer REFERENCE (default: every offer): when it was sent, its terms and every change
+    of them, and the covenant.
+
+    \b
+    Example:
+      mma offer show 1298348/1298354
+    """
+    with settings.programme() as prog:
+        offers = [prog.offer(reference)] if reference else prog.offers()
+    if settings.as_json:
+        emit_json([_offer_data(o) for o in offers])
+        return
+    if not offers:
+        click.echo(_("No offer was made yet ('mma offer --reference ... --sent-on ...')."))
+    for o in offers:
+        _print_offer(_stdout(), o)
+
+
+def _offer_data(o: Any) -> dict[str, Any]:
+    return {
+        "reference": o.reference,
+        "sent_on": o.sent_on,
+        "covenant_on": o.covenant_on,
+        "covenant_place": o.covenant_place,
+        "terms": [{"from": day, **terms.to_dict()} for day, terms in o.terms],
+    }
+
+
+def _print_offer(console: Console, o: Any) -> None:
+    from rich.table import Table
+
+    console.print(
+        _("Offer {reference}, sent on {day}").format(
+            reference=o.reference, day=long_date(o.sent_on)
+        )
+    )
+    if o.covenant_on is not None:
+        where = f" ({o.covenant_place})" if o.covenant_place else ""
+        console.print(
+            _("Covenant with MMA signed on {day}").format(day=long_date(o.covenant_on)) + where
+        )
+    table = Table(title=_("Terms and their history"))
+    for column in (
+        _("From"),
+        _("Connection fee"),
+        _("Fee per report"),
+        _("Evaluation after"),
+        _("Officials"),
+        _("Compensation cap"),
+    ):
+        table.add_column(column)
+    for day, terms in o.terms:
+        cap = terms.compensation_cap
+        table.add_row(
+            long_date(day),
+            f"{euro(terms.connection_fee)} ({word(PAYER_NAMES, terms.connection_payer)})",
+            f"{euro(terms.report_fee)} ({word(PAYER_NAMES, terms.report_fee_payer)})",
+            _("{count} months").format(count=terms.evaluation_months),
+            str(terms.officials_per_municipality),
+            "-" if cap is None else euro(cap),
+        )
+    console.print(table)
 
 
 # -- training -----------------------------------------------------------------------------
@@ -417,7 +573,11 @@ def training_schedule(
             }
         )
     else:
-        click.echo(f"Session {session_id} scheduled: {capacity} seats at {safe(location)}.")
+        click.echo(
+            _("Session {session} scheduled: {capacity} seats at {location}.").format(
+                session=session_id, capacity=capacity, location=safe(location)
+            )
+        )
 
 
 @training.command("book")
@@ -442,7 +602,11 @@ def training_book(
     if settings.as_json:
         emit_json({"code": code, "official_id": official_id, "session_id": session_id, "on": on})
     else:
-        click.echo(f"Official {official_id} booked on session {session_id}.")
+        click.echo(
+            _("Official {official} booked on session {session}.").format(
+                official=official_id, session=session_id
+            )
+        )
 
 
 @training.command("attend")
@@ -476,7 +640,12 @@ def training_attend(
             }
         )
     else:
-        click.echo(f"Official {official_id} {'attended' if attended else 'missed'} {session_id}.")
+        done = (
+            _("Official {official} attended {session}.")
+            if attended
+            else _("Official {official} missed {session}.")
+        )
+        click.echo(done.format(official=official_id, session=session_id))
 
 
 @training.command("list")
@@ -495,8 +664,16 @@ def training_list(settings: Settings) -> None:
         return
     from rich.table import Table
 
-    table = Table(title="Training sessions")
-    for column in ("Session", "Date", "Time", "Location", "Seats", "Booked", "Left"):
+    table = Table(title=_("Training sessions"))
+    for column in (
+        _("Session"),
+        _("Date"),
+        _("Time"),
+        _("Location"),
+        _("Seats"),
+        _("Booked"),
+        _("Left"),
+    ):
         table.add_column(column)
     for s in sessions:
         start = s.starts_at.astimezone(_amsterdam())
@@ -522,8 +699,11 @@ def _amsterdam() -> Any:
 # -- the lifecycle ------------------------------------------------------------------------
 
 
-def _done(settings: Settings, prog: Programme, done: str, code: str, **facts: Any) -> None:
-    """Confirm a lifecycle command with where the municipality stands now."""
+def _done(
+    settings: Settings, prog: Programme, done: str, code: str, dated: bool = True, **facts: Any
+) -> None:
+    """Confirm a lifecycle command with where the municipality stands now. ``dated=False``:
+    the facts' date is not the day of the command, so the line does not say "on" it."""
     view = prog.municipality(code)
     if settings.as_json:
         command = click.get_current_context().command.name
@@ -531,9 +711,17 @@ def _done(settings: Settings, prog: Programme, done: str, code: str, **facts: An
             {"command": command, "code": view.code, "name": view.name, "stage": view.stage, **facts}
         )
         return
-    dated = [v for v in facts.values() if isinstance(v, date)]
-    when = f" on {long_date(dated[0])}" if dated else ""
-    click.echo(f"{view.code} {safe(view.name)}: {done}{when}; now {view.stage.value}.")
+    days = [v for v in facts.values() if isinstance(v, date)] if dated else []
+    when = " " + _("on {day}").format(day=long_date(days[0])) if days else ""
+    click.echo(
+        _("{code} {name}: {done}{when}; now {stage}.").format(
+            code=view.code,
+            name=safe(view.name),
+            done=done,
+            when=when,
+            stage=word(STAGE_NAMES, view.stage),
+        )
+    )
 
 
 @cli.command()
@@ -564,7 +752,11 @@ def invite(
     if settings.as_json:
         emit_json({"invited": targets, "on": on, "reference": reference})
     else:
-        click.echo(f"Invited {len(targets)} municipalities on {long_date(on)} (offer {reference}).")
+        click.echo(
+            _("Invited {count} municipalities on {day} (offer {reference}).").format(
+                count=len(targets), day=long_date(on), reference=reference
+            )
+        )
 
 
 def _invitees(prog: Programme, codes: Sequence[str], on: date) -> list[str]:
@@ -602,7 +794,7 @@ def accept(settings: Settings, code: str, on: date) -> None:
     """
     with settings.programme() as prog:
         prog.accept(code, on=on, by=settings.by)
-        _done(settings, prog, "accepted", code, on=on)
+        _done(settings, prog, _("accepted"), code, on=on)
 
 
 @cli.command()
@@ -619,7 +811,7 @@ def decline(settings: Settings, code: str, on: date, reason: str) -> None:
     """
     with settings.programme() as prog:
         prog.decline(code, on=on, reason=reason, by=settings.by)
-        _done(settings, prog, "declined", code, on=on, reason=reason)
+        _done(settings, prog, _("declined"), code, on=on, reason=reason)
 
 
 @cli.command("prior-connection")
@@ -641,7 +833,16 @@ def prior_connection(
         prog.record_prior_connection(
             code, connected_on=connected_on, costs=costs, on=on, by=settings.by
         )
-        _done(settings, prog, "prior connection recorded", code, connected_on=connected_on)
+        _done(
+            settings,
+            prog,
+            _("prior connection recorded (connected since {day})").format(
+                day=long_date(connected_on)
+            ),
+            code,
+            dated=False,
+            connected_on=connected_on,
+        )
 
 
 @cli.command()
@@ -657,7 +858,7 @@ def connect(settings: Settings, code: str, on: date) -> None:
     """
     with settings.programme() as prog:
         prog.connect(code, on=on, by=settings.by)
-        _done(settings, prog, "connected", code, on=on)
+        _done(settings, prog, _("connected"), code, on=on)
 
 
 class ReportGroup(click.Group):
@@ -706,7 +907,9 @@ def report_record(
         prog.record_report(
             code, received_on=received_on, category=category, reference=reference, by=settings.by
         )
-        _done(settings, prog, "report recorded", code, received_on=received_on, reference=reference)
+        _done(
+            settings, prog, _("report recorded"), code, received_on=received_on, reference=reference
+        )
 
 
 @report.command("import")
@@ -804,6 +1007,14 @@ def _table_date(text: str, line: int) -> date:
 )
 @click.option("--recovered", type=MONEY, help="Amount recovered thanks to the reports, in euros.")
 @click.option("--notes", default="", help="Short notes (no personal data).")
+@click.option(
+    "--useful", type=click.IntRange(0), help="How many of the term's reports were useful."
+)
+@click.option("--followed-up", type=click.IntRange(0), help="How many were followed up.")
+@click.option(
+    "--satisfaction", type=click.IntRange(1, 5), help="Satisfaction, 1 (very low) to 5 (very high)."
+)
+@click.option("--reasons", default="", help="The reasons for the decision (no personal data).")
 @pass_settings
 def evaluate(
     settings: Settings,
@@ -812,18 +1023,40 @@ def evaluate(
     outcome: str,
     recovered: Money | None,
     notes: str,
+    useful: int | None,
+    followed_up: int | None,
+    satisfaction: int | None,
+    reasons: str,
 ) -> None:
-    """Record the yearly evaluation of municipality CODE.
+    """Record the yearly evaluation of municipality CODE. The number of reports received in the
+    term is taken from the history; --useful and --followed-up count among them.
 
     \b
     Example:
-      mma evaluate GM0363 --on 2020-12-01 --outcome continue --recovered 12000.00
+      mma evaluate GM0363 --on 2020-12-01 --outcome continue --recovered 12000.00 \\
+          --useful 9 --followed-up 6 --satisfaction 4 --reasons "signals on benefit fraud"
     """
     with settings.programme() as prog:
         prog.evaluate(
-            code, on=on, outcome=outcome, recovered=recovered, notes=notes, by=settings.by
+            code,
+            on=on,
+            outcome=outcome,
+            recovered=recovered,
+            notes=notes,
+            useful=useful,
+            followed_up=followed_up,
+            satisfaction=satisfaction,
+            reasons=reasons,
+            by=settings.by,
         )
-        _done(settings, prog, f"evaluated ({outcome})", code, on=on, outcome=outcome)
+        _done(
+            settings,
+            prog,
+            _("evaluated ({outcome})").format(outcome=word(OUTCOME_NAMES, outcome)),
+            code,
+            on=on,
+            outcome=outcome,
+        )
 
 
 @cli.command()
@@ -839,7 +1072,7 @@ def renew(settings: Settings, code: str, on: date) -> None:
     """
     with settings.programme() as prog:
         prog.renew(code, on=on, by=settings.by)
-        _done(settings, prog, "renewed", code, on=on)
+        _done(settings, prog, _("renewed"), code, on=on)
 
 
 @cli.command()
@@ -856,7 +1089,7 @@ def terminate(settings: Settings, code: str, on: date, reason: str) -> None:
     """
     with settings.programme() as prog:
         prog.terminate(code, on=on, reason=reason, by=settings.by)
-        _done(settings, prog, "terminated", code, on=on, reason=reason)
+        _done(settings, prog, _("terminated"), code, on=on, reason=reason)
 
 
 @cli.command()
@@ -877,7 +1110,7 @@ def merge(settings: Settings, code: str, into: str, on: date) -> None:
         _done(
             settings,
             prog,
-            f"merged into {successor.code} {successor.name}",
+            _("merged into {code} {name}").format(code=successor.code, name=successor.name),
             code,
             on=on,
             successor=successor.code,
@@ -897,7 +1130,12 @@ def official() -> None:
 @click.argument("code")
 @click.option("--name", required=True, help="The official's name (stored encrypted).")
 @click.option("--email", required=True, help="The official's e-mail (stored encrypted).")
-@click.option("--on", type=DATE, help="Day of the nomination (default: today).")
+@click.option(
+    "--on",
+    type=DATE,
+    help="Day of the nomination (default: today; when recording a past campaign, give the "
+    "real day, or the official cannot book its sessions).",
+)
 @pass_settings
 def official_add(settings: Settings, code: str, name: str, email: str, on: date | None) -> None:
     """Nominate an official of municipality CODE and print the official id.
@@ -930,7 +1168,7 @@ def official_withdraw(settings: Settings, official_id: str, on: date | None) -> 
     if settings.as_json:
         emit_json({"official_id": official_id, "withdrawn": True, "on": on})
     else:
-        click.echo(f"Official {official_id} withdrawn.")
+        click.echo(_("Official {official} withdrawn.").format(official=official_id))
 
 
 @official.command("erase")
@@ -950,7 +1188,12 @@ def official_erase(settings: Settings, official_id: str) -> None:
     with settings.programme() as prog:
         prog.erase_official(official_id, by=settings.by)
         check = prog.last_erasure
-    _erasure_report(settings, f"Official {official_id} erased.", check, official_id=official_id)
+    _erasure_report(
+        settings,
+        _("Official {official} erased.").format(official=official_id),
+        check,
+        official_id=official_id,
+    )
 
 
 @official.command("wipe")
@@ -967,7 +1210,7 @@ def official_wipe(settings: Settings) -> None:
     """
     with settings.programme() as prog:
         check = prog.wipe_erased_keys()
-    _erasure_report(settings, "Erased keys wiped.", check)
+    _erasure_report(settings, _("Erased keys wiped."), check)
 
 
 def _erasure_report(settings: Settings, done: str, check: Any, **facts: Any) -> None:
@@ -976,9 +1219,9 @@ def _erasure_report(settings: Settings, done: str, check: Any, **facts: Any) -> 
         return
     click.echo(done)
     for line in check.verified if check is not None else ():
-        click.echo(f"  verified: {line}")
+        click.echo("  " + _("verified: {line}").format(line=line))
     for line in check.not_checked if check is not None else ():
-        click.echo(f"  not checked: {line}")
+        click.echo("  " + _("not checked: {line}").format(line=line))
 
 
 # -- queries ------------------------------------------------------------------------------
@@ -1003,10 +1246,82 @@ def status(settings: Settings, as_of: date | None, known_at: datetime | None) ->
     with settings.programme() as prog:
         # Today's status reads the read models (caught up first); another day replays.
         overview = prog.overview(as_of=as_of, known_at=known_at, cost_lines=False)
+        offers = [
+            _offer_on(o, overview.as_of) for o in prog.offers() if o.sent_on <= overview.as_of
+        ]
+        progress = _progress(prog, overview, offers, known_at)
     if settings.as_json:
-        emit_json(overview_data(overview))
+        data = overview_data(overview)
+        data["offers"] = [_offer_data(o) for o in offers]
+        data["goal"] = {"connected": overview.total, "progress": progress}
+        emit_json(data)
     else:
-        print_status(_stdout(), overview)
+        console = _stdout()
+        print_status(console, overview)
+        _print_programme(console, overview, offers, progress)
+
+
+def _offer_on(o: Any, day: date) -> Any:
+    """The offer as it stood on ``day``: a covenant signed later is not shown yet."""
+    import attrs
+
+    if o.covenant_on is not None and o.covenant_on > day:
+        o = attrs.evolve(o, covenant_on=None, covenant_place="")
+    return attrs.evolve(o, terms=tuple((d, t) for d, t in o.terms if d <= day))
+
+
+def _progress(
+    prog: Programme, o: Overview, offers: Sequence[Any], known_at: datetime | None
+) -> list[dict[str, Any]]:
+    """Connected municipalities at the end of each year since the first offer, and on the day:
+    how the programme moves towards its goal (every municipality connected)."""
+    if not offers:
+        return []
+    first = min(offer.sent_on for offer in offers)
+    points = []
+    if known_at is None:  # one state for every year end, as the HTML report's chart does
+        records, _ = prog.views.state_on(o.as_of)
+        for year in range(first.year, o.as_of.year):
+            end = date(year, 12, 31)
+            connected = sum(
+                1
+                for r in records
+                if r.exists_on(end)
+                and r.connected_on is not None
+                and r.connected_on <= end
+                and (r.terminated_on is None or end < r.terminated_on)
+            )
+            total = sum(1 for r in records if r.exists_on(end))
+            points.append({"on": end, "connected": connected, "total": total})
+    points.append({"on": o.as_of, "connected": o.connected, "total": o.total})
+    return points
+
+
+def _print_programme(
+    console: Console, o: Overview, offers: Sequence[Any], progress: Sequence[dict[str, Any]]
+) -> None:
+    for offer in offers:
+        line = _("Offer {reference} sent on {day}").format(
+            reference=offer.reference, day=long_date(offer.sent_on)
+        )
+        if offer.covenant_on is not None and offer.covenant_on <= o.as_of:
+            line += "; " + _("covenant with MMA signed on {day}").format(
+                day=long_date(offer.covenant_on)
+            )
+            if offer.covenant_place:
+                line += f" ({offer.covenant_place})"
+        console.print(line + ".")
+    if not offers:
+        return
+    console.print(_("Goal: all {total} municipalities connected.").format(total=o.total))
+    if progress:
+        steps = ", ".join(
+            _("{day}: {connected} of {total}").format(
+                day=long_date(p["on"]), connected=p["connected"], total=p["total"]
+            )
+            for p in progress
+        )
+        console.print(_("Progress: {steps}.").format(steps=steps))
 
 
 def overview_data(o: Overview) -> dict[str, Any]:
@@ -1053,30 +1368,38 @@ def print_status(console: Console, o: Overview, title: str | None = None) -> Non
     def bar(count: int) -> ProgressBar:
         return ProgressBar(total=max(o.total, 1), completed=count, width=BAR_WIDTH)
 
-    table = Table(title=title or f"Programme status as of {long_date(o.as_of)}")
-    table.add_column("Stage")
-    table.add_column("Municipalities", justify="right")
+    default_title = _("Programme status as of {day}").format(day=long_date(o.as_of))
+    table = Table(title=title or default_title)
+    table.add_column(_("Stage"))
+    table.add_column(_("Municipalities"), justify="right")
     table.add_column("", min_width=BAR_WIDTH)
     for step, count in funnel(o).items():
+        name = word(STAGE_NAMES, step)
         table.add_row(
-            Text(step, style="bold" if step == "connected" else ""), str(count), bar(count)
+            Text(name, style="bold" if step == "connected" else ""), str(count), bar(count)
         )
     table.add_section()
     for stage, count in o.by_stage.items():
-        table.add_row(f"now {stage}", str(count), "")
+        table.add_row(_("now {stage}").format(stage=word(STAGE_NAMES, stage)), str(count), "")
     table.add_section()
-    table.add_row("total", str(o.total), "")
+    table.add_row(_("total"), str(o.total), "")
     table.add_row(
-        "coverage", f"{o.connected} of {o.total} ({percent(o.coverage)})", bar(o.connected)
+        _("coverage"),
+        _("{connected} of {total} ({percent})").format(
+            connected=o.connected, total=o.total, percent=percent(o.coverage)
+        ),
+        bar(o.connected),
     )
     table.add_section()
     for payer, amount in o.costs_by_payer.items():
-        table.add_row(f"costs paid by {payer}", euro(amount), "")
+        table.add_row(
+            _("costs paid by {payer}").format(payer=word(PAYERS, payer)), euro(amount), ""
+        )
     total = sum((amount.amount for amount in o.costs_by_payer.values()), Decimal(0))
-    table.add_row("costs, all payers", euro(Money(total)), "")
+    table.add_row(_("costs, all payers"), euro(Money(total)), "")
     console.print(table)
     if o.known_at is not None:
-        console.print(f"As the store knew it at {o.known_at.isoformat()}.")
+        console.print(_("As the store knew it at {time}.").format(time=o.known_at.isoformat()))
     _print_deadlines(console, o)
 
 
@@ -1084,20 +1407,31 @@ def _print_deadlines(console: Console, o: Overview) -> None:
     from rich.table import Table
 
     if not o.deadlines:
-        console.print("No open deadlines.")
+        console.print(_("No open deadlines."))
         return
     overdue = sum(1 for d in o.deadlines if d.overdue)
     shown = o.deadlines[:DEADLINES_SHOWN]
-    table = Table(title=f"Open deadlines: {len(o.deadlines)}, of which {overdue} overdue")
-    for column in ("Due", "Municipality", "Deadline", "Overdue"):
+    table = Table(
+        title=_("Open deadlines: {count}, of which {overdue} overdue").format(
+            count=len(o.deadlines), overdue=overdue
+        )
+    )
+    for column in (_("Due"), _("Municipality"), _("Deadline"), _("Overdue")):
         table.add_column(column)
     for d in shown:
         table.add_row(
-            long_date(d.due_on), f"{d.code} {safe(d.name)}", d.kind, "yes" if d.overdue else ""
+            long_date(d.due_on),
+            f"{d.code} {safe(d.name)}",
+            word(DEADLINE_NAMES, d.kind),
+            _("yes") if d.overdue else "",
         )
     console.print(table)
     if len(o.deadlines) > len(shown):
-        console.print(f"... and {len(o.deadlines) - len(shown)} more (all of them with --json).")
+        console.print(
+            _("... and {count} more (all of them with --json).").format(
+                count=len(o.deadlines) - len(shown)
+            )
+        )
 
 
 @cli.command()
@@ -1115,34 +1449,84 @@ def show(settings: Settings, code: str, as_of: date | None, known_at: datetime |
     """
     with settings.programme() as prog:
         view = prog.municipality(code, as_of=as_of, known_at=known_at)
+        evaluations = [
+            e for e in prog.evaluations(view.code) if view.as_of is None or e.on <= view.as_of
+        ][: view.evaluations]
     if settings.as_json:
-        emit_json(view)
+        data = plain(view)
+        data["evaluation_details"] = plain(evaluations)
+        emit_json(data)
     else:
-        _print_municipality(_stdout(), view)
+        console = _stdout()
+        _print_municipality(console, view)
+        if evaluations:
+            _print_evaluations(console, evaluations)
+
+
+def _print_evaluations(console: Console, evaluations: Sequence[Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=_("Evaluations"))
+    for column in (
+        _("Date"),
+        _("Outcome"),
+        _("Reports"),
+        _("Useful"),
+        _("Followed up"),
+        _("Satisfaction"),
+        _("Recovered"),
+        _("Reasons"),
+    ):
+        table.add_column(column)
+
+    def count(value: int | None) -> str:
+        return "-" if value is None else str(value)
+
+    for e in evaluations:
+        table.add_row(
+            long_date(e.on),
+            word(OUTCOME_NAMES, e.outcome),
+            count(e.reports),
+            count(e.useful),
+            count(e.followed_up),
+            "-" if e.satisfaction is None else _("{score} of 5").format(score=e.satisfaction),
+            euro(e.recovered),
+            e.reasons or e.notes or "-",
+        )
+    console.print(table)
 
 
 def _print_municipality(console: Console, m: MunicipalityView) -> None:
     from rich.table import Table
 
-    when = f" as of {long_date(m.as_of)}" if m.as_of else ""
+    when = " " + _("as of {day}").format(day=long_date(m.as_of)) if m.as_of else ""
     table = Table(title=f"{m.code} {safe(m.name)}{when}", show_header=False)
     table.add_column("field")
     table.add_column("value")
+    last = word(OUTCOME_NAMES, m.last_outcome) if m.last_outcome else "-"
+    merged = (
+        _("{day} into {successor}").format(day=long_date(m.merged_on), successor=m.successor)
+        if m.successor
+        else "-"
+    )
     rows: list[tuple[str, str]] = [
-        ("stage", m.stage.value),
-        ("offer", m.offer_reference or "-"),
-        ("invited", long_date(m.invited_on)),
-        ("answered", long_date(m.answered_on)),
-        ("connected", _connected(m)),
-        ("evaluation due", long_date(m.evaluation_due)),
-        ("evaluations", f"{m.evaluations} (last: {m.last_outcome or '-'})"),
-        ("renewals", ", ".join(long_date(d) for d in m.renewals) or "-"),
-        ("terminated", long_date(m.terminated_on)),
-        ("merged", f"{long_date(m.merged_on)} into {m.successor}" if m.successor else "-"),
-        ("predecessors", ", ".join(m.predecessors) or "-"),
-        ("reports received", str(m.reports_received)),
-        ("costs for the province", euro(m.costs_province)),
-        ("costs for the municipality", euro(m.costs_municipality)),
+        (_("stage"), word(STAGE_NAMES, m.stage)),
+        (_("offer"), m.offer_reference or "-"),
+        (_("invited"), long_date(m.invited_on)),
+        (_("answered"), long_date(m.answered_on)),
+        (_("connected"), _connected(m)),
+        (_("evaluation due"), long_date(m.evaluation_due)),
+        (
+            _("evaluations"),
+            _("{count} (last: {outcome})").format(count=m.evaluations, outcome=last),
+        ),
+        (_("renewals"), ", ".join(long_date(d) for d in m.renewals) or "-"),
+        (_("terminated"), long_date(m.terminated_on)),
+        (_("merged"), merged),
+        (_("predecessors"), ", ".join(m.predecessors) or "-"),
+        (_("reports received"), str(m.reports_received)),
+        (_("costs for the province"), euro(m.costs_province)),
+        (_("costs for the municipality"), euro(m.costs_municipality)),
     ]
     for field, value in rows:
         table.add_row(field, value)
@@ -1154,22 +1538,22 @@ def _print_municipality(console: Console, m: MunicipalityView) -> None:
 def _connected(m: MunicipalityView) -> str:
     if m.connected_on is None:
         return "-"
-    return f"{long_date(m.connected_on)} ({m.connection_kind})"
+    return f"{long_date(m.connected_on)} ({word(CONNECTION_KINDS, m.connection_kind)})"
 
 
 def _print_officials(console: Console, m: MunicipalityView) -> None:
     from rich.table import Table
 
-    table = Table(title="Officials")
-    for column in ("Id", "Name", "E-mail", "Active", "Session", "Attended"):
+    table = Table(title=_("Officials (OOV)"))
+    for column in (_("Id"), _("Name"), _("E-mail"), _("Active"), _("Session"), _("Attended")):
         table.add_column(column)
     for o in m.officials:
-        attended = {None: "-", True: "yes", False: "missed"}[o.attended]
+        attended = {None: "-", True: _("yes"), False: _("missed")}[o.attended]
         table.add_row(
             o.id,
             safe(o.name),
             safe(o.email),
-            "yes" if o.active else "no",
+            _("yes") if o.active else _("no"),
             o.session_id or "-",
             attended,
         )
@@ -1334,8 +1718,12 @@ def _run_views(settings: Settings, batch_size: int, rebuild: bool) -> None:
     if settings.as_json:
         emit_json({"rebuilt": rebuild, "applied": applied, "position": position})
     else:
-        done = "Rebuilt" if rebuild else "Updated"
-        click.echo(f"{done} the views: {applied} events applied, now at position {position}.")
+        done = (
+            _("Rebuilt the views: {applied} events applied, now at position {position}.")
+            if rebuild
+            else _("Updated the views: {applied} events applied, now at position {position}.")
+        )
+        click.echo(done.format(applied=applied, position=position))
 
 
 @cli.command()
@@ -1369,16 +1757,66 @@ def due(settings: Settings, today: date | None, within: int) -> None:
         return
     console = _stdout()
     if not items:
-        console.print(f"Nothing falls due within {within} days of {long_date(day)}.")
+        console.print(
+            _("Nothing falls due within {days} days of {day}.").format(
+                days=within, day=long_date(day)
+            )
+        )
         return
-    table = Table(title=f"Due within {within} days of {long_date(day)}: {len(items)}")
-    for column in ("Due", "Days", "Kind", "Municipality or session", "Detail"):
+    table = Table(
+        title=_("Due within {days} days of {day}: {count}").format(
+            days=within, day=long_date(day), count=len(items)
+        )
+    )
+    for column in (_("Due"), _("Days"), _("Kind"), _("Municipality or session"), _("Detail")):
         table.add_column(column)
     for d in items:
         days = Text(str(d.days_left), style="red" if d.overdue else "")
-        who = safe(d.name if d.code is None else f"{d.code} {d.name}")
-        table.add_row(long_date(d.due_on), days, d.kind, who, safe(d.detail))
+        who = d.name if d.code is None else f"{d.code} {d.name}"
+        if d.code is None and d.session_id is not None:
+            who = _("session {id}").format(id=d.session_id)
+        table.add_row(
+            long_date(d.due_on), days, word(DEADLINE_NAMES, d.kind), safe(who), safe(due_detail(d))
+        )
     console.print(table)
+
+
+def due_detail(d: Any) -> str:
+    """A deadline's detail in the current language, from its kind and dates."""
+    import re
+
+    detail = str(d.detail)
+    if d.kind == "answer":
+        found = re.search(r"\d{4}-\d{2}-\d{2}", detail)
+        day = date.fromisoformat(found.group()) if found else None
+        return _("invited on {day}, no answer yet").format(day=long_date(day))
+    if d.kind == "evaluation":
+        found = re.search(r"\d{4}-\d{2}-\d{2}", detail)
+        day = date.fromisoformat(found.group()) if found else None
+        return _("term started {day}").format(day=long_date(day))
+    if d.kind == "renewal":
+        return _("evaluated with outcome continue; record the next term (mma renew)")
+    if d.kind == "termination":
+        return _("evaluated with outcome stop; record the termination (mma terminate)")
+    if d.kind == "training":
+        found = re.match(r"(\d+) of (\d+) officials trained since (\d{4}-\d{2}-\d{2})", detail)
+        if found:
+            return _("{count} of {needed} officials trained since {day}").format(
+                count=found.group(1),
+                needed=found.group(2),
+                day=long_date(date.fromisoformat(found.group(3))),
+            )
+    if d.kind == "capacity":
+        numbers = [int(n) for n in re.findall(r"\d+", detail)]
+        if detail.startswith("only") and len(numbers) == 2:
+            return _("only {booked} of {seats} seats booked").format(
+                booked=numbers[0], seats=numbers[1]
+            )
+        if len(numbers) == 2:
+            return _("{booked} booked for {seats} seats").format(
+                booked=numbers[0], seats=numbers[1]
+            )
+    return detail
 
 
 def _due_data(d: Any) -> dict[str, Any]:
@@ -1562,7 +2000,13 @@ def _print_demo_summary(
 
 # -- extensions ---------------------------------------------------------------------------
 
-EXTENSIONS = ("mma_core.audit.cli", "mma_core.plugin_cli", "mma_core.cipher_cli")
+EXTENSIONS = (
+    "mma_core.audit.cli",
+    "mma_core.plugin_cli",
+    "mma_core.cipher_cli",
+    "mma_core.letters.cli",
+    "mma_core.import_cli",
+)
 
 
 def _register_extensions(group: click.Group) -> None:

@@ -42,6 +42,9 @@ REGISTRY = "noord-holland-2019"
 OFFER_REFERENCE = "1298348/1298354"
 LETTER = date(2019, 10, 18)
 LOCATION = "Provinciehuis, Dreef 3, Haarlem"
+# The letter: the covenant with MMA is signed at the end of the mayors' conference.
+COVENANT = date(2019, 10, 30)
+CONFERENCE = "burgemeestersconferentie Weerbare Overheid & Maatschappelijke Veerkracht"
 CAPACITY = 40
 
 # Who recorded what: the letter's sender for what the letter says, "demo" for real facts from the
@@ -98,6 +101,7 @@ SOURCES: tuple[tuple[str, str], ...] = (
     ("offer of 18 October 2019, reference 1298348/1298354", "the letter"),
     ("three trainings at the Provinciehuis, Dreef 3, Haarlem", "the letter"),
     ("invitation of all 47 municipalities on 18 October 2019", "the letter"),
+    ("covenant with MMA signed on 30 October 2019, mayors' conference", "the letter"),
     ("fees, answers, prior connections, officials, attendance", "simulated"),
     ("connections, reports, evaluations, renewals, terminations", "simulated"),
     ("mergers of 2022 (Dijk en Waard, Purmerend, Amsterdam)", "real (CBS)"),
@@ -110,6 +114,7 @@ _KIND_ORDER = (
     "offer",
     "schedule",
     "invite",
+    "covenant",
     "prior",
     "decline",
     "accept",
@@ -128,6 +133,7 @@ _PHASES = {
     "offer": "offer (letter)",
     "schedule": "trainings (letter)",
     "invite": "invitations (letter)",
+    "covenant": "covenant (letter)",
     "prior": "prior connections (simulated)",
     "decline": "answers (simulated)",
     "accept": "answers (simulated)",
@@ -244,6 +250,11 @@ class _Planner:
                 "invite",
                 _call("invite", m.code, on=LETTER, reference=OFFER_REFERENCE, by=BY_LETTER),
             )
+        self.add(
+            COVENANT,
+            "covenant",
+            lambda p: p.sign_covenant(OFFER_REFERENCE, on=COVENANT, place=CONFERENCE, by=BY_LETTER),
+        )
 
     # -- simulated ------------------------------------------------------------------------
 
@@ -348,7 +359,7 @@ class _Planner:
             self.add(
                 m.evaluated_on,
                 "evaluate",
-                _call("evaluate", m.code, on=m.evaluated_on, outcome="stop", notes=notes, by=sim),
+                _evaluate(m.code, m.evaluated_on, "stop", Money.zero(), notes),
             )
             ended = m.evaluated_on + timedelta(days=self.rng.randint(14, 45))
             reason = "simulated: decided to stop after the evaluation"
@@ -360,14 +371,12 @@ class _Planner:
         self.add(
             m.evaluated_on,
             "evaluate",
-            _call(
-                "evaluate",
+            _evaluate(
                 m.code,
-                on=m.evaluated_on,
-                outcome="continue",
-                recovered=recovered,
-                notes="simulated: benefit fraud signals paid for the reports",
-                by=sim,
+                m.evaluated_on,
+                "continue",
+                recovered,
+                "simulated: benefit fraud signals paid for the reports",
             ),
         )
         renewed = m.evaluated_on + timedelta(days=self.rng.randint(5, 30))
@@ -435,6 +444,46 @@ def _call(method: str, code: str, **kwargs: object) -> Callable[[Programme], obj
 
     def run(prog: Programme) -> object:
         return getattr(prog, method)(code, **kwargs)
+
+    return run
+
+
+def _evaluate(
+    code: str, on: date, outcome: str, recovered: Money, notes: str
+) -> Callable[[Programme], object]:
+    """A simulated structured evaluation: how many of the term's reports were useful and followed
+    up, and a score, drawn from a generator of the municipality's own (so the rest of the
+    campaign draws the same numbers as before these were recorded)."""
+    rng = random.Random(f"{code}/evaluation")  # noqa: S311 - a simulation, not a secret
+    share_useful, share_followed = rng.uniform(0.5, 0.9), rng.uniform(0.6, 0.95)
+    score = rng.randint(1, 2) if outcome == "stop" else rng.randint(3, 5)
+    reasons = (
+        "simulated: too few useful reports for the effort"
+        if outcome == "stop"
+        else "simulated: useful signals on benefit fraud and subversion"
+    )
+
+    def run(prog: Programme) -> object:
+        m = prog.municipality(code, as_of=on)
+        start = m.term_start or date.min
+        reports = sum(
+            1
+            for e in prog.history(code)
+            if e.type == "ReportReceived" and e.date is not None and start <= e.date <= on
+        )
+        useful = round(reports * share_useful)
+        return prog.evaluate(
+            code,
+            on=on,
+            outcome=outcome,
+            recovered=recovered,
+            notes=notes,
+            useful=useful,
+            followed_up=round(useful * share_followed),
+            satisfaction=score,
+            reasons=reasons,
+            by=BY_SIMULATED,
+        )
 
     return run
 

@@ -60,7 +60,10 @@ def wants_json(ctx: click.Context | None = None, local: bool = False) -> bool:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    from mma_core.i18n import _
+
+    prefix = _("error")
+    click.echo(f"{prefix}: {' '.join(message.split())}", err=True)
     raise click.exceptions.Exit(1)
 
 
@@ -296,7 +299,9 @@ def cost_summary(prog: Programme, as_of: date | None, by_municipality: bool) -> 
 
 
 def _euro(amount: Decimal) -> str:
-    return f"EUR {amount:,.2f}"
+    from mma_core.i18n import money
+
+    return money(amount)
 
 
 @click.command("costs")
@@ -309,21 +314,51 @@ def costs_command(as_of: datetime | None, by_municipality: bool) -> None:
     if wants_json():
         _emit(summary)
         return
-    when = f" as of {summary['as_of']}" if summary["as_of"] else ""
-    click.echo(f"Costs{when}: {_euro(summary['total'])}")
+    from mma_core.i18n import N_, _, long_date
+
+    payers = {"province": N_("the province"), "municipality": N_("the municipality")}
+    kinds = {
+        "connection": N_("connection costs"),
+        "report_fee": N_("report fees"),
+        "compensation": N_("compensation of a prior connection"),
+    }
+
+    def name(names: dict[str, str], key: str) -> str:
+        return _(names[key]) if key in names else key
+
+    if summary["as_of"]:
+        day = long_date(summary["as_of"])
+        click.echo(_("Costs as of {day}: {total}").format(day=day, total=_euro(summary["total"])))
+    else:
+        click.echo(_("Costs: {total}").format(total=_euro(summary["total"])))
     for payer, amount in summary["by_payer"].items():
-        click.echo(f"  paid by the {payer}: {_euro(amount)}")
+        click.echo(
+            "  "
+            + _("paid by {payer}: {amount}").format(payer=name(payers, payer), amount=_euro(amount))
+        )
     for kind, amount in summary["by_kind"].items():
-        click.echo(f"  {kind.replace('_', ' ')}: {_euro(amount)}")
+        click.echo(f"  {name(kinds, kind)}: {_euro(amount)}")
     for t in summary["by_tariff"]:
         click.echo(
-            f"  {t['kind']} by {t['calculator']} {t['calculator_version']} ({t['tariff_id']}), "
-            f"paid by the {t['payer']}: {t['lines']} x, {_euro(t['amount'])}"
+            "  "
+            + _(
+                "{kind} by {calculator} {version} ({tariff}), paid by {payer}: {lines} x, {amount}"
+            ).format(
+                kind=name(kinds, t["kind"]),
+                calculator=t["calculator"],
+                version=t["calculator_version"],
+                tariff=t["tariff_id"],
+                payer=name(payers, t["payer"]),
+                lines=t["lines"],
+                amount=_euro(t["amount"]),
+            )
         )
     for m in summary.get("municipalities", []):
         click.echo(
-            f"  {m['code']} {m['name']}: province {_euro(m['province'])}, "
-            f"municipality {_euro(m['municipality'])}"
+            f"  {m['code']} {m['name']}: "
+            + _("province {province}, municipality {municipality}").format(
+                province=_euro(m["province"]), municipality=_euro(m["municipality"])
+            )
         )
 
 

@@ -75,6 +75,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("jsonl", "mma_core.builtin_plugins.jsonl_export"),
     ("log", "mma_core.builtin_plugins.log_notifier"),
     ("default-rules", "mma_core.builtin_plugins.rules"),
+    ("letter", "mma_core.builtin_plugins.letters"),
 )
 DEFAULT_CALCULATOR = "offer-terms"
 CONFIG_FILE = "mma.toml"

@@ -149,6 +149,13 @@ def store_env(url: str) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30",
         }
     if scheme in ("postgresql", "postgres"):
+        try:
+            import psycopg  # noqa: F401 - only to say what is missing, before eventsourcing fails
+        except ImportError:
+            raise InvalidInput(
+                "a postgresql:// store needs the PostgreSQL driver, which is not installed: "
+                "pip install 'mma-core[postgres]'"
+            ) from None
         query = parse_qs(parts.query)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",

@@ -40,9 +40,9 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
 def test_the_demo_prints_the_status_table_on_both_dates(played: tuple[str, str]) -> None:
     _, out = played
-    assert "Programme status as of 31 december 2020" in out
+    assert "Programme status as of 31 December 2020" in out
     assert "Programme status as of today" in out
-    assert "47 of 47 (100,0%)" in out  # every municipality connected by the end of 2020
+    assert "47 of 47 (100.0%)" in out  # every municipality connected by the end of 2020
     assert "costs paid by province" in out
     assert "simulated" in out
     assert "the letter" in out

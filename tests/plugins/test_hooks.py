@@ -143,7 +143,7 @@ def test_mma_register_exporters(
 
     builtin_plugins.register(Plugin(), "codes-plugin")
     exporters = builtin_plugins.hook.exporters()
-    assert set(exporters) == {"csv", "jsonl", "codes"}
+    assert set(exporters) == {"csv", "jsonl", "letter", "codes"}
     out = tmp_path / "codes.txt"
     with out.open("wb") as stream:
         exporters["codes"].export(ExportSource(recorded), None, stream)

@@ -76,6 +76,7 @@ def mma(tmp_path: Path) -> Cli:
         PYTHONPATH=str(site),
         MMA_STORE=f"sqlite:///{tmp_path / 'mma.sqlite'}",
         MMA_ACTOR="tester",
+        MMA_LANG="en",
     )
     return Cli(env["MMA_STORE"], tmp_path, env)
 
@@ -188,7 +189,7 @@ def test_costs(filled: Cli) -> None:
     assert [m["code"] for m in summary["municipalities"]] == ["GM0358", "GM0363"]
     before = json.loads(filled("--json", "costs", "--as-of", "2019-12-01").stdout)
     assert before["total"] == "0.00"
-    assert "paid by the province: EUR 1,500.00" in filled("costs").stdout
+    assert "paid by the province: €1,500.00" in filled("costs").stdout
 
 
 def test_notify_and_dead_letters(filled: Cli) -> None:

@@ -266,7 +266,7 @@ def test_one_failing_implementation_does_not_abort_the_hook_call(
 ) -> None:
     builtin_plugins.register(RaisingExporters(), "raising")
     builtin_plugins.register(DuplicateChannel(), "duplicate")
-    assert set(builtin_plugins.hook.exporters()) == {"csv", "jsonl"}
+    assert set(builtin_plugins.hook.exporters()) == {"csv", "jsonl", "letter"}
     assert set(builtin_plugins.hook.notifiers()) == {"log"}
     errors = builtin_plugins.records["raising"].errors
     assert errors == ["mma_register_exporters: RuntimeError: cannot"]

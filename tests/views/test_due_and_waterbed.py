@@ -20,8 +20,8 @@ CLEARS = {"Terminated", "Merged"}
 
 def evaluations_due_by_hand(url: str, today: date, within: int) -> dict[str, str]:
     """From each municipality's history: the evaluation date of the term running on ``today``
-    (set by a connection, a prior connection's acceptance, a succession or a renewal), unless a
-    "continue" evaluation, a termination or a merger came after it by then."""
+    (set by a connection, a prior connection's acceptance, a succession or a renewal), unless an
+    evaluation (either outcome), a termination or a merger came after it by then."""
     due: dict[str, str] = {}
     with Programme.open(url) as prog:
         for code in prog.codes():
@@ -31,9 +31,7 @@ def evaluations_due_by_hand(url: str, today: date, within: int) -> dict[str, str
                     continue
                 if entry.data.get("evaluation_due"):
                     current = entry.data["evaluation_due"]
-                elif entry.type in CLEARS or (
-                    entry.type == "Evaluated" and entry.data["outcome"] == "continue"
-                ):
+                elif entry.type in CLEARS or entry.type == "Evaluated":
                     current = None
             if current is not None and date.fromisoformat(current) <= today + timedelta(within):
                 due[code] = current

@@ -193,3 +193,78 @@ def test_the_demo_report_loads_offline_without_errors_and_shows_every_chart(
     png = base64.b64decode(shot["data"])
     assert png.startswith(b"\x89PNG")
     (ARTIFACTS / "html-report.png").write_bytes(png)
+
+
+OVERLAPS = """
+(() => {
+  const boxes = (selector) => [...document.querySelectorAll(selector)]
+    .map(g => g.getBoundingClientRect())
+    .filter(r => r.width > 0 && r.height > 0)
+    .map(r => [r.left, r.top, r.right, r.bottom]);
+  const clash = (list) => {
+    const found = [];
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++) {
+        const [a, b] = [list[i], list[j]];
+        if (a[0] < b[2] - 0.5 && b[0] < a[2] - 0.5 && a[1] < b[3] - 0.5 && b[1] < a[3] - 0.5)
+          found.push([i, j]);
+      }
+    return found;
+  };
+  const months = boxes('g[id^="coverage-xtick_"] > g[id^="coverage-text_"]');
+  const names = boxes('g[id^="map-axes_"] > g[id^="map-text_"]');
+  return JSON.stringify({months: months.length, names: names.length,
+                         month_clashes: clash(months), name_clashes: clash(names)});
+})()
+"""
+
+
+def test_month_labels_and_map_names_never_overlap(
+    demo_url: str, tmp_path: Path, browser: DevTools
+) -> None:
+    for as_of in ("2020-06-30", "2023-06-01"):
+        report = tmp_path / f"report-{as_of}.html"
+        done = subprocess.run(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "mma_core.cli",
+                "export",
+                "html",
+                "-o",
+                str(report),
+                "--as-of",
+                as_of,
+            ],
+            env={**os.environ, "MMA_STORE": demo_url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+        browser.session = browser.send("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        browser.send("Page.enable")
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        browser.events.clear()
+        browser.send("Page.navigate", url=report.as_uri())
+        browser.wait_for("Page.loadEventFired")
+        found = json.loads(
+            browser.send("Runtime.evaluate", expression=OVERLAPS, returnByValue=True)["result"][
+                "value"
+            ]
+        )
+        assert found["months"] >= 3, found
+        assert found["names"] >= 20, found  # most municipalities are named
+        assert found["month_clashes"] == [], (as_of, found)
+        assert found["name_clashes"] == [], (as_of, found)
+        browser.session = None

@@ -98,3 +98,63 @@ def test_lang_option_and_shareable_file_mode(demo_url: str, tmp_path: Path) -> N
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "en.html").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_training_table_counts_the_absent_who_booked_again(demo_url: str) -> None:
+    # The demo's officials who missed a session booked the last one: the session they missed
+    # still counts them as absent, and the one they attended as present.
+    with Programme.open(demo_url) as prog:
+        report = gather(prog, None)
+        recorded: dict[tuple[str, bool], int] = {}
+        for code in prog.codes():
+            for e in prog.history(code):
+                if e.type == "AttendanceRecorded":
+                    key = (e.data["session_id"], bool(e.data["attended"]))
+                    recorded[key] = recorded.get(key, 0) + 1
+    assert sum(n for (_, came), n in recorded.items() if not came) > 0
+    for o in report.occupancy:
+        sid = o.session.session_id
+        assert (o.attended, o.missed) == (
+            recorded.get((sid, True), 0),
+            recorded.get((sid, False), 0),
+        )
+
+
+def test_the_map_draws_the_boundaries_of_the_day(demo_url: str) -> None:
+    from datetime import date
+
+    from mma_export_html.report import boundaries
+
+    layers = boundaries()
+    assert len(layers["2019"]) == 47
+    assert "GM1980" in layers["2022"]
+    with Programme.open(demo_url) as prog:
+        before = gather(prog, date(2020, 6, 30))
+        after = gather(prog, date(2023, 6, 1))
+    assert {a.code for a in before.areas} == {r.code for r in before.records}
+    assert len(before.areas) == 47
+    assert "GM0398" in {a.code for a in before.areas}  # Heerhugowaard, before Dijk en Waard
+    codes_after = {a.code for a in after.areas}
+    assert len(codes_after) == 44
+    assert "GM1980" in codes_after
+    assert not codes_after & {"GM0370", "GM0398", "GM0416", "GM0457"}
+    amsterdam = next(a for a in after.areas if a.code == "GM0363")
+    weesp = [tuple(map(tuple, ring)) for ring in layers["2022"]["GM0457"]]
+    assert all(ring in amsterdam.rings for ring in weesp)  # Weesp is part of Amsterdam now
+    stages = {a.code: a.stage for a in after.areas}
+    assert stages == {r.code: r.stage.value for r in after.records}
+
+
+def test_month_ticks_never_crowd() -> None:
+    from datetime import date
+
+    from mma_export_html.charts import MAX_MONTH_LABELS, month_ticks
+
+    for first, last in (
+        (date(2019, 10, 31), date(2020, 6, 30)),
+        (date(2019, 10, 31), date(2026, 11, 30)),
+    ):
+        ends = month_ends(first, last)
+        ticks = month_ticks(ends)
+        assert 2 <= len(ticks) <= MAX_MONTH_LABELS
+        assert ticks == sorted(set(ticks))

@@ -12,6 +12,7 @@ import attrs
 from eventsourcing.domain import Aggregate
 
 from mma_core.domain.errors import InvalidDate, InvalidInput
+from mma_core.i18n import N_, _
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -51,10 +52,50 @@ class Stamp:
         return self.at.astimezone(AMSTERDAM).date()
 
 
+# The names of dates and steps that rules put in their messages, for the catalog: a message
+# shows them in the current language with ``_(what)``.
+PHRASES = (
+    N_("invitation date"),
+    N_("prior connection date"),
+    N_("record date"),
+    N_("acceptance date"),
+    N_("refusal date"),
+    N_("connection date"),
+    N_("report date"),
+    N_("evaluation date"),
+    N_("renewal date"),
+    N_("termination date"),
+    N_("merger date"),
+    N_("nomination date"),
+    N_("booking date"),
+    N_("withdrawal date"),
+    N_("session date"),
+    N_("sent date"),
+    N_("effective date"),
+    N_("covenant date"),
+    N_("its previous lifecycle step on"),
+    N_("the offer was sent on"),
+    N_("the connection on"),
+    N_("the last report on"),
+    N_("the nomination on"),
+    N_("the last change on"),
+    N_("invite"),
+    N_("record a prior connection for"),
+    N_("accept the offer for"),
+    N_("record a refusal for"),
+    N_("connect"),
+    N_("evaluate"),
+    N_("renew"),
+    N_("terminate"),
+)
+
+
 def as_date(value: object, what: str, subject: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
         raise InvalidInput(
-            f"{subject}: {what} must be a date (YYYY-MM-DD), not {type(value).__name__}"
+            _("{subject}: {what} must be a date (YYYY-MM-DD), not {type}").format(
+                subject=subject, what=_(what), type=type(value).__name__
+            )
         )
     return value
 
@@ -62,16 +103,31 @@ def as_date(value: object, what: str, subject: str) -> date:
 def not_in_future(day: date, stamp: Stamp, subject: str, what: str) -> None:
     if day > stamp.today:
         raise InvalidDate(
-            f"{subject}: {what} {day.isoformat()} lies in the future (today is "
-            f"{stamp.today.isoformat()} in Europe/Amsterdam); record facts once they happened"
+            _(
+                "{subject}: {what} {day} lies in the future (today is {today} in "
+                "Europe/Amsterdam); record facts once they happened"
+            ).format(
+                subject=subject,
+                what=_(what),
+                day=day.isoformat(),
+                today=stamp.today.isoformat(),
+            )
         )
 
 
 def not_before(day: date, earliest: date | None, subject: str, what: str, because: str) -> None:
     if earliest is not None and day < earliest:
         raise InvalidDate(
-            f"{subject}: {what} {day.isoformat()} lies before {because} {earliest.isoformat()}; "
-            f"lifecycle dates never run backwards, use {earliest.isoformat()} or later"
+            _(
+                "{subject}: {what} {day} lies before {because} {earliest}; lifecycle dates never "
+                "run backwards, use {earliest} or later"
+            ).format(
+                subject=subject,
+                what=_(what),
+                day=day.isoformat(),
+                because=_(because),
+                earliest=earliest.isoformat(),
+            )
         )
 
 

@@ -33,6 +33,7 @@ from mma_core.domain.values import (
     Stage,
     has_control,
 )
+from mma_core.i18n import _ as _t
 
 MAX_ACTIVE_OFFICIALS = 2  # MMA grants access to at most two officials per municipality.
 MAX_REASON = 500
@@ -192,6 +193,13 @@ class Municipality(Aggregate):
         outcome: str
         recovered: Money
         notes: str
+        # The structured evaluation (added later: events recorded before carry the defaults).
+        # ``reports`` is filled from the history: reports received in the term up to ``on``.
+        reports: int | None = None
+        useful: int | None = None
+        followed_up: int | None = None
+        satisfaction: int | None = None  # 1 (very dissatisfied) to 5 (very satisfied)
+        reasons: str = ""
 
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
@@ -413,8 +421,10 @@ class Municipality(Aggregate):
             return self.officials[official_id.value]
         except KeyError:
             raise UnknownOfficial(
-                f"{self.label}: no official {official_id} was nominated; "
-                "see the officials with 'mma show'"
+                _t(
+                    "{label}: no official {official} was nominated; see the officials with "
+                    "'mma show'"
+                ).format(label=self.label, official=official_id)
             ) from None
 
     def costs_for(self, payer: str) -> Money:
@@ -424,22 +434,39 @@ class Municipality(Aggregate):
 
     def _require_stage(self, action: str, *allowed: Stage) -> None:
         if self.stage not in allowed:
-            wanted = " or ".join(s.value for s in allowed)
+            wanted = _t(" or ").join(_t(s.value) for s in allowed)
             raise InvalidTransition(
-                f"{self.label}: cannot {action} a municipality that is {self.stage.value}; "
-                f"this needs a municipality that is {wanted}"
+                _t(
+                    "{label}: cannot {action} a municipality that is {stage}; this needs a "
+                    "municipality that is {wanted}"
+                ).format(
+                    label=self.label, action=_t(action), stage=_t(self.stage.value), wanted=wanted
+                )
             )
 
     def _require_exists(self, day: date, what: str) -> None:
         if self.valid_from is not None and day < self.valid_from:
             raise InvalidTransition(
-                f"{self.label}: {what} {day.isoformat()} lies before the municipality existed "
-                f"(from {self.valid_from.isoformat()})"
+                _t(
+                    "{label}: {what} {day} lies before the municipality existed (from {start})"
+                ).format(
+                    label=self.label,
+                    what=_t(what),
+                    day=day.isoformat(),
+                    start=self.valid_from.isoformat(),
+                )
             )
         if self.valid_until is not None and day > self.valid_until:
             raise InvalidTransition(
-                f"{self.label}: {what} {day.isoformat()} lies after the municipality ceased to "
-                f"exist (until {self.valid_until.isoformat()})"
+                _t(
+                    "{label}: {what} {day} lies after the municipality ceased to exist "
+                    "(until {end})"
+                ).format(
+                    label=self.label,
+                    what=_t(what),
+                    day=day.isoformat(),
+                    end=self.valid_until.isoformat(),
+                )
             )
 
     def _lifecycle_date(self, day: object, what: str, stamp: Stamp) -> date:
@@ -589,8 +616,20 @@ class Municipality(Aggregate):
         )
 
     def evaluate(
-        self, on: date, outcome: Outcome, recovered: Money, notes: str, stamp: Stamp
+        self,
+        on: date,
+        outcome: Outcome,
+        recovered: Money,
+        notes: str,
+        stamp: Stamp,
+        useful: int | None = None,
+        followed_up: int | None = None,
+        satisfaction: int | None = None,
+        reasons: str = "",
+        reports: int = 0,
     ) -> None:
+        """``reports``: how many reports were received in the term up to ``on``, counted from
+        the history by the caller (the aggregate keeps totals, not every report's date)."""
         self._require_stage("evaluate", Stage.CONNECTED)
         # Reports are not ordered against evaluations and renewals (DESIGN section 4: they fall
         # between connection and termination), so that whether a history is valid does not
@@ -598,10 +637,17 @@ class Municipality(Aggregate):
         on = self._lifecycle_date(on, "evaluation date", stamp)
         if self.term_evaluation is not None:
             raise InvalidTransition(
-                f"{self.label}: this term was evaluated on {self.term_evaluation[0].isoformat()} "
-                f"already ({self.term_evaluation[1].value}); renew or terminate next"
+                _t(
+                    "{label}: this term was evaluated on {day} already ({outcome}); renew or "
+                    "terminate next"
+                ).format(
+                    label=self.label,
+                    day=self.term_evaluation[0].isoformat(),
+                    outcome=_t(self.term_evaluation[1].value),
+                )
             )
         recovered = Money.non_negative(recovered, f"{self.label}: recovered amount")
+        self._check_counts(reports, useful, followed_up, satisfaction)
         self._trigger(
             self.Evaluated,
             stamp,
@@ -609,14 +655,49 @@ class Municipality(Aggregate):
             outcome=outcome.value,
             recovered=recovered,
             notes=self._reason(notes, "evaluation notes"),
+            reports=reports,
+            useful=useful,
+            followed_up=followed_up,
+            satisfaction=satisfaction,
+            reasons=self._reason(reasons, "reasons for the decision"),
         )
+
+    def _check_counts(
+        self,
+        reports: int,
+        useful: int | None,
+        followed_up: int | None,
+        satisfaction: int | None,
+    ) -> None:
+        for name, value in (("useful", useful), ("followed up", followed_up)):
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise InvalidInput(f"{self.label}: the number {name} must be 0 or more")
+        if useful is not None and useful > reports:
+            raise InvalidInput(
+                _t(
+                    "{label}: {useful} useful reports, but {reports} were received in the term"
+                ).format(label=self.label, useful=useful, reports=reports)
+            )
+        if followed_up is not None and followed_up > (useful if useful is not None else reports):
+            raise InvalidInput(
+                f"{self.label}: {followed_up} reports followed up is more than the "
+                f"{'useful' if useful is not None else 'received'} ones"
+            )
+        if satisfaction is not None and (
+            not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5
+        ):
+            raise InvalidInput(
+                _t("{label}: satisfaction is a score from 1 to 5").format(label=self.label)
+            )
 
     def check_renew(self, on: date, stamp: Stamp) -> date:
         self._require_stage("renew", Stage.CONNECTED)
         if self.term_evaluation is None or self.term_evaluation[1] is not Outcome.CONTINUE:
             raise InvalidTransition(
-                f"{self.label}: cannot renew without an evaluation with outcome 'continue' in the "
-                "current term; record the evaluation first"
+                _t(
+                    "{label}: cannot renew without an evaluation with outcome 'continue' in the "
+                    "current term; record the evaluation first"
+                ).format(label=self.label)
             )
         return self._lifecycle_date(on, "renewal date", stamp)
 
@@ -725,8 +806,10 @@ class Municipality(Aggregate):
         limit = min(max_officials, MAX_ACTIVE_OFFICIALS)
         if active >= limit:
             raise CapacityExceeded(
-                f"{self.label}: already has {active} active officials, the most MMA grants access "
-                f"to is {limit}; withdraw one first"
+                _t(
+                    "{label}: already has {active} active officials, the most MMA grants access "
+                    "to is {limit}; withdraw one first"
+                ).format(label=self.label, active=active, limit=limit)
             )
         return OfficialId.of(MunicipalityCode(self.code), self.officials_nominated + 1), day
 
@@ -755,12 +838,28 @@ class Municipality(Aggregate):
                 f"{self.label}: official {official_id} {state} session {official.session_id}; an "
                 "official books one session (a missed session may be booked again)"
             )
+        if official.nominated_on > session_date:
+            # Booking can never succeed: say how to get out, not only what is wrong.
+            raise InvalidDate(
+                _t(
+                    "{label}: official {official} was nominated on {nominated}, after the session "
+                    "on {session}; if the nomination was earlier (back-filling a past campaign), "
+                    "withdraw this official and nominate them again with the day of the nomination"
+                ).format(
+                    label=self.label,
+                    official=official_id,
+                    nominated=official.nominated_on.isoformat(),
+                    session=session_date.isoformat(),
+                )
+            )
         day = self._track_date(on, "booking date", stamp)
         not_before(day, official.nominated_on, self.label, "booking date", "the nomination on")
         if day > session_date:
             raise InvalidDate(
-                f"{self.label}: booking date {day.isoformat()} lies after the session on "
-                f"{session_date.isoformat()}; book a session that is still to come"
+                _t(
+                    "{label}: booking date {day} lies after the session on {session}; book a "
+                    "session that is still to come"
+                ).format(label=self.label, day=day.isoformat(), session=session_date.isoformat())
             )
         return day
 

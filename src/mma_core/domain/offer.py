@@ -50,10 +50,20 @@ class Offer(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.terms_history.append((self.on, self.terms))
 
+    class CovenantSigned(Event):
+        """The covenant with Meld Misdaad Anoniem that the offer is part of was signed."""
+
+        on: date
+        place: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.covenant = (self.on, self.place)
+
     def __init__(self) -> None:
         self.reference = ""
         self.sent_on = date.min
         self.terms_history: list[tuple[date, Terms]] = []
+        self.covenant: tuple[date, str] | None = None
 
     @classmethod
     def make(cls, reference: str, sent_on: date, terms: Terms, stamp: Stamp) -> Offer:
@@ -88,6 +98,27 @@ class Offer(Aggregate):
             origin=stamp.origin,
             on=on,
             terms=terms,
+        )
+
+    def sign_covenant(self, on: date, place: str, stamp: Stamp) -> None:
+        subject = f"offer {self.reference}"
+        on = as_date(on, "covenant date", subject)
+        not_in_future(on, stamp, subject, "covenant date")
+        if getattr(self, "covenant", None) is not None:
+            assert self.covenant is not None
+            raise InvalidInput(
+                f"{subject}: the covenant was recorded as signed on "
+                f"{self.covenant[0].isoformat()} already"
+            )
+        if not isinstance(place, str) or len(place) > 200:
+            raise InvalidInput(f"{subject}: the place of signing is at most 200 characters")
+        self.trigger_event(
+            self.CovenantSigned,
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            on=on,
+            place=place.strip(),
         )
 
     def terms_on(self, day: date) -> Terms:

@@ -3,10 +3,14 @@
 Kinds:
 
 - ``answer``: invited and no answer yet; due ``ANSWER_DAYS`` after the invitation.
-- ``evaluation``: connected and this term's evaluation (with outcome "continue") not recorded;
-  due on the evaluation date.
-- ``training``: accepted or connected with no active official who attended a training; due
-  ``TRAINING_DAYS`` after the acceptance (or the connection, for a successor or prior connection).
+- ``evaluation``: connected and this term's evaluation not recorded; due on the evaluation date.
+- ``renewal``: evaluated with outcome "continue" and the next term not yet recorded (``renew``);
+  due on the evaluation date, when the term ends.
+- ``termination``: evaluated with outcome "stop" and still connected: the termination is to be
+  recorded (``terminate``); due on the evaluation date.
+- ``training``: accepted or connected with fewer than ``TRAINED_OFFICIALS`` active officials who
+  attended a training (the offer asks for two OOV officials); due ``TRAINING_DAYS`` after the
+  acceptance (or the connection, for a successor or prior connection).
 - ``capacity``: a session still to come that holds more officials than seats, or fewer than
   ``UNDERFILLED`` of its seats; due on the session's day.
 
@@ -30,7 +34,27 @@ ANSWER_DAYS = 21
 TRAINING_DAYS = 60
 UNDERFILLED = 0.5
 DUE_WITHIN = 30
-KINDS = ("evaluation", "answer", "training", "capacity")
+TRAINED_OFFICIALS = 2
+KINDS = ("evaluation", "termination", "renewal", "answer", "training", "capacity")
+
+
+def _stopped(r: MunicipalityRecord) -> bool:
+    """Evaluated with outcome "stop" this term: what remains is to record the termination."""
+    return r.evaluation_open and r.last_outcome == "stop"
+
+
+def _to_renew(r: MunicipalityRecord) -> bool:
+    """Evaluated with outcome "continue" this term and the next term not yet recorded."""
+    return (
+        r.stage is Stage.CONNECTED
+        and r.evaluation_due is not None
+        and not r.evaluation_open
+        and r.last_outcome == "continue"
+    )
+
+
+def trained(r: MunicipalityRecord) -> int:
+    return sum(1 for o in r.officials if o.active and o.attended)
 
 
 @attrs.frozen
@@ -60,7 +84,7 @@ def deadlines(records: Sequence[MunicipalityRecord], day: date) -> list[Deadline
         if r.stage is Stage.INVITED and r.invited_on is not None:
             due = r.invited_on + timedelta(days=ANSWER_DAYS)
             found.append(Deadline(r.code, r.name, "answer", due, due < day))
-        if r.evaluation_open and r.evaluation_due is not None:
+        if r.evaluation_open and r.evaluation_due is not None and not _stopped(r):
             due = r.evaluation_due
             found.append(Deadline(r.code, r.name, "evaluation", due, due < day))
     return sorted(found, key=lambda d: (d.due_on, d.code, d.kind))
@@ -91,15 +115,31 @@ def due_items(
                 f"invited on {r.invited_on.isoformat()}, no answer yet",
             )
         if r.evaluation_open and r.evaluation_due is not None:
-            add("evaluation", r, r.evaluation_due, f"term started {_iso(r.term_start)}")
-        if r.stage in (Stage.ACCEPTED, Stage.CONNECTED) and not r.has_trained_official:
+            if _stopped(r):
+                add(
+                    "termination",
+                    r,
+                    r.evaluation_due,
+                    "evaluated with outcome stop; record the termination (mma terminate)",
+                )
+            else:
+                add("evaluation", r, r.evaluation_due, f"term started {_iso(r.term_start)}")
+        if _to_renew(r) and r.evaluation_due is not None:
+            add(
+                "renewal",
+                r,
+                r.evaluation_due,
+                "evaluated with outcome continue; record the next term (mma renew)",
+            )
+        count = trained(r)
+        if r.stage in (Stage.ACCEPTED, Stage.CONNECTED) and count < TRAINED_OFFICIALS:
             since = r.accepted_on or r.connected_on
             if since is not None:
                 add(
                     "training",
                     r,
                     since + timedelta(days=TRAINING_DAYS),
-                    f"no trained official since {since.isoformat()}",
+                    f"{count} of {TRAINED_OFFICIALS} officials trained since {since.isoformat()}",
                 )
     for s in sessions:
         day = s.starts_at.astimezone(AMSTERDAM).date()

@@ -269,12 +269,15 @@ FUNNEL = ("registered", "invited", "accepted", "trained", "connected")
 
 def funnel(overview: Overview) -> dict[str, int]:
     """How far the municipalities that exist on the overview's day got: registered → invited →
-    accepted → trained (an official attended a training) → connected (now)."""
+    accepted → trained (an official attended a training) → connected (at some time up to the
+    day). Every step counts how far a municipality *got*, so a later step never counts one that
+    an earlier step does not, and stopping since does not take it out of the funnel: the
+    overview's ``by_stage`` says who is connected now."""
     ms = overview.municipalities
     return {
         "registered": len(ms),
         "invited": sum(1 for m in ms if m.invited_on is not None or m.connected_on is not None),
         "accepted": sum(1 for m in ms if m.accepted_on is not None or m.connected_on is not None),
         "trained": sum(1 for m in ms if any(o.attended for o in m.officials)),
-        "connected": overview.by_stage.get(Stage.CONNECTED.value, 0),
+        "connected": sum(1 for m in ms if m.connected_on is not None),
     }

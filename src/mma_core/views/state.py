@@ -138,3 +138,30 @@ class HistoryEntry(JSONReady):
     by: str
     origin: str
     data: dict[str, Any]
+
+
+@attrs.frozen
+class EvaluationView:
+    """One evaluation as recorded: the decision and, when recorded, the structured answers.
+    Evaluations recorded before the structured fields existed have ``None`` there."""
+
+    on: date
+    outcome: str
+    recovered: Money
+    notes: str
+    reports: int | None
+    useful: int | None
+    followed_up: int | None
+    satisfaction: int | None
+    reasons: str
+
+
+@attrs.frozen
+class OfferView:
+    """An offer as sent, every change of its terms, and the covenant it is part of."""
+
+    reference: str
+    sent_on: date
+    terms: tuple[tuple[date, Any], ...]  # (effective from, Terms), oldest first
+    covenant_on: date | None
+    covenant_place: str

@@ -17,10 +17,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from mma_export_html.report import MapPoint, Month, Occupancy
+from mma_export_html.report import MapArea, Month, Occupancy
 
 STAGE_COLOURS = {
     "registered": "#b0b7c3",
@@ -72,6 +74,22 @@ def to_svg(fig: Figure, prefix: str) -> str:
     return text.replace("<svg", f'<svg class="chart" role="img" aria-label="{prefix}"', 1)
 
 
+MAX_MONTH_LABELS = 12
+
+
+def month_ticks(ends: Sequence[date]) -> list[int]:
+    """Which months get a label: quarters, half years or years, whichever gives at most
+    ``MAX_MONTH_LABELS`` (each label ``okt. 2019`` needs its room), else every n-th month."""
+    for months in ((1, 4, 7, 10), (1, 7), (1,)):
+        chosen = [i for i, end in enumerate(ends) if end.month in months]
+        if len(chosen) <= MAX_MONTH_LABELS:
+            if len(chosen) >= 3:
+                return chosen
+            break
+    step = -(-len(ends) // MAX_MONTH_LABELS) or 1
+    return list(range(0, len(ends), step))
+
+
 def coverage_chart(
     months: Sequence[Month], month_label: Callable[[date], str], labels: dict[str, str]
 ) -> str:
@@ -83,9 +101,9 @@ def coverage_chart(
     ax.step(x, connected, where="post", color=ACCENT, linewidth=2, label=labels["connected"])
     ax.step(x, totals, where="post", color=INK, linewidth=1, linestyle="--", label=labels["total"])
     ax.set_ylim(0, max([*totals, 1]) * 1.1)
-    step = max(1, len(months) // 10)
-    ax.set_xticks(x[::step])
-    ax.set_xticklabels([month_label(m.end) for m in months][::step], rotation=0)
+    ticks = month_ticks([m.end for m in months])
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([month_label(months[i].end) for i in ticks], rotation=0)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color=GRID, linewidth=0.6)
     ax.set_ylabel(labels["municipalities"])
@@ -149,61 +167,111 @@ def training_chart(occupancy: Sequence[Occupancy], labels: dict[str, str]) -> st
 
 
 def map_chart(
-    points: Sequence[MapPoint],
-    borders: Sequence[tuple[str, str]],
+    areas: Sequence[MapArea],
     stage_names: dict[str, str],
     surrounded_label: str,
+    source_label: str,
 ) -> str:
-    fig, ax = plt.subplots(figsize=(5.2, 6.6))
-    at = {p.code: p for p in points}
-    for a, b in borders:
-        if a in at and b in at:
-            ax.plot(
-                [at[a].lon, at[b].lon], [at[a].lat, at[b].lat], color=GRID, linewidth=1, zorder=1
-            )
+    """A choropleth of the municipalities by stage, in RD New metres (no reprojection). Names
+    are placed largest municipality first and left out where they would overlap another."""
+    fig, ax = plt.subplots(figsize=(5.6, 7.0))
     for stage, colour in STAGE_COLOURS.items():
-        chosen = [p for p in points if p.stage == stage]
-        if chosen:
-            ax.scatter(
-                [p.lon for p in chosen],
-                [p.lat for p in chosen],
-                s=70,
-                color=colour,
-                edgecolor="white",
-                linewidth=0.8,
-                zorder=3,
-                label=stage_names[stage],
+        rings = [ring for a in areas if a.stage == stage for ring in a.rings]
+        if rings:
+            ax.add_collection(
+                PolyCollection(
+                    rings,
+                    facecolors=colour,
+                    edgecolors="white",
+                    linewidths=0.6,
+                    label=stage_names[stage],
+                    zorder=2,
+                )
             )
-    ringed = [p for p in points if p.surrounded]
+    ringed = [ring for a in areas if a.surrounded for ring in a.rings]
     if ringed:
-        ax.scatter(
-            [p.lon for p in ringed],
-            [p.lat for p in ringed],
-            s=330,
-            facecolor="none",
-            edgecolor="#d9534f",
-            linewidth=2.2,
-            zorder=4,
-            label=surrounded_label,
+        ax.add_collection(
+            PolyCollection(
+                ringed,
+                facecolors="none",
+                edgecolors="#d9534f",
+                linewidths=2.0,
+                label=surrounded_label,
+                zorder=4,
+            )
         )
-    for p in points:
-        ax.annotate(
-            p.name,
-            (p.lon, p.lat),
-            xytext=(4, 3),
-            textcoords="offset points",
-            fontsize=5.5,
-            color=INK,
-            zorder=5,
-        )
-    ax.set_aspect(1 / 0.61)  # degrees of longitude are shorter at 52.5° north
+    xs = [x for a in areas for ring in a.rings for x, _ in ring] or [0, 1]
+    ys = [y for a in areas for ring in a.rings for _, y in ring] or [0, 1]
+    pad = 0.02 * max(max(xs) - min(xs), max(ys) - min(ys))
+    ax.set_xlim(min(xs) - pad, max(xs) + pad)
+    ax.set_ylim(min(ys) - pad, max(ys) + pad)
+    ax.set_aspect("equal")
     ax.axis("off")
+    _place_labels(fig, ax, areas)
+    ax.text(1, 0, source_label, transform=ax.transAxes, ha="right", va="bottom", fontsize=6)
     ax.legend(
         frameon=False,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.01),
         ncols=3,
         fontsize=8,
-        markerscale=0.8,
     )
     return to_svg(fig, "map")
+
+
+LABEL_SIZE = 5.5  # points
+
+
+def _place_labels(fig: Figure, ax: Axes, areas: Sequence[MapArea]) -> None:
+    fig.canvas.draw()
+    box = ax.get_window_extent()
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    # Metres per point, the same both ways (equal aspect): a label's size in map units.
+    scale = max((x1 - x0) / box.width, (y1 - y0) / box.height) * fig.dpi / 72
+    placed: list[tuple[float, float, float, float]] = []
+    for area in sorted(areas, key=_area, reverse=True):
+        x, y = representative_point(max(area.rings, key=_ring_area))
+        half_w = 0.3 * LABEL_SIZE * len(area.name) * scale
+        half_h = 0.65 * LABEL_SIZE * scale
+        label = (x - half_w, y - half_h, x + half_w, y + half_h)
+        if any(_overlap(label, other) for other in placed):
+            continue
+        placed.append(label)
+        ax.text(x, y, area.name, ha="center", va="center", fontsize=LABEL_SIZE, color=INK, zorder=5)
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _ring_area(ring: Sequence[tuple[int, int]]) -> float:
+    return abs(
+        sum(
+            x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, [*ring[1:], ring[0]], strict=True)
+        )
+        / 2
+    )
+
+
+def _area(area: MapArea) -> float:
+    return sum(_ring_area(r) for r in area.rings)
+
+
+def representative_point(ring: Sequence[tuple[int, int]]) -> tuple[float, float]:
+    """A point inside the ring for its label: the centroid, or for a ring that bends around its
+    centroid (Bloemendaal's crescent), the middle of the widest stretch inside it across the
+    centroid's latitude."""
+    pairs = list(zip(ring, [*ring[1:], ring[0]], strict=True))
+    a = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs) / 2 or 1.0
+    cx = sum((x0 + x1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in pairs) / (6 * a)
+    cy = sum((y0 + y1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in pairs) / (6 * a)
+    crossings = sorted(
+        x0 + (cy - y0) * (x1 - x0) / (y1 - y0)
+        for (x0, y0), (x1, y1) in pairs
+        if (y0 <= cy < y1) or (y1 <= cy < y0)
+    )
+    inside = list(zip(crossings[::2], crossings[1::2], strict=False))
+    if any(left <= cx <= right for left, right in inside) or not inside:
+        return cx, cy
+    left, right = max(inside, key=lambda span: span[1] - span[0])
+    return (left + right) / 2, cy

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from mma_core.domain.errors import InvalidInput
 from mma_core.exporting import ExportSource
-from mma_core.views.deadlines import Due
+from mma_core.views.deadlines import Due, trained
 from mma_export_html import charts
 from mma_export_html.report import FUNNEL, gather
 
@@ -30,6 +30,7 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Aansluiting op Meld Misdaad Anoniem",
         "subtitle": "Stand van het programma op {day}",
         "offer": "Aanbod verstuurd op {day}",
+        "covenant": "convenant met MMA getekend op {day}",
         "coverage": "Dekking",
         "coverage_over_time": "Aangesloten gemeenten per maand sinds het aanbod",
         "funnel": "Trechter",
@@ -47,7 +48,11 @@ TEXT: dict[str, dict[str, str]] = {
         "all_payers": "Kosten, alle betalers samen",
         "detail_answer": "uitgenodigd op {day}, nog geen antwoord",
         "detail_evaluation": "termijn begon op {day}",
-        "detail_training": "geen getrainde ambtenaar sinds {day}",
+        "detail_training": "{count} van 2 ambtenaren getraind sinds {day}",
+        "detail_renewal": "geëvalueerd: doorgaan; leg de volgende termijn vast",
+        "detail_termination": "geëvalueerd: stoppen; leg de beëindiging vast",
+        "renewal_kind": "verlenging",
+        "termination_kind": "beëindiging",
         "detail_over": "{booked} geboekt voor {capacity} plaatsen",
         "detail_under": "pas {booked} van {capacity} plaatsen geboekt",
         "costs_per_year": "Kosten per jaar",
@@ -69,11 +74,12 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "Geen.",
         "map": "De provincie",
         "map_note": (
-            "Een punt per gemeente op haar zwaartepunt, lijnen langs gedeelde grenzen. Rood "
-            "omcirkeld: niet aangesloten en geheel omringd door aangesloten buren (het "
-            "waterbedeffect). Bloemendaal is met de hand geplaatst: haar zwaartepunt valt in "
-            "Zandvoort."
+            "De gemeenten op de dag van het overzicht, gekleurd naar hun stand; vanaf de "
+            "fusies van 2022 met de grenzen van 2022. Rood omrand: niet aangesloten en geheel "
+            "omringd door aangesloten buren (het waterbedeffect). Namen die elkaar zouden "
+            "overlappen zijn weggelaten."
         ),
+        "map_source": "Bron: CBS, PDOK",
         "waterbed": "Waterbed: niet aangesloten gemeenten naar aangesloten buren",
         "neighbours": "Aangesloten buren",
         "surrounded": "omringd",
@@ -99,6 +105,7 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Connection to Meld Misdaad Anoniem",
         "subtitle": "Programme status on {day}",
         "offer": "Offer sent on {day}",
+        "covenant": "covenant with MMA signed on {day}",
         "coverage": "Coverage",
         "coverage_over_time": "Connected municipalities per month since the offer",
         "funnel": "Funnel",
@@ -116,7 +123,11 @@ TEXT: dict[str, dict[str, str]] = {
         "all_payers": "Costs, all payers together",
         "detail_answer": "invited on {day}, no answer yet",
         "detail_evaluation": "term started on {day}",
-        "detail_training": "no trained official since {day}",
+        "detail_training": "{count} of 2 officials trained since {day}",
+        "detail_renewal": "evaluated: continue; record the next term",
+        "detail_termination": "evaluated: stop; record the termination",
+        "renewal_kind": "renewal",
+        "termination_kind": "termination",
         "detail_over": "{booked} booked for {capacity} seats",
         "detail_under": "only {booked} of {capacity} seats booked",
         "costs_per_year": "Costs per year",
@@ -138,10 +149,11 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "None.",
         "map": "The province",
         "map_note": (
-            "A point per municipality at its centroid, lines along shared borders. Ringed in "
-            "red: unconnected and surrounded by connected neighbours (the waterbed effect). "
-            "Bloemendaal is placed by hand: its centroid falls inside Zandvoort."
+            "The municipalities on the report's day, coloured by stage; from the 2022 mergers "
+            "on with the 2022 boundaries. Bordered in red: unconnected and surrounded by "
+            "connected neighbours (the waterbed effect). Names that would overlap are left out."
         ),
+        "map_source": "Source: CBS, PDOK",
         "waterbed": "Waterbed: unconnected municipalities by connected neighbours",
         "neighbours": "Connected neighbours",
         "surrounded": "surrounded",
@@ -224,6 +236,8 @@ def render(programme: Any, as_of: date | None, lang: str = "nl") -> str:
         "evaluation": text["evaluation"],
         "training": text["training_kind"],
         "capacity": text["capacity_kind"],
+        "renewal": text["renewal_kind"],
+        "termination": text["termination_kind"],
     }
     payers = {"province": text["province"], "municipality": text["municipality_payer"]}
     by_code = {m.code: m for m in report.records}
@@ -237,7 +251,11 @@ def render(programme: Any, as_of: date | None, lang: str = "nl") -> str:
         if d.kind == "evaluation" and m is not None:
             return text["detail_evaluation"].format(day=long_date(m.term_start))
         if d.kind == "training" and m is not None:
-            return text["detail_training"].format(day=long_date(m.accepted_on or m.connected_on))
+            return text["detail_training"].format(
+                count=trained(m), day=long_date(m.accepted_on or m.connected_on)
+            )
+        if d.kind in ("renewal", "termination"):
+            return text[f"detail_{d.kind}"]
         s = by_session.get(d.session_id or "")
         if d.kind == "capacity" and s is not None:
             key = "detail_over" if len(s.booked) > s.capacity else "detail_under"
@@ -265,7 +283,7 @@ def render(programme: Any, as_of: date | None, lang: str = "nl") -> str:
                 "attended": text["attended"],
             },
         ),
-        "map": charts.map_chart(report.points, report.borders, stage_names, text["surrounded"]),
+        "map": charts.map_chart(report.areas, stage_names, text["surrounded"], text["map_source"]),
     }
     env = Environment(
         loader=PackageLoader("mma_export_html", "templates"),

@@ -6,9 +6,12 @@ are current for it, else replayed as of that day (``ReadModels.state_on``).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 import attrs
@@ -21,6 +24,7 @@ from mma_core.views.state import Overview
 from mma_core.views.waterbed import WaterbedEntry, borders_on, centroids
 
 DUE_WITHIN = 30
+BOUNDARIES = "data/noord-holland-boundaries.json"
 # Bloemendaal is crescent-shaped: its centroid falls inside Zandvoort. On the map it stands
 # in the dunes north-west of Haarlem, between Zandvoort and Velsen.
 PLACED_BY_HAND = {"GM0377": (52.410, 4.590)}
@@ -52,6 +56,17 @@ class MapPoint:
 
 
 @attrs.frozen
+class MapArea:
+    """A municipality on the map: its outline (rings of RD New metres) and its stage."""
+
+    code: str
+    name: str
+    stage: str
+    rings: tuple[tuple[tuple[int, int], ...], ...]
+    surrounded: bool  # unconnected, every neighbour connected
+
+
+@attrs.frozen
 class Report:
     day: date
     offer_on: date | None
@@ -66,6 +81,8 @@ class Report:
     waterbed: tuple[WaterbedEntry, ...]
     points: tuple[MapPoint, ...]
     borders: tuple[tuple[str, str], ...]
+    areas: tuple[MapArea, ...] = ()
+    covenant_on: date | None = None
 
 
 def _no_personal_data(_: OfficialId, __: str) -> Official | None:
@@ -127,23 +144,31 @@ def gather(programme: Any, as_of: date | None) -> Report:
         waterbed=overview.waterbed,
         points=tuple(_points(records, day, overview.waterbed)),
         borders=tuple(_borders(records, day)),
+        areas=tuple(_areas(existing, overview.waterbed)),
+        covenant_on=_covenant_on(programme, day),
     )
 
 
 def _occupancy(
     records: Sequence[MunicipalityRecord], sessions: Sequence[SessionRecord]
 ) -> list[Occupancy]:
+    officials = {o.id: o for r in records for o in r.officials}
     result = []
     for s in sessions:
-        officials = [o for r in records for o in r.officials if o.session_id == s.session_id]
-        result.append(
-            Occupancy(
-                session=s,
-                booked=len(s.booked),
-                attended=sum(1 for o in officials if o.attended),
-                missed=sum(1 for o in officials if o.attended is False),
-            )
-        )
+        attended = missed = 0
+        for official_id in s.booked:
+            o = officials.get(official_id)
+            if o is None:
+                continue
+            if o.session_id != s.session_id:
+                # Booked on a later session since: an official books again only after missing
+                # one, so this session counts them as absent (their record holds the latest).
+                missed += 1
+            elif o.attended is True:
+                attended += 1
+            elif o.attended is False:
+                missed += 1
+        result.append(Occupancy(session=s, booked=len(s.booked), attended=attended, missed=missed))
     return result
 
 
@@ -159,6 +184,54 @@ def _points(
         lat, lon = PLACED_BY_HAND.get(r.code, places[r.code])
         points.append(MapPoint(r.code, r.name, r.stage.value, lat, lon, r.code in surrounded))
     return points
+
+
+def _covenant_on(programme: Any, day: date) -> date | None:
+    """The day the covenant with MMA was signed, if it was by ``day``."""
+    offers = getattr(programme, "offers", None)
+    signed = [o.covenant_on for o in (offers() if offers else []) if o.covenant_on is not None]
+    signed = [d for d in signed if d <= day]
+    return min(signed) if signed else None
+
+
+@functools.cache
+def boundaries() -> dict[str, dict[str, list[list[list[int]]]]]:
+    """The municipal outlines of Noord-Holland in the CBS layers of 2019 and 2022 (shipped with
+    the plugin, cut out by ``tools/nh_boundaries.py``)."""
+    text = resources.files("mma_export_html").joinpath(BOUNDARIES).read_text(encoding="utf-8")
+    data: dict[str, dict[str, list[list[list[int]]]]] = json.loads(text)
+    return data
+
+
+def _areas(
+    records: Sequence[MunicipalityRecord], waterbed: Sequence[WaterbedEntry]
+) -> list[MapArea]:
+    """Each municipality existing on the day, drawn as it was then: the 2019 outline until it
+    absorbs another, then the 2022 one (with any absorbed one the 2022 layer still has apart,
+    such as Weesp, which joined Amsterdam on 24 March 2022)."""
+    layers = boundaries()
+    before, after = layers["2019"], layers["2022"]
+    surrounded = {e.code for e in waterbed if e.surrounded}
+    areas = []
+    for r in records:
+        if r.predecessors or r.code not in before:
+            rings = list(after.get(r.code, []))
+            for p in r.predecessors:
+                rings.extend(after.get(p, []))
+        else:
+            rings = list(before[r.code])
+        if not rings:
+            continue
+        areas.append(
+            MapArea(
+                r.code,
+                r.name,
+                r.stage.value,
+                tuple(tuple((x, y) for x, y in ring) for ring in rings),
+                r.code in surrounded,
+            )
+        )
+    return areas
 
 
 def _borders(records: Sequence[MunicipalityRecord], day: date) -> list[tuple[str, str]]:

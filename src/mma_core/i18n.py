@@ -1,0 +1,131 @@
+"""Dutch first: every text a person reads, in Dutch (the default) or English.
+
+Messages are written in English in the source, marked with :func:`_` (or :func:`N_` where the
+text is translated later), and translated through the gettext catalog of the package
+(``mma_core/locale/nl/LC_MESSAGES/mma_core.po``, compiled to ``.mo`` beside it; ``make i18n``
+extracts, updates and compiles with babel). The language is chosen per process or call:
+:func:`set_language` (the CLI's ``--lang``), else ``MMA_LANG``, else Dutch.
+
+Dates and amounts have one form per language, here: ``18 oktober 2019`` and ``€ 12.202,50`` in
+Dutch, ``18 October 2019`` and ``€12,202.50`` in English.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from contextvars import ContextVar
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "DOMAIN",
+    "LANGUAGES",
+    "N_",
+    "_",
+    "current_language",
+    "language",
+    "long_date",
+    "money",
+    "ngettext",
+    "percent",
+    "set_language",
+]
+
+DOMAIN = "mma_core"
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+
+_language: ContextVar[str | None] = ContextVar("mma_language", default=None)
+
+
+def check_language(lang: str) -> str:
+    value = lang.strip().lower()
+    if value not in LANGUAGES:
+        raise ValueError(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def current_language() -> str:
+    """The language set for this context, else ``MMA_LANG``, else Dutch."""
+    chosen = _language.get()
+    if chosen is not None:
+        return chosen
+    env = os.environ.get("MMA_LANG", "").strip().lower()
+    return env if env in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def set_language(lang: str | None) -> None:
+    """Choose the language of this context (``None``: back to ``MMA_LANG`` or Dutch)."""
+    _language.set(None if lang is None else check_language(lang))
+
+
+class language:
+    """``with language("en"):`` speaks English inside the block."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = check_language(lang)
+
+    def __enter__(self) -> str:
+        self._token = _language.set(self.lang)
+        return self.lang
+
+    def __exit__(self, *_: object) -> None:
+        _language.reset(self._token)
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    if lang == "en":
+        return gettext.NullTranslations()  # the source language
+    path = resources.files("mma_core").joinpath(f"locale/{lang}/LC_MESSAGES/{DOMAIN}.mo")
+    try:
+        with path.open("rb") as stream:
+            return gettext.GNUTranslations(stream)
+    except FileNotFoundError:  # pragma: no cover - the catalog ships with the package
+        return gettext.NullTranslations()
+
+
+def _(message: str) -> str:
+    """``message`` in the current language."""
+    return translations(current_language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalog; it is translated where it is shown, with ``_``."""
+    return message
+
+
+def locale() -> str:
+    return LOCALES[current_language()]
+
+
+def money(amount: Any) -> str:
+    """An amount in euros, the way of the current language: ``€ 1.234,50`` / ``€1,234.50``."""
+    from babel.numbers import format_currency
+
+    value = getattr(amount, "amount", amount)
+    return str(format_currency(Decimal(value), "EUR", locale=locale()))
+
+
+def long_date(day: date | None) -> str:
+    """``18 oktober 2019`` / ``18 October 2019``; ``-`` for no date."""
+    from babel.dates import format_date
+
+    return "-" if day is None else str(format_date(day, format="long", locale=locale()))
+
+
+def percent(value: Fraction | float) -> str:
+    from babel.numbers import format_percent
+
+    return str(format_percent(float(value), format="#,##0.0%", locale=locale()))

@@ -1,0 +1,92 @@
+"""``mma import answers|officials FILE``: the rows of a CSV or XLSX file, all or none."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["register"]
+
+
+@click.group("import", context_settings={"help_option_names": ["-h", "--help"]})
+def import_group() -> None:
+    """Record what a spreadsheet holds: the municipalities' answers, or their officials.
+
+    Files are CSV (comma, semicolon or tab) or XLSX, with Dutch or English headers. Every row is
+    checked first; if any row is wrong, each wrong row is named by line and column and nothing
+    is written.
+    """
+
+
+def _run(kind: str, path: str, dry_run: bool) -> None:
+    from mma_core.domain.errors import DomainError
+    from mma_core.imports import ImportRejected, import_answers, import_officials, summary
+    from mma_core.plugin_cli import _emit, _root, programme, store_url, wants_json
+
+    by = _root().get("by") or _login()
+    run = import_answers if kind == "answers" else import_officials
+    try:
+        with programme(store_url()) as prog:
+            result = run(prog, path, by=by, dry_run=dry_run, origin="cli")
+    except ImportRejected as rejected:
+        rows = len({e.line for e in rejected.errors})
+        click.echo(f"error: {rows} wrong row(s) in {path}; nothing was written:", err=True)
+        for error in rejected.errors:
+            click.echo(f"  {' '.join(str(error).split())}", err=True)
+        raise click.exceptions.Exit(1) from None
+    except DomainError as error:
+        click.echo(f"error: {' '.join(str(error).split())}", err=True)
+        raise click.exceptions.Exit(1) from None
+    if wants_json():
+        _emit(summary(result))
+        return
+    for line in result.done:
+        click.echo(line)
+    if result.written:
+        click.echo(f"Imported {result.rows} {kind} rows from {path}.")
+    else:
+        click.echo(f"Dry run: all {result.rows} rows of {path} are valid; nothing was written.")
+
+
+def _login() -> str:
+    from mma_core.cli import _login_name
+
+    return _login_name()
+
+
+FILE = click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+
+
+@import_group.command("answers")
+@FILE
+@DRY_RUN
+def import_answers_command(path: str, dry_run: bool) -> None:
+    """Acceptances and declines. Columns: gemeente/municipality (GM0363), antwoord/answer
+    (ja/accept or nee/decline), datum/on, and optionally reden/reason.
+
+    \b
+    Example:
+      mma import answers antwoorden.xlsx --dry-run
+    """
+    _run("answers", path, dry_run)
+
+
+@import_group.command("officials")
+@FILE
+@DRY_RUN
+def import_officials_command(path: str, dry_run: bool) -> None:
+    """Officials, each booked on a session. Columns: gemeente/municipality, naam/name,
+    e-mail/email, optionally datum/on (the nomination) and training/session (e.g. 2019-11-06).
+
+    Without a date an official is nominated and booked on the day the municipality accepted
+    (or the session's day, if it accepted later).
+
+    \b
+    Example:
+      mma import officials ambtenaren.csv
+    """
+    _run("officials", path, dry_run)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(import_group)

@@ -1,0 +1,342 @@
+"""Imports of what coordinators keep in spreadsheets: the municipalities' answers, and the
+officials they put forward with the session each will attend.
+
+Every row is checked before anything is written: first its cells (a known municipality, a date,
+an answer, an e-mail address, a scheduled session), then every row's command against the
+programme inside :meth:`Programme.atomic`, so the rules see the rows before them. One wrong row
+and nothing is recorded; every wrong row is reported with its line and column. A dry run does
+all of that and writes nothing either way.
+
+Files are CSV or XLSX (:mod:`mma_core.tables`), with Dutch or English headers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from mma_core.domain.errors import DomainError, InvalidInput
+from mma_core.domain.values import MunicipalityCode, Official
+from mma_core.tables import Column, TableRow, read_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mma_core.application import Programme
+
+__all__ = [
+    "ANSWER_COLUMNS",
+    "OFFICIAL_COLUMNS",
+    "ImportRejected",
+    "ImportResult",
+    "RowError",
+    "import_answers",
+    "import_officials",
+    "parse_date",
+    "summary",
+]
+
+MUNICIPALITY = Column(
+    "municipality", ("gemeente", "code", "cbs code", "gemeentecode", "municipality code")
+)
+ANSWER_COLUMNS = (
+    MUNICIPALITY,
+    Column("answer", ("antwoord", "besluit", "decision")),
+    Column("on", ("datum", "date", "op", "answered on", "beantwoord op", "answer date")),
+    Column("reason", ("reden", "toelichting", "why"), required=False),
+)
+OFFICIAL_COLUMNS = (
+    MUNICIPALITY,
+    Column("name", ("naam", "official", "ambtenaar")),
+    Column("email", ("e-mail", "e-mailadres", "email address", "mail", "mailadres")),
+    Column(
+        "on",
+        ("datum", "date", "aangemeld op", "nominated on", "nomination date", "voorgedragen op"),
+        required=False,
+    ),
+    Column("session", ("training", "sessie", "session id", "trainingsdatum"), required=False),
+)
+
+ACCEPT = frozenset(
+    {
+        "accept",
+        "accepted",
+        "yes",
+        "ja",
+        "akkoord",
+        "doet mee",
+        "aanvaard",
+        "aangenomen",
+        "accepteert",
+    }
+)
+DECLINE = frozenset(
+    {"decline", "declined", "no", "nee", "afgewezen", "doet niet mee", "weigert", "wijst af"}
+)
+_DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+
+
+@attrs.frozen
+class RowError:
+    """What is wrong with one cell (or row) of the file."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+class ImportRejected(InvalidInput):
+    """At least one row is wrong; nothing was written. ``errors`` lists every wrong row."""
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = tuple(errors)
+        rows = len({e.line for e in self.errors})
+        super().__init__(
+            f"{rows} {'row is' if rows == 1 else 'rows are'} wrong, nothing was written: "
+            + "; ".join(str(e) for e in self.errors)
+        )
+
+
+@attrs.frozen
+class ImportResult:
+    kind: str
+    rows: int
+    written: bool
+    done: tuple[str, ...]  # one line per row: what was (or would be) recorded
+
+
+class _CellError(InvalidInput):
+    """A rule broken by one row's command, and the column whose value broke it."""
+
+    def __init__(self, column: str, error: DomainError) -> None:
+        super().__init__(str(error))
+        self.column = column
+
+
+class _DryRun(Exception):
+    """Leaves ``Programme.atomic`` without writing: a dry run ends here."""
+
+
+# -- cells --------------------------------------------------------------------------------------
+
+
+def parse_date(text: str) -> date:
+    """``2019-11-01`` or, as Dutch spreadsheets write it, ``1-11-2019``."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        found = _DUTCH_DATE.fullmatch(text)
+        if found:
+            day, month, year = (int(g) for g in found.groups())
+            return date(year, month, day)
+    except ValueError:
+        pass
+    raise InvalidInput(f"{text!r} is not a date; write 2019-11-01 or 1-11-2019")
+
+
+def _code(row: TableRow, known: set[str], errors: list[RowError]) -> str | None:
+    text = row["municipality"]
+    try:
+        code = MunicipalityCode.parse(text.upper()).value
+    except DomainError:
+        errors.append(RowError(row.line, "municipality", f"{text!r} is not a code like GM0363"))
+        return None
+    if code not in known:
+        errors.append(
+            RowError(row.line, "municipality", f"{code} is not a registered municipality")
+        )
+        return None
+    return code
+
+
+def _date(row: TableRow, errors: list[RowError], required: bool = True) -> date | None:
+    text = row.get("on", "")
+    if not text:
+        if required:
+            errors.append(RowError(row.line, "on", "the date is missing"))
+        return None
+    try:
+        return parse_date(text)
+    except InvalidInput as error:
+        errors.append(RowError(row.line, "on", str(error)))
+        return None
+
+
+# -- running the rows ---------------------------------------------------------------------------
+
+
+def _run(
+    prog: Programme,
+    kind: str,
+    steps: Sequence[tuple[int, str, Callable[[], str]]],
+    dry_run: bool,
+) -> ImportResult:
+    """Run every step inside one atomic block; any failing step (all are tried, to report each)
+    or a dry run leaves the store as it was."""
+    errors: list[RowError] = []
+    done: list[str] = []
+    try:
+        with prog.atomic():
+            for line, column, step in steps:
+                try:
+                    done.append(step())
+                except DomainError as error:
+                    errors.append(RowError(line, getattr(error, "column", column), str(error)))
+            if errors:
+                raise ImportRejected(errors)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        return ImportResult(kind, len(done), False, tuple(done))
+    return ImportResult(kind, len(done), True, tuple(done))
+
+
+def import_answers(
+    prog: Programme, path: str | Path, *, by: str, dry_run: bool = False, origin: str | None = None
+) -> ImportResult:
+    """Record the answers in the file: acceptances, and declines with their reasons."""
+    rows = read_table(path, ANSWER_COLUMNS)
+    known = set(prog.codes())
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    steps: list[tuple[int, str, Callable[[], str]]] = []
+    for row in rows:
+        code = _code(row, known, errors)
+        day = _date(row, errors)
+        answer = " ".join(row["answer"].casefold().split())
+        if answer not in ACCEPT | DECLINE:
+            errors.append(
+                RowError(
+                    row.line,
+                    "answer",
+                    f"{row['answer']!r} is not an answer; write ja/accept or nee/decline",
+                )
+            )
+            continue
+        if code is None or day is None:
+            continue
+        if code in seen:
+            errors.append(
+                RowError(row.line, "municipality", f"{code} answers already on line {seen[code]}")
+            )
+            continue
+        seen[code] = row.line
+        steps.append((row.line, "on", _answer_step(prog, code, answer, day, row, by, origin)))
+    if errors:
+        raise ImportRejected(errors)
+    return _run(prog, "answers", steps, dry_run)
+
+
+def _answer_step(
+    prog: Programme,
+    code: str,
+    answer: str,
+    day: date,
+    row: TableRow,
+    by: str,
+    origin: str | None,
+) -> Callable[[], str]:
+    reason = row.get("reason", "")
+
+    def step() -> str:
+        if answer in ACCEPT:
+            prog.accept(code, on=day, by=by, origin=origin)
+            return f"{code} accepted on {day.isoformat()}"
+        prog.decline(code, on=day, reason=reason, by=by, origin=origin)
+        return f"{code} declined on {day.isoformat()}"
+
+    return step
+
+
+def import_officials(
+    prog: Programme, path: str | Path, *, by: str, dry_run: bool = False, origin: str | None = None
+) -> ImportResult:
+    """Nominate the officials in the file and book each on the session named beside them.
+
+    Without a date a row is nominated (and booked) on the day the municipality accepted, or on
+    the session's day if it accepted later: what back-filling a past campaign needs.
+    """
+    rows = read_table(path, OFFICIAL_COLUMNS)
+    known = set(prog.codes())
+    sessions = {s.session_id: s for s in prog.sessions()}
+    errors: list[RowError] = []
+    steps: list[tuple[int, str, Callable[[], str]]] = []
+    for row in rows:
+        code = _code(row, known, errors)
+        day = _date(row, errors, required=False)
+        try:
+            person = Official(name=row["name"], email=row["email"])
+        except InvalidInput as error:
+            column = "email" if "e-mail" in str(error) else "name"
+            errors.append(RowError(row.line, column, str(error)))
+            person = None
+        session_id = row.get("session", "")
+        if session_id and session_id not in sessions:
+            errors.append(
+                RowError(
+                    row.line,
+                    "session",
+                    f"no training session {session_id!r} was scheduled; scheduled: "
+                    + (", ".join(sorted(sessions)) or "none"),
+                )
+            )
+            continue
+        if code is None or person is None or (row.get("on") and day is None):
+            continue
+        session_day = sessions[session_id].starts_at.date() if session_id else None
+        steps.append(
+            (
+                row.line,
+                "on",
+                _official_step(prog, code, person, day, session_id, session_day, by, origin),
+            )
+        )
+    if errors:
+        raise ImportRejected(errors)
+    return _run(prog, "officials", steps, dry_run)
+
+
+def _official_step(
+    prog: Programme,
+    code: str,
+    person: Official,
+    day: date | None,
+    session_id: str,
+    session_day: date | None,
+    by: str,
+    origin: str | None,
+) -> Callable[[], str]:
+    def step() -> str:
+        on = day
+        if on is None and session_day is not None:
+            accepted = prog.municipality(code).accepted_on
+            on = accepted if accepted is not None and accepted <= session_day else session_day
+        official_id = prog.nominate_official(
+            code, name=person.name, email=person.email, on=on, by=by, origin=origin
+        )
+        if not session_id:
+            return f"{official_id} nominated"
+        try:
+            prog.book_training(
+                code, official_id=official_id, session_id=session_id, on=on, by=by, origin=origin
+            )
+        except DomainError as error:
+            raise _CellError("session", error) from None
+        return f"{official_id} nominated and booked on session {session_id}"
+
+    return step
+
+
+def summary(result: ImportResult) -> dict[str, Any]:
+    return {
+        "kind": result.kind,
+        "rows": result.rows,
+        "written": result.written,
+        "done": result.done,
+    }

@@ -1,0 +1,126 @@
+"""``mma letter KIND (CODE... | --all) --output DIR``: the programme's letters as PDF files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mma_core.letters.model import KINDS
+
+__all__ = ["letter_command", "register"]
+
+
+@click.command("letter")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("codes", nargs=-1, metavar="[CODE]...")
+@click.option("--all", "every", is_flag=True, help="Every municipality the letter applies to.")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory to write the PDF files to (made if missing).",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Fill the letters from the state on this day (default: today).",
+)
+@click.option("--year", type=click.IntRange(2000, 2100), help="The year of a statement.")
+@click.option(
+    "--style",
+    default="letter",
+    show_default=True,
+    help="The house style: an exporter with letters (a plugin may add its own).",
+)
+def letter_command(
+    kind: str,
+    codes: Sequence[str],
+    every: bool,
+    output: str,
+    as_of: datetime | None,
+    year: int | None,
+    style: str,
+) -> None:
+    """Write letters of KIND as PDF (PDF/A-2b), one per municipality or official.
+
+    \b
+    KIND is one of:
+      invitation  the offer with its terms and the trainings (dated the invitation day)
+      reminder    to those invited who had not answered on --as-of
+      training    confirmation to each booked official, with an .ics beside it
+      evaluation  the invitation to evaluate, to those whose evaluation falls due
+      statement   a year's costs by quarter with their provenance (needs --year)
+
+    \b
+    Examples:
+      mma letter invitation --all --output letters/
+      mma letter reminder --all --as-of 2019-11-01 -o letters/
+      mma letter statement GM0363 --year 2020 -o letters/
+    """
+    from mma_core.domain.errors import DomainError
+    from mma_core.letters.compose import compose
+    from mma_core.plugin_cli import _emit, _fail, _open, load, store_url, wants_json
+
+    if bool(codes) == every:
+        raise click.UsageError("name municipality codes or give --all, not both")
+    if kind == "statement" and year is None:
+        raise click.UsageError("a statement is for one year: give --year, e.g. --year 2020")
+    store = store_url()
+    exporter = load(store).hook.exporters().get(style)
+    if exporter is None or not callable(getattr(exporter, "write_letter", None)):
+        _fail(f"no house style {style!r} for letters; the built-in one is 'letter'")
+    letterhead = getattr(exporter, "letterhead", None)
+    day = as_of.date() if as_of is not None else date.today()
+    with _open(store) as prog:
+        try:
+            letters = compose(
+                prog,
+                kind,
+                [c.upper() for c in codes],
+                as_of=day,
+                year=year,
+                letterhead=letterhead() if callable(letterhead) else None,
+            )
+        except DomainError as error:
+            _fail(str(error))
+    written = _write_all(exporter, letters, Path(output))
+    if wants_json():
+        _emit({"kind": kind, "as_of": day.isoformat(), "letters": len(letters), "files": written})
+        return
+    if not letters:
+        click.echo(f"No {kind} letters to write on {day.isoformat()}.")
+        return
+    click.echo(f"Wrote {len(letters)} {kind} letters to {output}.")
+
+
+def _write_all(exporter: Any, letters: Sequence[Any], directory: Path) -> list[str]:
+    """Render every letter first, into a scratch directory, then move them in: a failure
+    halfway leaves no half set of letters behind."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".letters-") as scratch:
+        staged: list[tuple[Path, Path]] = []
+        for letter in letters:
+            pdf = Path(scratch) / f"{letter.name}.pdf"
+            with pdf.open("wb") as out:
+                exporter.write_letter(letter, out)
+            staged.append((pdf, directory / pdf.name))
+            for attachment in letter.attachments:
+                extra = Path(scratch) / attachment.filename
+                extra.write_bytes(attachment.data)
+                staged.append((extra, directory / attachment.filename))
+        for source, target in staged:
+            os.replace(source, target)
+            written.append(str(target))
+    return written
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(letter_command)
