@@ -14,6 +14,8 @@ import pytest
 import mma_core
 import mma_core.audit.leaves
 import mma_core.cipher
+import mma_core.storage
+import mma_core.tables
 from mma_core import DomainError, Programme, StoreUnavailable
 from mma_core.storage import store_env
 
@@ -65,6 +67,7 @@ def test_every_error_is_exported_or_documented_where_it_lives() -> None:
         assert public or cls.__module__ in (
             "mma_core.audit.leaves",
             "mma_core.cipher",
+            "mma_core.domain.errors",
             "mma_core.tables",
         )
 
