@@ -39,6 +39,14 @@ SCHEMA_BASE = "https://mma-core.example/schemas/"
 # What each field means; "Event.field" overrides the field's general meaning for one type.
 MEANINGS: dict[str, str] = {
     "timestamp": "when the store recorded the event (UTC); the `known_at` axis",
+    "Municipality.Evaluated.reports": "reports received in the term, counted from the history "
+    "when the evaluation was recorded; null in evaluations recorded before it was kept",
+    "Municipality.Evaluated.useful": "how many of the term's reports were useful; null: not said",
+    "Municipality.Evaluated.followed_up": "how many of the term's reports were followed up; "
+    "null: not said",
+    "Municipality.Evaluated.satisfaction": "satisfaction with MMA from 1 to 5; null: not said",
+    "Municipality.Evaluated.reasons": "the reasons for the decision (no personal data)",
+    "Offer.CovenantSigned.place": "where the covenant was signed, e.g. the mayors' conference",
     "originator_topic": "the aggregate's class; only in the event that creates the aggregate",
     "class_version": "the event class's version, written when above 1 (see Versions)",
     "by": "who recorded it (a role or name, never a reporter)",
