@@ -753,6 +753,7 @@ class Programme(Application[UUID]):
         by: str,
         place: str = "",
         origin: str | None = None,
+        request_id: str | None = None,
     ) -> str:
         """Record that the covenant with MMA, of which offer ``reference`` is part, was signed
         on ``on`` (at ``place``, e.g. the mayors' conference). Returns the reference."""

@@ -94,6 +94,8 @@ class RowError:
 class ImportRejected(InvalidInput):
     """At least one row is wrong; nothing was written. ``errors`` lists every wrong row."""
 
+    code = "import_rejected"
+
     def __init__(self, errors: Sequence[RowError]) -> None:
         self.errors = tuple(errors)
         rows = len({e.line for e in self.errors})

@@ -435,6 +435,7 @@ def test_a_bad_output_path_is_one_error_line(tmp_path: Path) -> None:
 
 def test_bad_input_in_a_real_process_is_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
+    env["MMA_LANG"] = "en"  # the test reads the English prefix; Dutch says "fout:"
     for args in (
         ["--store", "postgresql://u:secret@127.0.0.1:99999/db", "status"],
         ["--store", f"sqlite:///{tmp_path / 'm.sqlite'}", "export", "csv", "-o", "nodir/x.csv"],

@@ -14,6 +14,7 @@ import pytest
 import mma_core
 import mma_core.audit.leaves
 import mma_core.cipher
+import mma_core.imports
 import mma_core.storage
 import mma_core.tables
 from mma_core import DomainError, Programme, StoreUnavailable
@@ -68,6 +69,7 @@ def test_every_error_is_exported_or_documented_where_it_lives() -> None:
             "mma_core.audit.leaves",
             "mma_core.cipher",
             "mma_core.domain.errors",
+            "mma_core.imports",
             "mma_core.tables",
         )
 
