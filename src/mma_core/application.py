@@ -38,6 +38,7 @@ from eventsourcing.utils import Environment, get_topic
 
 from mma_core import migrations, receipts, registries
 from mma_core.cipher import Keyring, StoreCipherError, StoreMapper, keyring_from
+from mma_core.commands import Command, Validator
 from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
 from mma_core.domain.budget import Budget, budget_id
 from mma_core.domain.common import AMSTERDAM, Recorded, Stamp, as_date
@@ -120,18 +121,6 @@ logger = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@attrs.frozen
-class Command:
-    """A command as validators see it: its name and arguments, personal data redacted."""
-
-    name: str
-    code: str | None
-    arguments: dict[str, Any]
-
-
-Validator = Callable[[Command, MunicipalityView | None], Sequence[str]]
 
 
 def command(

@@ -26,7 +26,7 @@ from mma_core.jsonable import JSONReady
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     import click
 
-    from mma_core.application import Command
+    from mma_core.commands import Command
     from mma_core.costs import CostCalculator
     from mma_core.exporting import ExportSource
     from mma_core.plugins import Config

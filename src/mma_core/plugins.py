@@ -49,7 +49,8 @@ from mma_core.hookspecs import (
 if TYPE_CHECKING:  # pragma: no cover
     import click
 
-    from mma_core.application import Command, Programme
+    from mma_core.application import Programme
+    from mma_core.commands import Command
     from mma_core.costs import CostCalculator
     from mma_core.domain.values import CostKind
     from mma_core.views.state import MunicipalityView
