@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from mma_core.audit.leaves import leaf_hash
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+_sha256 = hashlib.sha256
 
 __all__ = [
     "EMPTY_ROOT",
@@ -141,27 +142,29 @@ class StreamingTree:
     """Appends leaf hashes one by one and gives the root at any moment, in O(log n) memory.
 
     Keeps the roots of the perfect subtrees that make up the tree so far (the binary digits of
-    the size), largest first; the root folds them right to left.
+    the size), largest first; the root folds them right to left. Appending leaf n merges as
+    many subtrees as n has trailing zero bits.
     """
+
+    __slots__ = ("_stack", "size")
 
     def __init__(self) -> None:
         self.size = 0
-        self._stack: list[tuple[int, bytes]] = []
+        self._stack: list[bytes] = []
 
     def append(self, hashed_leaf: bytes) -> None:
-        self.size += 1
-        height, value = 0, hashed_leaf
-        while self._stack and self._stack[-1][0] == height:
-            _, left = self._stack.pop()
-            value = node_hash(left, value)
-            height += 1
-        self._stack.append((height, value))
+        self.size = n = self.size + 1
+        stack, value = self._stack, hashed_leaf
+        while not n & 1:
+            value = _sha256(b"\x01" + stack.pop() + value).digest()
+            n >>= 1
+        stack.append(value)
 
     def root(self) -> bytes:
         if not self._stack:
             return EMPTY_ROOT
-        value = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
+        value = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
             value = node_hash(left, value)
         return value
 
