@@ -12,10 +12,11 @@ Exit status 0 only when every check holds; otherwise prints the first bad positi
 wrong and exits 1; 2 for bad usage or a malformed export (a line that is not the canonical JSON
 of its record, a manifest that does not match the files).
 
-With --cosign, and only when every check holds, the export's checkpoint gets one more signature
-line, made with the auditor's own Ed25519 key (a ``PRIVATE+KEY+...`` file), and is written to
---conclusion: the note then carries both the operator's and the auditor's signature over the
-same origin, size and root.
+With --cosign, and only when every check holds, the export's checkpoint gets the auditor's
+cosignature (C2SP tlog-cosignature, made with the auditor's own Ed25519 key, a
+``PRIVATE+KEY+...`` file) and is written to --conclusion: the note then carries the operator's
+signature and the auditor's cosignature over the same origin, size and root, and
+``mma audit verify --checkpoint FILE --witness-key KEY`` names the auditor as a witness.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import hashlib
 import json
 import re
 import sys
+import time
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -204,8 +206,10 @@ def read_checkpoint(path: Path, key: tuple[str, bytes, bytes], label: str) -> tu
     raise Failed(SIGNATURE, None, f"{label}: not signed by {name}")
 
 
-def cosign(note: str, key_text: str) -> str:
-    """Add the auditor's signature line (the signed-note format) to a checkpoint."""
+def cosign(note: str, key_text: str, timestamp: int) -> str:
+    """Add the auditor's cosignature (C2SP tlog-cosignature, docs/audit-format.md section 8) to
+    a checkpoint: key id over 0x04, the time and an Ed25519 signature over ``cosignature/v1``,
+    the time and the checkpoint's body. The operator's signature line stays as it is."""
     parts = key_text.strip().split("+", 4)
     if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not valid_name(parts[2]):
         raise Malformed("the cosigning key is not a PRIVATE+KEY+<name>+<id>+<key> file")
@@ -214,10 +218,20 @@ def cosign(note: str, key_text: str) -> str:
         raise Malformed("the cosigning key is not an Ed25519 key")
     private = Ed25519PrivateKey.from_private_bytes(data[1:])
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    body = note.partition("\n\n")[0] + "\n"
-    signature = private.sign(body.encode())
-    line = base64.b64encode(key_id(name, public) + signature).decode()
-    return f"{note.rstrip(chr(10))}\n{DASH} {name} {line}\n"
+    witness_id = hashlib.sha256(name.encode() + b"\n\x04" + public).digest()[:4]
+    body, _, signatures = note.partition("\n\n")
+    for line in signatures.splitlines():
+        fields = line.split(" ")
+        if len(fields) == 3 and fields[1] == name:
+            try:
+                raw = base64.b64decode(fields[2], validate=True)
+            except binascii.Error:
+                continue
+            if raw[:4] == witness_id:
+                raise Malformed(f"{name} has cosigned this checkpoint already")
+    message = f"cosignature/v1\ntime {timestamp}\n{body}\n".encode()
+    raw = witness_id + timestamp.to_bytes(8, "big") + private.sign(message)
+    return f"{note.rstrip(chr(10))}\n{DASH} {name} {base64.b64encode(raw).decode()}\n"
 
 
 # -- the export's lines ----------------------------------------------------------------------
@@ -512,7 +526,8 @@ def main(argv: list[str]) -> int:
     if cosign_key is not None and conclusion is not None:
         try:
             note = (Path(args[0]) / "checkpoint").read_bytes().decode("utf-8")
-            signed = cosign(note, Path(cosign_key).read_text(encoding="ascii"))
+            key_text = Path(cosign_key).read_text(encoding="ascii")
+            signed = cosign(note, key_text, int(time.time()))
             Path(conclusion).write_text(signed, encoding="utf-8")
         except (Malformed, OSError, ValueError) as error:
             print(f"error: cannot cosign: {error}", file=sys.stderr)

@@ -8,7 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from audit_helpers import SOME_OPS, audit_cli, build, export_url, sql, sqlite_url, standalone
+from audit_helpers import (
+    SOME_OPS,
+    STANDALONE,
+    audit_cli,
+    build,
+    export_url,
+    sql,
+    sqlite_url,
+    standalone,
+)
 
 from mma_core.audit import checkpoint as notes
 
@@ -137,8 +146,32 @@ def test_the_auditor_countersigns_a_verified_export(tmp_path: Path) -> None:
     code, _ = standalone(tmp_path / "out", *args, "--conclusion", str(tmp_path / "signed"))
     assert code == 0
     note = (tmp_path / "signed").read_text()
-    for key in (operator, auditor):
-        assert notes.verify(note, [notes.parse_verifier_key(key)]).size == n
+    # The operator's signature stands; the auditor's line is a C2SP cosignature, as
+    # 'mma audit cosign' writes it and 'mma audit verify --witness-key' reads it.
+    assert notes.verify(note, [notes.parse_verifier_key(operator)]).size == n
+    witness = notes.witness_key(notes.parse_signer_key((tmp_path / "auditor.key").read_text()))
+    assert [name for name, _ in notes.cosigners(note, [witness])] == ["auditor"]
+    assert notes.cosigners(note.replace(f"{n}\n", f"{n + 1}\n", 1), [witness]) == []
+    assert auditor.startswith("auditor+")
+    # Cosigning the cosigned checkpoint again is refused, and writes nothing.
+    (tmp_path / "out" / "checkpoint").write_text(note)
+    again = subprocess.run(
+        [
+            sys.executable,
+            str(STANDALONE),
+            str(tmp_path / "out"),
+            *args,
+            "--conclusion",
+            str(tmp_path / "twice"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert again.returncode == 2
+    assert "auditor has cosigned this checkpoint already" in again.stderr
+    assert not (tmp_path / "twice").exists()
     # 'mma audit export' refuses a store that does not verify, and writes nothing ...
     sql(path, ("DELETE FROM stored_events WHERE rowid = ?", (3,)))
     refused = audit_cli(store, "audit", "export", "bad", "--key", "op.key", cwd=tmp_path)
@@ -154,8 +187,6 @@ def test_the_auditor_countersigns_a_verified_export(tmp_path: Path) -> None:
 
 def test_the_standalone_verifier_imports_only_what_the_format_allows() -> None:
     import ast
-
-    from audit_helpers import STANDALONE
 
     tree = ast.parse(STANDALONE.read_text())
     modules = set()
@@ -173,6 +204,7 @@ def test_the_standalone_verifier_imports_only_what_the_format_allows() -> None:
         "json",
         "pathlib",
         "re",
+        "time",
         "sys",
         "typing",
         "cryptography",
