@@ -21,7 +21,7 @@ import attrs
 
 from mma_core.domain.municipality import Municipality, municipality_id
 from mma_core.domain.values import OfficialId
-from mma_core.hookspecs import EventRecord
+from mma_core.plugin_values import EventRecord
 from mma_core.views.replay import event_data
 
 if TYPE_CHECKING:  # pragma: no cover
