@@ -1,33 +1,46 @@
-"""A pytest plugin for plugin authors (registered as ``mma_core`` in ``pytest11``).
+"""Helpers for testing plugins, importable without pytest.
 
-Fixtures:
-
-- ``mma_plugins``: a fresh :class:`mma_core.plugins.Plugins` that loads no entry points and no
+- :func:`fresh_plugins`: a :class:`mma_core.plugins.Plugins` that loads no entry points and no
   built-ins, reads no environment variables and no ``mma.toml``;
-- ``mma_register``: a context manager, ``with mma_register(plugin, "name") as record:``, that
-  registers a plugin on ``mma_plugins`` and always unregisters it, even when the test fails;
-- ``mma_hook_calls``: a :class:`HookCallRecorder` attached to ``mma_plugins``: every call of
-  every hook implementation, with its arguments and result or error.
+- :func:`registered`: ``with registered(plugins, plugin, "name") as record:`` registers a plugin
+  for the block and always unregisters it, even when the test fails;
+- :class:`HookCallRecorder`: every call of every hook implementation, with its arguments and
+  result or error;
+- :mod:`mma_core.testing.servers`: a certificate for 127.0.0.1, a loopback SMTP server and a
+  loopback HTTP(S) server in a thread, for notifier tests.
+
+The pytest fixtures built on these (``mma_plugins``, ``mma_register``, ``mma_hook_calls``) are in
+:mod:`mma_core.testing.fixtures`, registered as the ``mma_core`` pytest plugin (``pytest11``).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import pytest
+from mma_core.testing.servers import (
+    SmtpInbox,
+    SmtpServer,
+    free_port,
+    self_signed_certificate,
+    serving,
+    tls_server_context,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - imported where used, so pytest starts fast
     from mma_core.plugins import Config, HookCall, PluginRecord, Plugins
 
 __all__ = [
     "HookCallRecorder",
+    "SmtpInbox",
+    "SmtpServer",
+    "free_port",
     "fresh_plugins",
-    "mma_hook_calls",
-    "mma_plugins",
-    "mma_register",
     "registered",
+    "self_signed_certificate",
+    "serving",
+    "tls_server_context",
 ]
 
 
@@ -65,25 +78,3 @@ class HookCallRecorder:
     def close(self) -> None:
         if self.calls.append in self._plugins.monitors:
             self._plugins.monitors.remove(self.calls.append)
-
-
-@pytest.fixture
-def mma_plugins() -> Plugins:
-    return fresh_plugins()
-
-
-@pytest.fixture
-def mma_register(
-    mma_plugins: Plugins,
-) -> Callable[[object, str], contextlib.AbstractContextManager[PluginRecord]]:
-    def register(plugin: object, name: str) -> contextlib.AbstractContextManager[PluginRecord]:
-        return registered(mma_plugins, plugin, name)
-
-    return register
-
-
-@pytest.fixture
-def mma_hook_calls(mma_plugins: Plugins) -> Iterator[HookCallRecorder]:
-    recorder = HookCallRecorder(mma_plugins)
-    yield recorder
-    recorder.close()
