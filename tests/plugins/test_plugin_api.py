@@ -111,6 +111,19 @@ def test_first_party_plugins_import_only_the_plugin_api_and_top_level_names() ->
     assert wrong == []
 
 
+def test_first_party_plugin_tests_import_only_the_plugin_api_and_the_testing_module() -> None:
+    sources = sorted(ROOT.glob("plugins/*/tests/**/*.py"))
+    assert sources
+    allowed = ("mma_core", "mma_core.plugin_api", "mma_core.testing")
+    wrong = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in sources
+        for module in IMPORT.findall(path.read_text(encoding="utf-8"))
+        if module not in allowed
+    ]
+    assert wrong == []
+
+
 def test_the_views_are_named_in_one_place_only() -> None:
     # When the read models change shape, the plugin API is the one file that follows them.
     naming = [

@@ -18,9 +18,15 @@ import pytest
 from mma_notify_smtp import InsecureTransport, SmtpNotifier, SmtpSettings
 
 from mma_core import Programme
-from mma_core.delivery import DeliverySettings, Outbox
 from mma_core.plugin_api import Attachment, Config, Notification, Recipient, load_plugins
-from mma_core.testing import SmtpServer, free_port, self_signed_certificate, tls_server_context
+from mma_core.testing import (
+    DeliverySettings,
+    Outbox,
+    SmtpServer,
+    free_port,
+    self_signed_certificate,
+    tls_server_context,
+)
 
 OFFER = "1298348/1298354"
 PASSWORD = "geheim"  # noqa: S105 - a test server's

@@ -19,10 +19,15 @@ import pytest
 from mma_notify_webhook import WebhookError, WebhookNotifier, sign, verify
 
 from mma_core import Programme
-from mma_core.delivery import DeliverySettings, Outbox
 from mma_core.plugin_api import Attachment, Config, Notification, Recipient, load_plugins
-from mma_core.plugins import Plugins
-from mma_core.testing import self_signed_certificate, serving, tls_server_context
+from mma_core.testing import (
+    DeliverySettings,
+    Outbox,
+    Plugins,
+    self_signed_certificate,
+    serving,
+    tls_server_context,
+)
 
 SECRET = "s3cret-for-tests"  # noqa: S105 - a test key
 

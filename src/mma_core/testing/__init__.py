@@ -7,7 +7,11 @@
 - :class:`HookCallRecorder`: every call of every hook implementation, with its arguments and
   result or error;
 - :mod:`mma_core.testing.servers`: a certificate for 127.0.0.1, a loopback SMTP server and a
-  loopback HTTP(S) server in a thread, for notifier tests.
+  loopback HTTP(S) server in a thread, for notifier tests;
+- what a plugin's integration test drives besides the plugin API, imported on first use so
+  that pytest starts fast: :class:`Plugins`, the outbox (:class:`Outbox`,
+  :class:`DeliverySettings`), the ``mma`` command group (:data:`cli`), the demo campaign
+  (:func:`play`) and the cost summary of ``mma costs`` (:func:`cost_summary`).
 
 The pytest fixtures built on these (``mma_plugins``, ``mma_register``, ``mma_hook_calls``) are in
 :mod:`mma_core.testing.fixtures`, registered as the ``mma_core`` pytest plugin (``pytest11``).
@@ -16,8 +20,9 @@ The pytest fixtures built on these (``mma_plugins``, ``mma_register``, ``mma_hoo
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mma_core.testing.servers import (
     SmtpInbox,
@@ -29,14 +34,34 @@ from mma_core.testing.servers import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - imported where used, so pytest starts fast
+    from mma_core.cli import cli
+    from mma_core.delivery import DeliverySettings, Outbox
+    from mma_core.demo import play
+    from mma_core.plugin_cli import cost_summary
     from mma_core.plugins import Config, HookCall, PluginRecord, Plugins
 
+# Names resolved on first use (module __getattr__), each from the module that holds it.
+_LAZY = {
+    "DeliverySettings": "mma_core.delivery",
+    "Outbox": "mma_core.delivery",
+    "Plugins": "mma_core.plugins",
+    "cli": "mma_core.cli",
+    "cost_summary": "mma_core.plugin_cli",
+    "play": "mma_core.demo",
+}
+
 __all__ = [
+    "DeliverySettings",
     "HookCallRecorder",
+    "Outbox",
+    "Plugins",
     "SmtpInbox",
     "SmtpServer",
+    "cli",
+    "cost_summary",
     "free_port",
     "fresh_plugins",
+    "play",
     "registered",
     "self_signed_certificate",
     "serving",
@@ -78,3 +103,10 @@ class HookCallRecorder:
     def close(self) -> None:
         if self.calls.append in self._plugins.monitors:
             self._plugins.monitors.remove(self.calls.append)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
