@@ -7,7 +7,8 @@ itself would abort a whole hook call when one implementation raises and types ev
 stated here, so one broken plugin never takes the others down.
 
 The values that pass through the hooks live in :mod:`mma_core.plugin_values` (a leaf module, so
-this one, the plugin manager and the exporting views do not import each other); they are
+this one, the plugin manager and the exporting views do not import each other; the
+:class:`~mma_core.exporting.Exporter` protocol is beside the source it reads); they are
 re-exported here for the modules that have always imported them from here. Every name a hook's
 signature uses is imported at runtime, so ``typing.get_type_hints`` resolves every hook. A plugin
 imports all of them from :mod:`mma_core.plugin_api`.
@@ -26,12 +27,12 @@ import pluggy
 
 from mma_core.commands import Command
 from mma_core.costs import CostCalculator
+from mma_core.exporting import Exporter
 from mma_core.plugin_config import Config
 from mma_core.plugin_values import (
     SETTING_TYPES,
     Attachment,
     EventRecord,
-    Exporter,
     Notification,
     Notifier,
     PluginInfo,

@@ -42,7 +42,7 @@ from mma_core.domain.values import (
     Terms,
     add_months,
 )
-from mma_core.exporting import VIEWS, Column, ExportSource, Table, spreadsheet_text
+from mma_core.exporting import VIEWS, Column, Exporter, ExportSource, Table, spreadsheet_text
 from mma_core.hookspecs import (
     ENTRY_POINT_GROUP,
     HOOK_API_VERSION,
@@ -58,7 +58,6 @@ from mma_core.plugin_manager import load_plugins, open_programme
 from mma_core.plugin_values import (
     Attachment,
     EventRecord,
-    Exporter,
     Notification,
     Notifier,
     PluginInfo,

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import pluggy
 
+from mma_core.exporting import Exporter
+from mma_core.plugin_records import HookCall, HookFailure, PluginRecord, describe
 from mma_core.plugin_values import (
     EventRecord,
-    Exporter,
     Notification,
     Notifier,
     PluginInfo,
@@ -24,36 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from mma_core.commands import Command
     from mma_core.costs import CostCalculator
-    from mma_core.plugin_manager import Plugins
     from mma_core.views.state import MunicipalityView
 
-__all__ = ["HookCall", "HookFailure", "Hooks", "PluginValidator", "describe"]
-
-
-@attrs.frozen
-class HookFailure:
-    """An implementation that raised; ``error`` holds the exception type only, never its
-    message, because a message may carry data that must not be logged."""
-
-    plugin: str
-    hook: str
-    error: str
-
-
-@attrs.frozen
-class HookCall:
-    """One call of one plugin's hook implementation, as a monitor sees it."""
-
-    hook: str
-    plugin: str
-    arguments: Mapping[str, Any]
-    result: Any
-    error: BaseException | None
-
-
-def describe(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text and text[0] else type(error).__name__
+__all__ = ["Hooks", "PluginValidator"]
 
 
 class PluginValidator:
@@ -81,8 +54,16 @@ class Hooks:
     registration first, like pluggy), so one that raises is recorded against its plugin instead
     of aborting the call."""
 
-    def __init__(self, plugins: Plugins) -> None:
-        self._plugins = plugins
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        records: Mapping[str, PluginRecord],
+        monitors: Sequence[Callable[[HookCall], None]],
+    ) -> None:
+        # The manager's own objects, shared: it adds and removes records and monitors.
+        self._pm = pm
+        self._records = records
+        self._monitors = monitors
         self._notifiers: dict[str, Notifier] | None = None
         self._exporters: dict[str, Exporter] | None = None
         self._calculators: dict[str, CostCalculator] | None = None
@@ -94,7 +75,7 @@ class Hooks:
     def _impls(
         self, hook: str, *, oldest_first: bool = False
     ) -> Iterator[tuple[str, pluggy.HookImpl]]:
-        caller: pluggy.HookCaller = getattr(self._plugins.pm.hook, hook)
+        caller: pluggy.HookCaller = getattr(self._pm.hook, hook)
         impls = caller.get_hookimpls()
         for impl in impls if oldest_first else reversed(impls):
             if impl.hookwrapper or impl.wrapper:
@@ -105,15 +86,15 @@ class Hooks:
         try:
             result = impl.function(*[arguments[name] for name in impl.argnames])
         except Exception as error:
-            for monitor in self._plugins.monitors:
+            for monitor in self._monitors:
                 monitor(HookCall(hook, impl.plugin_name, arguments, None, error))
             raise
-        for monitor in self._plugins.monitors:
+        for monitor in self._monitors:
             monitor(HookCall(hook, impl.plugin_name, arguments, result, None))
         return result
 
     def _fail(self, plugin: str, hook: str, error: BaseException) -> HookFailure:
-        record = self._plugins.records.get(plugin)
+        record = self._records.get(plugin)
         if record is not None:
             record.errors.append(f"{hook}: {describe(error)}")
         return HookFailure(plugin, hook, type(error).__name__)
@@ -139,7 +120,7 @@ class Hooks:
             except Exception as error:
                 failures.append(self._fail(plugin, "mma_register_commands", error))
             added = sorted(set(cli.commands) - before)
-            record = self._plugins.records.get(plugin)
+            record = self._records.get(plugin)
             if record is not None and added:
                 known = record.registered.get("commands", [])
                 record.registered["commands"] = sorted({*known, *added})
@@ -156,7 +137,7 @@ class Hooks:
         found: dict[str, Any] = {}
         # Oldest registration first: an installed plugin's name wins over a built-in's.
         for plugin, impl in self._impls(hook, oldest_first=True):
-            record = self._plugins.records.get(plugin)
+            record = self._records.get(plugin)
             names: list[str] = []
 
             def register(obj: Any, plugin: str = plugin, names: list[str] = names) -> None:

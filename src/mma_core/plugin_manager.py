@@ -22,13 +22,13 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import pluggy
 
 from mma_core import hookspecs
 from mma_core.hookspecs import ENTRY_POINT_GROUP, HOOK_API_VERSION, PROJECT
 from mma_core.plugin_config import Config, ConfigError, load_config
-from mma_core.plugin_hooks import HookCall, Hooks, PluginValidator, describe
+from mma_core.plugin_hooks import Hooks, PluginValidator
+from mma_core.plugin_records import BLOCKED, BROKEN, LOADED, HookCall, PluginRecord, describe
 from mma_core.plugin_values import PluginInfo, api_major
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,42 +54,10 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("letter", "mma_core.builtin_plugins.letters"),
 )
 DEFAULT_CALCULATOR = "offer-terms"
-LOADED, BLOCKED, BROKEN = "loaded", "blocked", "broken"
 
 
 class PluginError(RuntimeError):
     """A plugin could not be loaded and ``MMA_STRICT_PLUGINS=1`` asks for that to be fatal."""
-
-
-@attrs.define
-class PluginRecord:
-    """One plugin as ``mma plugins`` lists it."""
-
-    name: str
-    source: str  # "entry point", "built-in" or "manual"
-    package: str | None = None
-    version: str | None = None
-    status: str = LOADED
-    error: str | None = None
-    info: PluginInfo | None = None
-    hooks: list[str] = attrs.field(factory=list)
-    registered: dict[str, list[str]] = attrs.field(factory=dict)
-    errors: list[str] = attrs.field(factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "source": self.source,
-            "package": self.package,
-            "version": self.version,
-            "status": self.status,
-            "error": self.error,
-            "api_version": None if self.info is None else self.info.api_version,
-            "description": None if self.info is None else self.info.description,
-            "hooks": sorted(self.hooks),
-            "registered": {k: sorted(v) for k, v in sorted(self.registered.items()) if v},
-            "errors": list(self.errors),
-        }
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -121,7 +89,7 @@ class Plugins:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self.monitors: list[Callable[[HookCall], None]] = []
-        self.hook = Hooks(self)
+        self.hook = Hooks(self.pm, self.records, self.monitors)
         # Historic: every plugin registered from now on gets it, inside its own register().
         self.pm.hook.mma_configure.call_historic(kwargs={"config": self.config, "pm": self.pm})
 

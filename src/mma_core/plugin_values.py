@@ -3,7 +3,8 @@
 A leaf module: it imports nothing of the application (only the JSON conversion its values share
 with the rest of ``mma_core``), so the hook specifications, the plugin manager, the exporting
 views and the outbox can all name these values without importing each other. Plugins reach them
-through :mod:`mma_core.plugin_api`.
+through :mod:`mma_core.plugin_api`. (The :class:`~mma_core.exporting.Exporter` protocol lives
+beside the :class:`~mma_core.exporting.ExportSource` it reads.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from uuid import UUID
 
 import attrs
@@ -19,14 +20,12 @@ import attrs
 from mma_core.jsonable import JSONReady
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only: the leaf imports no application module
-    from mma_core.exporting import ExportSource
     from mma_core.views.state import SessionView
 
 __all__ = [
     "SETTING_TYPES",
     "Attachment",
     "EventRecord",
-    "Exporter",
     "Notification",
     "Notifier",
     "PluginInfo",
@@ -167,19 +166,6 @@ class Notifier(Protocol):
     channel: str
 
     def send(self, notification: Notification) -> None: ...
-
-
-@runtime_checkable
-class Exporter(Protocol):
-    """Writes a view of the programme in one format. ``views`` lists the views it can write
-    (``status``, ``ledger``, ``roster``, ``events``, or its own); ``view=None`` asks for its
-    default. It writes bytes to ``out``."""
-
-    format: str
-    suffix: str
-    views: tuple[str, ...]
-
-    def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None: ...
 
 
 def check_name(kind: str, name: object) -> str:

@@ -6,7 +6,9 @@ It is three modules, one per concern; this one only gathers their names:
   each ``[plugins.NAME]`` table);
 - :mod:`mma_core.plugin_manager`: discovery, isolation and listing (:class:`Plugins`,
   :func:`load_plugins`, :func:`open_programme`);
-- :mod:`mma_core.plugin_hooks`: the typed calls of ``pm.hook`` (:class:`Hooks`).
+- :mod:`mma_core.plugin_hooks`: the typed calls of ``pm.hook`` (:class:`Hooks`);
+- :mod:`mma_core.plugin_records`: what is known of each plugin and hook call
+  (:class:`PluginRecord`, :class:`HookFailure`, :class:`HookCall`).
 
 A plugin imports none of these: everything it needs is in :mod:`mma_core.plugin_api`.
 """
@@ -22,19 +24,16 @@ from mma_core.plugin_config import (
     load_config,
     validate_section,
 )
-from mma_core.plugin_hooks import HookCall, HookFailure, Hooks, PluginValidator
+from mma_core.plugin_hooks import Hooks, PluginValidator
 from mma_core.plugin_manager import (
-    BLOCKED,
-    BROKEN,
     BUILTIN_PLUGINS,
     DEFAULT_CALCULATOR,
-    LOADED,
     PluginError,
-    PluginRecord,
     Plugins,
     load_plugins,
     open_programme,
 )
+from mma_core.plugin_records import BLOCKED, BROKEN, LOADED, HookCall, HookFailure, PluginRecord
 
 __all__ = [
     "BLOCKED",

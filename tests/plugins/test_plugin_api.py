@@ -136,11 +136,26 @@ def test_the_views_are_named_in_one_place_only() -> None:
 
 
 def test_the_hook_values_module_is_a_leaf() -> None:
-    # It imports no application module at runtime, so hookspecs, plugins and exporting can all
-    # use it without an import cycle.
+    # It imports no application module, not even for annotations, so hookspecs, the plugin
+    # manager, exporting and the outbox can all use it without an import cycle.
     source = (ROOT / "src/mma_core/plugin_values.py").read_text(encoding="utf-8")
-    runtime = source.split("if TYPE_CHECKING:", 1)[0]
-    assert set(IMPORT.findall(runtime)) <= {"mma_core.jsonable"}
+    runtime, annotations_only = source.split("if TYPE_CHECKING:", 1)
+    assert set(IMPORT.findall(runtime)) == {"mma_core.jsonable"}
+    assert set(IMPORT.findall(annotations_only)) == {"mma_core.views.state"}
+
+
+@pytest.mark.parametrize(
+    ("module", "never"),
+    [
+        ("plugin_hooks", {"mma_core.plugin_manager", "mma_core.plugins"}),
+        ("plugin_records", {"mma_core.plugin_manager", "mma_core.plugin_hooks"}),
+        ("plugin_config", {"mma_core.plugin_manager", "mma_core.hookspecs"}),
+        ("exporting", {"mma_core.hookspecs", "mma_core.plugins"}),
+    ],
+)
+def test_the_plugin_modules_import_one_way(module: str, never: set[str]) -> None:
+    source = (ROOT / f"src/mma_core/{module}.py").read_text(encoding="utf-8")
+    assert not set(IMPORT.findall(source)) & never
 
 
 class Configured:
