@@ -141,10 +141,10 @@ def mma_register_exporters(register: RegisterExporter) -> None:
 
 @hookspec
 def mma_register_cost_calculators(register: RegisterCostCalculator) -> None:
-    """Called when a programme is opened through :func:`mma_core.plugins.open_programme`, and
+    """Called when a programme is opened through :func:`mma_core.plugin_api.open_programme`, and
     by ``mma plugins``.
 
-    Call ``register(calculator)`` once per :class:`mma_core.costs.CostCalculator` (a ``name``,
+    Call ``register(calculator)`` once per :class:`mma_core.plugin_api.CostCalculator` (a ``name``,
     a ``version`` and ``calculate(context) -> CostLine``). Configuration (the ``[costs]`` table
     of ``mma.toml``) selects one calculator per cost kind; the default is the built-in
     ``offer-terms``. Returns nothing. If it raises, its calculators are missing: a command that
