@@ -43,7 +43,7 @@ import attrs
 from mma_core.domain.common import AMSTERDAM
 from mma_core.domain.errors import UnknownMunicipality
 from mma_core.exporting import EventReader
-from mma_core.hookspecs import EventRecord, Notification
+from mma_core.plugin_values import EventRecord, Notification
 from mma_core.storage import schema_prefix
 
 if TYPE_CHECKING:  # pragma: no cover

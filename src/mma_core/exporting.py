@@ -1,5 +1,6 @@
 """What exporters and notification rules read: typed tables of the programme and the event log
-as plugin-facing :class:`~mma_core.hookspecs.EventRecord` values.
+as plugin-facing :class:`~mma_core.plugin_values.EventRecord` values; and the
+:class:`Exporter` protocol an exporter plugin implements.
 
 Every cell holds a typed value (``str``, ``int``, ``bool``, ``Decimal``, ``date``,
 ``datetime`` or ``None``) and every column says its type, so a spreadsheet exporter can write
@@ -14,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
 
 from mma_core.domain.municipality import Municipality, municipality_id
 from mma_core.domain.values import OfficialId
-from mma_core.hookspecs import EventRecord
+from mma_core.plugin_values import EventRecord
 from mma_core.views.replay import event_data
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -204,6 +205,19 @@ class ExportSource:
 
     def sessions(self) -> list[SessionView]:
         return self.programme.sessions()
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    """Writes a view of the programme in one format. ``views`` lists the views it can write
+    (``status``, ``ledger``, ``roster``, ``events``, or its own); ``view=None`` asks for its
+    default. It writes bytes to ``out``."""
+
+    format: str
+    suffix: str
+    views: tuple[str, ...]
+
+    def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None: ...
 
 
 class EventReader:

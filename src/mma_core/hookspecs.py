@@ -1,4 +1,4 @@
-"""Every hook a plugin can implement, and the values that pass through them.
+"""Every hook a plugin can implement.
 
 A plugin is a module or object with functions marked ``@hookimpl`` and named after the hooks
 below. It is found through the ``mma_core`` entry-point group (see ``docs/plugins.md``). pluggy
@@ -6,31 +6,42 @@ itself would abort a whole hook call when one implementation raises and types ev
 ``Any``; ``mma_core.plugins`` calls the hooks below one implementation at a time, with the types
 stated here, so one broken plugin never takes the others down.
 
+The values that pass through the hooks live in :mod:`mma_core.plugin_values` (a leaf module, so
+this one, the plugin manager and the exporting views do not import each other; the
+:class:`~mma_core.exporting.Exporter` protocol is beside the source it reads); they are
+re-exported here for the modules that have always imported them from here. Every name a hook's
+signature uses is imported at runtime, so ``typing.get_type_hints`` resolves every hook. A plugin
+imports all of them from :mod:`mma_core.plugin_api`.
+
 The hook API has a version, :data:`HOOK_API_VERSION`. A plugin names the version it was written
-for in :func:`mma_plugin_info`; a plugin written for another *major* version is refused.
+for in :func:`mma_plugin_info`; a plugin written for another *major* version is refused
+(``docs/plugin-api-changelog.md`` says how the version changes).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
-from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
-from uuid import UUID
+from collections.abc import Callable, Sequence
 
-import attrs
+import click
 import pluggy
 
-from mma_core.jsonable import JSONReady
-
-if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
-    import click
-
-    from mma_core.commands import Command
-    from mma_core.costs import CostCalculator
-    from mma_core.exporting import ExportSource
-    from mma_core.plugins import Config
-    from mma_core.views.state import MunicipalityView, SessionView
+from mma_core.commands import Command
+from mma_core.costs import CostCalculator
+from mma_core.exporting import Exporter
+from mma_core.plugin_config import Config
+from mma_core.plugin_values import (
+    SETTING_TYPES,
+    Attachment,
+    EventRecord,
+    Notification,
+    Notifier,
+    PluginInfo,
+    Recipient,
+    Setting,
+    api_major,
+    check_name,
+)
+from mma_core.views.state import MunicipalityView
 
 PROJECT = "mma_core"
 ENTRY_POINT_GROUP = "mma_core"
@@ -42,6 +53,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 __all__ = [
     "ENTRY_POINT_GROUP",
     "HOOK_API_VERSION",
+    "SETTING_TYPES",
     "Attachment",
     "EventRecord",
     "Exporter",
@@ -49,173 +61,20 @@ __all__ = [
     "Notifier",
     "PluginInfo",
     "Recipient",
+    "RegisterCostCalculator",
+    "RegisterExporter",
+    "RegisterNotifier",
     "Setting",
+    "api_major",
+    "check_name",
     "hookimpl",
     "hookspec",
 ]
 
-# -- values that cross the plugin boundary ------------------------------------------------
-
-SETTING_TYPES = ("str", "int", "bool", "decimal", "list", "table")
-_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,60}")
-
-
-@attrs.frozen
-class Setting:
-    """One key a plugin accepts in its ``[plugins.NAME]`` table of ``mma.toml``.
-
-    ``type`` is one of ``str``, ``int``, ``bool``, ``decimal`` (an amount such as ``"12.50"``,
-    read as ``Decimal``), ``list`` (of strings) or ``table`` (string keys to string values).
-    ``secret`` keeps the value out of ``mma plugins`` output.
-    """
-
-    type: str = "str"
-    help: str = ""
-    required: bool = False
-    default: Any = None
-    choices: tuple[str, ...] = ()
-    secret: bool = False
-
-    def __attrs_post_init__(self) -> None:
-        if self.type not in SETTING_TYPES:
-            raise ValueError(f"setting type {self.type!r} is not one of {', '.join(SETTING_TYPES)}")
-
-
-@attrs.frozen
-class PluginInfo:
-    """What :func:`mma_plugin_info` returns: who the plugin is and what it accepts."""
-
-    name: str
-    api_version: str
-    description: str = ""
-    config: Mapping[str, Setting] = attrs.field(factory=dict)
-
-    @property
-    def api_major(self) -> int:
-        return api_major(self.api_version)
-
-
-def api_major(version: str) -> int:
-    """The major number of a hook API version (``"1.0"`` -> 1); ``ValueError`` if malformed."""
-    match = re.fullmatch(r"(\d+)(\.\d+)*", str(version).strip())
-    if match is None:
-        raise ValueError(f"hook API version {version!r} is not a version such as '1.0'")
-    return int(match.group(1))
-
-
-@attrs.frozen(repr=False)
-class Recipient:
-    """Who a notification is for: a role (``mayor``, ``official``, ``coordinator``,
-    ``contact``) of a municipality, and, for an official, their address and name.
-
-    Notifiers map a role to an address through their own configuration; only an official's
-    address comes with the notification. ``repr`` never shows the address or the name.
-    """
-
-    role: str
-    code: str | None = None
-    address: str | None = None
-    name: str | None = None
-
-    def __repr__(self) -> str:
-        return f"Recipient(role={self.role!r}, code={self.code!r})"
-
-
-@attrs.frozen(repr=False)
-class Attachment:
-    filename: str
-    media_type: str
-    data: bytes
-
-    def __repr__(self) -> str:
-        return f"Attachment({self.filename!r}, {self.media_type!r}, {len(self.data)} bytes)"
-
-
-@attrs.frozen(repr=False)
-class Notification:
-    """A message to send. ``key`` names the rule that produced it (unique per event);
-    ``channel`` restricts it to one notifier (``None``: every enabled channel).
-    ``delivery_id`` is set by the outbox: stable across retries, so a receiver can drop a copy
-    it has seen (use it as a Message-ID or an idempotency key)."""
-
-    key: str
-    subject: str
-    body: str
-    recipient: Recipient
-    channel: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    delivery_id: str = ""
-
-    def __repr__(self) -> str:
-        return (
-            f"Notification(key={self.key!r}, recipient={self.recipient!r}, "
-            f"channel={self.channel!r}, delivery_id={self.delivery_id!r})"
-        )
-
-
-@attrs.frozen
-class EventRecord(JSONReady):
-    """An event as plugins see it: what happened, to which municipality, when.
-
-    ``type`` is the event's name (``Invited``, ``Connected``, ``TrainingBooked``, ...) and
-    ``aggregate`` the kind of thing it happened to (``Municipality``, ``TrainingSession``,
-    ``Offer``, ``ReportClaim``). Deadlines are events too, made by the outbox on the day they
-    fall due: ``EvaluationDue`` and ``AnswerOverdue`` (aggregate ``Deadline``, ``due_on`` set).
-    ``data`` holds the event's own fields as plain values, never personal data; ``session``
-    is set for events about a training session (``TrainingBooked``). ``to_dict()`` gives it as
-    JSON types (``docs/schemas/results/EventRecord.json``).
-    """
-
-    id: UUID
-    position: int
-    aggregate: str
-    type: str
-    code: str | None
-    business_date: date | None
-    recorded_at: datetime | None
-    by: str
-    data: Mapping[str, Any]
-    session: SessionView | None = None
-    due_on: date | None = None
-
-
-@runtime_checkable
-class Notifier(Protocol):
-    """Sends notifications over one channel. ``send`` raises to say it failed: the outbox
-    retries later with backoff and, after its last attempt, keeps it in the dead-letter list."""
-
-    channel: str
-
-    def send(self, notification: Notification) -> None: ...
-
-
-@runtime_checkable
-class Exporter(Protocol):
-    """Writes a view of the programme in one format. ``views`` lists the views it can write
-    (``status``, ``ledger``, ``roster``, ``events``, or its own); ``view=None`` asks for its
-    default. It writes bytes to ``out``."""
-
-    format: str
-    suffix: str
-    views: tuple[str, ...]
-
-    def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None: ...
-
-
-RegisterNotifier = Callable[["Notifier"], None]
-RegisterExporter = Callable[["Exporter"], None]
-RegisterCostCalculator = Callable[["CostCalculator"], None]
-
-
-def check_name(kind: str, name: object) -> str:
-    """Names of channels, formats and calculators: lowercase letters, digits, ``_ . -``."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(
-            f"{kind} name {name!r} must be 1 to 61 lowercase letters, digits or _ . - "
-            "(starting with a letter or digit)"
-        )
-    return name
-
+# What the register hooks receive: call it once per notifier, exporter or calculator.
+RegisterNotifier = Callable[[Notifier], None]
+RegisterExporter = Callable[[Exporter], None]
+RegisterCostCalculator = Callable[[CostCalculator], None]
 
 # -- the hooks ----------------------------------------------------------------------------
 
@@ -224,7 +83,7 @@ def check_name(kind: str, name: object) -> str:
 def mma_configure(config: Config, pm: pluggy.PluginManager) -> None:
     """Called once per plugin, when the plugin is registered, with the loaded configuration.
 
-    ``config`` is a :class:`mma_core.plugins.Config`: ``config.plugin(NAME)`` is the plugin's
+    ``config`` is a :class:`mma_core.plugin_api.Config`: ``config.plugin(NAME)`` is the plugin's
     ``[plugins.NAME]`` table of ``mma.toml``, already validated against the schema it declared
     in :func:`mma_plugin_info` (defaults filled in); ``config.store`` is the store URL.
     ``pm`` is the pluggy plugin manager. The hook is historic: a plugin registered later still
@@ -282,10 +141,10 @@ def mma_register_exporters(register: RegisterExporter) -> None:
 
 @hookspec
 def mma_register_cost_calculators(register: RegisterCostCalculator) -> None:
-    """Called when a programme is opened through :func:`mma_core.plugins.open_programme`, and
+    """Called when a programme is opened through :func:`mma_core.plugin_api.open_programme`, and
     by ``mma plugins``.
 
-    Call ``register(calculator)`` once per :class:`mma_core.costs.CostCalculator` (a ``name``,
+    Call ``register(calculator)`` once per :class:`mma_core.plugin_api.CostCalculator` (a ``name``,
     a ``version`` and ``calculate(context) -> CostLine``). Configuration (the ``[costs]`` table
     of ``mma.toml``) selects one calculator per cost kind; the default is the built-in
     ``offer-terms``. Returns nothing. If it raises, its calculators are missing: a command that

@@ -66,3 +66,47 @@ def test_every_hook_has_a_test_of_its_own(hook: str) -> None:
 
 def test_the_documented_api_version_is_the_real_one() -> None:
     assert f"(now `{hookspecs.HOOK_API_VERSION}`)" in DOCS.read_text(encoding="utf-8")
+
+
+def python_blocks(section: str) -> list[str]:
+    text = DOCS.read_text(encoding="utf-8").split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```python\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    return [b for b in blocks if not b.startswith("@hookspec")]  # signatures, not code
+
+
+def test_the_command_names_a_validator_sees_are_all_documented() -> None:
+    from mma_core import Programme
+
+    real = {
+        name
+        for name in dir(Programme)
+        if getattr(getattr(getattr(Programme, name), "__code__", None), "co_qualname", "")
+        == "command.<locals>.wrapper"  # the methods marked @command, which validators see
+    }
+    text = DOCS.read_text(encoding="utf-8")
+    table = text.split("#### Command names a validator sees\n", 1)[1].split("\n### ", 1)[0]
+    documented = set(re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE))
+    assert "record_report" in real
+    assert documented == real
+
+
+@pytest.mark.parametrize("section", ["Hook reference", "A plugin's own command"])
+def test_the_examples_run_with_only_the_plugin_api(section: str) -> None:
+    import types
+    from typing import IO
+
+    import click
+
+    import mma_core
+    from mma_core import plugin_api
+
+    blocks = python_blocks(section)
+    assert blocks
+    for index, block in enumerate(blocks):
+        module = types.ModuleType(f"example_{index}")
+        module.__dict__.update({n: getattr(plugin_api, n) for n in plugin_api.__all__})
+        module.__dict__.update({n: getattr(mma_core, n) for n in mma_core.__all__})
+        module.__dict__.update({"IO": IO, "click": click, "connected": click.Command("c")})
+        exec(compile(block, f"docs/plugins.md:{section}:{index}", "exec"), module.__dict__)
+        record = Plugins(env={}).register(module, module.__name__)
+        assert record.status == "loaded", (block, record.error)

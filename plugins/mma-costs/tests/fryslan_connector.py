@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import mma_costs.plugin
 
-from mma_core.plugins import Config, load_plugins, open_programme
+from mma_core.plugin_api import Config, load_plugins, open_programme
 
 
 def main(url: str, codes: list[str]) -> None:

@@ -13,8 +13,8 @@ import pytest
 from mma_costs import PopulationBands, load_profiles
 
 from mma_core import Money, Programme, RuleViolation
-from mma_core.plugin_cli import cost_summary
-from mma_core.plugins import Config, Plugins, load_plugins, open_programme
+from mma_core.plugin_api import Config, load_plugins, open_programme
+from mma_core.testing import Plugins, cost_summary
 
 OFFER = "1298348/1298354"
 LETTER = date(2019, 10, 18)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mma_core import Programme
-from mma_core.demo import play
+from mma_core.testing import play
 
 
 @pytest.fixture(scope="session")

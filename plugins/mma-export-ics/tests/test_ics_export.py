@@ -11,8 +11,7 @@ import pytest
 from mma_export_ics import IcsExporter
 
 from mma_core import Programme
-from mma_core.exporting import ExportSource
-from mma_core.plugins import load_plugins
+from mma_core.plugin_api import ExportSource, load_plugins
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 OFFER = "1298348/1298354"

@@ -13,8 +13,7 @@ import pytest
 from mma_export_xlsx import XlsxExporter
 
 from mma_core import Money, Programme, Terms
-from mma_core.exporting import ExportSource
-from mma_core.plugins import load_plugins
+from mma_core.plugin_api import ExportSource, load_plugins
 
 OFFER = "1298348/1298354"
 

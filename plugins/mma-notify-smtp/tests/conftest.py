@@ -1,15 +1,16 @@
-"""Fixtures: a real SMTP server on 127.0.0.1 (see ``smtp_helpers``)."""
+"""Fixtures: a real SMTP server on 127.0.0.1 (``mma_core.testing.SmtpServer``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from smtp_helpers import Server, free_port
+
+from mma_core.testing import SmtpServer
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[Server]:
-    server = Server(free_port()).start()
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
     yield server
     server.stop()

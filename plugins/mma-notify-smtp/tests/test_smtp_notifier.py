@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import signal
 import smtplib
@@ -16,17 +15,18 @@ from typing import Any
 
 import mma_notify_smtp.plugin
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from mma_notify_smtp import InsecureTransport, SmtpNotifier, SmtpSettings
-from smtp_helpers import Server, free_port
 
 from mma_core import Programme
-from mma_core.delivery import DeliverySettings, Outbox
-from mma_core.hookspecs import Attachment, Notification, Recipient
-from mma_core.plugins import Config, load_plugins
+from mma_core.plugin_api import Attachment, Config, Notification, Recipient, load_plugins
+from mma_core.testing import (
+    DeliverySettings,
+    Outbox,
+    SmtpServer,
+    free_port,
+    self_signed_certificate,
+    tls_server_context,
+)
 
 OFFER = "1298348/1298354"
 PASSWORD = "geheim"  # noqa: S105 - a test server's
@@ -65,7 +65,7 @@ def note(**extra: object) -> Notification:
     return Notification(**fields)  # type: ignore[arg-type]
 
 
-def test_sends_one_mail_with_its_attachment(smtp_server: Server) -> None:
+def test_sends_one_mail_with_its_attachment(smtp_server: SmtpServer) -> None:
     ics = Attachment("training.ics", "text/calendar", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
     SmtpNotifier(settings(smtp_server.port)).send(note(attachments=(ics,)))
     (message,) = smtp_server.inbox.messages
@@ -77,7 +77,7 @@ def test_sends_one_mail_with_its_attachment(smtp_server: Server) -> None:
     assert part.get_content_type() == "text/calendar"
 
 
-def test_an_official_gets_mail_at_their_own_address(smtp_server: Server) -> None:
+def test_an_official_gets_mail_at_their_own_address(smtp_server: SmtpServer) -> None:
     official = Recipient("official", "GM0363", "a.b@gemeente.example", "A B")
     SmtpNotifier(settings(smtp_server.port)).send(note(recipient=official))
     assert smtp_server.inbox.messages[0]["To"] == "a.b@gemeente.example"
@@ -88,44 +88,10 @@ def test_a_role_without_address_fails() -> None:
         SmtpNotifier(settings(1)).address(note(recipient=Recipient("contact", "GM0363")))
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def test_starttls(tmp_path: Path) -> None:
-    import ssl
-
-    cert, key = self_signed(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server = Server(free_port(), tls_context=context, require_starttls=True).start()
+    cert, key = self_signed_certificate(tmp_path)
+    context = tls_server_context(cert, key)
+    server = SmtpServer(tls_context=context, require_starttls=True).start()
     try:
         with pytest.raises(Exception, match="STARTTLS"):
             SmtpNotifier(settings(server.port)).send(note())  # refused in the clear
@@ -153,19 +119,16 @@ class Logins:
 
 
 def tls_context(directory: Path) -> tuple[object, Path]:
-    import ssl
-
-    cert, key = self_signed(directory)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    cert, key = self_signed_certificate(directory)
+    context = tls_server_context(cert, key)
     return context, cert
 
 
 def test_a_login_without_tls_is_refused(tmp_path: Path) -> None:
     logins = Logins()
     # A server that would take AUTH in the clear: the client must not offer it one.
-    server = Server(
-        free_port(), authenticator=logins, auth_require_tls=False, auth_exclude_mechanism=[]
+    server = SmtpServer(
+        authenticator=logins, auth_require_tls=False, auth_exclude_mechanism=[]
     ).start()
     try:
         with pytest.raises(InsecureTransport, match="starttls = true"):
@@ -191,9 +154,7 @@ def test_a_plugin_with_a_login_and_no_tls_registers_no_channel() -> None:
 def test_a_login_over_starttls(tmp_path: Path) -> None:
     context, cert = tls_context(tmp_path)
     logins = Logins()
-    server = Server(
-        free_port(), tls_context=context, require_starttls=True, authenticator=logins
-    ).start()
+    server = SmtpServer(tls_context=context, require_starttls=True, authenticator=logins).start()
     try:
         secure = settings(
             server.port, starttls=True, cafile=str(cert), username="mma", password=PASSWORD
@@ -209,9 +170,7 @@ def test_a_login_over_implicit_tls(tmp_path: Path) -> None:
     context, cert = tls_context(tmp_path)
     logins = Logins()
     # aiosmtpd offers AUTH over implicit TLS only when told it need not wait for STARTTLS.
-    server = Server(
-        free_port(), ssl_context=context, authenticator=logins, auth_require_tls=False
-    ).start()
+    server = SmtpServer(ssl_context=context, authenticator=logins, auth_require_tls=False).start()
     try:
         secure = settings(
             server.port, implicit_tls=True, cafile=str(cert), username="mma", password=PASSWORD
@@ -273,7 +232,7 @@ def test_the_server_down_and_coming_back(tmp_path: Path) -> None:
         assert (down.delivered, down.failed) == (0, 2 * len(CODES))
         assert outbox.pending()[0].last_error is not None
         assert outbox.pending()[0].last_error.startswith("ConnectionRefusedError")
-        server = Server(port).start()
+        server = SmtpServer(port).start()
         try:
             assert outbox.run().delivered == 0  # not due yet: backoff
             now += timedelta(seconds=31)
@@ -284,7 +243,7 @@ def test_the_server_down_and_coming_back(tmp_path: Path) -> None:
 
 
 def test_killed_in_the_middle_of_a_batch_every_mail_arrives_once(
-    tmp_path: Path, smtp_server: Server
+    tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     url = f"sqlite:///{tmp_path / 'mma.sqlite'}"
     record_invitations(url)

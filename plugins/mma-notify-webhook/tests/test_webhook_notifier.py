@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import ssl
 import threading
@@ -17,16 +16,18 @@ from typing import Any
 
 import mma_notify_webhook.plugin
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from mma_notify_webhook import WebhookError, WebhookNotifier, sign, verify
 
 from mma_core import Programme
-from mma_core.delivery import DeliverySettings, Outbox
-from mma_core.hookspecs import Attachment, Notification, Recipient
-from mma_core.plugins import Config, Plugins, load_plugins
+from mma_core.plugin_api import Attachment, Config, Notification, Recipient, load_plugins
+from mma_core.testing import (
+    DeliverySettings,
+    Outbox,
+    Plugins,
+    self_signed_certificate,
+    serving,
+    tls_server_context,
+)
 
 SECRET = "s3cret-for-tests"  # noqa: S105 - a test key
 
@@ -79,57 +80,17 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-def serve(server: Receiver) -> Iterator[Receiver]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    yield from serve(Receiver())
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1, its own CA."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+    with serving(Receiver()) as server:
+        yield server
 
 
 @pytest.fixture
 def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, Path]]:
-    cert, key = self_signed(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    for server in serve(Receiver(context)):
+    cert, key = self_signed_certificate(tmp_path)
+    context = tls_server_context(cert, key)
+    with serving(Receiver(context)) as server:
         yield server, cert
 
 

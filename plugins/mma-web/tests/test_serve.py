@@ -20,7 +20,7 @@ from mma_web.tokens import Role, TokenError, TokenTable, digest, load_tokens
 
 from conftest import COORDINATOR, VIEWER, LiveServer, auth, free_port
 from mma_core import Programme
-from mma_core.cli import cli
+from mma_core.testing import cli
 
 
 def test_mma_serve_is_added_through_the_plugin_api() -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from mma_core.costs import OfferTermsCalculator
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, RegisterCostCalculator, hookimpl
+from mma_core.plugin_api import (
+    HOOK_API_VERSION,
+    OfferTermsCalculator,
+    PluginInfo,
+    RegisterCostCalculator,
+    hookimpl,
+)
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """CSV exporter: one view as a CSV file with a header row (UTF-8, comma, CRLF).
 
-Text cells are neutralised against formula injection (:func:`mma_core.exporting.spreadsheet_text`);
+Text cells are neutralised against formula injection (:func:`mma_core.plugin_api.spreadsheet_text`);
 numbers and dates are written as they are, so a spreadsheet still reads them typed.
 """
 
@@ -8,11 +8,29 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import IO
+from datetime import date, datetime
+from typing import IO, Any
 
-from mma_core.builtin_plugins.tabular import text
-from mma_core.exporting import VIEWS, ExportSource, spreadsheet_text
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, RegisterExporter, hookimpl
+from mma_core.plugin_api import (
+    HOOK_API_VERSION,
+    VIEWS,
+    ExportSource,
+    PluginInfo,
+    RegisterExporter,
+    hookimpl,
+    spreadsheet_text,
+)
+
+
+def text(value: Any) -> str:
+    """A typed cell that is not text as CSV writes it: empty, true/false, ISO 8601, digits."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
 
 
 class CsvExporter:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from mma_core.exporting import VIEWS, ExportSource
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, RegisterExporter, hookimpl
-from mma_core.jsonable import jsonable
+from mma_core.plugin_api import (
+    HOOK_API_VERSION,
+    VIEWS,
+    ExportSource,
+    PluginInfo,
+    RegisterExporter,
+    hookimpl,
+    jsonable,
+)
 
 
 class JsonLinesExporter:
@@ -19,7 +25,7 @@ class JsonLinesExporter:
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
         table = source.table(view or "status")
         for row in table.dicts():
-            line = json.dumps({k: jsonable(v) for k, v in row.items()}, ensure_ascii=False)
+            line = json.dumps(jsonable(row), ensure_ascii=False)
             out.write(line.encode("utf-8") + b"\n")
 
 

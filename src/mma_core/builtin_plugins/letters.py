@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import zipfile
 from datetime import date
-from typing import IO, Any
+from typing import IO
 
 import attrs
 
-from mma_core.exporting import ExportSource
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, RegisterExporter, Setting, hookimpl
 from mma_core.letters.compose import compose
 from mma_core.letters.model import KINDS, Letter, Letterhead
 from mma_core.letters.render import render_pdf
+from mma_core.plugin_api import (
+    HOOK_API_VERSION,
+    ExportSource,
+    PluginInfo,
+    PluginSettings,
+    RegisterExporter,
+    Setting,
+    hookimpl,
+)
 
 NAME = "letter"
-_settings: dict[str, Any] = {}
+settings = PluginSettings(NAME)
+mma_configure = settings.mma_configure
 
 
 def _schema() -> dict[str, Setting]:
@@ -39,7 +47,7 @@ class LetterExporter:
     views: tuple[str, ...] = KINDS
 
     def letterhead(self) -> Letterhead:
-        return Letterhead.from_settings(_settings)
+        return Letterhead.from_settings(dict(settings))
 
     def write_letter(self, letter: Letter, out: IO[bytes]) -> None:
         out.write(render_pdf(letter, self.letterhead()))
@@ -69,12 +77,6 @@ def mma_plugin_info() -> PluginInfo:
         description="Letters as PDF/A in the form of the offer letter of 18 October 2019",
         config=_schema(),
     )
-
-
-@hookimpl
-def mma_configure(config: Any) -> None:
-    _settings.clear()
-    _settings.update(config.plugin(NAME))
 
 
 @hookimpl

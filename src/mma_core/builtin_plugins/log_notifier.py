@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from mma_core.hookspecs import (
+from mma_core.plugin_api import (
     HOOK_API_VERSION,
     Notification,
     PluginInfo,

@@ -14,18 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from mma_core.hookspecs import (
+from mma_core.plugin_api import (
     HOOK_API_VERSION,
+    MMA,
     Attachment,
     EventRecord,
+    MunicipalityView,
     Notification,
     PluginInfo,
     Recipient,
+    SessionView,
     hookimpl,
 )
-from mma_core.views.state import MunicipalityView, SessionView
-
-MMA = "Meld Misdaad Anoniem"
 
 
 def _label(event: EventRecord, municipality: MunicipalityView | None) -> str:

@@ -3,13 +3,17 @@ condition that a subsidised municipality stays connected at least 24 months."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from mma_core.application import Command
-from mma_core.domain.values import add_months
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, Setting, hookimpl
-from mma_core.views.state import MunicipalityView
+from mma_core.plugin_api import (
+    HOOK_API_VERSION,
+    Command,
+    MunicipalityView,
+    PluginInfo,
+    PluginSettings,
+    RegisterCostCalculator,
+    Setting,
+    add_months,
+    hookimpl,
+)
 from mma_costs.profiles import (
     AmsterdamSubscription,
     NoordHollandOffer,
@@ -18,7 +22,8 @@ from mma_costs.profiles import (
 )
 
 NAME = "mma-costs"
-_settings: dict[str, Any] = {}
+settings = PluginSettings(NAME)
+mma_configure = settings.mma_configure
 
 
 @hookimpl
@@ -42,19 +47,13 @@ def mma_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def mma_configure(config: Any) -> None:
-    _settings.clear()
-    _settings.update(config.plugin(NAME))
-
-
-@hookimpl
-def mma_register_cost_calculators(register: Callable[[Any], None]) -> None:
+def mma_register_cost_calculators(register: RegisterCostCalculator) -> None:
     profiles = load_profiles()
     register(
         NoordHollandOffer(
-            _settings.get("noord_holland_connection_fee"),
-            _settings.get("noord_holland_report_fee"),
-            _settings.get("noord_holland_compensation_cap"),
+            settings.get("noord_holland_connection_fee"),
+            settings.get("noord_holland_report_fee"),
+            settings.get("noord_holland_compensation_cap"),
         )
     )
     register(PopulationBands(profiles["fryslan-2022"]))

@@ -14,9 +14,8 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from mma_core import InvalidInput, Money
-from mma_core.costs import CostContext
-from mma_core.domain.values import CostKind, CostLine, Payer
+from mma_core import CostLine, InvalidInput, Money
+from mma_core.plugin_api import CostContext, CostKind, Payer
 
 MMA = "Meld Misdaad Anoniem"
 
@@ -65,7 +64,7 @@ class PopulationBands:
         self._programme: Any = None
 
     def bind(self, programme: Any) -> None:
-        """Called by ``mma_core.plugins.open_programme``: the ceiling needs what was charged."""
+        """Called by ``mma_core.plugin_api.open_programme``: the ceiling needs what was charged."""
         self._programme = programme
 
     def band(self, population: int) -> tuple[int, Money]:
@@ -94,7 +93,7 @@ class PopulationBands:
         if self._programme is None:
             raise InvalidInput(
                 f"{context.code} {context.name}: the {self.name} tariff needs the programme to "
-                "apply its ceiling; open it with mma_core.plugins.open_programme"
+                "apply its ceiling; open it with mma_core.plugin_api.open_programme"
             )
         lower, amount = self.band(context.population)
         # The programme passes what its budget of this tariff leaves, read in the transaction

@@ -15,9 +15,8 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from mma_core.domain.errors import InvalidInput
-from mma_core.exporting import ExportSource
-from mma_core.views.deadlines import Due, trained
+from mma_core import InvalidInput
+from mma_core.plugin_api import Due, ExportSource, trained
 from mma_export_html import charts
 from mma_export_html.report import FUNNEL, gather
 

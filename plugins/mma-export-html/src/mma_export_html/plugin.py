@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from mma_core.hookspecs import (
+from mma_core.plugin_api import (
     HOOK_API_VERSION,
     PluginInfo,
+    PluginSettings,
     RegisterExporter,
     Setting,
     hookimpl,
@@ -14,7 +13,8 @@ from mma_core.hookspecs import (
 from mma_export_html.exporter import LANGUAGES, HtmlExporter
 
 NAME = "mma-export-html"
-_settings: dict[str, Any] = {}
+settings = PluginSettings(NAME)
+mma_configure = settings.mma_configure
 
 
 @hookimpl
@@ -35,11 +35,5 @@ def mma_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def mma_configure(config: Any) -> None:
-    _settings.clear()
-    _settings.update(config.plugin(NAME))
-
-
-@hookimpl
 def mma_register_exporters(register: RegisterExporter) -> None:
-    register(HtmlExporter(default_lang=_settings.get("lang") or "nl"))
+    register(HtmlExporter(default_lang=settings.get("lang") or "nl"))

@@ -16,12 +16,23 @@ from typing import Any
 
 import attrs
 
-from mma_core.domain.values import Official, OfficialId, Payer, Stage
-from mma_core.views.deadlines import Due, due_items
-from mma_core.views.models import FUNNEL, funnel, overview_from_records
-from mma_core.views.records import LedgerLine, MunicipalityRecord, SessionRecord
-from mma_core.views.state import Overview
-from mma_core.views.waterbed import WaterbedEntry, borders_on, centroids
+from mma_core import Official, Stage
+from mma_core.plugin_api import (
+    FUNNEL,
+    Due,
+    LedgerLine,
+    MunicipalityRecord,
+    OfficialId,
+    Overview,
+    Payer,
+    SessionRecord,
+    WaterbedEntry,
+    borders_on,
+    centroids,
+    due_items,
+    funnel,
+    overview_from_records,
+)
 
 DUE_WITHIN = 30
 BOUNDARIES = "data/noord-holland-boundaries.json"

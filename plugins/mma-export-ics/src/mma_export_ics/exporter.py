@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from mma_core.exporting import ExportSource
+from mma_core.plugin_api import ExportSource
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MMA = "Meld Misdaad Anoniem"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, hookimpl
+from mma_core.plugin_api import HOOK_API_VERSION, PluginInfo, RegisterExporter, hookimpl
 from mma_export_ics.exporter import IcsExporter
 
 
@@ -19,5 +16,5 @@ def mma_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def mma_register_exporters(register: Callable[[Any], None]) -> None:
+def mma_register_exporters(register: RegisterExporter) -> None:
     register(IcsExporter())

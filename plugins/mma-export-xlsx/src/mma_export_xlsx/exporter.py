@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from mma_core.exporting import ExportSource, Table, spreadsheet_text
+from mma_core.plugin_api import ExportSource, Table, spreadsheet_text
 
 DEFAULT_VIEWS = ("status", "ledger", "roster")
 FORMATS = {"decimal": "#,##0.00", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}

@@ -21,7 +21,7 @@ from email.utils import formatdate
 
 import attrs
 
-from mma_core.hookspecs import Notification
+from mma_core.plugin_api import Notification
 
 
 class InsecureTransport(ValueError):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, Setting, hookimpl
+from mma_core.plugin_api import (
+    HOOK_API_VERSION,
+    PluginInfo,
+    PluginSettings,
+    RegisterNotifier,
+    Setting,
+    hookimpl,
+)
 from mma_notify_smtp.notifier import SmtpNotifier, SmtpSettings
 
 NAME = "mma-notify-smtp"
-_settings: dict[str, Any] = {}
+settings = PluginSettings(NAME)
+mma_configure = settings.mma_configure
 
 
 @hookimpl
@@ -38,13 +43,7 @@ def mma_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def mma_configure(config: Any) -> None:
-    _settings.clear()
-    _settings.update(config.plugin(NAME))
-
-
-@hookimpl
-def mma_register_notifiers(register: Callable[[Any], None]) -> None:
-    if not _settings.get("sender"):
+def mma_register_notifiers(register: RegisterNotifier) -> None:
+    if not settings.get("sender"):
         return
-    register(SmtpNotifier(SmtpSettings(**{k: v for k, v in _settings.items() if v is not None})))
+    register(SmtpNotifier(SmtpSettings(**{k: v for k, v in settings.items() if v is not None})))

@@ -28,7 +28,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from mma_core.hookspecs import Notification
+from mma_core.plugin_api import Notification
 
 SIGNATURE = "X-MMA-Signature"
 TIMESTAMP = "X-MMA-Timestamp"

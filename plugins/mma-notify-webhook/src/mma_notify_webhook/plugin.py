@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, Setting, hookimpl
+from mma_core.plugin_api import (
+    HOOK_API_VERSION,
+    PluginInfo,
+    PluginSettings,
+    RegisterNotifier,
+    Setting,
+    hookimpl,
+)
 from mma_notify_webhook.notifier import WebhookNotifier
 
 NAME = "mma-notify-webhook"
-_settings: dict[str, Any] = {}
+settings = PluginSettings(NAME)
+mma_configure = settings.mma_configure
 
 
 @hookimpl
@@ -31,21 +36,15 @@ def mma_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def mma_configure(config: Any) -> None:
-    _settings.clear()
-    _settings.update(config.plugin(NAME))
-
-
-@hookimpl
-def mma_register_notifiers(register: Callable[[Any], None]) -> None:
-    if not _settings.get("url"):
+def mma_register_notifiers(register: RegisterNotifier) -> None:
+    if not settings.get("url"):
         return
     register(
         WebhookNotifier(
-            _settings["url"],
-            _settings.get("secret") or "",
-            timeout=_settings["timeout"],
-            allow_insecure=bool(_settings.get("allow_insecure")),
-            cafile=_settings.get("cafile"),
+            settings["url"],
+            settings.get("secret") or "",
+            timeout=settings["timeout"],
+            allow_insecure=bool(settings.get("allow_insecure")),
+            cafile=settings.get("cafile"),
         )
     )

@@ -15,8 +15,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from mma_core import Programme
-from mma_core.jsonable import jsonable
-from mma_core.views.state import MunicipalityView, Overview
+from mma_core.plugin_api import MunicipalityView, Overview, jsonable
 from mma_web.errors import PROBLEM_RESPONSES, Forbidden, NotFound
 from mma_web.links import Link, LinkStore
 from mma_web.models import (

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from mma_core import Money
-from mma_core.domain.values import MMA_CATEGORIES
+from mma_core.plugin_api import MMA_CATEGORIES
 
 
 class FormError(ValueError):

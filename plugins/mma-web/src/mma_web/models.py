@@ -23,7 +23,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from mma_core import Money, Programme, Terms
-from mma_core.views.state import HistoryEntry, MunicipalityView, Overview, SessionView
+from mma_core.plugin_api import HistoryEntry, MunicipalityView, Overview, SessionView
 
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
 MoneyText = Annotated[

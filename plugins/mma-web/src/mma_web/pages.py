@@ -19,8 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mma_core import DomainError, Money, Official, Programme
-from mma_core.views.models import funnel
-from mma_core.views.state import MunicipalityView
+from mma_core.plugin_api import MunicipalityView, funnel
 from mma_web.api import HIDDEN, ORIGIN, without_names
 from mma_web.forms import FORMS, FormError
 from mma_web.links import Link, LinkStore

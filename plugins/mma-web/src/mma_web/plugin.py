@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, hookimpl
+from mma_core.plugin_api import HOOK_API_VERSION, PluginInfo, hookimpl
 
 NAME = "mma-web"
 DEFAULT_HOST = "127.0.0.1"
@@ -84,7 +84,7 @@ def serve(
     """
     import uvicorn
 
-    from mma_core.plugins import load_config, open_programme
+    from mma_core.plugin_api import load_config, open_programme
     from mma_web.app import create_app
     from mma_web.tokens import Role, TokenError, TokenTable, digest, load_tokens
 

@@ -1,0 +1,203 @@
+"""``mma.toml``: finding it, reading it, and checking each plugin's table against its schema.
+
+The configuration holds ``[plugins.NAME]`` tables (one per plugin, checked against the
+:class:`~mma_core.plugin_values.Setting` schema the plugin declares), ``[costs]`` (which
+calculator prices each cost kind), ``[delivery]`` and ``[web]``. It imports no plugin machinery,
+so the hook specifications can name :class:`Config` at runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import attrs
+
+from mma_core.plugin_values import Setting
+
+__all__ = [
+    "CONFIG_FILE",
+    "TOP_LEVEL_TABLES",
+    "Config",
+    "ConfigError",
+    "config_path",
+    "load_config",
+    "validate_section",
+]
+
+CONFIG_FILE = "mma.toml"
+TOP_LEVEL_TABLES = ("plugins", "costs", "delivery", "web")
+
+
+class ConfigError(ValueError):
+    """``mma.toml`` is unreadable or holds a value a plugin does not accept."""
+
+
+@attrs.define
+class Config:
+    """The loaded ``mma.toml``: ``[plugins.NAME]`` tables, ``[costs]`` and ``[delivery]``."""
+
+    store: str = "memory://"
+    data: dict[str, Any] = attrs.field(factory=dict)
+    path: Path | None = None
+    _validated: dict[str, dict[str, Any]] = attrs.field(factory=dict, alias="_validated")
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path is not None else CONFIG_FILE
+
+    def raw_plugin(self, name: str) -> dict[str, Any]:
+        section = self.data.get("plugins", {}).get(name, {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"{self.where}: [plugins.{name}] must be a table")
+        return section
+
+    def plugin(self, name: str) -> dict[str, Any]:
+        """The plugin's ``[plugins.NAME]`` table, validated, with defaults filled in."""
+        if name in self._validated:
+            return dict(self._validated[name])
+        return dict(self.raw_plugin(name))
+
+    def validate_plugin(self, name: str, schema: Mapping[str, Setting]) -> dict[str, Any]:
+        values = validate_section(name, schema, self.raw_plugin(name), self.where)
+        self._validated[name] = values
+        return dict(values)
+
+    @property
+    def costs(self) -> dict[str, str]:
+        """``[costs]``: which calculator prices each cost kind."""
+        from mma_core.domain.values import CostKind
+
+        table = self.data.get("costs", {})
+        kinds = {kind.value for kind in CostKind}
+        result: dict[str, str] = {}
+        for key, value in table.items():
+            if key not in kinds:
+                raise ConfigError(
+                    f"{self.where}: [costs] has unknown key {key!r}; use "
+                    + ", ".join(sorted(kinds))
+                )
+            if not isinstance(value, str):
+                raise ConfigError(f"{self.where}: [costs] {key} must name a calculator")
+            result[key] = value
+        return result
+
+    @property
+    def delivery(self) -> dict[str, Any]:
+        table = self.data.get("delivery", {})
+        return dict(table) if isinstance(table, dict) else {}
+
+
+def config_path(
+    store: str, explicit: str | os.PathLike[str] | None, env: Mapping[str, str]
+) -> Path | None:
+    """``--config FILE``, else ``MMA_CONFIG``, else ``mma.toml`` next to a SQLite store."""
+    if explicit:
+        return Path(explicit)
+    if env.get("MMA_CONFIG"):
+        return Path(env["MMA_CONFIG"])
+    try:
+        parts = urlsplit(store)
+    except ValueError:
+        return None  # a malformed URL: opening the store says so, in one line
+    if parts.scheme.lower() == "sqlite":
+        path = unquote(parts.path if not parts.netloc else parts.netloc + parts.path)
+        path = path[1:] if path.startswith("/") else path
+        if path:
+            candidate = Path(path).parent / CONFIG_FILE
+            if candidate.exists():
+                return candidate
+    return None
+
+
+def load_config(
+    store: str = "memory://",
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    env = os.environ if env is None else env
+    found = config_path(store, path, env)
+    if found is None:
+        return Config(store=store)
+    try:
+        data = tomllib.loads(found.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {found} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{found}: not valid TOML ({error})") from None
+    for key in data:
+        if key not in TOP_LEVEL_TABLES:
+            raise ConfigError(
+                f"{found}: unknown table [{key}]; expected " + ", ".join(TOP_LEVEL_TABLES)
+            )
+    return Config(store=store, data=data, path=found)
+
+
+def validate_section(
+    plugin: str, schema: Mapping[str, Setting], raw: Mapping[str, Any], where: str = CONFIG_FILE
+) -> dict[str, Any]:
+    """Check a ``[plugins.NAME]`` table against the plugin's schema; the error names both."""
+    values: dict[str, Any] = {}
+    for key in raw:
+        if key not in schema:
+            accepted = ", ".join(sorted(schema)) or "no keys"
+            raise ConfigError(
+                f"{where}: [plugins.{plugin}] has unknown key {key!r}; {plugin} accepts {accepted}"
+            )
+    for key, setting in schema.items():
+        if key not in raw:
+            if setting.required:
+                raise ConfigError(
+                    f"{where}: [plugins.{plugin}] needs key {key!r}"
+                    + (f" ({setting.help})" if setting.help else "")
+                )
+            values[key] = setting.default
+            continue
+        values[key] = _convert(plugin, key, setting, raw[key], where)
+    return values
+
+
+def _convert(plugin: str, key: str, setting: Setting, value: Any, where: str) -> Any:
+    def bad(expected: str) -> ConfigError:
+        shown = "<secret>" if setting.secret else repr(value)
+        return ConfigError(
+            f"{where}: [plugins.{plugin}] key {key!r} must be {expected}, not {shown}"
+        )
+
+    kind = setting.type
+    if kind == "str":
+        if not isinstance(value, str):
+            raise bad("a string")
+        if setting.choices and value not in setting.choices:
+            raise bad("one of " + ", ".join(setting.choices))
+        return value
+    if kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad("a whole number")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if kind == "decimal":
+        if isinstance(value, bool | float) or not isinstance(value, str | int):
+            raise bad('an amount as a string, e.g. "1250.00"')
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise bad('an amount as a string, e.g. "1250.00"') from None
+        if not amount.is_finite():
+            raise bad("a finite amount")
+        return amount
+    if kind == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of strings")
+        return list(value)
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise bad("a table of strings")
+    return dict(value)
