@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from mma_core.domain.values import CostLine, Money, Stage
 from mma_core.jsonable import JSONObject, JSONReady
-
-if TYPE_CHECKING:  # pragma: no cover - waterbed imports this module
-    from mma_core.views.waterbed import WaterbedEntry
 
 
 @attrs.frozen
@@ -88,6 +85,27 @@ class Deadline(JSONReady):
     kind: str  # "answer", "evaluation"
     due_on: date
     overdue: bool
+
+
+@attrs.frozen
+class WaterbedEntry(JSONReady):
+    """An unconnected municipality and how many of its neighbours are connected."""
+
+    code: str
+    name: str
+    stage: str
+    neighbours: int
+    connected_neighbours: int
+    connected: tuple[str, ...]  # the connected neighbours' codes
+
+    @property
+    def share(self) -> float:
+        return self.connected_neighbours / self.neighbours if self.neighbours else 0.0
+
+    @property
+    def surrounded(self) -> bool:
+        """Every neighbour is connected: the place crime moves to."""
+        return self.neighbours > 0 and self.connected_neighbours == self.neighbours
 
 
 @attrs.frozen
