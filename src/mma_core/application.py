@@ -60,6 +60,7 @@ from mma_core.domain.values import (
     Outcome,
     ReportCategory,
     ReportReference,
+    Stage,
     Terms,
     TrainingSlot,
     add_months,
@@ -519,6 +520,26 @@ class Programme(StoredApplication):
                     before += line.amount
             return Budget.open(calculator.name, ceiling, before, stamp)
 
+    def _change(
+        self,
+        code: str,
+        by: str,
+        origin: str | None,
+        change: Callable[[Municipality, Stamp], object],
+    ) -> str:
+        """The body of a command that changes one municipality: read it, let ``change`` check
+        every rule and record its events, and save it (tried again on a concurrent write, and
+        held for its receipt with a request id: see :meth:`_run`). Returns its code."""
+        stamp = self._stamp(by, origin)
+
+        def attempt() -> str:
+            m = self._municipality(code)
+            change(m, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(attempt)
+
     # -- commands: set-up -----------------------------------------------------------------
 
     @command
@@ -650,14 +671,50 @@ class Programme(StoredApplication):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             offer = self._offer(check_offer_reference(reference))
             m.invite(on, offer.reference, offer.sent_on, stamp)
-            self.save(m)
-            return m.code
+
+        return self._change(code, by, origin, change)
+
+    @command
+    def invite_all(
+        self,
+        *,
+        on: date,
+        reference: str,
+        by: str,
+        origin: str | None = None,
+        request_id: str | None = None,
+    ) -> list[str]:
+        """Invite every municipality that exists on ``on`` and was not invited yet (its stage
+        is still ``registered``) to take up offer ``reference``; returns their codes, in
+        registration order (none: an empty list).
+
+        All or nothing: every invitation is checked (each by the rules and the validators of
+        :meth:`invite`) before any is written, and all are written in one transaction. An
+        unknown offer raises before anything is read. What ``mma invite --all`` does."""
+        reference = check_offer_reference(reference)
+        day = as_date(on, "invitation date", "invite_all")
+        stamp = self._stamp(by, origin)
+
+        def attempt() -> list[str]:
+            offer = self._offer(reference)
+            invited: list[Municipality] = []
+            for registered in self.events_of_type(Municipality.Registered):
+                m = self._municipality(registered.code)
+                if m.stage is not Stage.REGISTERED or not m.exists_on(day):
+                    continue
+                if self.validators:
+                    arguments = {"code": m.code, "on": day, "reference": offer.reference}
+                    arguments.update(by=stamp.by, origin=stamp.origin)
+                    self.validate(Command("invite", m.code, arguments))
+                m.invite(day, offer.reference, offer.sent_on, stamp)
+                invited.append(m)
+            if invited:
+                self.save(*invited)
+            return [m.code for m in invited]
 
         return self._run(attempt)
 
@@ -673,15 +730,11 @@ class Programme(StoredApplication):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             m.record_prior_connection(connected_on, costs, on, stamp)
-            self.save(m)
-            return m.code
 
-        return self._run(attempt)
+        return self._change(code, by, origin, change)
 
     @command
     def accept(
@@ -694,20 +747,16 @@ class Programme(StoredApplication):
         request_id: str | None = None,
     ) -> str:
         """Accept the offer; with a prior connection the municipality is connected at once."""
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             day = m.check_accept(on, stamp)  # every rule first: no cost is priced for nothing
             _, terms = self._terms_for(m, day)
             compensation = None
             if m.prior_connected_on is not None:
                 compensation = self._priced(CostKind.COMPENSATION, m, day, prior=m.prior_costs)
             m.accept(day, add_months(day, terms.evaluation_months), compensation, stamp)
-            self.save(m)
-            return m.code
 
-        return self._run(attempt)
+        return self._change(code, by, origin, change)
 
     @command
     def decline(
@@ -720,15 +769,7 @@ class Programme(StoredApplication):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
-
-        def attempt() -> str:
-            m = self._municipality(code)
-            m.decline(on, reason, stamp)
-            self.save(m)
-            return m.code
-
-        return self._run(attempt)
+        return self._change(code, by, origin, lambda m, stamp: m.decline(on, reason, stamp))
 
     @command
     def connect(
@@ -916,10 +957,8 @@ class Programme(StoredApplication):
             parsed_outcome = Outcome(outcome)
         except ValueError:
             raise InvalidInput(f"{code}: outcome {outcome!r} is not 'continue' or 'stop'") from None
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             start = m.term_start or date.min
             reports = sum(
                 1
@@ -940,10 +979,8 @@ class Programme(StoredApplication):
                 satisfaction=satisfaction,
                 reasons=reasons,
             )
-            self.save(m)
-            return m.code
 
-        return self._run(attempt)
+        return self._change(code, by, origin, change)
 
     @command
     def renew(
@@ -955,20 +992,16 @@ class Programme(StoredApplication):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             day = m.check_renew(on, stamp)
             _, terms = self._terms_for(m, day)
             fee = None
             if m.connection_kind == "programme":  # its connection's tariff runs by the year
                 fee = self._cost(CostKind.CONNECTION, m, day, renewal=True)
             m.renew(day, add_months(day, terms.evaluation_months), stamp, fee)
-            self.save(m)
-            return m.code
 
-        return self._run(attempt)
+        return self._change(code, by, origin, change)
 
     @command
     def terminate(
@@ -981,15 +1014,7 @@ class Programme(StoredApplication):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
-
-        def attempt() -> str:
-            m = self._municipality(code)
-            m.terminate(on, reason, stamp)
-            self.save(m)
-            return m.code
-
-        return self._run(attempt)
+        return self._change(code, by, origin, lambda m, stamp: m.terminate(on, reason, stamp))
 
     @command
     def merge(
