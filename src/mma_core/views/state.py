@@ -35,7 +35,10 @@ class CostEntry(JSONReady):
 
 
 @attrs.frozen
-class MunicipalityView(JSONReady):
+class MunicipalityFacts(JSONReady):
+    """What a municipality's view and its read-model record (``views.records``) both hold,
+    declared once: where it stands in the lifecycle, its validity and its mergers."""
+
     code: str
     name: str
     stage: Stage
@@ -61,6 +64,22 @@ class MunicipalityView(JSONReady):
     merged_on: date | None
     successor: str | None
     predecessors: tuple[str, ...]
+
+    def exists_on(self, day: date) -> bool:
+        """Whether the municipality existed on ``day``: valid then, and not merged away."""
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        if self.valid_until is not None and day > self.valid_until:
+            return False
+        return self.merged_on is None or day < self.merged_on
+
+
+@attrs.frozen
+class MunicipalityView(MunicipalityFacts):
+    # A municipality as a query returns it: its facts, its officials (personal data revealed,
+    # or "[erased]"), its cost lines and their totals, and the moment it shows. (No docstring:
+    # the result schemas in docs/schemas/results/ take their description from it.)
+
     officials: tuple[OfficialView, ...]
     reports_received: int
     costs: tuple[CostEntry, ...]
