@@ -72,6 +72,7 @@ from mma_core.i18n import _ as _t
 from mma_core.privacy import new_key, seal, unseal
 from mma_core.receipts import Receipt
 from mma_core.report_rows import ParsedRow, ReportRow, parse_report_row
+from mma_core.staging import Staged
 from mma_core.storage import (
     DEFAULT_STORE,
     ERASE_KEYS,
@@ -306,47 +307,55 @@ class Programme(StoredApplication):
         Each command sees the changes of those before it in the block. Used by imports, where
         every row must hold or none is recorded. Not re-entrant; per thread.
         """
-        if getattr(self._staging, "aggregates", None) is not None:
+        if getattr(self._staging, "atomic", False):
             raise RuntimeError("Programme.atomic() blocks do not nest")
-        aggregates: dict[UUID, Any] = {}
-        extras: dict[str, Any] = {}
-        self._staging.aggregates, self._staging.extras = aggregates, extras
+        self._staging.atomic = True
         try:
-            yield
+            with self._holding() as staged:
+                yield
         finally:
-            self._staging.aggregates = self._staging.extras = None
-        if aggregates:
+            self._staging.atomic = False
+        if staged.aggregates:
             try:
-                super().save(*aggregates.values(), **extras)
+                self.save(*staged.aggregates.values(), **staged.extras)
             except RecordConflictError:
                 raise ConcurrencyConflict(
                     "another writer changed the same municipality or session meanwhile; nothing "
                     "was written, run it again"
                 ) from None
 
+    @contextmanager
+    def _holding(self) -> Iterator[Staged]:
+        """Hold back the saves made inside (``mma_core.staging``): by ``atomic()`` and by a
+        command with a request id, which writes them with its receipt."""
+        stack = self._stack()
+        staged = Staged()
+        stack.append(staged)
+        try:
+            yield staged
+        finally:
+            stack.pop()
+
+    def _stack(self) -> list[Staged]:
+        stack: list[Staged] | None = getattr(self._staging, "stack", None)
+        if stack is None:
+            stack = self._staging.stack = []
+        return stack
+
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        aggregates: dict[UUID, Any] | None = getattr(self._staging, "aggregates", None)
-        if aggregates is None:
-            held = receipts.held_saves()
-            if held is not None:  # a command with a request id: saved with its receipt
-                held.append((objs, kwargs))
-                return []
-            return super().save(*objs, **kwargs)
-        # Inside atomic(): keep the changed aggregates (their events stay pending) for the end.
-        for obj in objs:
-            if obj is not None:
-                aggregates[obj.id] = obj
-        extras: dict[str, Any] = self._staging.extras
-        for key, value in kwargs.items():
-            if isinstance(value, dict):
-                extras.setdefault(key, {}).update(value)
-            else:
-                extras.setdefault(key, []).extend(value)
-        return []
+        stack = self._stack()
+        if stack:  # held back: the events stay pending until the holder writes them
+            stack[-1].add(objs, kwargs)
+            return []
+        return super().save(*objs, **kwargs)
 
     def _staged(self, aggregate_id: UUID) -> Any:
-        aggregates: dict[UUID, Any] | None = getattr(self._staging, "aggregates", None)
-        return None if aggregates is None else aggregates.get(aggregate_id)
+        """The aggregate as a held-back save left it, if one did (innermost first)."""
+        for staged in reversed(self._stack()):
+            found = staged.get(aggregate_id)
+            if found is not None:
+                return found
+        return None
 
     def _run(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt (read, check, save), retrying on a concurrent write: each
@@ -384,7 +393,7 @@ class Programme(StoredApplication):
         if found is not None:
             return receipts.result_of(found)  # type: ignore[no-any-return]
         try:
-            with receipts.holding_saves() as held:
+            with self._holding() as held:
                 result = attempt()
         except DomainError:
             # The twin that answered first changed the state this attempt read.
@@ -394,10 +403,6 @@ class Programme(StoredApplication):
             raise
         receipts.save_with_receipt(self, held, request, result)
         return result
-
-    def save_now(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save at once, in one transaction (what ``save`` does outside a held command)."""
-        return super().save(*objs, **kwargs)
 
     def receipt(self, request_id: str) -> Receipt | None:
         """The answer a command gave to ``request_id``, or ``None`` if none did (yet)."""
