@@ -33,6 +33,7 @@ from mma_core.asof import AsOf
 from mma_core.cipher import Keyring, StoreCipherError, keyring_from
 from mma_core.commands import Command, Validator
 from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
+from mma_core.domain import text as domain_text
 from mma_core.domain.budget import Budget, budget_id
 from mma_core.domain.common import AMSTERDAM, Stamp, as_date
 from mma_core.domain.errors import (
@@ -103,6 +104,9 @@ RETRIES_ENV = "MMA_RETRIES"
 CONTENDED = 2.0  # seconds after a conflict in which commands take turns from the first try
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 logger = logging.getLogger(__name__)
+# The domain's messages in the current language: the domain marks them, mma_core.i18n (outside
+# the domain, which imports nothing of the application) translates them.
+domain_text.translate_with(_t)
 
 
 def utc_now() -> datetime:
