@@ -23,6 +23,7 @@ import attrs
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.training import TrainingSession
 from mma_core.domain.values import (
+    ERASED,
     CostKind,
     CostLine,
     Money,
@@ -33,7 +34,6 @@ from mma_core.domain.values import (
     Stage,
 )
 from mma_core.jsonable import fields_of
-from mma_core.privacy import ERASED
 from mma_core.views.state import CostEntry, MunicipalityFacts, MunicipalityView, OfficialView
 
 Reveal = Callable[[OfficialId, str], Official | None]

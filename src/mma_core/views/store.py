@@ -19,6 +19,7 @@ import attrs
 
 from mma_core.domain.values import CostLine
 from mma_core.storage.locks import DDL_LOCK  # the lock the application takes for its tables
+from mma_core.storage.schema import schema_prefix
 from mma_core.views.records import (
     LEDGER_COLUMNS,
     LedgerLine,
@@ -350,8 +351,6 @@ def store_for(app: ViewSource) -> ViewStore:
     if module == "eventsourcing.sqlite":
         store = SqlViewStore(app.factory.datastore)
     elif module == "eventsourcing.postgres":
-        from mma_core.storage import schema_prefix
-
         datastore = app.factory.datastore
         store = SqlViewStore(datastore, qualify=schema_prefix(datastore), mark="%s")
     else:
