@@ -44,8 +44,9 @@ class AsOf:
         self._charges: OrderedDict[UUID, Charges] = OrderedDict()
 
     def store_crossed(self, processing_event: Any) -> None:
-        # A save of many events of one municipality (record_reports) passes several snapshot
-        # versions: one replay from the snapshot before them stores them all.
+        """Store the snapshots a save's events reached (each ``SNAPSHOT_EVERY``-th version):
+        a save of many events of one municipality (record_reports) passes several, and one
+        replay from the snapshot before them stores them all."""
         if self.app.snapshots is None:
             return
         crossed: dict[UUID, tuple[int, int]] = {}

@@ -100,12 +100,13 @@ class RosterSession:
 
 
 class ReadModels:
-    """The read models of one programme, in its own store."""
+    """The read models of one programme, in its own store. They read the programme through
+    :class:`~mma_core.views.source.ViewSource` (a ``Programme`` is one)."""
 
-    def __init__(self, programme: ViewSource, batch_size: int = BATCH_SIZE) -> None:
-        self.programme = programme
-        self.store: ViewStore = store_for(programme)
-        self.updater = ViewUpdater(programme, self.store, batch_size)
+    def __init__(self, source: ViewSource, batch_size: int = BATCH_SIZE) -> None:
+        self.source = source  # the programme, as far as the views need it
+        self.store: ViewStore = store_for(source)
+        self.updater = ViewUpdater(source, self.store, batch_size)
         # Each municipality's ledger lines as last read, with the position they reach: the
         # ledger only grows (a rebuild writes the same lines at the same positions), so a
         # later read fetches the new lines only.
@@ -129,7 +130,7 @@ class ReadModels:
 
     def today(self) -> date:
         """The programme's today (its clock, in Europe/Amsterdam)."""
-        return self.programme.today()
+        return self.source.today()
 
     def current_on(self, day: date) -> bool:
         """Whether the views (all events) equal the state as of ``day``: no municipality event
@@ -173,7 +174,7 @@ class ReadModels:
             for line in self.store.ledger():
                 by_code.setdefault(line.code, []).append(CostEntry(line.on, line.line))
             costs_of = lambda code: by_code.get(code, [])  # noqa: E731
-        return overview_from_records(self.records(), self.programme.reveal, day, None, costs_of)
+        return overview_from_records(self.records(), self.source.reveal, day, None, costs_of)
 
     def roster(self) -> list[RosterSession]:
         lines: dict[str, list[RosterLine]] = {}
@@ -187,19 +188,19 @@ class ReadModels:
 
     def records_as_of(self, day: date) -> list[MunicipalityRecord]:
         result = []
-        for registered in self.programme.events_of_type(Municipality.Registered):
-            m = fold(self.programme.aggregate_events(registered.originator_id), day, None)
+        for registered in self.source.events_of_type(Municipality.Registered):
+            m = fold(self.source.aggregate_events(registered.originator_id), day, None)
             if m is not None:
                 result.append(record_of(m))
         return result
 
     def sessions_as_of(self, day: date) -> list[SessionRecord]:
         result = []
-        for scheduled in self.programme.events_of_type(TrainingSession.Scheduled):
+        for scheduled in self.source.events_of_type(TrainingSession.Scheduled):
             # A session is known from its scheduling on, whatever day it was scheduled; its seats
             # as booked and released by ``day``.
             s: Any = None
-            for event in self.programme.aggregate_events(scheduled.originator_id):
+            for event in self.source.aggregate_events(scheduled.originator_id):
                 if s is None:
                     s = event.mutate(None)
                 elif event.business_date is None or event.business_date <= day:
