@@ -20,8 +20,9 @@ import contextvars
 import hashlib
 import json
 import unicodedata
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError
@@ -30,10 +31,30 @@ from mma_core.domain.common import Stamp
 from mma_core.domain.errors import InvalidInput, RequestIdReused
 from mma_core.domain.receipt import CommandReceipt, receipt_id
 from mma_core.jsonable import JSONReady, jsonable
+from mma_core.storage.keys import KeyStore
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
     from mma_core.staging import Staged
+
+
+class Answerer(Protocol):
+    """What the receipts need of the programme (``mma_core.application.Programme`` is one):
+    its store, its keys table's positions, its origin and clock, and its ``save``."""
+
+    origin: str
+    clock: Callable[[], datetime]
+
+    @property
+    def recorder(self) -> Any: ...
+
+    @property
+    def repository(self) -> Any: ...
+
+    @property
+    def keys(self) -> KeyStore: ...
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any: ...
+
 
 MAX_REQUEST_ID = 200
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
@@ -104,7 +125,7 @@ def request_for(command: str, request_id: object, arguments: Mapping[str, Any]) 
     )
 
 
-def stored(programme: Programme, request_id: str) -> CommandReceipt | None:
+def stored(programme: Answerer, request_id: str) -> CommandReceipt | None:
     if not programme.recorder.select_events(receipt_id(request_id), limit=1):
         return None
     try:
@@ -114,7 +135,7 @@ def stored(programme: Programme, request_id: str) -> CommandReceipt | None:
     return receipt
 
 
-def answered(programme: Programme, request: Request) -> CommandReceipt | None:
+def answered(programme: Answerer, request: Request) -> CommandReceipt | None:
     """The receipt of an earlier answer to ``request``; ``RequestIdReused`` if it was another."""
     receipt = stored(programme, request.request_id)
     if receipt is None:
@@ -137,7 +158,7 @@ def result_of(receipt: CommandReceipt) -> Any:
     return list(receipt.result) if isinstance(receipt.result, list | tuple) else receipt.result
 
 
-def receipt_view(programme: Programme, request_id: str) -> Receipt | None:
+def receipt_view(programme: Answerer, request_id: str) -> Receipt | None:
     receipt = stored(programme, check_request_id(request_id))
     if receipt is None:
         return None
@@ -149,7 +170,7 @@ def receipt_view(programme: Programme, request_id: str) -> Receipt | None:
     return Receipt(receipt.command, result_of(receipt), first, last)
 
 
-def save_with_receipt(programme: Programme, held: Staged, request: Request, result: Any) -> None:
+def save_with_receipt(programme: Answerer, held: Staged, request: Request, result: Any) -> None:
     """Save what the command held back and its receipt (last), in one transaction: at once,
     or with the rest of an enclosing ``atomic()`` block."""
     stamp = Stamp(by=request.by, origin=request.origin or programme.origin, at=programme.clock())
