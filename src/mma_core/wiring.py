@@ -18,9 +18,9 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 from eventsourcing.utils import Environment
 
 from mma_core.cipher import Keyring, StoreMapper
-from mma_core.follow import Signal
 from mma_core.privacy import KeyWrapper, new_key
 from mma_core.repository import CopyingRepository
+from mma_core.signals import Signal
 from mma_core.storage import (
     KeyStore,
     MemoryRecorder,
