@@ -2,7 +2,7 @@
 
 ``Programme.municipality(code, as_of=..., known_at=...)`` folds the municipality's events on both
 time axes. Without snapshots (the baseline) every query reads and folds all of them; with the
-in-memory snapshots (every ``SNAPSHOT_EVERY`` events, see ``Programme._fold``) a query starts
+in-memory snapshots (every ``SNAPSHOT_EVERY`` events, see ``mma_core.asof``) a query starts
 from the latest snapshot whose events are all visible to it and reads only the events after.
 The store is written through the aggregate's own command methods, in large saves.
 
@@ -81,7 +81,7 @@ def measure(url: str, last: datetime, repeat: int) -> list[tuple[str, float, flo
 
             def without(query: dict[str, Any] = query) -> None:
                 m = fold(prog.events.get(ident), query["as_of"], query["known_at"])
-                municipality_view(m, prog._reveal, query["as_of"], query["known_at"])
+                municipality_view(m, prog.reveal, query["as_of"], query["known_at"])
 
             def with_snapshots(query: dict[str, Any] = query) -> None:
                 prog.municipality(CODE, **query)

@@ -8,40 +8,34 @@ Commands validate everything on the current state, then save every changed aggre
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import functools
 import inspect
 import logging
 import os
-import pickle
 import random
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
-import attrs
 from eventsourcing.application import (
     AggregateNotFoundError,
-    Application,
-    Repository,
     project_aggregate,
 )
-from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.persistence import RecordConflictError
+from eventsourcing.utils import get_topic
 
-from mma_core import migrations, receipts, registries
-from mma_core.cipher import Keyring, StoreCipherError, StoreMapper, keyring_from
+from mma_core import asof, migrations, receipts, registries
+from mma_core.asof import AsOf
+from mma_core.cipher import Keyring, StoreCipherError, keyring_from
 from mma_core.commands import Command, Validator
 from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
+from mma_core.domain import text as domain_text
 from mma_core.domain.budget import Budget, budget_id
-from mma_core.domain.common import AMSTERDAM, Recorded, Stamp, as_date
+from mma_core.domain.common import AMSTERDAM, Stamp, as_date
 from mma_core.domain.errors import (
     ConcurrencyConflict,
     DomainError,
@@ -67,36 +61,31 @@ from mma_core.domain.values import (
     Outcome,
     ReportCategory,
     ReportReference,
+    Stage,
     Terms,
     TrainingSlot,
     add_months,
 )
-from mma_core.follow import Signal, follow, last_position, wait_for
+from mma_core.follow import follow, last_position, wait_for
 from mma_core.health import Health, health
 from mma_core.hookspecs import EventRecord
 from mma_core.i18n import _ as _t
-from mma_core.privacy import KeyWrapper, new_key, seal, unseal
+from mma_core.privacy import new_key, seal, unseal
 from mma_core.receipts import Receipt
-from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
+from mma_core.report_rows import ParsedRow, ReportRow, parse_report_row
+from mma_core.staging import Staged
 from mma_core.storage import (
     DEFAULT_STORE,
     ERASE_KEYS,
     KEYS,
     ErasureCheck,
-    KeyStore,
-    MemoryRecorder,
-    SQLiteRecorder,
-    create_private,
     describe,
-    postgres_recorder_class,
     store_env,
 )
 from mma_core.store_errors import guarded, translated
-from mma_core.transcodings import register_transcodings
 from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
-from mma_core.views.replay import event_data, fold, municipality_view
+from mma_core.views.replay import event_data, municipality_view
 from mma_core.views.state import (
-    CostEntry,
     EvaluationView,
     HistoryEntry,
     MunicipalityView,
@@ -104,6 +93,7 @@ from mma_core.views.state import (
     Overview,
     SessionView,
 )
+from mma_core.wiring import StoredApplication
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -113,10 +103,10 @@ DEFAULT_RETRIES = 12  # retries after a concurrent write, before ConcurrencyConf
 RETRIES_ENV = "MMA_RETRIES"
 CONTENDED = 2.0  # seconds after a conflict in which commands take turns from the first try
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
-AGGREGATE_CACHE_SIZE = "1000"
-SNAPSHOT_EVERY = SNAPSHOT_INTERVAL  # events between a municipality's stored snapshots
-SNAPSHOT_AGGREGATES = 64  # aggregates whose cost lines are kept in memory (LRU)
 logger = logging.getLogger(__name__)
+# The domain's messages in the current language: the domain marks them, mma_core.i18n (outside
+# the domain, which imports nothing of the application) translates them.
+domain_text.translate_with(_t)
 
 
 def utc_now() -> datetime:
@@ -193,7 +183,7 @@ def _code_of(arguments: dict[str, Any]) -> str | None:
     return None
 
 
-class Programme(Application[UUID]):
+class Programme(StoredApplication):
     """One programme, one store. Open with :meth:`open` and use as a context manager."""
 
     name = "Programme"
@@ -211,18 +201,9 @@ class Programme(Application[UUID]):
         create: bool = True,
     ) -> None:
         self.retries = retries_from(retries)
-        self.keyring = keyring
         self.last_erasure: ErasureCheck | None = None  # what the last erase_official checked
-        self._key_wrapper: KeyWrapper | None = None
-        self.create_tables = create  # False: never run DDL (see mma_core.migrations)
-        # How store failures name the store (no password) and what to strip from them.
-        self.store_label: str = "the programme's store"
-        self.store_secrets: tuple[str, ...] = ()
-        self.follow_signal = Signal()  # wakes this programme's followers after each write
-        self._snapshots_lock = threading.Lock()
-        self._memory_retry_lock = threading.Lock()
         self._contended_until = 0.0
-        self._charges: OrderedDict[UUID, _Charges] = OrderedDict()
+        self._asof = AsOf(self)  # as-of folds, stored snapshots, cost lines as of
         self.origin = origin
         self.validators: list[Validator] = list(validators)
         self.clock = clock
@@ -230,7 +211,7 @@ class Programme(Application[UUID]):
         self.cost_calculators: dict[CostKind, CostCalculator] = dict.fromkeys(CostKind, default)
         self.cost_calculators.update(cost_calculators or {})
         self._staging = threading.local()
-        super().__init__(env)
+        super().__init__(env, keyring=keyring, create=create)
 
     @classmethod
     def open(
@@ -288,99 +269,6 @@ class Programme(Application[UUID]):
             raise
         return programme
 
-    # -- infrastructure -------------------------------------------------------------------
-
-    def construct_env(self, name: str, env: Any = None) -> Environment:
-        # Built from the URL alone: eventsourcing would merge os.environ, and a stray
-        # PROGRAMME_SQLITE_DBNAME would send events to another file than the URL names.
-        values = {"AGGREGATE_CACHE_MAXSIZE": AGGREGATE_CACHE_SIZE, "IS_SNAPSHOTTING_ENABLED": "y"}
-        if not self.create_tables:
-            values["CREATE_TABLE"] = "n"  # also eventsourcing's own (snapshot) tables
-        values.update(dict(env or {}))
-        return Environment(name, values)
-
-    def construct_snapshot_store(self) -> Any:
-        if self.env.get("PERSISTENCE_MODULE", "") == "eventsourcing.postgres":
-            # As for the events: services opening a fresh store at once wait for one another.
-            with _postgres_ddl_lock(self.factory.datastore):  # type: ignore[attr-defined]
-                return super().construct_snapshot_store()
-        return super().construct_snapshot_store()
-
-    def construct_repository(self) -> Repository[UUID]:
-        repository = super().construct_repository()
-        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
-        return _CopyingRepository(
-            event_store=repository.event_store,
-            snapshot_store=repository.snapshot_store,
-            cache_maxsize=int(maxsize) if maxsize else None,
-            fastforward=repository.fastforward,
-            fastforward_skipping=repository.fastforward_skipping,
-            deepcopy_from_cache=repository.deepcopy_from_cache,
-        )
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        # Seals each state bound to its row when a keyring is set (mma_core.cipher).
-        return StoreMapper(self.construct_transcoder(), self.keyring)
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_transcodings(transcoder)
-
-    def construct_recorder(self) -> Any:
-        module = self.env.get("PERSISTENCE_MODULE", "")
-        if module == "eventsourcing.sqlite":
-            # 0600 from the start (SQLite gives the WAL and -shm files the same mode).
-            create_private(self.env.get("SQLITE_DBNAME", ""))
-            recorder: Any = SQLiteRecorder(datastore=self.factory.datastore)  # type: ignore[attr-defined]
-        elif module == "eventsourcing.postgres":
-            # psycopg records a statement as prepared before a pipeline runs it; when a
-            # conflict aborts the pipeline, the next use fails with "prepared statement
-            # _pg3_N does not exist". Conflicts are routine here (retried commands), so the
-            # connections do not prepare statements at all.
-            self.factory.datastore.pool.kwargs["prepare_threshold"] = None  # type: ignore[attr-defined]
-            recorder = postgres_recorder_class()(
-                datastore=self.factory.datastore,  # type: ignore[attr-defined]
-                events_table_name=f"{self.name.lower()}_events",
-            )
-            # Several services opening a fresh store at once would race on the DDL
-            # ("tuple concurrently updated"): one creates the tables while the others wait.
-            if self.create_tables:
-                with _postgres_ddl_lock(self.factory.datastore):  # type: ignore[attr-defined]
-                    recorder.create_table()
-            return recorder
-        else:
-            return MemoryRecorder()
-        if self.create_tables:
-            recorder.create_table()
-        return recorder
-
-    def _notify(self, recordings: list[Any]) -> None:
-        super()._notify(recordings)
-        self.follow_signal.notify()
-
-    @property
-    def keys(self) -> KeyStore:
-        recorder: Any = self.recorder
-        return recorder  # type: ignore[no-any-return]
-
-    @property
-    def key_wrapper(self) -> KeyWrapper:
-        """The key-encryption key of the officials' keys table (see docs/security.md): the
-        store cipher; else a key file beside an SQLite store; else (memory) one per process;
-        a PostgreSQL store without a store cipher keeps the keys bare."""
-        if self._key_wrapper is None:
-            module = self.env.get("PERSISTENCE_MODULE", "")
-            if self.keyring is not None:
-                self._key_wrapper = KeyWrapper(self.keyring)
-            elif module == "eventsourcing.sqlite":
-                db = self.env.get("SQLITE_DBNAME", "")
-                self._key_wrapper = KeyWrapper(kek_file=Path(f"{db}.kek"))
-            elif module == "eventsourcing.popo":
-                self._key_wrapper = KeyWrapper(Keyring([new_key()]))
-            else:
-                self._key_wrapper = KeyWrapper()
-        return self._key_wrapper
-
     # -- plumbing -------------------------------------------------------------------------
 
     def validate(self, cmd: Command) -> None:
@@ -391,8 +279,8 @@ class Programme(Application[UUID]):
                 # The aggregate and its cost lines as streamed into memory: a command must not
                 # wait for the read models to catch up (a write of their own).
                 m = self._municipality(cmd.code)
-                costs = self._costs_as_of(m.id, None, None)
-                view = municipality_view(m, self._reveal, None, None, costs)
+                costs = self._asof.costs(m.id, None, None)
+                view = municipality_view(m, self.reveal, None, None, costs)
             except (UnknownMunicipality, InvalidInput):
                 view = None
         for validator in self.validators:
@@ -423,47 +311,55 @@ class Programme(Application[UUID]):
         Each command sees the changes of those before it in the block. Used by imports, where
         every row must hold or none is recorded. Not re-entrant; per thread.
         """
-        if getattr(self._staging, "aggregates", None) is not None:
+        if getattr(self._staging, "atomic", False):
             raise RuntimeError("Programme.atomic() blocks do not nest")
-        aggregates: dict[UUID, Any] = {}
-        extras: dict[str, Any] = {}
-        self._staging.aggregates, self._staging.extras = aggregates, extras
+        self._staging.atomic = True
         try:
-            yield
+            with self._holding() as staged:
+                yield
         finally:
-            self._staging.aggregates = self._staging.extras = None
-        if aggregates:
+            self._staging.atomic = False
+        if staged.aggregates:
             try:
-                super().save(*aggregates.values(), **extras)
+                self.save(*staged.aggregates.values(), **staged.extras)
             except RecordConflictError:
                 raise ConcurrencyConflict(
                     "another writer changed the same municipality or session meanwhile; nothing "
                     "was written, run it again"
                 ) from None
 
+    @contextmanager
+    def _holding(self) -> Iterator[Staged]:
+        """Hold back the saves made inside (``mma_core.staging``): by ``atomic()`` and by a
+        command with a request id, which writes them with its receipt."""
+        stack = self._stack()
+        staged = Staged()
+        stack.append(staged)
+        try:
+            yield staged
+        finally:
+            stack.pop()
+
+    def _stack(self) -> list[Staged]:
+        stack: list[Staged] | None = getattr(self._staging, "stack", None)
+        if stack is None:
+            stack = self._staging.stack = []
+        return stack
+
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        aggregates: dict[UUID, Any] | None = getattr(self._staging, "aggregates", None)
-        if aggregates is None:
-            held = receipts.held_saves()
-            if held is not None:  # a command with a request id: saved with its receipt
-                held.append((objs, kwargs))
-                return []
-            return super().save(*objs, **kwargs)
-        # Inside atomic(): keep the changed aggregates (their events stay pending) for the end.
-        for obj in objs:
-            if obj is not None:
-                aggregates[obj.id] = obj
-        extras: dict[str, Any] = self._staging.extras
-        for key, value in kwargs.items():
-            if isinstance(value, dict):
-                extras.setdefault(key, {}).update(value)
-            else:
-                extras.setdefault(key, []).extend(value)
-        return []
+        stack = self._stack()
+        if stack:  # held back: the events stay pending until the holder writes them
+            stack[-1].add(objs, kwargs)
+            return []
+        return super().save(*objs, **kwargs)
 
     def _staged(self, aggregate_id: UUID) -> Any:
-        aggregates: dict[UUID, Any] | None = getattr(self._staging, "aggregates", None)
-        return None if aggregates is None else aggregates.get(aggregate_id)
+        """The aggregate as a held-back save left it, if one did (innermost first)."""
+        for staged in reversed(self._stack()):
+            found = staged.get(aggregate_id)
+            if found is not None:
+                return found
+        return None
 
     def _run(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt (read, check, save), retrying on a concurrent write: each
@@ -496,39 +392,12 @@ class Programme(Application[UUID]):
                 time.sleep(random.uniform(0, 0.001 * 2 ** min(tries, 5)))  # noqa: S311
         raise AssertionError("unreachable")
 
-    @contextmanager
-    def _retry_lock(self) -> Iterator[None]:
-        """Exclusive among every process writing to this store: a PostgreSQL advisory lock,
-        a lock on a file beside an SQLite store, a thread lock for ``memory://``."""
-        module = self.env.get("PERSISTENCE_MODULE", "")
-        if module == "eventsourcing.postgres":
-            datastore: Any = self.factory.datastore  # type: ignore[attr-defined]
-            with datastore.get_connection() as conn:
-                conn.execute("SELECT pg_advisory_lock(%s)", (_RETRY_LOCK,))
-                try:
-                    yield
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (_RETRY_LOCK,))
-        elif module == "eventsourcing.sqlite" and self.env.get("SQLITE_DBNAME") != ":memory:":
-            import fcntl
-
-            path = f"{self.env.get('SQLITE_DBNAME')}.retry-lock"
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(fd)  # closing releases the lock
-        else:
-            with self._memory_retry_lock:
-                yield
-
     def _answer(self, request: receipts.Request, attempt: Callable[[], T]) -> T:
         found = receipts.answered(self, request)  # a concurrent twin may have answered it
         if found is not None:
             return receipts.result_of(found)  # type: ignore[no-any-return]
         try:
-            with receipts.holding_saves() as held:
+            with self._holding() as held:
                 result = attempt()
         except DomainError:
             # The twin that answered first changed the state this attempt read.
@@ -538,10 +407,6 @@ class Programme(Application[UUID]):
             raise
         receipts.save_with_receipt(self, held, request, result)
         return result
-
-    def save_now(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save at once, in one transaction (what ``save`` does outside a held command)."""
-        return super().save(*objs, **kwargs)
 
     def receipt(self, request_id: str) -> Receipt | None:
         """The answer a command gave to ``request_id``, or ``None`` if none did (yet)."""
@@ -663,6 +528,26 @@ class Programme(Application[UUID]):
                 if line.calculator == calculator.name:
                     before += line.amount
             return Budget.open(calculator.name, ceiling, before, stamp)
+
+    def _change(
+        self,
+        code: str,
+        by: str,
+        origin: str | None,
+        change: Callable[[Municipality, Stamp], object],
+    ) -> str:
+        """The body of a command that changes one municipality: read it, let ``change`` check
+        every rule and record its events, and save it (tried again on a concurrent write, and
+        held for its receipt with a request id: see :meth:`_run`). Returns its code."""
+        stamp = self._stamp(by, origin)
+
+        def attempt() -> str:
+            m = self._municipality(code)
+            change(m, stamp)
+            self.save(m)
+            return m.code
+
+        return self._run(attempt)
 
     # -- commands: set-up -----------------------------------------------------------------
 
@@ -795,14 +680,50 @@ class Programme(Application[UUID]):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             offer = self._offer(check_offer_reference(reference))
             m.invite(on, offer.reference, offer.sent_on, stamp)
-            self.save(m)
-            return m.code
+
+        return self._change(code, by, origin, change)
+
+    @command
+    def invite_all(
+        self,
+        *,
+        on: date,
+        reference: str,
+        by: str,
+        origin: str | None = None,
+        request_id: str | None = None,
+    ) -> list[str]:
+        """Invite every municipality that exists on ``on`` and was not invited yet (its stage
+        is still ``registered``) to take up offer ``reference``; returns their codes, in
+        registration order (none: an empty list).
+
+        All or nothing: every invitation is checked (each by the rules and the validators of
+        :meth:`invite`) before any is written, and all are written in one transaction. An
+        unknown offer raises before anything is read. What ``mma invite --all`` does."""
+        reference = check_offer_reference(reference)
+        day = as_date(on, "invitation date", "invite_all")
+        stamp = self._stamp(by, origin)
+
+        def attempt() -> list[str]:
+            offer = self._offer(reference)
+            invited: list[Municipality] = []
+            for registered in self.events_of_type(Municipality.Registered):
+                m = self._municipality(registered.code)
+                if m.stage is not Stage.REGISTERED or not m.exists_on(day):
+                    continue
+                if self.validators:
+                    arguments = {"code": m.code, "on": day, "reference": offer.reference}
+                    arguments.update(by=stamp.by, origin=stamp.origin)
+                    self.validate(Command("invite", m.code, arguments))
+                m.invite(day, offer.reference, offer.sent_on, stamp)
+                invited.append(m)
+            if invited:
+                self.save(*invited)
+            return [m.code for m in invited]
 
         return self._run(attempt)
 
@@ -818,15 +739,11 @@ class Programme(Application[UUID]):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             m.record_prior_connection(connected_on, costs, on, stamp)
-            self.save(m)
-            return m.code
 
-        return self._run(attempt)
+        return self._change(code, by, origin, change)
 
     @command
     def accept(
@@ -839,20 +756,16 @@ class Programme(Application[UUID]):
         request_id: str | None = None,
     ) -> str:
         """Accept the offer; with a prior connection the municipality is connected at once."""
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             day = m.check_accept(on, stamp)  # every rule first: no cost is priced for nothing
             _, terms = self._terms_for(m, day)
             compensation = None
             if m.prior_connected_on is not None:
                 compensation = self._priced(CostKind.COMPENSATION, m, day, prior=m.prior_costs)
             m.accept(day, add_months(day, terms.evaluation_months), compensation, stamp)
-            self.save(m)
-            return m.code
 
-        return self._run(attempt)
+        return self._change(code, by, origin, change)
 
     @command
     def decline(
@@ -865,15 +778,7 @@ class Programme(Application[UUID]):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
-
-        def attempt() -> str:
-            m = self._municipality(code)
-            m.decline(on, reason, stamp)
-            self.save(m)
-            return m.code
-
-        return self._run(attempt)
+        return self._change(code, by, origin, lambda m, stamp: m.decline(on, reason, stamp))
 
     @command
     def connect(
@@ -961,14 +866,14 @@ class Programme(Application[UUID]):
         own written. ``dry_run`` checks every row and writes nothing. ``progress(done, total)``
         is called as rows are checked.
         """
-        parsed = [_report_row(row, n) for n, row in enumerate(rows, start=1)]
+        parsed = [parse_report_row(row, n) for n, row in enumerate(rows, start=1)]
         stamp = self._stamp(by, origin)
         size = len(parsed) if atomic or dry_run else max(1, int(batch_size))
         references: list[str] = []
         for start in range(0, len(parsed), size or 1):
             batch = parsed[start : start + size]
 
-            def attempt(batch: list[_ParsedRow] = batch, done: int = start) -> list[str]:
+            def attempt(batch: list[ParsedRow] = batch, done: int = start) -> list[str]:
                 return self._record_batch(batch, stamp, dry_run, progress, done, len(parsed))
 
             references.extend(self._run(attempt))
@@ -976,7 +881,7 @@ class Programme(Application[UUID]):
 
     def _record_batch(
         self,
-        batch: list[_ParsedRow],
+        batch: list[ParsedRow],
         stamp: Stamp,
         dry_run: bool,
         progress: Callable[[int, int], None] | None,
@@ -985,7 +890,7 @@ class Programme(Application[UUID]):
     ) -> list[str]:
         municipalities: dict[str, Municipality] = {}
         claims: list[ReportClaim] = []
-        seen: dict[UUID, _ParsedRow] = {}
+        seen: dict[UUID, ParsedRow] = {}
         references = []
         offers: dict[str, Offer] = {}
         ids_of = [claim_ids(row.reference, row.typed) for row in batch]
@@ -1036,25 +941,6 @@ class Programme(Application[UUID]):
             self.save(*municipalities.values(), *claims)
         return references
 
-    def _take_snapshots(self, processing_event: Any) -> None:
-        # A save of many events of one municipality (record_reports) passes several snapshot
-        # versions: one replay from the snapshot before them stores them all.
-        if self.snapshots is None:
-            return
-        crossed: dict[UUID, tuple[int, int]] = {}
-        for event in processing_event.events:
-            aggregate = processing_event.aggregates.get(event.originator_id)
-            version = event.originator_version
-            if isinstance(aggregate, Municipality) and version % SNAPSHOT_EVERY == 0:
-                first, _ = crossed.get(event.originator_id, (version, version))
-                crossed[event.originator_id] = (min(first, version), version)
-        for aggregate_id, (first, last) in crossed.items():
-            try:
-                start = self._stored_snapshot(aggregate_id, first - 1)
-                self._store_snapshots(aggregate_id, last, every=SNAPSHOT_EVERY, start=start)
-            except Exception as error:  # never fail a command whose events are committed
-                logger.info("no snapshots of %s: %s", aggregate_id, type(error).__name__)
-
     @command
     def evaluate(
         self,
@@ -1080,14 +966,12 @@ class Programme(Application[UUID]):
             parsed_outcome = Outcome(outcome)
         except ValueError:
             raise InvalidInput(f"{code}: outcome {outcome!r} is not 'continue' or 'stop'") from None
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             start = m.term_start or date.min
             reports = sum(
                 1
-                for event in self._events(m.id)
+                for event in self.aggregate_events(m.id)
                 if isinstance(event, Municipality.ReportReceived)
                 and isinstance(on, date)
                 and start <= event.received_on <= on
@@ -1104,10 +988,8 @@ class Programme(Application[UUID]):
                 satisfaction=satisfaction,
                 reasons=reasons,
             )
-            self.save(m)
-            return m.code
 
-        return self._run(attempt)
+        return self._change(code, by, origin, change)
 
     @command
     def renew(
@@ -1119,20 +1001,16 @@ class Programme(Application[UUID]):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
 
-        def attempt() -> str:
-            m = self._municipality(code)
+        def change(m: Municipality, stamp: Stamp) -> None:
             day = m.check_renew(on, stamp)
             _, terms = self._terms_for(m, day)
             fee = None
             if m.connection_kind == "programme":  # its connection's tariff runs by the year
                 fee = self._cost(CostKind.CONNECTION, m, day, renewal=True)
             m.renew(day, add_months(day, terms.evaluation_months), stamp, fee)
-            self.save(m)
-            return m.code
 
-        return self._run(attempt)
+        return self._change(code, by, origin, change)
 
     @command
     def terminate(
@@ -1145,15 +1023,7 @@ class Programme(Application[UUID]):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        stamp = self._stamp(by, origin)
-
-        def attempt() -> str:
-            m = self._municipality(code)
-            m.terminate(on, reason, stamp)
-            self.save(m)
-            return m.code
-
-        return self._run(attempt)
+        return self._change(code, by, origin, lambda m, stamp: m.terminate(on, reason, stamp))
 
     @command
     def merge(
@@ -1342,48 +1212,39 @@ class Programme(Application[UUID]):
 
     # -- queries --------------------------------------------------------------------------
 
-    def _reveal(self, official_id: OfficialId, sealed: str) -> Official | None:
+    # What the read models read (``mma_core.views.source.ViewSource``).
+
+    def today(self) -> date:
+        """The programme's today: its clock's date in Europe/Amsterdam."""
+        return self._stamp("-", None).today
+
+    def reveal(self, official_id: OfficialId, sealed: str) -> Official | None:
+        """An official's sealed personal data opened with their key; ``None`` once erased."""
         stored = self.keys.select_official_key(official_id.value)
         if stored is None:
             return None
         return unseal(self.key_wrapper.unwrap(official_id.value, stored), official_id, sealed)
 
-    def _events(self, aggregate_id: UUID) -> list[Any]:
+    def aggregate_events(self, aggregate_id: UUID) -> list[Any]:
+        """Every event of one aggregate, oldest first."""
         return list(self.events.get(aggregate_id))
 
-    def _fold(self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None) -> Any:
-        """``fold`` of the aggregate's events, started from the latest stored snapshot that
-        every event it covers is visible in (see :mod:`mma_core.snapshots`)."""
-        start = None
-        if self.snapshots is not None:
-            self._catch_up_snapshots(aggregate_id)
-            start = self._stored_snapshot(aggregate_id, None, (as_of, known_at))
-        if start is None:
-            return fold(self.events.get(aggregate_id), as_of, known_at)
-        return fold(
-            self.events.get(aggregate_id, gt=start.originator_version),
-            as_of,
-            known_at,
-            start.mutate(None),
-        )
+    def events_of_type(self, event_class: type[Any]) -> Iterator[Any]:
+        """Every event of that class, in the order the store recorded them (read in pages)."""
+        topic = get_topic(event_class)
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 1000, topics=[topic])
+            for notification in batch:
+                yield self.mapper.to_domain_event(notification)
+            if len(batch) < 1000:
+                return
+            start = batch[-1].id + 1
 
-    def _stored_snapshot(
-        self,
-        aggregate_id: UUID,
-        lte: int | None,
-        visible_to: tuple[date | None, datetime | None] | None = None,
-    ) -> MunicipalitySnapshot | None:
-        """The latest usable stored snapshot at or before version ``lte`` (and, given
-        ``visible_to`` = (as_of, known_at), one whose events are all visible to that fold)."""
-        assert self.snapshots is not None
-        # The latest one first (it usually serves), then the rest, latest first.
-        for limit in (1, None):
-            for snapshot in self.snapshots.get(aggregate_id, desc=True, lte=lte, limit=limit):
-                if not isinstance(snapshot, MunicipalitySnapshot) or not snapshot.usable:
-                    continue
-                if visible_to is None or snapshot.covers(*visible_to):
-                    return snapshot
-        return None
+    def _take_snapshots(self, processing_event: Any) -> None:
+        # A save of many events of one municipality (record_reports) passes several snapshot
+        # versions: one replay from the snapshot before them stores them all.
+        self._asof.store_crossed(processing_event)
 
     def take_snapshot(
         self,
@@ -1395,91 +1256,19 @@ class Programme(Application[UUID]):
         every ``SNAPSHOT_EVERY`` events, after the save). Derived data: a snapshot that
         cannot be written (another process wrote it first) is only a slower load."""
         try:
-            self._store_snapshots(aggregate_id, version, every=None)
+            self._asof.store(aggregate_id, version, every=None)
         except Exception as error:  # never fail a command whose events are committed
             logger.info("no snapshot of %s at %s: %s", aggregate_id, version, type(error).__name__)
 
     @property
     def snapshotting_intervals(self) -> dict[type[Any], int]:  # type: ignore[override]
-        return {Municipality: SNAPSHOT_EVERY}
-
-    def _catch_up_snapshots(self, aggregate_id: UUID) -> None:
-        """Store the snapshots a municipality lacks (a store written before snapshots were
-        stored, or ones lost): one each ``SNAPSHOT_EVERY`` events, so an as-of fold reads at
-        most that many events after its snapshot."""
-        latest = self._stored_snapshot(aggregate_id, None)
-        since = 0 if latest is None else latest.originator_version
-        ahead = self.recorder.select_events(aggregate_id, gt=since + SNAPSHOT_EVERY - 1, limit=1)
-        if ahead:
-            # Another process storing them meanwhile is as good.
-            with contextlib.suppress(RecordConflictError):
-                self._store_snapshots(aggregate_id, None, every=SNAPSHOT_EVERY, start=latest)
-
-    def _store_snapshots(
-        self,
-        aggregate_id: UUID,
-        version: int | None,
-        *,
-        every: int | None,
-        start: MunicipalitySnapshot | None = None,
-    ) -> None:
-        """Replay from ``start`` (default: the latest stored snapshot before ``version``) and
-        store a snapshot at ``version`` (``every`` None) or at each multiple of ``every``."""
-        assert self.snapshots is not None
-        if start is None and every is None:
-            start = self._stored_snapshot(aggregate_id, None if version is None else version - 1)
-        m: Any = None if start is None else start.mutate(None)
-        recorded_until = None if start is None else start.recorded_until
-        business_until = None if start is None else start.business_until
-        since = None if start is None else start.originator_version
-        taken = []
-        event: Any
-        for event in self.events.get(aggregate_id, gt=since, lte=version):
-            m = event.mutate(m)
-            recorded_until = _later(recorded_until, event.timestamp)
-            if isinstance(event, Recorded) and not isinstance(event, Municipality.Registered):
-                business_until = _later(business_until, event.business_date)
-            if every is not None and event.originator_version % every == 0:
-                taken.append(MunicipalitySnapshot.of(m, recorded_until, business_until))
-        if not isinstance(m, Municipality) or recorded_until is None:
-            return
-        if every is None and (version is None or m.version == version):
-            taken.append(MunicipalitySnapshot.of(m, recorded_until, business_until))
-        if taken:
-            self.snapshots.put(taken)
-
-    def _costs_as_of(
-        self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None
-    ) -> tuple[CostEntry, ...]:
-        """The cost lines an as-of fold of the aggregate sees, from its charges as streamed
-        from the events (kept in memory and extended by the events recorded since)."""
-        with self._snapshots_lock:
-            charges = self._charges.get(aggregate_id) or _Charges()
-        new = []
-        version, recorded_until = charges.version, charges.recorded_until
-        event: Any
-        for event in self.events.get(aggregate_id, gt=charges.version):
-            version = event.originator_version
-            recorded_until = _later(recorded_until, event.timestamp)
-            if isinstance(event, Municipality.Event):
-                for on, line in event.charges():
-                    new.append((recorded_until, event.business_date, CostEntry(on, line)))
-        if version != charges.version:
-            charges = _Charges(version, recorded_until, charges.entries + tuple(new))
-        with self._snapshots_lock:
-            current = self._charges.get(aggregate_id)
-            if current is None or current.version <= charges.version:
-                self._charges[aggregate_id] = charges
-            self._charges.move_to_end(aggregate_id)
-            while len(self._charges) > SNAPSHOT_AGGREGATES:
-                self._charges.popitem(last=False)
-        return charges.visible(as_of, known_at)
+        return {Municipality: asof.SNAPSHOT_EVERY}
 
     def _as_of(self, code: str, as_of: date | None, known_at: datetime | None) -> Municipality:
         parsed = MunicipalityCode.parse(code)
         if as_of is None and known_at is None:
             return self._municipality(parsed)
-        m = self._fold(municipality_id(parsed), as_of, _utc(known_at))
+        m = self._asof.fold(municipality_id(parsed), as_of, _utc(known_at))
         if m is None:
             when = "" if known_at is None else f" at {known_at.isoformat()}"
             raise UnknownMunicipality(
@@ -1507,26 +1296,15 @@ class Programme(Application[UUID]):
             except StoreCipherError:
                 # A damaged row of another aggregate stops the views' catch-up; this
                 # municipality's own events still answer, as they did before the ledger moved.
-                costs = self._costs_as_of(m.id, None, None)
+                costs = self._asof.costs(m.id, None, None)
         else:
-            costs = self._costs_as_of(m.id, as_of, _utc(known_at))
-        return municipality_view(m, self._reveal, as_of, _utc(known_at), costs)
+            costs = self._asof.costs(m.id, as_of, _utc(known_at))
+        return municipality_view(m, self.reveal, as_of, _utc(known_at), costs)
 
     @guarded
     def codes(self) -> list[str]:
         """Every registered municipality code, in registration order."""
-        return [m.code for m in self._all(Municipality.Registered)]
-
-    def _all(self, topic_class: type[Any]) -> Iterator[Any]:
-        topic = get_topic(topic_class)
-        start = 1
-        while True:
-            batch = self.recorder.select_notifications(start, 1000, topics=[topic])
-            for notification in batch:
-                yield self.mapper.to_domain_event(notification)
-            if len(batch) < 1000:
-                return
-            start = batch[-1].id + 1
+        return [m.code for m in self.events_of_type(Municipality.Registered)]
 
     @functools.cached_property
     def views(self) -> ReadModels:
@@ -1548,31 +1326,27 @@ class Programme(Application[UUID]):
         stay), which keeps a large programme's status fast.
         """
         if as_of is None and known_at is None:
-            day = self._stamp("-", None).today
+            day = self.today()
             self.views.catch_up()
             if self.views.current_on(day):
                 return self.views.overview(day, cost_lines=cost_lines)
-        day = (
-            as_date(as_of, "as_of", "overview")
-            if as_of is not None
-            else self._stamp("-", None).today
-        )
+        day = as_date(as_of, "as_of", "overview") if as_of is not None else self.today()
         aggregates = []
-        for registered in self._all(Municipality.Registered):
-            m = self._fold(registered.originator_id, day, _utc(known_at))
+        for registered in self.events_of_type(Municipality.Registered):
+            m = self._asof.fold(registered.originator_id, day, _utc(known_at))
             if m is not None:
                 aggregates.append(m)
         records, costs = records_and_costs(
             aggregates,
-            lambda m: self._costs_as_of(m.id, day, _utc(known_at)) if cost_lines else (),
+            lambda m: self._asof.costs(m.id, day, _utc(known_at)) if cost_lines else (),
         )
         costs_of = costs.__getitem__ if cost_lines else None
-        return overview_from_records(records, self._reveal, day, _utc(known_at), costs_of)
+        return overview_from_records(records, self.reveal, day, _utc(known_at), costs_of)
 
     @guarded
     def sessions(self) -> list[SessionView]:
         views = []
-        for scheduled in self._all(TrainingSession.Scheduled):
+        for scheduled in self.events_of_type(TrainingSession.Scheduled):
             s: TrainingSession = self.repository.get(scheduled.originator_id)
             assert s.slot is not None
             views.append(
@@ -1634,7 +1408,7 @@ class Programme(Application[UUID]):
                 satisfaction=getattr(event, "satisfaction", None),
                 reasons=getattr(event, "reasons", ""),
             )
-            for event in self._events(self._municipality(code).id)
+            for event in self.aggregate_events(self._municipality(code).id)
             if isinstance(event, Municipality.Evaluated)
         ]
 
@@ -1673,7 +1447,7 @@ class Programme(Application[UUID]):
                 continue
             data = event_data(event)
             if isinstance(event, Municipality.OfficialNominated):
-                person = self._reveal(OfficialId(event.official_id), event.personal_data)
+                person = self.reveal(OfficialId(event.official_id), event.personal_data)
                 data["personal_data"] = (
                     "[erased]" if person is None else {"name": person.name, "email": person.email}
                 )
@@ -1727,133 +1501,6 @@ class Programme(Application[UUID]):
         """How many events the store holds. Not the highest position: PostgreSQL's sequence
         skips the numbers of transactions that rolled back."""
         return self.keys.count_events()
-
-
-@attrs.frozen
-class ReportRow:
-    """One report of a bulk recording; ``line`` is its line in the file it came from."""
-
-    code: str
-    received_on: date
-    category: str
-    reference: str
-    line: int | None = None
-
-
-@attrs.frozen
-class _ParsedRow:
-    where: str
-    code: str
-    received_on: date
-    category: ReportCategory
-    reference: ReportReference
-    typed: str
-
-
-def _report_row(row: Any, n: int) -> _ParsedRow:
-    """A row checked for its values (the rules come when it is recorded), named for errors."""
-    if isinstance(row, Mapping):
-        row = ReportRow(**row)
-    elif isinstance(row, tuple):
-        row = ReportRow(*row)
-    line = getattr(row, "line", None)
-    where = f"row {n}" + ("" if line is None else f" (line {line})")
-    try:
-        if not isinstance(row, ReportRow):
-            raise InvalidInput("a row is a ReportRow, a mapping or a tuple of its fields")
-        code = MunicipalityCode.parse(row.code).value
-        return _ParsedRow(
-            where,
-            code,
-            as_date(row.received_on, "report date", code),
-            ReportCategory(row.category),
-            ReportReference(row.reference),
-            row.reference if isinstance(row.reference, str) else "",
-        )
-    except DomainError as error:
-        raise type(error)(f"{where}: {error}") from None
-    except TypeError:
-        raise InvalidInput(
-            f"{where}: a row has a municipality code, received_on, category and reference"
-        ) from None
-
-
-@attrs.frozen
-class _Charges:
-    """An aggregate's cost lines up to ``version``, each with the latest recorded time among
-    the events up to the one that charged it, and that event's business date.
-
-    A fold with ``known_at`` stops at the first event recorded later, so it applies a charge
-    exactly when that latest time is not after ``known_at``; with ``as_of`` it skips the
-    charging event when its business date lies after ``as_of`` (``views.replay.visible``).
-    """
-
-    version: int = 0
-    recorded_until: datetime | None = None
-    entries: tuple[tuple[datetime, date | None, CostEntry], ...] = ()
-
-    def visible(self, as_of: date | None, known_at: datetime | None) -> tuple[CostEntry, ...]:
-        return tuple(
-            entry
-            for recorded, day, entry in self.entries
-            if (known_at is None or recorded <= known_at)
-            and (as_of is None or day is None or day <= as_of)
-        )
-
-
-def _later(current: Any, value: Any) -> Any:
-    if value is None:
-        return current
-    return value if current is None or value > current else current
-
-
-class _CopyingRepository(Repository[UUID]):
-    """The repository with its aggregate cache, handing out copies made by pickling.
-
-    A command mutates the aggregate it gets, so it must get a copy, never the cached object:
-    eventsourcing makes that copy with ``copy.deepcopy``, which walks a Municipality's costs,
-    officials and dates object by object and was the largest single cost of a command (see
-    docs/performance.md). A pickle round trip makes the same independent copy in under half
-    the time; an aggregate that does not pickle is deep-copied as before.
-    """
-
-    def get(
-        self,
-        aggregate_id: UUID,
-        *,
-        version: int | None = None,
-        projector_func: Any = project_aggregate,
-        fastforward_skipping: bool = False,
-        deepcopy_from_cache: bool = True,
-    ) -> Any:
-        from_cache = self.cache is not None and version is None
-        aggregate = super().get(
-            aggregate_id,
-            version=version,
-            projector_func=projector_func,
-            fastforward_skipping=fastforward_skipping,
-            deepcopy_from_cache=False,
-        )
-        if from_cache and deepcopy_from_cache and self.deepcopy_from_cache:
-            try:
-                return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))  # noqa: S301
-            except (pickle.PicklingError, TypeError, AttributeError):
-                return copy.deepcopy(aggregate)
-        return aggregate
-
-
-@contextmanager
-def _postgres_ddl_lock(datastore: Any) -> Iterator[None]:
-    with datastore.get_connection() as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_DDL_LOCK,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_DDL_LOCK,))
-
-
-_DDL_LOCK = 0x6D6D61  # "mma": one advisory lock number for creating this library's tables
-_RETRY_LOCK = 0x6D6D6172  # "mmar": the lock retried commands take turns on
 
 
 def retries_from(retries: int | None, env: Mapping[str, str] | None = None) -> int:

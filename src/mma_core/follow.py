@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from mma_core.domain.errors import InvalidInput
 from mma_core.exporting import EventReader
 from mma_core.hookspecs import EventRecord
+from mma_core.signals import Signal
 from mma_core.store_errors import translated
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,28 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
 BATCH = 500
 POLL_FIRST = 0.01  # seconds before the first poll once caught up
 POLL_MAX = 0.2  # the longest pause between polls: a new event shows within this
-
-
-class Signal:
-    """Wakes the followers of one Programme when it has written events."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._count = 0
-
-    def notify(self) -> None:
-        with self._condition:
-            self._count += 1
-            self._condition.notify_all()
-
-    def count(self) -> int:
-        with self._condition:
-            return self._count
-
-    def wait(self, seen: int, timeout: float) -> None:
-        """Return when a write happened after ``seen`` was read, or after ``timeout``."""
-        with self._condition:
-            self._condition.wait_for(lambda: self._count != seen, timeout)
 
 
 def check_arguments(after: int, limit: int | None, wait: float | None) -> None:

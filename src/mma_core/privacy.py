@@ -26,7 +26,6 @@ from mma_core.cipher import Keyring, StoreCipherError, read_key_file, write_priv
 from mma_core.cipher import new_key as new_cipher_key
 from mma_core.domain.values import Official, OfficialId
 
-ERASED = "[erased]"
 _VERSION = "v1"
 _AAD_PREFIX = b"mma-official/v1:"
 _WRAP_AAD = b"mma-official-key/v1\x00"

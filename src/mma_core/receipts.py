@@ -5,11 +5,12 @@ How it works (all of it behind the ``@command`` decorator and ``Programme._run``
 1. Before anything else, the command's receipt is looked up by request id. Found with the same
    command and arguments: its result is returned and nothing is written. Found with others:
    :class:`~mma_core.domain.errors.RequestIdReused`.
-2. Otherwise the command runs as usual, except that its ``save()`` is held back; the held
-   aggregates are then saved together with a new :class:`CommandReceipt` (last), in ONE
-   transaction. The receipt's id derives from the request id, so of two writers answering the
-   same request concurrently one wins on the primary key; the other's transaction rolls back
-   and its retry finds the winner's receipt.
+2. Otherwise the command runs as usual, except that its ``save()`` is held back
+   (``mma_core.staging``, as in ``Programme.atomic()``); the held aggregates are then saved
+   together with a new :class:`CommandReceipt` (last), in ONE transaction. The receipt's id
+   derives from the request id, so of two writers answering the same request concurrently one
+   wins on the primary key; the other's transaction rolls back and its retry finds the
+   winner's receipt.
 3. A command that breaks a rule writes no receipt: a retry runs it again.
 """
 
@@ -19,9 +20,9 @@ import contextvars
 import hashlib
 import json
 import unicodedata
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError
@@ -30,9 +31,30 @@ from mma_core.domain.common import Stamp
 from mma_core.domain.errors import InvalidInput, RequestIdReused
 from mma_core.domain.receipt import CommandReceipt, receipt_id
 from mma_core.jsonable import JSONReady, jsonable
+from mma_core.storage.keys import KeyStore
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
+    from mma_core.staging import Staged
+
+
+class Answerer(Protocol):
+    """What the receipts need of the programme (``mma_core.application.Programme`` is one):
+    its store, its keys table's positions, its origin and clock, and its ``save``."""
+
+    origin: str
+    clock: Callable[[], datetime]
+
+    @property
+    def recorder(self) -> Any: ...
+
+    @property
+    def repository(self) -> Any: ...
+
+    @property
+    def keys(self) -> KeyStore: ...
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any: ...
+
 
 MAX_REQUEST_ID = 200
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
@@ -69,9 +91,6 @@ class Request:
 CURRENT: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
     "mma_request", default=None
 )
-_HELD: contextvars.ContextVar[list[tuple[tuple[Any, ...], dict[str, Any]]] | None] = (
-    contextvars.ContextVar("mma_held_saves", default=None)
-)
 
 
 def check_request_id(value: object) -> str:
@@ -106,7 +125,7 @@ def request_for(command: str, request_id: object, arguments: Mapping[str, Any]) 
     )
 
 
-def stored(programme: Programme, request_id: str) -> CommandReceipt | None:
+def stored(programme: Answerer, request_id: str) -> CommandReceipt | None:
     if not programme.recorder.select_events(receipt_id(request_id), limit=1):
         return None
     try:
@@ -116,7 +135,7 @@ def stored(programme: Programme, request_id: str) -> CommandReceipt | None:
     return receipt
 
 
-def answered(programme: Programme, request: Request) -> CommandReceipt | None:
+def answered(programme: Answerer, request: Request) -> CommandReceipt | None:
     """The receipt of an earlier answer to ``request``; ``RequestIdReused`` if it was another."""
     receipt = stored(programme, request.request_id)
     if receipt is None:
@@ -139,7 +158,7 @@ def result_of(receipt: CommandReceipt) -> Any:
     return list(receipt.result) if isinstance(receipt.result, list | tuple) else receipt.result
 
 
-def receipt_view(programme: Programme, request_id: str) -> Receipt | None:
+def receipt_view(programme: Answerer, request_id: str) -> Receipt | None:
     receipt = stored(programme, check_request_id(request_id))
     if receipt is None:
         return None
@@ -151,42 +170,14 @@ def receipt_view(programme: Programme, request_id: str) -> Receipt | None:
     return Receipt(receipt.command, result_of(receipt), first, last)
 
 
-@contextmanager
-def holding_saves() -> Iterator[list[tuple[tuple[Any, ...], dict[str, Any]]]]:
-    """Hold back the ``save()`` calls made inside, to save them with the receipt."""
-    held: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    token = _HELD.set(held)
-    try:
-        yield held
-    finally:
-        _HELD.reset(token)
-
-
-def held_saves() -> list[tuple[tuple[Any, ...], dict[str, Any]]] | None:
-    return _HELD.get()
-
-
-def save_with_receipt(
-    programme: Programme,
-    held: list[tuple[tuple[Any, ...], dict[str, Any]]],
-    request: Request,
-    result: Any,
-) -> None:
-    """Save what the command held back and its receipt, in one transaction."""
-    aggregates: list[Any] = []
-    kwargs: dict[str, Any] = {}
-    for objs, saved_kwargs in held:
-        aggregates.extend(o for o in objs if o is not None and o not in aggregates)
-        for key, value in saved_kwargs.items():
-            if key in kwargs:
-                raise AssertionError(f"a command saved {key} twice")
-            kwargs[key] = value
-    events = sum(len(getattr(a, "pending_events", ())) for a in aggregates)
+def save_with_receipt(programme: Answerer, held: Staged, request: Request, result: Any) -> None:
+    """Save what the command held back and its receipt (last), in one transaction: at once,
+    or with the rest of an enclosing ``atomic()`` block."""
     stamp = Stamp(by=request.by, origin=request.origin or programme.origin, at=programme.clock())
     receipt = CommandReceipt.issue(
-        request.request_id, request.command, request.fingerprint, result, events, stamp
+        request.request_id, request.command, request.fingerprint, result, held.events, stamp
     )
-    programme.save_now(*aggregates, receipt, **kwargs)
+    programme.save(*held.aggregates.values(), receipt, **held.extras)
 
 
 __all__ = ["Receipt", "check_request_id", "fingerprint"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from audit_helpers import export_url, rows, sqlite_url, standalone, verify_url
 
-from mma_core import Programme, application
+from mma_core import Programme, asof
 from mma_core.audit import checkpoint as notes
 from mma_core.domain.training import TrainingSession, session_id_to_uuid
 
@@ -69,7 +69,7 @@ def test_an_old_store_gains_snapshots_and_costs_from_its_events_and_still_verifi
     """Written when the aggregate kept every cost line: its costs now come from the ledger and
     the events, its Renewed events (without ``fee``) charge nothing, and the snapshots stored on
     reading it get no leaves."""
-    monkeypatch.setattr(application, "SNAPSHOT_EVERY", 2)
+    monkeypatch.setattr(asof, "SNAPSHOT_EVERY", 2)
     path = tmp_path / "old.sqlite"
     shutil.copyfile(FIXTURE, path)
     before = verify_url(sqlite_url(path))

@@ -197,3 +197,31 @@ def test_a_retry_after_a_process_restart_returns_the_same_result(
         receipt = prog.receipt("restart-1")
         assert receipt is not None
         assert receipt.result == "GM0363-1"
+
+
+def test_a_receipt_inside_atomic_is_written_with_the_block_or_not_at_all() -> None:
+    with Programme.open("memory://") as prog:
+        prog.register_registry("noord-holland-2019", by="coordinator")
+        prog.make_offer(reference=OFFER, sent_on=date(2019, 10, 18), by="cdk")
+        before = prog.event_count()
+        on = date(2019, 10, 18)
+        seen: list[object] = []
+
+        def block() -> None:
+            with prog.atomic():
+                prog.invite("GM0363", on=on, reference=OFFER, by="c", request_id="a")
+                seen.append(prog.receipt("a"))  # held with the block, not written ahead of it
+                prog.accept("GM0392", on=date(2019, 11, 1), by="c")  # never invited: a rule
+
+        with pytest.raises(InvalidTransition):
+            block()
+        assert seen == [None]
+        assert prog.event_count() == before
+        assert prog.receipt("a") is None
+        with prog.atomic():
+            prog.invite("GM0363", on=date(2019, 10, 18), reference=OFFER, by="c", request_id="a")
+            prog.invite("GM0392", on=date(2019, 10, 18), reference=OFFER, by="c")
+        receipt = prog.receipt("a")
+        assert receipt is not None
+        assert receipt.result == "GM0363"
+        assert prog.event_count() == before + 3  # two invitations and the receipt

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from mma_core import Programme, application
+from mma_core import Programme, asof
 from mma_core.domain.municipality import municipality_id
 from mma_core.views.replay import charged, fold, municipality_view
 
@@ -26,7 +26,7 @@ class Clock:
 def test_snapshot_folds_equal_full_replays(
     store: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(application, "SNAPSHOT_EVERY", 7)
+    monkeypatch.setattr(asof, "SNAPSHOT_EVERY", 7)
     url = "memory://" if store == "memory" else f"sqlite:///{tmp_path}/s.sqlite"
     rng = random.Random(5)
     clock = Clock()
@@ -54,12 +54,12 @@ def test_snapshot_folds_equal_full_replays(
         for as_of in days:
             for known_at in knowns:
                 expected = fold(events, as_of, known_at)
-                got = prog._fold(ident, as_of, known_at)
-                assert municipality_view(got, prog._reveal, as_of, known_at) == municipality_view(
-                    expected, prog._reveal, as_of, known_at
+                got = prog._asof.fold(ident, as_of, known_at)
+                assert municipality_view(got, prog.reveal, as_of, known_at) == municipality_view(
+                    expected, prog.reveal, as_of, known_at
                 ), (as_of, known_at)
                 # The cost lines an as-of view shows: streamed, in the order a replay charges them.
-                assert prog._costs_as_of(ident, as_of, known_at) == tuple(
+                assert prog._asof.costs(ident, as_of, known_at) == tuple(
                     charged(events, as_of, known_at)
                 ), (as_of, known_at)
         assert prog.snapshots is not None

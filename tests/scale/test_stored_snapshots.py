@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mma_core import Programme, application
+from mma_core import Programme, asof
 from mma_core.domain.municipality import municipality_id
 
 
@@ -71,7 +71,7 @@ def snapshot_rows(path: Path) -> int:
 def test_deleting_every_snapshot_changes_no_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(application, "SNAPSHOT_EVERY", 5)
+    monkeypatch.setattr(asof, "SNAPSHOT_EVERY", 5)
     path = tmp_path / "s.sqlite"
     url = f"sqlite:///{path}"
     clock = Clock()
@@ -84,7 +84,7 @@ def test_deleting_every_snapshot_changes_no_answer(
     # A fresh process without snapshots: every answer the same (and the folds store new ones).
     assert answers(url, clock, times) == with_snapshots
     assert snapshot_rows(path) > 0
-    monkeypatch.setattr(application, "SNAPSHOT_EVERY", 10**9)  # and none at all, ever
+    monkeypatch.setattr(asof, "SNAPSHOT_EVERY", 10**9)  # and none at all, ever
     with sqlite3.connect(path) as db:
         db.execute("DELETE FROM stored_snapshots")
     assert answers(url, clock, times) == with_snapshots
@@ -93,7 +93,7 @@ def test_deleting_every_snapshot_changes_no_answer(
 def test_a_fresh_process_loads_from_the_latest_snapshot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(application, "SNAPSHOT_EVERY", 5)
+    monkeypatch.setattr(asof, "SNAPSHOT_EVERY", 5)
     url = f"sqlite:///{tmp_path / 'f.sqlite'}"
     clock = Clock()
     build(url, clock)
@@ -117,7 +117,7 @@ def test_audit_verify_ignores_snapshots(tmp_path: Path, monkeypatch: pytest.Monk
 
     from mma_core.cli import cli
 
-    monkeypatch.setattr(application, "SNAPSHOT_EVERY", 5)
+    monkeypatch.setattr(asof, "SNAPSHOT_EVERY", 5)
     path = tmp_path / "a.sqlite"
     url = f"sqlite:///{path}"
     build(url, Clock())

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mma_core import Programme, application
+from mma_core import Programme, asof
 from mma_core.domain.municipality import municipality_id
 from mma_core.views.models import ReadModels
 from mma_core.views.replay import charged
@@ -33,7 +33,7 @@ def test_ledger_equals_a_fresh_replay(
     steps: list[tuple[str, str, int]], interval: int, batch: int
 ) -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(application, "SNAPSHOT_EVERY", interval)
+        patch.setattr(asof, "SNAPSHOT_EVERY", interval)
         clock = datetime(2023, 6, 1, 12, tzinfo=UTC)
         with Programme.open("memory://", clock=lambda: clock) as prog:
             prog.register_registry("noord-holland-2019", by="t")

@@ -6,7 +6,7 @@ import base64
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -192,6 +192,29 @@ def _keys(public_keys: tuple[str, ...], key_file: str, needed: bool) -> list[not
     return keys
 
 
+def _checkpoints(
+    public_keys: tuple[str, ...], key_file: str, *paths: str, needed: bool = True
+) -> tuple[list[notes.VerifierKey], list[str]]:
+    """The keys that check signed checkpoints (``--public-key``, else the public half of
+    ``--key``) and the checkpoints read from ``paths``; a missing key or an unreadable file
+    fails with a clear message before the store is read."""
+    return _keys(public_keys, key_file, needed), [_read_note(path) for path in paths]
+
+
+def _file_option(
+    flag: str, name: str, help_text: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An optional ``FILE`` option naming a file that exists (a checkpoint, a proof)."""
+    return click.option(
+        flag,
+        name,
+        metavar="FILE",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        help=help_text,
+    )
+
+
 def _write_json(data: Any, output: str | None, what: str) -> None:
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if output is None:
@@ -265,8 +288,8 @@ def verify_command(
     """
     from mma_core.audit.merkle import RangeRoots, consistency_ranges, verify_consistency
 
-    keys = _keys(public_keys, key_file, bool(checkpoint_files or since_file))
-    texts = [_read_note(f) for f in checkpoint_files]
+    needed = bool(checkpoint_files or since_file)
+    keys, texts = _checkpoints(public_keys, key_file, *checkpoint_files, needed=needed)
     since: Any = None
     path: Any = None
     if since_file is not None:
@@ -441,13 +464,10 @@ def export_command(
 
 @audit.command("prove")
 @click.argument("position", type=click.IntRange(min=1))
-@click.option(
+@_file_option(
     "--checkpoint",
     "checkpoint_file",
-    metavar="FILE",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Prove inclusion in the tree this signed checkpoint covers. Default: sign today's "
+    "Prove inclusion in the tree this signed checkpoint covers. Default: sign today's "
     "tree with --key.",
 )
 @PUBLIC_KEY_OPTION
@@ -479,8 +499,7 @@ def prove_command(
         signer = _signer(key_file)
         keys: list[notes.VerifierKey] = []
     else:
-        checkpoint = _read_note(checkpoint_file)
-        keys = _keys(public_keys, key_file, True)
+        keys, [checkpoint] = _checkpoints(public_keys, key_file, checkpoint_file)
     with _walk(ctx, "proving") as (reader, advance):
         try:
             [proof] = inclusion(
@@ -514,10 +533,10 @@ def consistency_command(
     """
     from mma_core.audit.proofs import ProofError, consistency
 
-    keys = _keys(public_keys, key_file, True)
+    keys, [old_note, new_note] = _checkpoints(public_keys, key_file, old, new)
     with _walk(ctx, "proving") as (reader, advance):
         try:
-            proof = consistency(reader, _read_note(old), _read_note(new), keys, advance)
+            proof = consistency(reader, old_note, new_note, keys, advance)
         except ProofError as error:
             _fail(str(error))
     _write_json(proof, output, "consistency proof")
@@ -556,13 +575,10 @@ def _witness_keys(values: tuple[str, ...]) -> list[notes.WitnessKey]:
     type=click.Path(dir_okay=False),
     help="The witness's state: the last checkpoint it cosigned (created on first use).",
 )
-@click.option(
+@_file_option(
     "--proof",
     "proof_file",
-    metavar="FILE",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="The consistency proof from the last cosigned checkpoint ('mma audit consistency'). "
+    "The consistency proof from the last cosigned checkpoint ('mma audit consistency'). "
     "Default: made from the store, which is verified first.",
 )
 @PUBLIC_KEY_OPTION
@@ -590,9 +606,8 @@ def cosign_command(
     from mma_core.audit.proofs import ProofError, consistency
     from mma_core.audit.witness import WitnessRefused, countersign
 
-    keys = _keys(public_keys, key_file, True)
+    keys, [note] = _checkpoints(public_keys, key_file, checkpoint_file)
     witness = _signer(witness_file)
-    note = _read_note(checkpoint_file)
     proof = None
     if proof_file is not None:
         try:

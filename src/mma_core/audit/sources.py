@@ -18,9 +18,11 @@ from mma_core.storage import (
     LEAVES,
     MemoryRecorder,
     SQLiteRecorder,
+    leaf_row,
     postgres_recorder_class,
     store_env,
 )
+from mma_core.storage.leaves import LeafRow as LeafRow  # the audit reads it from here
 
 BATCH = 2000
 EVENTS_TABLE_POSTGRES = "programme_events"  # as the Programme application names it
@@ -37,8 +39,6 @@ class StoredRow:
     state: bytes
 
 
-# A leaf row as stored: seq, aggregate_id, version, topic, recorded_at, state_sha256, prev.
-LeafRow = tuple[Any, ...]
 # An event row, strictly read (see stored_row): position, aggregate id, version, topic, state.
 EventRow = tuple[int, str, int, str, bytes]
 
@@ -238,15 +238,7 @@ class MemoryReader:
 
     def leaf_rows(self) -> Iterator[LeafRow]:
         for leaf in self._leaves:
-            yield (
-                leaf.seq,
-                leaf.aggregate_id,
-                leaf.version,
-                leaf.topic,
-                leaf.recorded_at,
-                leaf.state_sha256,
-                leaf.prev,
-            )
+            yield leaf_row(leaf)
 
     def event_rows(self) -> Iterator[EventRow]:
         for row in self.rows:
@@ -397,7 +389,7 @@ def open_recorder(url: str) -> Iterator[Any]:
             env["SQLITE_DBNAME"], lock_timeout=int(env.get("SQLITE_LOCK_TIMEOUT", "30"))
         )
         try:
-            recorder = SQLiteRecorder(datastore)
+            recorder: Any = SQLiteRecorder(datastore)
             recorder.create_table()
             yield recorder
         finally:

@@ -12,7 +12,7 @@ import attrs
 from eventsourcing.domain import Aggregate
 
 from mma_core.domain.errors import InvalidDate, InvalidInput
-from mma_core.i18n import N_, _
+from mma_core.domain.text import N_, _
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

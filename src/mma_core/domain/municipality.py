@@ -21,6 +21,7 @@ from mma_core.domain.errors import (
     InvalidTransition,
     UnknownOfficial,
 )
+from mma_core.domain.text import _ as _t
 from mma_core.domain.values import (
     CostLine,
     Money,
@@ -33,7 +34,6 @@ from mma_core.domain.values import (
     Stage,
     has_control,
 )
-from mma_core.i18n import _ as _t
 
 MAX_ACTIVE_OFFICIALS = 2  # MMA grants access to at most two officials per municipality.
 MAX_REASON = 500

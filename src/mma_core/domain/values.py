@@ -296,6 +296,9 @@ def valid_email(value: object) -> bool:
     return "." in domain[1:-1]
 
 
+ERASED = "[erased]"  # what an official's name and e-mail read once their key is deleted
+
+
 @attrs.frozen(repr=False)
 class Official:
     """An official's personal data. Never stored in plaintext, never printed by ``repr``."""

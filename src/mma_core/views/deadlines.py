@@ -36,6 +36,7 @@ UNDERFILLED = 0.5
 DUE_WITHIN = 30
 TRAINED_OFFICIALS = 2
 KINDS = ("evaluation", "termination", "renewal", "answer", "training", "capacity")
+OVERVIEW_KINDS = ("answer", "evaluation")  # the overview's deadlines (the status's list)
 
 
 def _stopped(r: MunicipalityRecord) -> bool:
@@ -76,17 +77,13 @@ class Due(JSONReady):
 
 
 def deadlines(records: Sequence[MunicipalityRecord], day: date) -> list[Deadline]:
-    """The overview's open deadlines (answers and evaluations), as the replay computes them."""
-    found = []
-    for r in records:
-        if not r.exists_on(day):
-            continue
-        if r.stage is Stage.INVITED and r.invited_on is not None:
-            due = r.invited_on + timedelta(days=ANSWER_DAYS)
-            found.append(Deadline(r.code, r.name, "answer", due, due < day))
-        if r.evaluation_open and r.evaluation_due is not None and not _stopped(r):
-            due = r.evaluation_due
-            found.append(Deadline(r.code, r.name, "evaluation", due, due < day))
+    """The overview's open deadlines: the answers and evaluations among :func:`due_items`,
+    however far off, in the overview's shape (:class:`~mma_core.views.state.Deadline`)."""
+    found = [
+        Deadline(item.code, item.name, item.kind, item.due_on, item.overdue)
+        for item in due_items(records, (), day, within=None)
+        if item.code is not None and item.kind in OVERVIEW_KINDS
+    ]
     return sorted(found, key=lambda d: (d.due_on, d.code, d.kind))
 
 
@@ -94,10 +91,11 @@ def due_items(
     records: Sequence[MunicipalityRecord],
     sessions: Sequence[SessionRecord],
     today: date,
-    within: int = DUE_WITHIN,
+    within: int | None = DUE_WITHIN,
 ) -> list[Due]:
-    """Every deadline due by ``today + within`` days (overdue ones included), most urgent first."""
-    horizon = today + timedelta(days=within)
+    """Every deadline due by ``today + within`` days (overdue ones included; every one with
+    ``within=None``), most urgent first."""
+    horizon = date.max if within is None else today + timedelta(days=within)
     items: list[Due] = []
 
     def add(kind: str, r: MunicipalityRecord, due: date, detail: str) -> None:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -31,13 +31,11 @@ from mma_core.views.records import (
     session_record_of,
 )
 from mma_core.views.replay import fold
+from mma_core.views.source import ViewSource
 from mma_core.views.state import CostEntry, Overview
 from mma_core.views.store import Tracking, ViewStore, store_for
 from mma_core.views.updater import BATCH_SIZE, Progress, ViewUpdater
 from mma_core.views.waterbed import WaterbedEntry, waterbed
-
-if TYPE_CHECKING:
-    from mma_core.application import Programme
 
 CostsOf = Callable[[str], Sequence[CostEntry]]
 COST_CACHE_SIZE = 256  # municipalities whose ledger lines stay in memory
@@ -102,12 +100,13 @@ class RosterSession:
 
 
 class ReadModels:
-    """The read models of one programme, in its own store."""
+    """The read models of one programme, in its own store. They read the programme through
+    :class:`~mma_core.views.source.ViewSource` (a ``Programme`` is one)."""
 
-    def __init__(self, programme: Programme, batch_size: int = BATCH_SIZE) -> None:
-        self.programme = programme
-        self.store: ViewStore = store_for(programme)
-        self.updater = ViewUpdater(programme, self.store, batch_size)
+    def __init__(self, source: ViewSource, batch_size: int = BATCH_SIZE) -> None:
+        self.source = source  # the programme, as far as the views need it
+        self.store: ViewStore = store_for(source)
+        self.updater = ViewUpdater(source, self.store, batch_size)
         # Each municipality's ledger lines as last read, with the position they reach: the
         # ledger only grows (a rebuild writes the same lines at the same positions), so a
         # later read fetches the new lines only.
@@ -131,7 +130,7 @@ class ReadModels:
 
     def today(self) -> date:
         """The programme's today (its clock, in Europe/Amsterdam)."""
-        return self.programme._stamp("-", None).today
+        return self.source.today()
 
     def current_on(self, day: date) -> bool:
         """Whether the views (all events) equal the state as of ``day``: no municipality event
@@ -175,7 +174,7 @@ class ReadModels:
             for line in self.store.ledger():
                 by_code.setdefault(line.code, []).append(CostEntry(line.on, line.line))
             costs_of = lambda code: by_code.get(code, [])  # noqa: E731
-        return overview_from_records(self.records(), self.programme._reveal, day, None, costs_of)
+        return overview_from_records(self.records(), self.source.reveal, day, None, costs_of)
 
     def roster(self) -> list[RosterSession]:
         lines: dict[str, list[RosterLine]] = {}
@@ -189,19 +188,19 @@ class ReadModels:
 
     def records_as_of(self, day: date) -> list[MunicipalityRecord]:
         result = []
-        for registered in self.programme._all(Municipality.Registered):
-            m = fold(self.programme._events(registered.originator_id), day, None)
+        for registered in self.source.events_of_type(Municipality.Registered):
+            m = fold(self.source.aggregate_events(registered.originator_id), day, None)
             if m is not None:
                 result.append(record_of(m))
         return result
 
     def sessions_as_of(self, day: date) -> list[SessionRecord]:
         result = []
-        for scheduled in self.programme._all(TrainingSession.Scheduled):
+        for scheduled in self.source.events_of_type(TrainingSession.Scheduled):
             # A session is known from its scheduling on, whatever day it was scheduled; its seats
             # as booked and released by ``day``.
             s: Any = None
-            for event in self.programme._events(scheduled.originator_id):
+            for event in self.source.aggregate_events(scheduled.originator_id):
                 if s is None:
                     s = event.mutate(None)
                 elif event.business_date is None or event.business_date <= day:
@@ -231,7 +230,14 @@ class ReadModels:
         return waterbed(records, day)
 
 
-def due(programme: Programme, today: date | None = None, within: int = DUE_WITHIN) -> list[Due]:
+class WithViews(Protocol):
+    """A programme with read models (``Programme`` is one)."""
+
+    @property
+    def views(self) -> ReadModels: ...
+
+
+def due(programme: WithViews, today: date | None = None, within: int = DUE_WITHIN) -> list[Due]:
     """The deadlines list for the delivery outbox and ``mma due``: answers outstanding,
     evaluations due or overdue, municipalities without a trained official, sessions over or
     under capacity. Each :class:`Due` has ``kind``, ``code``, ``name``, ``due_on``,

@@ -9,16 +9,21 @@ waterbed are computed by one piece of code whether they come from the views or f
 
 from __future__ import annotations
 
+import functools
 import json
+import types
+import typing
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import attrs
 
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.training import TrainingSession
 from mma_core.domain.values import (
+    ERASED,
     CostKind,
     CostLine,
     Money,
@@ -29,18 +34,9 @@ from mma_core.domain.values import (
     Stage,
 )
 from mma_core.jsonable import fields_of
-from mma_core.privacy import ERASED
-from mma_core.views.state import CostEntry, MunicipalityView, OfficialView
+from mma_core.views.state import CostEntry, MunicipalityFacts, MunicipalityView, OfficialView
 
 Reveal = Callable[[OfficialId, str], Official | None]
-
-
-def _day(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 @attrs.frozen
@@ -56,101 +52,28 @@ class OfficialRecord:
 
 
 @attrs.frozen
-class MunicipalityRecord:
-    code: str
-    name: str
-    stage: Stage
-    registry: str
-    population: int | None
-    valid_from: date | None
-    valid_until: date | None
-    offer_reference: str | None
-    invited_on: date | None
-    answered_on: date | None
-    accepted_on: date | None
-    declined_on: date | None
-    prior_connected_on: date | None
-    prior_costs: Money | None
-    connected_on: date | None
-    connection_kind: str | None
-    term_start: date | None
-    evaluation_due: date | None
+class MunicipalityRecord(MunicipalityFacts):
+    """The facts of :class:`MunicipalityView` (declared once, in ``MunicipalityFacts``), the
+    officials still sealed, and no cost lines: their totals only."""
+
     evaluation_open: bool  # due and not yet answered with "continue" in this term
-    evaluations: int
-    last_outcome: str | None
-    renewals: tuple[date, ...]
-    terminated_on: date | None
-    merged_on: date | None
-    successor: str | None
-    predecessors: tuple[str, ...]
     officials: tuple[OfficialRecord, ...]
     reports_received: int
     costs_province: Money
     costs_municipality: Money
 
-    def exists_on(self, day: date) -> bool:
-        if self.valid_from is not None and day < self.valid_from:
-            return False
-        if self.valid_until is not None and day > self.valid_until:
-            return False
-        return self.merged_on is None or day < self.merged_on
-
     @property
     def has_trained_official(self) -> bool:
         return any(o.active and o.attended for o in self.officials)
 
-    # -- JSON ------------------------------------------------------------------------------
+    # -- JSON (the views' tables hold records as JSON) ------------------------------------
 
     def to_json(self) -> str:
-        return json.dumps(fields_of(self), separators=(",", ":"), sort_keys=True)
+        return _dumps(self)
 
     @classmethod
     def from_json(cls, text: str) -> MunicipalityRecord:
-        d = json.loads(text)
-        return cls(
-            code=d["code"],
-            name=d["name"],
-            stage=Stage(d["stage"]),
-            registry=d["registry"],
-            population=d["population"],
-            valid_from=_day(d["valid_from"]),
-            valid_until=_day(d["valid_until"]),
-            offer_reference=d["offer_reference"],
-            invited_on=_day(d["invited_on"]),
-            answered_on=_day(d["answered_on"]),
-            accepted_on=_day(d["accepted_on"]),
-            declined_on=_day(d["declined_on"]),
-            prior_connected_on=_day(d["prior_connected_on"]),
-            prior_costs=None if d["prior_costs"] is None else Money(d["prior_costs"]),
-            connected_on=_day(d["connected_on"]),
-            connection_kind=d["connection_kind"],
-            term_start=_day(d["term_start"]),
-            evaluation_due=_day(d["evaluation_due"]),
-            evaluation_open=d["evaluation_open"],
-            evaluations=d["evaluations"],
-            last_outcome=d["last_outcome"],
-            renewals=tuple(date.fromisoformat(x) for x in d["renewals"]),
-            terminated_on=_day(d["terminated_on"]),
-            merged_on=_day(d["merged_on"]),
-            successor=d["successor"],
-            predecessors=tuple(d["predecessors"]),
-            officials=tuple(
-                OfficialRecord(
-                    id=o["id"],
-                    sealed=o["sealed"],
-                    nominated_on=date.fromisoformat(o["nominated_on"]),
-                    active=o["active"],
-                    erased=o["erased"],
-                    session_id=o["session_id"],
-                    session_date=_day(o["session_date"]),
-                    attended=o["attended"],
-                )
-                for o in d["officials"]
-            ),
-            reports_received=d["reports_received"],
-            costs_province=Money(d["costs_province"]),
-            costs_municipality=Money(d["costs_municipality"]),
-        )
+        return _loads(cls, text)
 
     def view(
         self,
@@ -176,32 +99,9 @@ class MunicipalityRecord:
                     erased=o.erased or person is None,
                 )
             )
+        facts = {a.name: getattr(self, a.name) for a in attrs.fields(MunicipalityFacts)}
         return MunicipalityView(
-            code=self.code,
-            name=self.name,
-            stage=self.stage,
-            registry=self.registry,
-            population=self.population,
-            valid_from=self.valid_from,
-            valid_until=self.valid_until,
-            offer_reference=self.offer_reference,
-            invited_on=self.invited_on,
-            answered_on=self.answered_on,
-            accepted_on=self.accepted_on,
-            declined_on=self.declined_on,
-            prior_connected_on=self.prior_connected_on,
-            prior_costs=self.prior_costs,
-            connected_on=self.connected_on,
-            connection_kind=self.connection_kind,
-            term_start=self.term_start,
-            evaluation_due=self.evaluation_due,
-            evaluations=self.evaluations,
-            last_outcome=self.last_outcome,
-            renewals=self.renewals,
-            terminated_on=self.terminated_on,
-            merged_on=self.merged_on,
-            successor=self.successor,
-            predecessors=self.predecessors,
+            **facts,
             officials=tuple(officials),
             reports_received=self.reports_received,
             costs=tuple(costs),
@@ -371,32 +271,11 @@ class SessionRecord:
         return self.capacity - len(self.booked)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "session_id": self.session_id,
-                "starts_at": self.starts_at.isoformat(),
-                "ends_at": self.ends_at.isoformat(),
-                "location": self.location,
-                "capacity": self.capacity,
-                "online": self.online,
-                "booked": list(self.booked),
-            },
-            separators=(",", ":"),
-            sort_keys=True,
-        )
+        return _dumps(self)
 
     @classmethod
     def from_json(cls, text: str) -> SessionRecord:
-        d = json.loads(text)
-        return cls(
-            session_id=d["session_id"],
-            starts_at=datetime.fromisoformat(d["starts_at"]),
-            ends_at=datetime.fromisoformat(d["ends_at"]),
-            location=d["location"],
-            capacity=int(d["capacity"]),
-            online=bool(d["online"]),
-            booked=tuple(d["booked"]),
-        )
+        return _loads(cls, text)
 
 
 def session_record_of(s: TrainingSession) -> SessionRecord:
@@ -436,3 +315,41 @@ def roster_of(record: MunicipalityRecord) -> list[RosterLine]:
         )
         for o in record.officials
     ]
+
+
+# -- the records as JSON: written by ``mma_core.jsonable``, read back by their field types ------
+
+T = TypeVar("T")
+
+
+def _dumps(record: Any) -> str:
+    return json.dumps(fields_of(record), separators=(",", ":"), sort_keys=True)
+
+
+def _loads(cls: type[T], text: str) -> T:
+    kind: Any = cls
+    record: T = _reader(kind)(json.loads(text))
+    return record
+
+
+@functools.cache
+def _reader(kind: Any) -> Callable[[Any], Any]:
+    """What reads a value of type ``kind`` back from the JSON ``jsonable`` made of it."""
+    if kind is Money or (isinstance(kind, type) and issubclass(kind, Enum)):
+        return kind  # made from its JSON form, a string
+    if attrs.has(kind):
+        hints = typing.get_type_hints(kind)
+        fields = [(a.name, _reader(hints[a.name])) for a in attrs.fields(kind)]
+        return lambda d: kind(**{name: read(d[name]) for name, read in fields})
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is types.UnionType or origin is typing.Union:
+        read = _reader(next(a for a in args if a is not type(None)))
+        return lambda v: None if v is None else read(v)
+    if origin is tuple:
+        item = _reader(args[0])
+        return lambda v: tuple(item(x) for x in v)
+    if kind is date or kind is datetime:
+        return kind.fromisoformat
+    if kind in (str, int, bool):
+        return lambda v: v
+    raise TypeError(f"no reader of {kind!r} from JSON")

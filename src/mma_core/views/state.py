@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from mma_core.domain.values import CostLine, Money, Stage
 from mma_core.jsonable import JSONObject, JSONReady
-
-if TYPE_CHECKING:  # pragma: no cover - waterbed imports this module
-    from mma_core.views.waterbed import WaterbedEntry
 
 
 @attrs.frozen
@@ -38,7 +35,10 @@ class CostEntry(JSONReady):
 
 
 @attrs.frozen
-class MunicipalityView(JSONReady):
+class MunicipalityFacts(JSONReady):
+    """What a municipality's view and its read-model record (``views.records``) both hold,
+    declared once: where it stands in the lifecycle, its validity and its mergers."""
+
     code: str
     name: str
     stage: Stage
@@ -64,6 +64,22 @@ class MunicipalityView(JSONReady):
     merged_on: date | None
     successor: str | None
     predecessors: tuple[str, ...]
+
+    def exists_on(self, day: date) -> bool:
+        """Whether the municipality existed on ``day``: valid then, and not merged away."""
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        if self.valid_until is not None and day > self.valid_until:
+            return False
+        return self.merged_on is None or day < self.merged_on
+
+
+@attrs.frozen
+class MunicipalityView(MunicipalityFacts):
+    # A municipality as a query returns it: its facts, its officials (personal data revealed,
+    # or "[erased]"), its cost lines and their totals, and the moment it shows. (No docstring:
+    # the result schemas in docs/schemas/results/ take their description from it.)
+
     officials: tuple[OfficialView, ...]
     reports_received: int
     costs: tuple[CostEntry, ...]
@@ -88,6 +104,27 @@ class Deadline(JSONReady):
     kind: str  # "answer", "evaluation"
     due_on: date
     overdue: bool
+
+
+@attrs.frozen
+class WaterbedEntry(JSONReady):
+    """An unconnected municipality and how many of its neighbours are connected."""
+
+    code: str
+    name: str
+    stage: str
+    neighbours: int
+    connected_neighbours: int
+    connected: tuple[str, ...]  # the connected neighbours' codes
+
+    @property
+    def share(self) -> float:
+        return self.connected_neighbours / self.neighbours if self.neighbours else 0.0
+
+    @property
+    def surrounded(self) -> bool:
+        """Every neighbour is connected: the place crime moves to."""
+        return self.neighbours > 0 and self.connected_neighbours == self.neighbours
 
 
 @attrs.frozen

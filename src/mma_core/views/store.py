@@ -18,16 +18,18 @@ from typing import Any, Protocol
 import attrs
 
 from mma_core.domain.values import CostLine
+from mma_core.storage.locks import DDL_LOCK  # the lock the application takes for its tables
+from mma_core.storage.schema import schema_prefix
 from mma_core.views.records import (
     LEDGER_COLUMNS,
     LedgerLine,
     MunicipalityRecord,
     SessionRecord,
 )
+from mma_core.views.source import ViewSource
 from mma_core.views.state import CostEntry
 
 TRACKING_NAME = "views"
-DDL_LOCK = 0x6D6D61  # the advisory lock number the application takes for its own tables
 
 
 @attrs.frozen
@@ -343,18 +345,16 @@ class SqlViewStore:
         return found
 
 
-def store_for(app: Any) -> ViewStore:
+def store_for(app: ViewSource) -> ViewStore:
     """The view store that sits beside ``app``'s events."""
     module = app.env.get("PERSISTENCE_MODULE", "")
     if module == "eventsourcing.sqlite":
         store = SqlViewStore(app.factory.datastore)
     elif module == "eventsourcing.postgres":
-        from mma_core.storage import schema_prefix
-
         datastore = app.factory.datastore
         store = SqlViewStore(datastore, qualify=schema_prefix(datastore), mark="%s")
     else:
         return MemoryViewStore()
-    if getattr(app, "create_tables", True):  # False: a role that may not run DDL
+    if app.create_tables:  # False: a role that may not run DDL
         store.create_tables()
     return store

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -25,10 +25,8 @@ from eventsourcing.utils import get_topic
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.training import TrainingSession
 from mma_core.views.records import LedgerLine, record_of, session_record_of
+from mma_core.views.source import ViewSource
 from mma_core.views.store import Batch, Conflict, Tracking, ViewStore
-
-if TYPE_CHECKING:
-    from mma_core.application import Programme
 
 BATCH_SIZE = 2000
 Progress = Callable[[int, int], None]  # (position reached, highest position in the log)
@@ -38,7 +36,7 @@ _SESSION = get_topic(TrainingSession) + "."
 
 
 class ViewUpdater:
-    def __init__(self, app: Programme, store: ViewStore, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(self, app: ViewSource, store: ViewStore, batch_size: int = BATCH_SIZE) -> None:
         self.app = app
         self.store = store
         self.batch_size = batch_size

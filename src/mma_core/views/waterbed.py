@@ -22,8 +22,8 @@ import attrs
 from mma_core import registries
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.values import Stage
-from mma_core.jsonable import JSONReady
 from mma_core.views.records import MunicipalityRecord
+from mma_core.views.state import WaterbedEntry as WaterbedEntry  # beside Overview, its holder
 
 _FILES = {"noord-holland-2019": "noord-holland-2019-adjacency.csv"}
 
@@ -35,27 +35,6 @@ class Place:
     lat: float
     lon: float
     neighbours: tuple[str, ...]
-
-
-@attrs.frozen
-class WaterbedEntry(JSONReady):
-    """An unconnected municipality and how many of its neighbours are connected."""
-
-    code: str
-    name: str
-    stage: str
-    neighbours: int
-    connected_neighbours: int
-    connected: tuple[str, ...]  # the connected neighbours' codes
-
-    @property
-    def share(self) -> float:
-        return self.connected_neighbours / self.neighbours if self.neighbours else 0.0
-
-    @property
-    def surrounded(self) -> bool:
-        """Every neighbour is connected: the place crime moves to."""
-        return self.neighbours > 0 and self.connected_neighbours == self.neighbours
 
 
 @cache

@@ -1,0 +1,201 @@
+"""The programme as it stood: as-of folds started from stored snapshots, the snapshots
+themselves, and each municipality's cost lines as of a business date and/or a time the store
+knew them.
+
+A :class:`~mma_core.snapshots.MunicipalitySnapshot` is stored every ``SNAPSHOT_EVERY`` events of
+a municipality (after the save, and caught up on first use for a store written before them), so
+an as-of fold reads at most that many events after its snapshot. The cost lines are streamed
+from the events once and kept in memory (``Charges``, an LRU of ``SNAPSHOT_AGGREGATES``
+aggregates), extended by the events recorded since.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import OrderedDict
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+from eventsourcing.application import Application
+from eventsourcing.persistence import RecordConflictError
+
+from mma_core.domain.common import Recorded
+from mma_core.domain.municipality import Municipality
+from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
+from mma_core.views.replay import fold as fold_events
+from mma_core.views.state import CostEntry
+
+SNAPSHOT_EVERY = SNAPSHOT_INTERVAL  # events between a municipality's stored snapshots
+SNAPSHOT_AGGREGATES = 64  # aggregates whose cost lines are kept in memory (LRU)
+logger = logging.getLogger(__name__)
+
+
+class AsOf:
+    """The as-of machinery of one application (a ``Programme``): its events, its snapshot
+    store and its recorder, read once the application is constructed."""
+
+    def __init__(self, app: Application[UUID]) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._charges: OrderedDict[UUID, Charges] = OrderedDict()
+
+    def store_crossed(self, processing_event: Any) -> None:
+        """Store the snapshots a save's events reached (each ``SNAPSHOT_EVERY``-th version):
+        a save of many events of one municipality (record_reports) passes several, and one
+        replay from the snapshot before them stores them all."""
+        if self.app.snapshots is None:
+            return
+        crossed: dict[UUID, tuple[int, int]] = {}
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            version = event.originator_version
+            if isinstance(aggregate, Municipality) and version % SNAPSHOT_EVERY == 0:
+                first, _ = crossed.get(event.originator_id, (version, version))
+                crossed[event.originator_id] = (min(first, version), version)
+        for aggregate_id, (first, last) in crossed.items():
+            try:
+                start = self.stored_snapshot(aggregate_id, first - 1)
+                self.store(aggregate_id, last, every=SNAPSHOT_EVERY, start=start)
+            except Exception as error:  # never fail a command whose events are committed
+                logger.info("no snapshots of %s: %s", aggregate_id, type(error).__name__)
+
+    def fold(self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None) -> Any:
+        """``fold`` of the aggregate's events, started from the latest stored snapshot that
+        every event it covers is visible in (see :mod:`mma_core.snapshots`)."""
+        start = None
+        if self.app.snapshots is not None:
+            self.catch_up(aggregate_id)
+            start = self.stored_snapshot(aggregate_id, None, (as_of, known_at))
+        if start is None:
+            return fold_events(self.app.events.get(aggregate_id), as_of, known_at)
+        return fold_events(
+            self.app.events.get(aggregate_id, gt=start.originator_version),
+            as_of,
+            known_at,
+            start.mutate(None),
+        )
+
+    def stored_snapshot(
+        self,
+        aggregate_id: UUID,
+        lte: int | None,
+        visible_to: tuple[date | None, datetime | None] | None = None,
+    ) -> MunicipalitySnapshot | None:
+        """The latest usable stored snapshot at or before version ``lte`` (and, given
+        ``visible_to`` = (as_of, known_at), one whose events are all visible to that fold)."""
+        assert self.app.snapshots is not None
+        # The latest one first (it usually serves), then the rest, latest first.
+        for limit in (1, None):
+            for snapshot in self.app.snapshots.get(aggregate_id, desc=True, lte=lte, limit=limit):
+                if not isinstance(snapshot, MunicipalitySnapshot) or not snapshot.usable:
+                    continue
+                if visible_to is None or snapshot.covers(*visible_to):
+                    return snapshot
+        return None
+
+    def catch_up(self, aggregate_id: UUID) -> None:
+        """Store the snapshots a municipality lacks (a store written before snapshots were
+        stored, or ones lost): one each ``SNAPSHOT_EVERY`` events, so an as-of fold reads at
+        most that many events after its snapshot."""
+        latest = self.stored_snapshot(aggregate_id, None)
+        since = 0 if latest is None else latest.originator_version
+        ahead = self.app.recorder.select_events(
+            aggregate_id, gt=since + SNAPSHOT_EVERY - 1, limit=1
+        )
+        if ahead:
+            # Another process storing them meanwhile is as good.
+            with contextlib.suppress(RecordConflictError):
+                self.store(aggregate_id, None, every=SNAPSHOT_EVERY, start=latest)
+
+    def store(
+        self,
+        aggregate_id: UUID,
+        version: int | None,
+        *,
+        every: int | None,
+        start: MunicipalitySnapshot | None = None,
+    ) -> None:
+        """Replay from ``start`` (default: the latest stored snapshot before ``version``) and
+        store a snapshot at ``version`` (``every`` None) or at each multiple of ``every``."""
+        assert self.app.snapshots is not None
+        if start is None and every is None:
+            start = self.stored_snapshot(aggregate_id, None if version is None else version - 1)
+        m: Any = None if start is None else start.mutate(None)
+        recorded_until = None if start is None else start.recorded_until
+        business_until = None if start is None else start.business_until
+        since = None if start is None else start.originator_version
+        taken = []
+        event: Any
+        for event in self.app.events.get(aggregate_id, gt=since, lte=version):
+            m = event.mutate(m)
+            recorded_until = later(recorded_until, event.timestamp)
+            if isinstance(event, Recorded) and not isinstance(event, Municipality.Registered):
+                business_until = later(business_until, event.business_date)
+            if every is not None and event.originator_version % every == 0:
+                taken.append(MunicipalitySnapshot.of(m, recorded_until, business_until))
+        if not isinstance(m, Municipality) or recorded_until is None:
+            return
+        if every is None and (version is None or m.version == version):
+            taken.append(MunicipalitySnapshot.of(m, recorded_until, business_until))
+        if taken:
+            self.app.snapshots.put(taken)
+
+    def costs(
+        self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None
+    ) -> tuple[CostEntry, ...]:
+        """The cost lines an as-of fold of the aggregate sees, from its charges as streamed
+        from the events (kept in memory and extended by the events recorded since)."""
+        with self._lock:
+            charges = self._charges.get(aggregate_id) or Charges()
+        new = []
+        version, recorded_until = charges.version, charges.recorded_until
+        event: Any
+        for event in self.app.events.get(aggregate_id, gt=charges.version):
+            version = event.originator_version
+            recorded_until = later(recorded_until, event.timestamp)
+            if isinstance(event, Municipality.Event):
+                for on, line in event.charges():
+                    new.append((recorded_until, event.business_date, CostEntry(on, line)))
+        if version != charges.version:
+            charges = Charges(version, recorded_until, charges.entries + tuple(new))
+        with self._lock:
+            current = self._charges.get(aggregate_id)
+            if current is None or current.version <= charges.version:
+                self._charges[aggregate_id] = charges
+            self._charges.move_to_end(aggregate_id)
+            while len(self._charges) > SNAPSHOT_AGGREGATES:
+                self._charges.popitem(last=False)
+        return charges.visible(as_of, known_at)
+
+
+@attrs.frozen
+class Charges:
+    """An aggregate's cost lines up to ``version``, each with the latest recorded time among
+    the events up to the one that charged it, and that event's business date.
+
+    A fold with ``known_at`` stops at the first event recorded later, so it applies a charge
+    exactly when that latest time is not after ``known_at``; with ``as_of`` it skips the
+    charging event when its business date lies after ``as_of`` (``views.replay.visible``).
+    """
+
+    version: int = 0
+    recorded_until: datetime | None = None
+    entries: tuple[tuple[datetime, date | None, CostEntry], ...] = ()
+
+    def visible(self, as_of: date | None, known_at: datetime | None) -> tuple[CostEntry, ...]:
+        return tuple(
+            entry
+            for recorded, day, entry in self.entries
+            if (known_at is None or recorded <= known_at)
+            and (as_of is None or day is None or day <= as_of)
+        )
+
+
+def later(current: Any, value: Any) -> Any:
+    if value is None:
+        return current
+    return value if current is None or value > current else current
