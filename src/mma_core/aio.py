@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from mma_core.application import Programme
-from mma_core.hookspecs import EventRecord
+from mma_core.plugin_values import EventRecord
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -68,8 +68,8 @@ from mma_core.domain.values import (
 )
 from mma_core.follow import follow, last_position, wait_for
 from mma_core.health import Health, health
-from mma_core.hookspecs import EventRecord
 from mma_core.i18n import _ as _t
+from mma_core.plugin_values import EventRecord
 from mma_core.privacy import new_key, seal, unseal
 from mma_core.receipts import Receipt
 from mma_core.report_rows import ParsedRow, ReportRow, parse_report_row
@@ -268,6 +268,20 @@ class Programme(StoredApplication):
             programme.close()
             raise
         return programme
+
+    @classmethod
+    def upgrade_store(cls, url: str = DEFAULT_STORE) -> tuple[int | None, int]:
+        """``mma store upgrade``: open the store at ``url`` without the version check, apply
+        every migration after its schema version, in order; returns (before, after)."""
+        env = store_env(url)
+        label, secrets = describe(url), (env.get("POSTGRES_PASSWORD", ""),)
+        with translated(label, secrets):
+            programme = cls(env, create=False)
+        programme.store_label, programme.store_secrets = label, secrets
+        try:
+            return migrations.upgrade(programme)
+        finally:
+            programme.close()
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -1649,9 +1649,9 @@ def store_upgrade(settings: Settings) -> None:
     Example:
       mma --store postgresql://owner@db/mma store upgrade
     """
-    from mma_core.migrations import upgrade_store
+    from mma_core.application import Programme
 
-    before, after = upgrade_store(settings.store)
+    before, after = Programme.upgrade_store(settings.store)
     if settings.as_json:
         emit_json({"before": before, "after": after})
     elif before == after:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mma_core.domain.errors import InvalidInput
 from mma_core.exporting import EventReader
-from mma_core.hookspecs import EventRecord
+from mma_core.plugin_values import EventRecord
 from mma_core.signals import Signal
 from mma_core.store_errors import translated
 

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import attrs
 
+from mma_core.domain.jsontypes import JSONObject, JSONValue
 from mma_core.domain.values import (
     Money,
     MunicipalityCode,
@@ -25,7 +26,6 @@ from mma_core.domain.values import (
     ReportCategory,
     ReportReference,
 )
-from mma_core.jsontypes import JSONObject, JSONValue
 
 FRACTION_PLACES = Decimal("0.0001")
 

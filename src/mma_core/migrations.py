@@ -7,7 +7,8 @@ or on one written before versions were recorded (its tables are the same as vers
 ``Programme.open(url, create=False)`` runs no DDL at all, for a role that may only read and
 write rows: it refuses a store that has no version yet. A store of a *newer* version than this
 library knows is always refused, with a message saying so; an older one waits for
-``mma store upgrade``, which applies the migrations in order, each in its own step.
+``mma store upgrade`` (``Programme.upgrade_store``), which applies the migrations in order,
+each in its own step.
 """
 
 from __future__ import annotations
@@ -133,22 +134,6 @@ def check(programme: Programme, create: bool) -> int:
         return found
 
 
-def upgrade_store(url: str) -> tuple[int | None, int]:
-    """``mma store upgrade``: open the store at ``url`` without checks and migrate it."""
-    from mma_core.application import Programme
-    from mma_core.storage import describe, store_env
-
-    env = store_env(url)
-    label, secrets = describe(url), (env.get("POSTGRES_PASSWORD", ""),)
-    with translated(label, secrets):
-        programme = Programme(env, create=False)
-    programme.store_label, programme.store_secrets = label, secrets
-    try:
-        return upgrade(programme)
-    finally:
-        programme.close()
-
-
 def upgrade(programme: Programme) -> tuple[int | None, int]:
     """Apply every migration after the store's version, in order; returns (before, after)."""
     with translated(programme.store_label, programme.store_secrets):
@@ -166,4 +151,4 @@ def upgrade(programme: Programme) -> tuple[int | None, int]:
         return before, current
 
 
-__all__ = ["SCHEMA_VERSION", "check", "read_version", "upgrade", "upgrade_store"]
+__all__ = ["SCHEMA_VERSION", "check", "read_version", "upgrade"]

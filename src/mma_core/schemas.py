@@ -32,7 +32,7 @@ from mma_core.domain.values import (
     Terms,
 )
 from mma_core.health import Health
-from mma_core.hookspecs import EventRecord
+from mma_core.plugin_values import EventRecord
 from mma_core.receipts import Receipt
 from mma_core.views.deadlines import Due
 from mma_core.views.state import (

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from mma_core.jsontypes import JSONObject
+from mma_core.domain.jsontypes import JSONObject
 
 P = ParamSpec("P")
 T = TypeVar("T")

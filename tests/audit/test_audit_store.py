@@ -23,9 +23,9 @@ from audit_helpers import (
 from mma_core import Programme
 from mma_core.audit import checkpoint as notes
 from mma_core.audit import sources
-from mma_core.audit.leaves import HistoryAltered
 from mma_core.audit.sources import open_reader
 from mma_core.audit.verify import verify
+from mma_core.leaves import HistoryAltered
 
 KEY = notes.generate_key("test-auditor")
 SOME = [("invite", 0), ("accept", 0), ("nominate", 0), ("nominate", 1), ("book", 0)]

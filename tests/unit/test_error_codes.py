@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import mma_core
-import mma_core.audit.leaves
 import mma_core.cipher
 import mma_core.imports
+import mma_core.leaves
 import mma_core.storage
 import mma_core.tables
 from mma_core import DomainError, Programme, StoreUnavailable
@@ -66,7 +66,7 @@ def test_every_error_is_exported_or_documented_where_it_lives() -> None:
     for cls in all_domain_errors():
         public = getattr(mma_core, cls.__name__, None) is cls
         assert public or cls.__module__ in (
-            "mma_core.audit.leaves",
+            "mma_core.leaves",
             "mma_core.cipher",
             "mma_core.domain.errors",
             "mma_core.imports",

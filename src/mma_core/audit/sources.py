@@ -11,7 +11,7 @@ from itertools import chain, starmap
 from typing import Any, Protocol
 from uuid import UUID
 
-from mma_core.audit.leaves import Leaf, aggregate_key
+from mma_core.leaves import Leaf, aggregate_key
 from mma_core.storage import (
     LEAF_COLUMNS,
     LEAF_NAMES,

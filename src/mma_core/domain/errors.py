@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from mma_core.jsontypes import JSONObject, JSONValue
+from mma_core.domain.jsontypes import JSONObject, JSONValue
 
 _LEADING_CODE = re.compile(r"(GM\d{4})\b")
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from mma_core.domain.errors import InvalidInput, UnknownMunicipality
 from mma_core.domain.values import CostKind, Money, Payer, Stage
-from mma_core.hookspecs import Attachment
 from mma_core.letters.model import KINDS, Block, Letter, Letterhead
+from mma_core.plugin_values import Attachment
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application import Programme

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from mma_core.hookspecs import Attachment
+from mma_core.plugin_values import Attachment
 
 KINDS = ("invitation", "reminder", "training", "evaluation", "statement")
 

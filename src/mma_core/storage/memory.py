@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
-from mma_core.audit.leaves import Leaf, LeafChain, recorded_now
+from mma_core.leaves import Leaf, LeafChain, recorded_now
 from mma_core.storage.keys import ERASE_KEYS, KEYS, ErasureCheck, page_of
 
 

@@ -17,8 +17,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from mma_core.audit.leaves import HistoryAltered, Leaf, LeafChain, recorded_now
 from mma_core.domain.errors import ErasureIncomplete, InvalidInput
+from mma_core.leaves import HistoryAltered, Leaf, LeafChain, recorded_now
 from mma_core.storage.keys import (
     ERASE_KEYS,
     ERASE_RETRY_SECONDS,

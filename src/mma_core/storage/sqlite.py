@@ -12,8 +12,8 @@ from uuid import UUID
 from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from mma_core.audit.leaves import Leaf, LeafChain, recorded_now
 from mma_core.domain.errors import ErasureIncomplete
+from mma_core.leaves import Leaf, LeafChain, recorded_now
 from mma_core.storage.keys import ERASE_KEYS, ERASE_WAIT_MS, KEYS, WIPE_AGAIN, ErasureCheck
 from mma_core.storage.leaves import LEAF_COLUMNS, LEAVES, leaf_of_row, leaf_row
 

@@ -1,4 +1,5 @@
-"""The JSON types, for ``to_dict()`` results (kept apart so that any module may import them)."""
+"""The JSON types of `to_dict()` results: in the domain because its errors have `to_dict()`, and
+any module may import them (two aliases, nothing else)."""
 
 from __future__ import annotations
 

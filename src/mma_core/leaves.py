@@ -1,4 +1,5 @@
-"""Leaves: one per stored event, written by the recorder in the event's own transaction.
+"""The audit leaves: one per stored event, written by the recorder in the event's own transaction;
+the storage writes them and the audit reads them, so they sit below both.
 
 A leaf's bytes are canonical JSON (sorted keys, no whitespace, ASCII only), so that a verifier in
 any language can rebuild them from the stored row and the leaf's own fields.
