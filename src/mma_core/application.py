@@ -113,11 +113,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+COMMAND_NAME = "__mma_command__"  # the attribute that names a command on its method
+
+
 def command(
     method: Callable[Concatenate[Programme, P], T],
 ) -> Callable[Concatenate[Programme, P], T]:
-    """Mark a Programme method as a command: validators run on it before anything is written."""
+    """Mark a Programme method as a command: validators run on it before anything is written.
+    The command's name (what validators and receipts see) is the method's, without a leading
+    underscore: a public method may check its arguments and then call a private command."""
     signature = inspect.signature(method)
+    name = method.__name__.lstrip("_")
 
     @functools.wraps(method)
     def wrapper(self: Programme, /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -128,7 +134,7 @@ def command(
                     # Idempotency first: a retry is answered before validators or rules run.
                     bound = signature.bind(self, *args, **kwargs)
                     bound.apply_defaults()
-                    request = receipts.request_for(method.__name__, request_id, bound.arguments)
+                    request = receipts.request_for(name, request_id, bound.arguments)
                     found = receipts.answered(self, request)
                     if found is not None:
                         return receipts.result_of(found)  # type: ignore[no-any-return]
@@ -154,9 +160,10 @@ def command(
                 for key, value in bound.arguments.items()
                 if key not in ("self", "request_id")
             }
-            self.validate(Command(method.__name__, _code_of(arguments), arguments))
+            self.validate(Command(name, _code_of(arguments), arguments))
         return method(self, *args, **kwargs)
 
+    setattr(wrapper, COMMAND_NAME, name)
     return wrapper
 
 
@@ -868,8 +875,13 @@ class Programme(StoredApplication):
         batch_size: int = BULK_BATCH,
         dry_run: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        request_id: str | None = None,
     ) -> list[str]:
         """Record many reports; returns their references (canonical), in row order.
+
+        ``request_id`` makes the whole import idempotent, as for every other command: a retry
+        with the same rows returns the first answer and writes nothing. It needs one
+        transaction, so it cannot go with ``atomic=False`` or ``dry_run``.
 
         Each row (:class:`ReportRow`: municipality code, received_on, category, reference) is
         checked by every rule of :meth:`record_report` (and every validator), against the
@@ -880,6 +892,49 @@ class Programme(StoredApplication):
         own written. ``dry_run`` checks every row and writes nothing. ``progress(done, total)``
         is called as rows are checked.
         """
+        rows = list(rows)  # read once: a generator is neither re-readable nor fingerprinted
+        if request_id is not None and (not atomic or dry_run):
+            raise InvalidInput(
+                "record_reports: request_id needs one transaction; leave atomic=True and "
+                "dry_run=False"
+            )
+        return self._record_reports(
+            rows,
+            by=by,
+            origin=origin,
+            atomic=atomic,
+            batch_size=batch_size,
+            dry_run=dry_run,
+            progress=progress,
+            request_id=request_id,
+        )
+
+    @command
+    def _record_reports(
+        self,
+        rows: list[ReportRow],
+        *,
+        by: str,
+        origin: str | None = None,
+        atomic: bool = True,
+        batch_size: int = BULK_BATCH,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        request_id: str | None = None,  # taken by @command
+    ) -> list[str]:
+        # The command validators and receipts see as record_reports (its rows as a list).
+        return self._bulk(rows, by, origin, atomic, batch_size, dry_run, progress)
+
+    def _bulk(
+        self,
+        rows: list[ReportRow],
+        by: str,
+        origin: str | None,
+        atomic: bool,
+        batch_size: int,
+        dry_run: bool,
+        progress: Callable[[int, int], None] | None,
+    ) -> list[str]:
         parsed = [parse_report_row(row, n) for n, row in enumerate(rows, start=1)]
         stamp = self._stamp(by, origin)
         size = len(parsed) if atomic or dry_run else max(1, int(batch_size))

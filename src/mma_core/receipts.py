@@ -59,7 +59,7 @@ class Answerer(Protocol):
 MAX_REQUEST_ID = 200
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 # Arguments that do not change what a command does, left out of its fingerprint.
-UNFINGERPRINTED = PERSONAL_ARGUMENTS | {"request_id", "self"}
+UNFINGERPRINTED = PERSONAL_ARGUMENTS | {"request_id", "self", "progress"}
 
 
 @attrs.frozen

@@ -225,3 +225,31 @@ def test_a_receipt_inside_atomic_is_written_with_the_block_or_not_at_all() -> No
         assert receipt is not None
         assert receipt.result == "GM0363"
         assert prog.event_count() == before + 3  # two invitations and the receipt
+
+
+def test_a_retried_bulk_import_returns_its_first_answer_and_writes_nothing() -> None:
+    from mma_core.application import ReportRow
+
+    with Programme.open("memory://") as prog:
+        connected(prog)
+        rows = [
+            ReportRow("GM0363", date(2020, 2, n), "fraude", f"MMA-20-{n:04d}") for n in (3, 4, 5)
+        ]
+        first = prog.record_reports(rows, by="mma", request_id="import-2020-02")
+        before = prog.event_count()
+        # Rows given again (even as a generator) are the same request: the first answer.
+        again = prog.record_reports(iter(rows), by="mma", request_id="import-2020-02")
+        assert again == first == ["MMA-20-0003", "MMA-20-0004", "MMA-20-0005"]
+        assert prog.event_count() == before
+        receipt = prog.receipt("import-2020-02")
+        assert receipt is not None
+        assert receipt.command == "record_reports"
+        # Other rows under the same id are refused, and write nothing.
+        with pytest.raises(RequestIdReused):
+            prog.record_reports(rows[:2], by="mma", request_id="import-2020-02")
+        # An id needs one transaction: refused with batches or a dry run, nothing written.
+        for options in ({"atomic": False}, {"dry_run": True}):
+            with pytest.raises(InvalidInput, match="one transaction"):
+                prog.record_reports(rows, by="mma", request_id="other", **options)
+        assert prog.event_count() == before
+        assert prog.receipt("other") is None

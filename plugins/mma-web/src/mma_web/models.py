@@ -245,7 +245,7 @@ class CommandSpec:
     summary: str
     body: type[BaseModel]
     method: Callable[..., Any]
-    idempotent: bool  # takes a request_id (bulk commands do not)
+    idempotent: bool  # takes a request_id (the Idempotency-Key header)
 
     def arguments(self, body: BaseModel) -> dict[str, Any]:
         """The body as the command's keyword arguments (money and terms as values)."""
