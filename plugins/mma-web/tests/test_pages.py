@@ -4,7 +4,7 @@ what was typed, and the answer links."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
 from babel.numbers import format_currency
@@ -207,3 +207,38 @@ def test_behind_a_proxy_links_and_redirects_keep_the_root_path(app) -> None:  # 
         page = proxied.get("/gemeente/GM0363")
         assert 'action="/mma/gemeente/GM0363/antwoord"' in page.text
         assert 'href="/gemeente/' not in page.text
+
+
+def test_an_answer_refused_halfway_writes_none_of_its_commands(
+    client: TestClient, programme: Programme, event_count
+) -> None:
+    # A session that took place already: the acceptance and the nominations would pass, the
+    # booking is refused (officials nominated today cannot have been trained then).
+    start = datetime.combine(date.today() - timedelta(days=10), datetime.min.time())
+    programme.schedule_training(
+        "voorbij-1",
+        starts_at=start.replace(hour=10),
+        ends_at=start.replace(hour=12),
+        location="Provinciehuis, Haarlem",
+        capacity=20,
+        by="setup",
+    )
+    token = make_link(client, "GM0392")
+    client.cookies.clear()
+    form = client.get(f"/antwoord/{token}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    before = event_count(programme)
+    answer = {
+        "csrf": csrf,
+        "besluit": "akkoord",
+        "naam1": "Eva de Vries",
+        "email1": "eva@haarlem.example",
+        "naam2": "Piet Bakker",
+        "email2": "piet@haarlem.example",
+        "sessie": "voorbij-1",
+    }
+    refused = client.post(f"/antwoord/{token}", data=answer)
+    assert refused.status_code == 409
+    assert event_count(programme) == before  # not the acceptance, not the nominations
+    assert programme.municipality("GM0392").accepted_on is None
+    assert client.get(f"/antwoord/{token}").status_code == 200  # the link stays usable

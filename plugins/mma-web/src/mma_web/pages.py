@@ -422,9 +422,9 @@ def _choices(view: MunicipalityView, sessions: list[Any]) -> dict[str, list[tupl
 def _record_answer(programme: Programme, link: Link, values: Mapping[str, str]) -> None:
     """Accept or decline; on accepting, nominate the officials and book them on the session.
 
-    Checked as far as possible before the first command, so a typing error writes nothing. A
-    step done by an earlier submission that failed later (say, a session that filled up
-    meanwhile) is not repeated: the link stays usable until the whole answer is recorded.
+    The form is checked before the first command, and the commands are written together in one
+    transaction (``Programme.atomic()``): an answer is recorded whole or not at all (say, when
+    the session filled up meanwhile), and the link stays usable until it is.
     """
     by = link.principal.by
     code = link.code
@@ -453,6 +453,18 @@ def _record_answer(programme: Programme, link: Link, values: Mapping[str, str]) 
     to_book = len(people) - sum(1 for o in view.active_officials if o.session_id is not None)
     if session.seats_left < to_book:
         raise FormError("Deze training heeft niet genoeg plaatsen vrij; kies een andere.")
+    with programme.atomic():
+        _accept_and_book(programme, link, people, session_id, view)
+
+
+def _accept_and_book(
+    programme: Programme,
+    link: Link,
+    people: list[Official],
+    session_id: str,
+    view: MunicipalityView,
+) -> None:
+    by, code, today = link.principal.by, link.code, datetime.now(UTC).date()
     if view.accepted_on is None:
         programme.accept(code, on=today, by=by, origin=ORIGIN)
         view = programme.municipality(code)
