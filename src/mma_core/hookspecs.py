@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 import click
 import pluggy
 
+from mma_core.application import Programme
 from mma_core.commands import Command
 from mma_core.costs import CostCalculator
 from mma_core.exporting import Exporter
@@ -45,7 +46,7 @@ from mma_core.views.state import MunicipalityView
 
 PROJECT = "mma_core"
 ENTRY_POINT_GROUP = "mma_core"
-HOOK_API_VERSION = "1.0"
+HOOK_API_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -185,4 +186,18 @@ def mma_notifications_for_event(
     the event is asked about again for this plugin with backoff and, after the last attempt,
     kept in the dead-letter list (``mma notify --failed``; ``--retry`` asks again); other
     plugins' notifications for the event still go.
+    """
+
+
+@hookspec
+def mma_answer_link(programme: Programme, code: str, by: str) -> str | None:
+    """Called for each invitation and reminder letter (``mma letter invitation`` and
+    ``reminder``), once per municipality ``code``, before the letter is written.
+
+    Returns the address where that municipality answers the invitation online, made for this
+    letter (``by`` is who writes the letters; ``programme`` is the open store), or ``None``
+    when the plugin offers no such address (say, it is not configured). The first address a
+    plugin gives is printed on the letter beside the e-mail address; without one the letter
+    asks for an answer by e-mail only. If it raises, the error is reported against the plugin
+    and the letter is written without a link. (Since hook API 1.1.)
     """

@@ -28,6 +28,7 @@ from typing import Any
 from click import Group
 from pluggy import PluginManager
 
+from mma_core.application import Programme
 from mma_core.commands import Command, Validator
 from mma_core.costs import MMA, CostCalculator, CostContext, OfferTermsCalculator
 from mma_core.domain.values import (
@@ -119,6 +120,7 @@ __all__ = [
     "PluginInfo",
     "PluginManager",
     "PluginSettings",
+    "Programme",
     "Recipient",
     "RegisterCostCalculator",
     "RegisterExporter",

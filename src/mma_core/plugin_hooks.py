@@ -22,6 +22,7 @@ from mma_core.plugin_values import (
 if TYPE_CHECKING:  # pragma: no cover
     import click
 
+    from mma_core.application import Programme
     from mma_core.commands import Command
     from mma_core.costs import CostCalculator
     from mma_core.views.state import MunicipalityView
@@ -234,3 +235,17 @@ class Hooks:
                 continue
             notes.extend((plugin, n) for n in items)
         return notes, failures
+
+    def answer_link(self, programme: Programme, code: str, by: str) -> str | None:
+        """The first answer address a plugin gives for ``code``'s letter, or None."""
+        for plugin, impl in self._impls("mma_answer_link"):
+            try:
+                result = self._call("mma_answer_link", impl, programme=programme, code=code, by=by)
+                if result is not None and not isinstance(result, str):
+                    raise TypeError("mma_answer_link must return a string or None")
+            except Exception as error:
+                self._fail(plugin, "mma_answer_link", error)
+                continue
+            if result:
+                return result
+        return None

@@ -26,6 +26,7 @@ def signature(name: str) -> str:
 
 def test_the_hooks_are_the_ones_of_the_design() -> None:
     assert HOOKS == [
+        "mma_answer_link",
         "mma_configure",
         "mma_notifications_for_event",
         "mma_plugin_info",

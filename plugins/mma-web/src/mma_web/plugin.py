@@ -10,11 +10,14 @@ from typing import Any
 
 import click
 
-from mma_core.plugin_api import HOOK_API_VERSION, PluginInfo, hookimpl
+from mma_core import Programme
+from mma_core.plugin_api import HOOK_API_VERSION, PluginInfo, PluginSettings, Setting, hookimpl
 
 NAME = "mma-web"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+settings = PluginSettings(NAME)
+mma_configure = settings.mma_configure
 
 
 @hookimpl
@@ -23,7 +26,29 @@ def mma_plugin_info() -> PluginInfo:
         name=NAME,
         api_version=HOOK_API_VERSION,
         description="mma serve: JSON API, server-sent events, metrics and Dutch web pages",
+        config={
+            "public_url": Setting(
+                "str",
+                help="the address the site is reached at (https://...); when set, every "
+                "invitation and reminder letter carries the municipality's answer link",
+            ),
+            "link_days": Setting("int", default=30, help="days an answer link stays valid"),
+        },
     )
+
+
+@hookimpl
+def mma_answer_link(programme: Programme, code: str, by: str) -> str | None:
+    """A new one-time answer link for the municipality's letter, when the site's address is
+    configured: the token is printed on the letter and stored only as its hash."""
+    base = settings.get("public_url")
+    if not base:
+        return None
+    from mma_web.links import LinkStore
+
+    days = settings.get("link_days") or 30
+    token, _ = LinkStore.for_programme(programme).create(code, by=by, days=days)
+    return f"{str(base).rstrip('/')}/antwoord/{token}"
 
 
 def is_loopback(host: str) -> bool:
