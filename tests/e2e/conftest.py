@@ -1,4 +1,10 @@
-"""Run the installed ``mma`` as a subprocess against an SQLite file in the test's tmp_path."""
+"""Run ``mma`` against an SQLite file in the test's tmp_path.
+
+In-process through click's ``CliRunner`` by default (a subprocess per command costs a second of
+start-up and adds nothing to what a command does); ``Mma(..., real_process=True)`` or
+``mma.real(...)`` runs the real ``python -m mma_core.cli`` for what only a process shows: the
+entry point, exit codes through the interpreter, the environment, stdout and stderr apart.
+"""
 
 from __future__ import annotations
 
@@ -26,21 +32,48 @@ class Mma:
 
     store: str
     cwd: Path
+    real_process: bool = False
 
-    def __call__(
-        self, *args: str, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        full_env = {
-            **os.environ,
+    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
+        return {
             "MMA_STORE": self.store,
             "MMA_ACTOR": ACTOR,
             "COLUMNS": "200",  # wide enough that rich never wraps a table cell
             **(env or {}),
         }
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        if self.real_process:
+            return self.real(*args, env=env)
+        from click.testing import CliRunner
+
+        from mma_core import plugin_cli
+        from mma_core.cli import cli
+
+        # As a fresh process would: plugins and mma.toml read anew, in the store's directory.
+        plugin_cli._LOADED.clear()
+        before = Path.cwd()
+        os.chdir(self.cwd)
+        try:
+            result = CliRunner().invoke(cli, list(args), env=self._env(env), prog_name="mma")
+        finally:
+            os.chdir(before)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception  # a traceback is a bug: show it, as the process would
+        return subprocess.CompletedProcess(
+            ["mma", *args], result.exit_code, result.stdout, result.stderr
+        )
+
+    def real(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The command in a real ``python -m mma_core.cli`` process."""
         return subprocess.run(
             [sys.executable, "-m", "mma_core.cli", *args],
             cwd=self.cwd,
-            env=full_env,
+            env={**os.environ, **self._env(env)},
             capture_output=True,
             text=True,
             timeout=60,
