@@ -223,7 +223,8 @@ def test_officials_are_capped_withdrawn_and_erased(invited: Mma) -> None:
 
 def test_the_actor_comes_from_by_then_mma_actor(invited: Mma) -> None:
     invited.ok("--by", "burgemeester", "accept", "GM0358", "--on", "2019-11-01")
-    result = invited("decline", "GM0361", "--on", "2019-11-01", env={"MMA_ACTOR": "wethouder"})
+    # A real process: the actor comes from its environment.
+    result = invited.real("decline", "GM0361", "--on", "2019-11-01", env={"MMA_ACTOR": "wethouder"})
     assert result.returncode == 0, result.stderr
     with invited.programme() as prog:
         assert prog.history("GM0358")[-1].by == "burgemeester"
@@ -368,6 +369,22 @@ def test_a_usage_error_exits_2_and_writes_nothing(invited: Mma, args: list[str])
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+    assert invited.count() == before
+
+
+def test_a_real_process_exits_1_or_2_with_one_message_on_stderr_only(invited: Mma) -> None:
+    # The in-process tests above check every case; this is what a shell script sees.
+    before = invited.count()
+    broken = invited.real("connect", "GM0363", "--on", "2019-12-01")
+    assert broken.returncode == 1
+    assert broken.stdout == ""
+    assert broken.stderr.startswith("error: ")
+    assert len(broken.stderr.splitlines()) == 1
+    usage = invited.real("accept", "GM0363", "--on", "01-11-2019")
+    assert usage.returncode == 2
+    assert usage.stdout == ""
+    assert "01-11-2019" in usage.stderr
+    assert "Traceback" not in usage.stderr
     assert invited.count() == before
 
 
