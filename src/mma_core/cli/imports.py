@@ -21,7 +21,7 @@ def import_group() -> None:
 
 def _run(kind: str, path: str, dry_run: bool) -> None:
     from mma_core.domain.errors import DomainError
-    from mma_core.imports import ImportRejected, import_answers, import_officials, summary
+    from mma_core.imports import ImportRejected, import_answers, import_officials
     from mma_core.plugin_cli import _emit, _root, programme, store_url, wants_json
 
     by = _root().get("by") or _login_name()
@@ -39,7 +39,7 @@ def _run(kind: str, path: str, dry_run: bool) -> None:
         click.echo(f"error: {' '.join(str(error).split())}", err=True)
         raise click.exceptions.Exit(1) from None
     if wants_json():
-        _emit(summary(result))
+        _emit(result)  # its fields, by the one JSON conversion
         return
     for line in result.done:
         click.echo(line)
