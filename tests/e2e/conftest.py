@@ -1,9 +1,9 @@
 """Run ``mma`` against an SQLite file in the test's tmp_path.
 
 In-process through click's ``CliRunner`` by default (a subprocess per command costs a second of
-start-up and adds nothing to what a command does); ``Mma(..., real_process=True)`` or
-``mma.real(...)`` runs the real ``python -m mma_core.cli`` for what only a process shows: the
-entry point, exit codes through the interpreter, the environment, stdout and stderr apart.
+start-up and adds nothing to what a command does); ``mma.real(...)`` runs the real
+``python -m mma_core.cli`` for what only a process shows: the entry point, exit codes through
+the interpreter, the environment, stdout and stderr apart.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import invoke
 from mma_core import Money, Programme, Terms
 
 OFFER = "1298348/1298354"
@@ -32,7 +33,6 @@ class Mma:
 
     store: str
     cwd: Path
-    real_process: bool = False
 
     def _env(self, env: dict[str, str] | None) -> dict[str, str]:
         return {
@@ -45,26 +45,7 @@ class Mma:
     def __call__(
         self, *args: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        if self.real_process:
-            return self.real(*args, env=env)
-        from click.testing import CliRunner
-
-        from mma_core import plugin_cli
-        from mma_core.cli import cli
-
-        # As a fresh process would: plugins and mma.toml read anew, in the store's directory.
-        plugin_cli._LOADED.clear()
-        before = Path.cwd()
-        os.chdir(self.cwd)
-        try:
-            result = CliRunner().invoke(cli, list(args), env=self._env(env), prog_name="mma")
-        finally:
-            os.chdir(before)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception  # a traceback is a bug: show it, as the process would
-        return subprocess.CompletedProcess(
-            ["mma", *args], result.exit_code, result.stdout, result.stderr
-        )
+        return invoke(args, env=self._env(env), cwd=self.cwd)
 
     def real(
         self, *args: str, env: dict[str, str] | None = None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from cli_runner import invoke
 from mma_core import Money, Programme, Terms
 from mma_core.views.models import ReadModels
 from programme_ops import run_op
@@ -84,14 +83,6 @@ def rebuilt(prog: Programme) -> dict[str, Any]:
 
 
 def mma(store: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The CLI as a subprocess."""
-    env = {**os.environ, "MMA_STORE": store, "MMA_ACTOR": "tester", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "mma_core.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """The CLI, in-process (``tests/cli_runner.py``)."""
+    env = {"MMA_STORE": store, "MMA_ACTOR": "tester", "COLUMNS": "200"}
+    return invoke(args, env=env, cwd=cwd)
