@@ -8,6 +8,7 @@ Each PostgreSQL test gets its own schema, dropped afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -162,3 +163,43 @@ def programme(store_url: str, open_programme: Callable[[str], Programme]) -> Pro
 @pytest.fixture
 def memory_programme(open_programme: Callable[[str], Programme]) -> Programme:
     return open_programme("memory://")
+
+
+# -- the demo campaign, played once per test process ------------------------------------------
+
+
+def copy_store(source: Path, target: Path) -> str:
+    """Copy a closed SQLite store, with the officials' key file beside it; its URL."""
+    shutil.copy(source, target)
+    kek = source.with_name(source.name + ".kek")
+    if kek.exists():
+        shutil.copy(kek, target.with_name(target.name + ".kek"))
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``mma demo``'s campaign (the CLI's demo plays exactly this) in an SQLite file: played
+    once per test process (each xdist worker builds its own), and never opened again, so that
+    a plain file copy of it is a whole store. Use ``demo_store`` or ``demo_copy``, not this."""
+    from mma_core.demo import play
+
+    path: Path = tmp_path_factory.mktemp("demo-pristine") / "demo.sqlite"
+    with Programme.open(f"sqlite:///{path}", origin="demo") as prog:
+        play(prog, seed=2019)
+    # Closed: SQLite has folded its write-ahead log into the file.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a demo store shared by the tests that only read it (reading may still bring
+    its read models up to date; nothing else may be written)."""
+    return copy_store(demo_file, tmp_path_factory.mktemp("demo-shared") / "demo.sqlite")
+
+
+@pytest.fixture
+def demo_copy(demo_file: Path, tmp_path: Path) -> str:
+    """The URL of a demo store of this test's own, to write to."""
+    return copy_store(demo_file, tmp_path / "demo.sqlite")

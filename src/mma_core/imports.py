@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -36,7 +36,6 @@ __all__ = [
     "import_answers",
     "import_officials",
     "parse_date",
-    "summary",
 ]
 
 MUNICIPALITY = Column(
@@ -333,12 +332,3 @@ def _official_step(
         return f"{official_id} nominated and booked on session {session_id}"
 
     return step
-
-
-def summary(result: ImportResult) -> dict[str, Any]:
-    return {
-        "kind": result.kind,
-        "rows": result.rows,
-        "written": result.written,
-        "done": result.done,
-    }

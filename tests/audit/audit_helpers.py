@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from mma_core import DomainError, Programme
+from mma_core import Programme
 from mma_core.audit import checkpoint as notes
 from mma_core.audit.export import export
 from mma_core.audit.sources import open_reader, open_recorder
 from mma_core.audit.verify import Result, verify
+from programme_ops import run_op
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDALONE = ROOT / "tools" / "verify_export.py"
@@ -62,34 +63,7 @@ def apply(prog: Programme, ops: Sequence[tuple[str, int]]) -> None:
     codes = prog.codes()[:3]
     for n, (op, which) in enumerate(ops):
         code = codes[which % len(codes)]
-        official = f"{code}-1"
-        try:
-            if op == "invite":
-                prog.invite(code, on=date(2019, 10, 18), reference=REFERENCE, by="test")
-            elif op == "accept":
-                prog.accept(code, on=date(2019, 10, 25), by="test")
-            elif op == "decline":
-                prog.decline(code, on=date(2019, 10, 24), by="test", reason="no")
-            elif op == "nominate":
-                prog.nominate_official(
-                    code, name=f"Official {n}", email=f"o{n}@example.nl", by="test"
-                )
-            elif op == "erase":
-                prog.erase_official(official, by="test")
-            elif op == "connect":
-                prog.connect(code, on=date(2019, 11, 1), by="test")
-            elif op == "report":
-                prog.record_report(
-                    code,
-                    received_on=date(2019, 12, 1),
-                    category="drugs",
-                    reference=f"R{n}-{which}",
-                    by="test",
-                )
-            elif op == "book":
-                prog.book_training(code, official_id=official, session_id="2019-11-06", by="t")
-        except DomainError:
-            pass
+        run_op(prog, op, code, f"{code}-1", n, which, category="drugs")
 
 
 def build(path: Path, ops: Sequence[tuple[str, int]] = (), *, with_base: bool = True) -> int:

@@ -20,7 +20,6 @@ from audit_helpers import ROOT, export_url
 from mma_core import Programme
 from mma_core.audit import checkpoint as notes
 from mma_core.audit.catalogue import event_types, generate
-from mma_core.demo import play
 
 DOCS = ROOT / "docs"
 REPLAY = ROOT / "tools" / "replay_export.py"
@@ -84,14 +83,11 @@ def conforms(value: Any, schema: dict[str, Any]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """``mma demo``'s campaign in an SQLite file, and its export."""
-    tmp = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{tmp / 'demo.sqlite'}"
-    with Programme.open(url, origin="demo") as prog:
-        play(prog, seed=2019)
-    export_url(url, tmp / "export", notes.generate_key("demo"))
-    return url, tmp / "export"
+def demo(demo_store: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """``mma demo``'s campaign in an SQLite file (shared, read only), and its export."""
+    export = tmp_path_factory.mktemp("demo-export") / "export"
+    export_url(demo_store, export, notes.generate_key("demo"))
+    return demo_store, export
 
 
 def test_every_stored_state_of_the_demo_history_fits_its_schema(

@@ -1,4 +1,10 @@
-"""Run the installed ``mma`` as a subprocess against an SQLite file in the test's tmp_path."""
+"""Run ``mma`` against an SQLite file in the test's tmp_path.
+
+In-process through click's ``CliRunner`` by default (a subprocess per command costs a second of
+start-up and adds nothing to what a command does); ``mma.real(...)`` runs the real
+``python -m mma_core.cli`` for what only a process shows: the entry point, exit codes through
+the interpreter, the environment, stdout and stderr apart.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import invoke
 from mma_core import Money, Programme, Terms
 
 OFFER = "1298348/1298354"
@@ -27,20 +34,27 @@ class Mma:
     store: str
     cwd: Path
 
-    def __call__(
-        self, *args: str, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        full_env = {
-            **os.environ,
+    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
+        return {
             "MMA_STORE": self.store,
             "MMA_ACTOR": ACTOR,
             "COLUMNS": "200",  # wide enough that rich never wraps a table cell
             **(env or {}),
         }
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return invoke(args, env=self._env(env), cwd=self.cwd)
+
+    def real(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The command in a real ``python -m mma_core.cli`` process."""
         return subprocess.run(
             [sys.executable, "-m", "mma_core.cli", *args],
             cwd=self.cwd,
-            env=full_env,
+            env={**os.environ, **self._env(env)},
             capture_output=True,
             text=True,
             timeout=60,

@@ -123,11 +123,8 @@ def test_followed_up_cannot_exceed_the_useful_reports(tmp_path) -> None:  # type
             )
 
 
-def test_the_demo_signs_the_covenant_and_evaluates_with_its_answers(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from mma_core.demo import play
-
-    with Programme.open(f"sqlite:///{tmp_path / 'd.sqlite'}", origin="demo") as prog:
-        play(prog, seed=2019)
+def test_the_demo_signs_the_covenant_and_evaluates_with_its_answers(demo_store: str) -> None:
+    with Programme.open(demo_store) as prog:
         (offer,) = prog.offers()
         assert offer.covenant_on == date(2019, 10, 30)
         details = [e for code in prog.codes() for e in prog.evaluations(code)]

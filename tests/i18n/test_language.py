@@ -18,7 +18,6 @@ from click.testing import CliRunner
 
 from mma_core import Programme
 from mma_core.cli import cli
-from mma_core.demo import play
 from mma_core.i18n import language, long_date, money
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "mma_core"
@@ -81,12 +80,10 @@ def test_money_and_dates_have_one_form_per_language() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, set[str]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('i18n') / 'demo.sqlite'}"
-    with Programme.open(url, origin="demo") as prog:
-        play(prog, seed=2019)
+def demo(demo_store: str) -> tuple[str, set[str]]:
+    with Programme.open(demo_store) as prog:
         names = {prog.municipality(c).name for c in prog.codes()}
-    return url, names
+    return demo_store, names
 
 
 COMMANDS = (

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from mma_core import Money, Programme, Terms
 from mma_core.cli import cli
 from mma_core.imports import ImportRejected, import_answers, import_officials
+from table_files import write_csv, write_xlsx
 
 OFFER = "1298348/1298354"
 LETTER = date(2019, 10, 18)
@@ -40,11 +40,6 @@ def store(tmp_path: Path) -> str:
     return url
 
 
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def run(url: str, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["--store", url, "--by", "tester", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -53,7 +48,7 @@ def run(url: str, *args: str) -> tuple[int, str, str]:
 def test_answers_in_english_are_recorded(
     store: str, tmp_path: Path, event_count: Callable[[Programme], int]
 ) -> None:
-    path = write(
+    path = write_csv(
         tmp_path / "answers.csv",
         "municipality,answer,on,reason\n"
         "GM0358,accept,2019-10-25,\n"
@@ -71,7 +66,7 @@ def test_answers_in_english_are_recorded(
 
 
 def test_answers_with_dutch_headers_semicolons_and_dutch_dates(store: str, tmp_path: Path) -> None:
-    path = write(
+    path = write_csv(
         tmp_path / "antwoorden.csv",
         "Gemeente;Antwoord;Datum;Reden\nGM0362;ja;1-11-2019;\nGM0363;Nee;04-11-2019;geen tijd\n",
     )
@@ -87,7 +82,7 @@ def test_one_bad_row_writes_nothing_and_names_line_and_column(
 ) -> None:
     with Programme.open(store) as prog:
         before = event_count(prog)
-    path = write(
+    path = write_csv(
         tmp_path / "answers.csv",
         "gemeente,antwoord,datum\nGM0358,ja,2019-10-25\n\nGM0361,misschien,2019-10-28\n",
     )
@@ -107,7 +102,7 @@ def test_a_row_that_breaks_a_rule_writes_nothing_either(
     # GM0373 was never invited: its cells are fine, the rule (answer only an invitation) is not.
     with Programme.open(store) as prog:
         before = event_count(prog)
-    path = write(
+    path = write_csv(
         tmp_path / "answers.csv",
         "municipality,answer,on\nGM0358,accept,2019-10-25\nGM0373,accept,2019-10-26\n",
     )
@@ -124,7 +119,7 @@ def test_dry_run_checks_everything_and_writes_nothing(
 ) -> None:
     with Programme.open(store) as prog:
         before = event_count(prog)
-    path = write(tmp_path / "a.csv", "municipality,answer,on\nGM0358,accept,2019-10-25\n")
+    path = write_csv(tmp_path / "a.csv", "municipality,answer,on\nGM0358,accept,2019-10-25\n")
     status, out, err = run(store, "import", "answers", str(path), "--dry-run")
     assert status == 0, err
     assert "nothing was written" in out
@@ -135,7 +130,7 @@ def test_dry_run_checks_everything_and_writes_nothing(
 
 
 def test_duplicate_answer_in_the_file_is_named(store: str, tmp_path: Path) -> None:
-    path = write(
+    path = write_csv(
         tmp_path / "a.csv",
         "municipality,answer,on\nGM0358,accept,2019-10-25\ngm0358,decline,2019-10-26\n",
     )
@@ -149,14 +144,14 @@ def test_officials_from_xlsx_with_dutch_headers_are_nominated_and_booked(
 ) -> None:
     with Programme.open(store) as prog:
         prog.accept("GM0358", on=date(2019, 10, 25), by="t")
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["Gemeente", "Naam", "E-mailadres", "Training"])
-    sheet.append(["GM0358", "Ambtenaar Een", "een@aalsmeer.example", "2019-11-06"])
-    sheet.append(["GM0358", "Ambtenaar Twee", "twee@aalsmeer.example", "2019-11-07"])
-    path = tmp_path / "ambtenaren.xlsx"
-    book.save(path)
+    path = write_xlsx(
+        tmp_path / "ambtenaren.xlsx",
+        [
+            ["Gemeente", "Naam", "E-mailadres", "Training"],
+            ["GM0358", "Ambtenaar Een", "een@aalsmeer.example", "2019-11-06"],
+            ["GM0358", "Ambtenaar Twee", "twee@aalsmeer.example", "2019-11-07"],
+        ],
+    )
     status, out, err = run(store, "import", "officials", str(path))
     assert status == 0, err
     assert "GM0358-1 nominated and booked on session 2019-11-06" in out
@@ -174,7 +169,7 @@ def test_a_third_official_rejects_the_whole_file(
     # Each row alone is fine; the rule (at most two) holds across the rows: nothing is written.
     with Programme.open(store) as prog:
         before = event_count(prog)
-    path = write(
+    path = write_csv(
         tmp_path / "o.csv",
         "municipality,name,email,on\n"
         "GM0358,A,a@x.example,2019-10-20\n"
@@ -190,7 +185,7 @@ def test_a_third_official_rejects_the_whole_file(
 
 
 def test_bad_cells_are_all_named_and_never_echo_personal_data(store: str, tmp_path: Path) -> None:
-    path = write(
+    path = write_csv(
         tmp_path / "o.csv",
         "municipality,name,email,session\n"
         "GM9999,A,a@x.example,\n"
@@ -208,7 +203,7 @@ def test_bad_cells_are_all_named_and_never_echo_personal_data(store: str, tmp_pa
 
 
 def test_missing_column_names_the_header_line(store: str, tmp_path: Path) -> None:
-    path = write(tmp_path / "a.csv", "gemeente,datum\nGM0358,2019-10-25\n")
+    path = write_csv(tmp_path / "a.csv", "gemeente,datum\nGM0358,2019-10-25\n")
     status, _, err = run(store, "import", "answers", str(path))
     assert status == 1
     assert "line 1" in err

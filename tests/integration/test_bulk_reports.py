@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from mma_core import DuplicateReport, InvalidDate, InvalidInput, InvalidTransition, Programme
 from mma_core.application import ReportRow
 from mma_core.cli import cli
+from table_files import write_csv, write_xlsx
 
 
 def connected(prog: Programme) -> None:
@@ -95,11 +95,6 @@ def test_non_atomic_batches_keep_the_batches_before_the_bad_row(
     assert event_count(prog) == before + 12  # rows 1-6, in two batches of three
 
 
-def write_csv(path: Path, lines: list[str]) -> Path:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def test_import_csv_dry_run_then_real(
     tmp_path: Path, open_programme: Callable[[str], Programme]
 ) -> None:
@@ -153,14 +148,10 @@ def test_import_xlsx_with_dutch_headers(
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     prog = open_programme(url)
     connected(prog)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["CBS code", "Datum", "Categorie", "Referentie"])
-    for i in range(5):
-        sheet.append(["GM0363", date(2020, 2, 1 + i), "drugsdelicten", f"X-{i}"])
-    path = tmp_path / "meldingen.xlsx"
-    book.save(path)
+    rows = [("GM0363", date(2020, 2, 1 + i), "drugsdelicten", f"X-{i}") for i in range(5)]
+    path = write_xlsx(
+        tmp_path / "meldingen.xlsx", [("CBS code", "Datum", "Categorie", "Referentie"), *rows]
+    )
     result = CliRunner().invoke(cli, ["--store", url, "--json", "report", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert '"reports": 5' in result.stdout

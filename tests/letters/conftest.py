@@ -1,19 +1,10 @@
-"""The demo campaign in an SQLite store, played once for the letter and import tests."""
+"""The letter tests read the shared demo store (``demo_store`` of ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from mma_core import Programme
-from mma_core.demo import play
 
-
-@pytest.fixture(scope="session")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path: Path = tmp_path_factory.mktemp("letters-demo") / "demo.sqlite"
-    url = f"sqlite:///{path}"
-    with Programme.open(url, origin="demo") as prog:
-        play(prog, seed=2019)
-    return url
+@pytest.fixture
+def demo_url(demo_store: str) -> str:
+    return demo_store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import types
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -324,5 +325,16 @@ def test_the_testing_module_is_a_registered_pytest_plugin(pytestconfig: pytest.C
     assert pytestconfig.pluginmanager.has_plugin("mma_core")
 
 
-def test_textwrap_sample_is_valid_python() -> None:
-    compile(textwrap.dedent(GOOD), "good", "exec")
+def test_the_sample_plugin_runs_against_the_real_manager() -> None:
+    # The sample itself, executed as a module (not only compiled), registered by the manager.
+    module = types.ModuleType("mma_test_sample_plugin")
+    exec(compile(textwrap.dedent(GOOD), "good", "exec"), module.__dict__)
+    plugins = load_plugins(env={}, entry_points=[])
+    record = plugins.register(module, "good")
+    assert record.status == "loaded", record.error
+    assert record.hooks == ["mma_plugin_info", "mma_register_notifiers"]
+    assert plugins.hook.plugin_info()["good"].api_version == HOOK_API_VERSION
+    quiet = plugins.hook.notifiers()["quiet"]
+    assert record.registered["notifiers"] == ["quiet"]
+    quiet.send("hello")  # type: ignore[arg-type]
+    assert quiet.sent == ["hello"]  # type: ignore[attr-defined]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from mma_core import DomainError, Money, Programme, Terms
+from cli_runner import invoke
+from mma_core import Money, Programme, Terms
 from mma_core.views.models import ReadModels
+from programme_ops import run_op
 
 REFERENCE = "1298348/1298354"
 NEIGHBOURS_OF_AMSTERDAM = (
@@ -62,49 +62,7 @@ def apply(prog: Programme, ops: Sequence[tuple[str, int]]) -> None:
     codes = prog.codes()[:4]
     for n, (op, which) in enumerate(ops):
         code = codes[which % len(codes)]
-        official = f"{code}-{1 + which % 2}"
-        try:
-            if op == "invite":
-                prog.invite(code, on=date(2019, 10, 18), reference=REFERENCE, by="test")
-            elif op == "accept":
-                prog.accept(code, on=date(2019, 10, 25), by="test")
-            elif op == "decline":
-                prog.decline(code, on=date(2019, 10, 24), by="test", reason="no")
-            elif op == "nominate":
-                prog.nominate_official(
-                    code, name=f"Official {n}", email=f"o{n}@example.nl", by="test"
-                )
-            elif op == "book":
-                prog.book_training(code, official_id=official, session_id="2019-11-06", by="t")
-            elif op == "attend":
-                prog.record_attendance(
-                    code, official_id=official, session_id="2019-11-06", attended=n % 3 > 0, by="t"
-                )
-            elif op == "withdraw":
-                prog.withdraw_official(official, by="test")
-            elif op == "erase":
-                prog.erase_official(official, by="test")
-            elif op == "connect":
-                prog.connect(code, on=date(2019, 11, 1), by="test")
-            elif op == "report":
-                prog.record_report(
-                    code,
-                    received_on=date(2019, 12, 1),
-                    category="fraude",
-                    reference=f"R{n}-{which}",
-                    by="test",
-                )
-            elif op == "evaluate":
-                outcome = "continue" if which % 3 else "stop"
-                prog.evaluate(code, on=date(2020, 11, 2), outcome=outcome, by="test")
-            elif op == "renew":
-                prog.renew(code, on=date(2020, 11, 15), by="test")
-            elif op == "terminate":
-                prog.terminate(code, on=date(2021, 1, 10), by="test")
-            elif op == "views":
-                prog.views.catch_up()
-        except DomainError:
-            pass
+        run_op(prog, op, code, f"{code}-{1 + which % 2}", n, which, category="fraude")
 
 
 def dump(models: ReadModels) -> dict[str, Any]:
@@ -125,14 +83,6 @@ def rebuilt(prog: Programme) -> dict[str, Any]:
 
 
 def mma(store: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The CLI as a subprocess."""
-    env = {**os.environ, "MMA_STORE": store, "MMA_ACTOR": "tester", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "mma_core.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """The CLI, in-process (``tests/cli_runner.py``)."""
+    env = {"MMA_STORE": store, "MMA_ACTOR": "tester", "COLUMNS": "200"}
+    return invoke(args, env=env, cwd=cwd)

@@ -1,4 +1,4 @@
-"""``mma cipher``: make a store cipher key. Added to the main CLI by ``register``."""
+"""``mma cipher``: make a store cipher key."""
 
 from __future__ import annotations
 

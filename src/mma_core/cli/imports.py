@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from mma_core.cli.root import _login_name
+
 __all__ = ["register"]
 
 
@@ -19,10 +21,10 @@ def import_group() -> None:
 
 def _run(kind: str, path: str, dry_run: bool) -> None:
     from mma_core.domain.errors import DomainError
-    from mma_core.imports import ImportRejected, import_answers, import_officials, summary
+    from mma_core.imports import ImportRejected, import_answers, import_officials
     from mma_core.plugin_cli import _emit, _root, programme, store_url, wants_json
 
-    by = _root().get("by") or _login()
+    by = _root().get("by") or _login_name()
     run = import_answers if kind == "answers" else import_officials
     try:
         with programme(store_url()) as prog:
@@ -37,7 +39,7 @@ def _run(kind: str, path: str, dry_run: bool) -> None:
         click.echo(f"error: {' '.join(str(error).split())}", err=True)
         raise click.exceptions.Exit(1) from None
     if wants_json():
-        _emit(summary(result))
+        _emit(result)  # its fields, by the one JSON conversion
         return
     for line in result.done:
         click.echo(line)
@@ -45,12 +47,6 @@ def _run(kind: str, path: str, dry_run: bool) -> None:
         click.echo(f"Imported {result.rows} {kind} rows from {path}.")
     else:
         click.echo(f"Dry run: all {result.rows} rows of {path} are valid; nothing was written.")
-
-
-def _login() -> str:
-    from mma_core.cli import _login_name
-
-    return _login_name()
 
 
 FILE = click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))

@@ -1,0 +1,135 @@
+"""The ``mma`` group itself: the global options, the settings every command receives, and the
+one place where a broken rule or an unusable store becomes one line and an exit status."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mma_core.cli.output import STORE_UNAVAILABLE, _fail
+from mma_core.domain.errors import DomainError
+from mma_core.i18n import LANGUAGES, _, set_language
+
+if TYPE_CHECKING:
+    from mma_core.application import Programme
+
+
+DEFAULT_STORE = "sqlite:///mma.sqlite"
+DEFAULT_REGISTRY = "noord-holland-2019"
+ORIGIN = "cli"
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container: still say something
+        return "unknown"
+
+
+@dataclass
+class Settings:
+    """The global options, shared by every command through the click context."""
+
+    store: str
+    as_json: bool
+    actor: str | None
+
+    @property
+    def by(self) -> str:
+        return self.actor if self.actor is not None else _login_name()
+
+    @contextmanager
+    def programme(self) -> Iterator[Programme]:
+        # Opened with the plugins' validators and the cost calculators mma.toml selects, so a
+        # command from the CLI obeys the same rules as one from an embedding service.
+        from mma_core.plugin_cli import programme
+
+        with programme(self.store, origin=ORIGIN) as prog:
+            yield prog
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+# -- the group ----------------------------------------------------------------------------
+
+
+class MmaGroup(click.Group):
+    """Turns a ``DomainError`` raised by any (sub)command into one line and exit status 1, and
+    a store that cannot be reached into one line and exit status 3: never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:
+            _fail(str(error))
+        except Exception as error:
+            from eventsourcing.persistence import PersistenceError
+
+            from mma_core.store_errors import StoreUnavailable
+
+            if isinstance(error, StoreUnavailable):
+                _fail(str(error), STORE_UNAVAILABLE)
+            if not isinstance(error, PersistenceError):
+                raise
+            from mma_core.storage import describe
+
+            store = ctx.obj.store if isinstance(ctx.obj, Settings) else "?"
+            _fail(
+                _("the store {store} cannot be used: {error}").format(
+                    store=describe(store), error=error
+                ),
+                STORE_UNAVAILABLE,
+            )
+
+
+@click.group(cls=MmaGroup, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--store",
+    envvar="MMA_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    metavar="URL",
+    help="Where the programme is stored: sqlite:///PATH, memory:// or postgresql://... "
+    "(env MMA_STORE).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+@click.option(
+    "--by",
+    envvar="MMA_ACTOR",
+    default=None,
+    metavar="NAME",
+    help="Who is doing this, recorded on every event (env MMA_ACTOR; default: your login name).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    envvar="MMA_LANG",
+    default="nl",
+    show_default=True,
+    help="Language of what mma prints: nl (Dutch) or en (English) (env MMA_LANG).",
+)
+@click.version_option(package_name="mma-core", prog_name="mma")
+@click.pass_context
+def cli(ctx: click.Context, store: str, as_json: bool, by: str | None, lang: str) -> None:
+    """Run the programme that connects every municipality to Meld Misdaad Anoniem.
+
+    Each command records one fact (with the business date you give and who did it) or
+    shows where things stand. A command that breaks a rule prints one line starting with
+    "error:" and exits with status 1; bad usage exits with status 2. Neither writes anything.
+
+    \b
+    Example, from an empty store:
+      mma init
+      mma offer --reference 1298348/1298354 --sent-on 2019-10-18
+      mma invite --all --on 2019-10-18 --reference 1298348/1298354
+      mma accept GM0363 --on 2019-11-01
+      mma status
+    """
+    set_language(lang)
+    ctx.obj = Settings(store=store, as_json=as_json, actor=by)
