@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests plugins bench tools
 	$(VENV)/bin/ruff format --check src tests plugins bench tools
 	$(VENV)/bin/mypy --strict src
+	$(VENV)/bin/lint-imports --no-logo
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict --site-dir site

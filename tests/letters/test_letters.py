@@ -12,7 +12,7 @@ import icalendar
 from click.testing import CliRunner
 from letter_helpers import pdf_text
 
-from mma_core import Programme
+from mma_core import Programme, plugin_cli
 from mma_core.cli import cli
 from mma_core.domain.common import AMSTERDAM
 from mma_core.letters import compose, dutch_money
@@ -251,3 +251,31 @@ def test_an_answer_link_from_a_plugin_appears_in_the_invitation(demo_url: str) -
     assert letter.answer_link == "https://example.org/answer/GM0358"
     assert "https://example.org/answer/GM0358" in " ".join(letter.blocks[-1].paragraphs)
     assert "U kunt ook antwoorden via" not in " ".join(plain.blocks[-1].paragraphs)
+
+
+def test_with_the_web_site_configured_each_invitation_carries_its_own_answer_link(
+    demo_copy: str, tmp_path: Path
+) -> None:
+    store = Path(demo_copy.removeprefix("sqlite:///"))
+    (store.parent / "mma.toml").write_text(
+        '[plugins.mma-web]\npublic_url = "https://mma.noord-holland.example/"\n'
+    )
+    plugin_cli._LOADED.clear()
+    out = tmp_path / "letters"
+    status, output = run(demo_copy, "letter", "invitation", "GM0363", "GM0392", "-o", str(out))
+    assert status == 0, output
+    links = {}
+    for pdf in sorted(out.glob("*.pdf")):
+        flat = "".join(pdf_text(pdf).split())  # a long link wraps over two lines
+        found = re.findall(r"https://mma\.noord-holland\.example/antwoord/[\w-]+", flat)
+        assert len(found) == 1, pdf.name
+        links[pdf.stem] = found[0]
+    assert sorted(links) == ["invitation-GM0363", "invitation-GM0392"]
+    assert len(set(links.values())) == 2  # one link per municipality
+    # Without the site's address the letter asks for the answer by e-mail only.
+    (store.parent / "mma.toml").write_text("")
+    plugin_cli._LOADED.clear()  # as a new process would: read mma.toml again
+    plain = tmp_path / "plain"
+    status, output = run(demo_copy, "letter", "invitation", "GM0363", "-o", str(plain))
+    assert status == 0, output
+    assert "antwoord/" not in pdf_text(next(plain.glob("*.pdf")))

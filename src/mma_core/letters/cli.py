@@ -64,21 +64,29 @@ def letter_command(
       mma letter reminder --all --as-of 2019-11-01 -o letters/
       mma letter statement GM0363 --year 2020 -o letters/
     """
+    from mma_core.cli.root import _login_name
     from mma_core.domain.errors import DomainError
     from mma_core.letters.compose import compose
-    from mma_core.plugin_cli import _emit, _fail, _open, load, store_url, wants_json
+    from mma_core.plugin_cli import _emit, _fail, _open, _root, load, store_url, wants_json
 
     if bool(codes) == every:
         raise click.UsageError("name municipality codes or give --all, not both")
     if kind == "statement" and year is None:
         raise click.UsageError("a statement is for one year: give --year, e.g. --year 2020")
     store = store_url()
-    exporter = load(store).hook.exporters().get(style)
+    plugins = load(store)
+    exporter = plugins.hook.exporters().get(style)
     if exporter is None or not callable(getattr(exporter, "write_letter", None)):
         _fail(f"no house style {style!r} for letters; the built-in one is 'letter'")
     letterhead = getattr(exporter, "letterhead", None)
     day = as_of.date() if as_of is not None else date.today()
+    by = _root().get("by") or _login_name()
     with _open(store) as prog:
+
+        def answer_link(code: str) -> str | None:
+            # A plugin (mma-web, once its public_url is set) gives each letter its own link.
+            return plugins.hook.answer_link(prog, code, by)
+
         try:
             letters = compose(
                 prog,
@@ -87,6 +95,7 @@ def letter_command(
                 as_of=day,
                 year=year,
                 letterhead=letterhead() if callable(letterhead) else None,
+                answer_link=answer_link,
             )
         except DomainError as error:
             _fail(str(error))
