@@ -14,7 +14,7 @@ GM0398 Heerhugowaard and GM0416 Langedijk were the day before.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 
@@ -22,6 +22,7 @@ import attrs
 
 from mma_core.jsonable import JSONReady
 from mma_core.views.state import MunicipalityFacts, WaterbedEntry
+from mma_core.views.waterbed import successors
 
 OUTLINES_FILE = "noord-holland-boundaries.json"
 
@@ -64,21 +65,45 @@ def outlines() -> Outlines:
     return Outlines(source=source, layers=layers)
 
 
+def _absorbed(municipalities: Sequence[MunicipalityFacts]) -> dict[str, list[str]]:
+    """Per municipality drawn, the codes merged into it that are gone, directly or along a chain
+    (Beemster into Purmerend, Weesp into Amsterdam): from the registry's successors, so a store
+    without recorded merges draws them too, and from the merges the store recorded."""
+    drawn = {m.code for m in municipalities}
+    successor = successors(municipalities)
+    for m in municipalities:
+        for p in m.predecessors:
+            successor.setdefault(p, m.code)
+    absorbed: dict[str, list[str]] = {}
+    for code in successor:
+        target, seen = code, set()
+        while target not in drawn and target in successor and target not in seen:
+            seen.add(target)
+            target = successor[target]
+        if code not in drawn and target in drawn:
+            absorbed.setdefault(target, []).append(code)
+    return absorbed
+
+
 def map_areas(
     municipalities: Iterable[MunicipalityFacts], waterbed: Iterable[WaterbedEntry] = ()
 ) -> tuple[MapArea, ...]:
-    """The areas to draw for ``municipalities``, in their order: pass those existing on the day
-    (``Overview.municipalities``, or the records with ``exists_on(day)``) and that day's
-    waterbed (``Overview.waterbed``), which says who is surrounded. A municipality without a
-    shipped outline (of another province's registry) is left out."""
+    """The areas to draw for ``municipalities``, in their order: pass every one existing on the
+    day (``Overview.municipalities``, or the records with ``exists_on(day)``), so that those
+    merged away by then are known as gone, and that day's waterbed (``Overview.waterbed``),
+    which says who is surrounded. A municipality without a shipped outline (of another
+    province's registry) is left out."""
+    municipalities = list(municipalities)
     layers = outlines().layers
     before, after = layers["2019"], layers["2022"]
     surrounded = {e.code for e in waterbed if e.surrounded}
+    absorbed = _absorbed(municipalities)
     areas = []
     for m in municipalities:
-        if m.predecessors or m.code not in before:
+        gone = absorbed.get(m.code, [])
+        if gone or m.code not in before:
             rings = list(after.get(m.code, ()))
-            for p in m.predecessors:
+            for p in gone:
                 rings.extend(after.get(p, ()))
         else:
             rings = list(before[m.code])
