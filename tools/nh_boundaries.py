@@ -1,8 +1,8 @@
 """Cut the Noord-Holland municipalities out of the CBS boundary layers (TopoJSON, RD New) into the
-small file the HTML report draws its map from.
+small file ``mma_core`` ships for its maps (``mma_core.views.geo``).
 
     python tools/nh_boundaries.py GEO_DIR \\
-        plugins/mma-export-html/src/mma_export_html/data/noord-holland-boundaries.json
+        src/mma_core/data/noord-holland-boundaries.json
 
 GEO_DIR holds ``gemeente_2019.topojson``, ``gemeente_2022.topojson`` and ``gemeenten_2019.csv``
 (CBS via PDOK, CC BY 4.0, as distributed by the cartomap/nl repository). The output keeps, per

@@ -16,7 +16,8 @@ Groups, in the order of ``__all__``:
 - what exporters read: :class:`ExportSource` and its typed :class:`Table`, :func:`spreadsheet_text`;
 - what cost calculators read and return: :class:`CostContext`, ``CostLine``, :class:`CostKind`,
   :class:`Payer`;
-- the read models exporters and pages show (overview, sessions, deadlines, ledger, waterbed);
+- the read models exporters and pages show (overview, sessions, deadlines, ledger, waterbed,
+  the map's areas and the outlines they come from);
 - for a plugin's own command: :func:`store_url`, :func:`load_config`, :func:`open_programme`.
 """
 
@@ -69,6 +70,7 @@ from mma_core.plugin_values import (
 # The read models. This block is the only place a plugin's names reach into mma_core.views, so
 # when the views change shape only these lines follow them.
 from mma_core.views.deadlines import Due, due_items, trained
+from mma_core.views.geo import MapArea, Outlines, map_areas, outlines
 from mma_core.views.models import FUNNEL, funnel, overview_from_records
 from mma_core.views.records import LedgerLine, MunicipalityRecord, SessionRecord
 from mma_core.views.state import (
@@ -106,6 +108,7 @@ __all__ = [
     "HistoryEntry",
     "JSONReady",
     "LedgerLine",
+    "MapArea",
     "Money",
     "MunicipalityRecord",
     "MunicipalityView",
@@ -115,6 +118,7 @@ __all__ = [
     "Official",
     "OfficialId",
     "OfficialView",
+    "Outlines",
     "Overview",
     "Payer",
     "PluginInfo",
@@ -142,7 +146,9 @@ __all__ = [
     "jsonable",
     "load_config",
     "load_plugins",
+    "map_areas",
     "open_programme",
+    "outlines",
     "overview_from_records",
     "spreadsheet_text",
     "store_url",

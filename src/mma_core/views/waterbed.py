@@ -23,6 +23,7 @@ from mma_core import registries
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.values import Stage
 from mma_core.views.records import MunicipalityRecord
+from mma_core.views.state import MunicipalityFacts
 from mma_core.views.state import WaterbedEntry as WaterbedEntry  # beside Overview, its holder
 
 _FILES = {"noord-holland-2019": "noord-holland-2019-adjacency.csv"}
@@ -57,7 +58,8 @@ def adjacency(registry: str = "noord-holland-2019") -> dict[str, Place]:
     return places
 
 
-def _successors(records: Iterable[MunicipalityRecord]) -> dict[str, str]:
+def successors(records: Iterable[MunicipalityFacts]) -> dict[str, str]:
+    """Each merged code's successor: from the shipped registries and the merges recorded."""
     successor: dict[str, str] = {}
     for name in {r.registry for r in records} & set(_FILES):
         for entry in registries.load(name):
@@ -73,7 +75,7 @@ def borders_on(records: Sequence[MunicipalityRecord], day: date) -> dict[str, se
     """Each municipality existing on ``day`` and its neighbours then, borders carried to
     successors. Municipalities of registries without shipped borders have no neighbours."""
     existing = {r.code for r in records if r.exists_on(day)}
-    successor = _successors(records)
+    successor = successors(records)
 
     def resolve(code: str) -> str | None:
         seen = set()
@@ -100,7 +102,7 @@ def centroids(records: Sequence[MunicipalityRecord], day: date) -> dict[str, tup
     places: dict[str, Place] = {}
     for name in {r.registry for r in records} & set(_FILES):
         places.update(adjacency(name))
-    successor = _successors(records)
+    successor = successors(records)
     result: dict[str, tuple[float, float]] = {}
     gathered: dict[str, list[tuple[float, float]]] = {}
     for code, place in places.items():

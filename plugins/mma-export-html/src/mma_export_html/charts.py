@@ -22,7 +22,8 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from mma_export_html.report import MapArea, Month, Occupancy
+from mma_core.plugin_api import MapArea
+from mma_export_html.report import Month, Occupancy
 
 STAGE_COLOURS = {
     "registered": "#b0b7c3",

@@ -6,12 +6,9 @@ are current for it, else replayed as of that day (``ReadModels.state_on``).
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 
 import attrs
@@ -21,6 +18,7 @@ from mma_core.plugin_api import (
     FUNNEL,
     Due,
     LedgerLine,
+    MapArea,
     MunicipalityRecord,
     OfficialId,
     Overview,
@@ -31,11 +29,11 @@ from mma_core.plugin_api import (
     centroids,
     due_items,
     funnel,
+    map_areas,
     overview_from_records,
 )
 
 DUE_WITHIN = 30
-BOUNDARIES = "data/noord-holland-boundaries.json"
 # Bloemendaal is crescent-shaped: its centroid falls inside Zandvoort. On the map it stands
 # in the dunes north-west of Haarlem, between Zandvoort and Velsen.
 PLACED_BY_HAND = {"GM0377": (52.410, 4.590)}
@@ -63,17 +61,6 @@ class MapPoint:
     stage: str
     lat: float
     lon: float
-    surrounded: bool  # unconnected, every neighbour connected
-
-
-@attrs.frozen
-class MapArea:
-    """A municipality on the map: its outline (rings of RD New metres) and its stage."""
-
-    code: str
-    name: str
-    stage: str
-    rings: tuple[tuple[tuple[int, int], ...], ...]
     surrounded: bool  # unconnected, every neighbour connected
 
 
@@ -155,7 +142,7 @@ def gather(programme: Any, as_of: date | None) -> Report:
         waterbed=overview.waterbed,
         points=tuple(_points(records, day, overview.waterbed)),
         borders=tuple(_borders(records, day)),
-        areas=tuple(_areas(existing, overview.waterbed)),
+        areas=map_areas(existing, overview.waterbed),
         covenant_on=_covenant_on(programme, day),
     )
 
@@ -203,46 +190,6 @@ def _covenant_on(programme: Any, day: date) -> date | None:
     signed = [o.covenant_on for o in (offers() if offers else []) if o.covenant_on is not None]
     signed = [d for d in signed if d <= day]
     return min(signed) if signed else None
-
-
-@functools.cache
-def boundaries() -> dict[str, dict[str, list[list[list[int]]]]]:
-    """The municipal outlines of Noord-Holland in the CBS layers of 2019 and 2022 (shipped with
-    the plugin, cut out by ``tools/nh_boundaries.py``)."""
-    text = resources.files("mma_export_html").joinpath(BOUNDARIES).read_text(encoding="utf-8")
-    data: dict[str, dict[str, list[list[list[int]]]]] = json.loads(text)
-    return data
-
-
-def _areas(
-    records: Sequence[MunicipalityRecord], waterbed: Sequence[WaterbedEntry]
-) -> list[MapArea]:
-    """Each municipality existing on the day, drawn as it was then: the 2019 outline until it
-    absorbs another, then the 2022 one (with any absorbed one the 2022 layer still has apart,
-    such as Weesp, which joined Amsterdam on 24 March 2022)."""
-    layers = boundaries()
-    before, after = layers["2019"], layers["2022"]
-    surrounded = {e.code for e in waterbed if e.surrounded}
-    areas = []
-    for r in records:
-        if r.predecessors or r.code not in before:
-            rings = list(after.get(r.code, []))
-            for p in r.predecessors:
-                rings.extend(after.get(p, []))
-        else:
-            rings = list(before[r.code])
-        if not rings:
-            continue
-        areas.append(
-            MapArea(
-                r.code,
-                r.name,
-                r.stage.value,
-                tuple(tuple((x, y) for x, y in ring) for ring in rings),
-                r.code in surrounded,
-            )
-        )
-    return areas
 
 
 def _borders(records: Sequence[MunicipalityRecord], day: date) -> list[tuple[str, str]]:

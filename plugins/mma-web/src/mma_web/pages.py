@@ -19,10 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mma_core import DomainError, Money, Official, Programme
-from mma_core.plugin_api import MunicipalityView, funnel
+from mma_core.plugin_api import MunicipalityView, funnel, map_areas, outlines
 from mma_web.api import HIDDEN, ORIGIN, without_names
 from mma_web.forms import FORMS, FormError
 from mma_web.links import Link, LinkStore
+from mma_web.mapsvg import STAGE_COLOURS, SURROUNDED, map_svg
 from mma_web.sessions import SESSION_COOKIE, Sessions
 from mma_web.tokens import Principal
 
@@ -223,6 +224,13 @@ def build_pages() -> APIRouter:
         overview = programme.overview(cost_lines=False)
         principal = _principal(request)
         steps = funnel(overview)
+        areas = map_areas(overview.municipalities, overview.waterbed)
+        kaart = map_svg(
+            areas,
+            lambda code: url(f"/gemeente/{code}"),
+            STAGES,
+            f"Kaart van Noord-Holland: de gemeenten naar fase op {_datum(overview.as_of)}",
+        )
         return render(
             "dashboard.html.j2",
             principal=principal,
@@ -231,6 +239,16 @@ def build_pages() -> APIRouter:
             funnel=[(FUNNEL[k], v) for k, v in steps.items()],
             funnel_max=max(steps.values()) or 1,
             stages=STAGES,
+            kaart=kaart,
+            # Every stage a municipality existing on the day can be in (a merged one is gone).
+            legenda=[
+                (STAGES[stage], STAGE_COLOURS[stage], count)
+                for stage, count in overview.by_stage.items()
+                if stage != "merged"
+            ],
+            omringd=SURROUNDED if any(a.surrounded for a in areas) else None,
+            # The credit, up to the note on coordinates meant for programmers.
+            kaartbron=outlines().source.split(";")[0],
             kinds=KINDS,
             events=programme.event_count(),
             sessions=programme.sessions(),
