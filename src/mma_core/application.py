@@ -895,8 +895,8 @@ class Programme(StoredApplication):
         rows = list(rows)  # read once: a generator is neither re-readable nor fingerprinted
         if request_id is not None and (not atomic or dry_run):
             raise InvalidInput(
-                "record_reports: request_id needs one transaction; leave atomic=True and "
-                "dry_run=False"
+                "a bulk import with a request_id is one transaction: it cannot be written in "
+                "batches (atomic=False) or as a dry run"
             )
         return self._record_reports(
             rows,

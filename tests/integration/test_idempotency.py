@@ -249,7 +249,7 @@ def test_a_retried_bulk_import_returns_its_first_answer_and_writes_nothing() -> 
             prog.record_reports(rows[:2], by="mma", request_id="import-2020-02")
         # An id needs one transaction: refused with batches or a dry run, nothing written.
         for options in ({"atomic": False}, {"dry_run": True}):
-            with pytest.raises(InvalidInput, match="one transaction"):
+            with pytest.raises(InvalidInput, match="is one transaction"):
                 prog.record_reports(rows, by="mma", request_id="other", **options)
         assert prog.event_count() == before
         assert prog.receipt("other") is None
