@@ -17,7 +17,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from mma_core import InvalidInput
 from mma_core.plugin_api import Due, ExportSource, trained
-from mma_export_html import charts
 from mma_export_html.report import FUNNEL, gather
 
 LANGUAGES = ("nl", "en")
@@ -260,6 +259,10 @@ def render(programme: Any, as_of: date | None, lang: str = "nl") -> str:
             key = "detail_over" if len(s.booked) > s.capacity else "detail_under"
             return text[key].format(booked=len(s.booked), capacity=s.capacity)
         return d.detail
+
+    # matplotlib is imported only when a report is drawn: loading the plugin (every 'mma'
+    # command that asks for plugins) stays cheap.
+    from mma_export_html import charts
 
     o = report.overview
     svg = {
