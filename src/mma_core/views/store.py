@@ -329,19 +329,25 @@ class SqlViewStore:
             "AND position > ? ORDER BY position, idx",
             (code, after),
         )
-        # A municipality's thousands of lines hold a handful of distinct costs: each is built
-        # (and validated) once.
+        # A municipality's thousands of lines hold a handful of distinct costs on a few hundred
+        # days: each line, and each dated entry, is built (and validated) once; the entries are
+        # frozen values, so the ledger shares them.
         lines: dict[tuple[Any, ...], CostLine] = {}
+        entries: dict[tuple[Any, ...], CostEntry] = {}
         found = []
+        append = found.append
         for row in rows:
             values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-            key = values[3:]
-            line = lines.get(key)
-            if line is None:
-                names = ("position", *LEDGER_COLUMNS[2:])
-                record = {**dict(zip(names, values, strict=True)), "idx": 0, "code": code}
-                line = lines[key] = LedgerLine.from_row(record).line
-            found.append((int(values[0]), CostEntry(date.fromisoformat(values[1]), line)))
+            key = values[1:]
+            entry = entries.get(key)
+            if entry is None:
+                line = lines.get(values[3:])
+                if line is None:
+                    names = ("position", *LEDGER_COLUMNS[2:])
+                    record = {**dict(zip(names, values, strict=True)), "idx": 0, "code": code}
+                    line = lines[values[3:]] = LedgerLine.from_row(record).line
+                entry = entries[key] = CostEntry(date.fromisoformat(values[1]), line)
+            append((int(values[0]), entry))
         return found
 
 
