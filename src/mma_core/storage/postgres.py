@@ -149,11 +149,13 @@ class PostgresRecorder(PostgresApplicationRecorder):
         first = int(row["last"]) - len(stored_events) + 1
         wanted = sorted({str(s.originator_id) for s in stored_events})
         last: dict[str, Leaf] = {}
+        # Each aggregate's last leaf by one backward step of the (aggregate_id, version) index:
+        # the cost does not grow with the aggregate's depth (DISTINCT ON read all its leaves).
         curs.execute(
             self._leaves_sql(
-                f"SELECT DISTINCT ON (aggregate_id) {LEAF_COLUMNS} "  # noqa: S608
-                "FROM {schema}.{leaves} WHERE aggregate_id = ANY(%s) "
-                "ORDER BY aggregate_id, version DESC"
+                f"SELECT {LEAF_COLUMNS} FROM unnest(%s::text[]) AS wanted(id) "  # noqa: S608
+                f"CROSS JOIN LATERAL (SELECT {LEAF_COLUMNS} FROM {{schema}}.{{leaves}} "
+                "WHERE aggregate_id = wanted.id ORDER BY version DESC LIMIT 1) AS last_leaf"
             ),
             (wanted,),
         )
