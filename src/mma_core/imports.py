@@ -246,7 +246,7 @@ def import_answers(
                 RowError(
                     row.line,
                     "answer",
-                    _("{answer} is not an answer; write ja/accept or nee/decline").format(
+                    _("{answer} is not an answer; write yes/accept or no/decline").format(
                         answer=repr(row["answer"])
                     ),
                 )

@@ -114,7 +114,7 @@ def compose(
             if explicit:
                 raise InvalidInput(
                     _("{code} {name}: no {kind} letter, {why}").format(
-                        code=m.code, name=m.name, kind=_(KIND_NAMES[kind]), why=why_not
+                        code=m.code, name=m.name, kind=_(LETTER_NAMES[kind]), why=why_not
                     )
                 )
             continue
@@ -168,7 +168,7 @@ def _view(
 
 
 # The kinds of letter in the reader's language, in errors.
-KIND_NAMES = {
+LETTER_NAMES = {
     "invitation": N_("invitation"),
     "reminder": N_("reminder"),
     "training": N_("training"),
