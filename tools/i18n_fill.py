@@ -12,7 +12,11 @@ from babel.messages.pofile import read_po
 def missing(po: Path) -> list[str]:
     with po.open("rb") as stream:
         catalog = read_po(stream)
-    return [str(m.id) for m in catalog if m.id and (not m.string or m.fuzzy)]
+    return [
+        str(m.id if isinstance(m.id, str) else m.id[0])
+        for m in catalog
+        if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
+    ]
 
 
 if __name__ == "__main__":

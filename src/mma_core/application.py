@@ -310,13 +310,20 @@ class Programme(StoredApplication):
                 violations = list(validator(cmd, view))
             except Exception as error:  # a validator that cannot decide must not let it pass
                 raise RuleViolation(
-                    f"{cmd.code or cmd.name}: validator {name} failed ({type(error).__name__}); "
-                    "the command was rejected, fix or disable that validator"
+                    _t(
+                        "{subject}: validator {name} failed ({error}); the command was rejected, "
+                        "fix or disable that validator"
+                    ).format(subject=cmd.code or cmd.name, name=name, error=type(error).__name__)
                 ) from None
             if violations:
+                # The violations are the validator's own words (a plugin's, in its language).
                 raise RuleViolation(
-                    f"{cmd.code or cmd.name}: {cmd.name} rejected by {name}: "
-                    + "; ".join(violations)
+                    _t("{subject}: {command} rejected by {name}: {violations}").format(
+                        subject=cmd.code or cmd.name,
+                        command=cmd.name,
+                        name=name,
+                        violations="; ".join(violations),
+                    )
                 )
 
     def _stamp(self, by: str, origin: str | None) -> Stamp:
@@ -345,8 +352,10 @@ class Programme(StoredApplication):
                 self.save(*staged.aggregates.values(), **staged.extras)
             except RecordConflictError:
                 raise ConcurrencyConflict(
-                    "another writer changed the same municipality or session meanwhile; nothing "
-                    "was written, run it again"
+                    _t(
+                        "another writer changed the same municipality or session meanwhile; "
+                        "nothing was written, run it again"
+                    )
                 ) from None
 
     @contextmanager
@@ -405,9 +414,10 @@ class Programme(StoredApplication):
                 self._contended_until = time.monotonic() + CONTENDED
                 if tries == self.retries:
                     raise ConcurrencyConflict(
-                        "another writer kept changing the same municipality or session; "
-                        f"gave up after {self.retries + 1} attempts, try again (or raise "
-                        f"{RETRIES_ENV})"
+                        _t(
+                            "another writer kept changing the same municipality or session; "
+                            "gave up after {attempts} attempts, try again (or raise {env})"
+                        ).format(attempts=self.retries + 1, env=RETRIES_ENV)
                     ) from None
                 # A short random pause, growing with each try, spreads the writers out.
                 time.sleep(random.uniform(0, 0.001 * 2 ** min(tries, 5)))  # noqa: S311
@@ -480,7 +490,9 @@ class Programme(StoredApplication):
     ) -> tuple[str, Terms]:
         """The offer's terms on ``on``; ``offers`` keeps the offers read (one bulk command)."""
         if m.offer_reference is None:
-            raise InvalidTransition(f"{m.label}: was never invited, so no offer's terms apply")
+            raise InvalidTransition(
+                _t("{label}: was never invited, so no offer's terms apply").format(label=m.label)
+            )
         if offers is None:
             return m.offer_reference, self._offer(m.offer_reference).terms_on(on)
         if m.offer_reference not in offers:
@@ -523,7 +535,9 @@ class Programme(StoredApplication):
             line = calculator.calculate(context)
         if not isinstance(line, CostLine) or line.kind is not kind:
             raise InvalidInput(
-                f"{m.label}: the {kind.value} calculator returned no valid cost line"
+                _t("{label}: the {kind} calculator returned no valid cost line").format(
+                    label=m.label, kind=kind.value
+                )
             )
         return line
 
@@ -610,7 +624,9 @@ class Programme(StoredApplication):
         def attempt() -> str:
             if self._exists(offer_id(reference)):
                 raise InvalidTransition(
-                    f"offer {reference} was made already; record a change of its terms instead"
+                    _t(
+                        "offer {reference} was made already; record a change of its terms instead"
+                    ).format(reference=reference)
                 )
             self.save(Offer.make(reference, sent_on, terms or Terms(), stamp))
             return reference
@@ -682,7 +698,9 @@ class Programme(StoredApplication):
 
         def attempt() -> str:
             if self._exists(session_id_to_uuid(session_id)):
-                raise InvalidTransition(f"session {session_id} was scheduled already")
+                raise InvalidTransition(
+                    _t("session {session} was scheduled already").format(session=session_id)
+                )
             self.save(TrainingSession.schedule(session_id, slot, stamp))
             return session_id
 
@@ -852,9 +870,15 @@ class Programme(StoredApplication):
                     continue
                 claim: ReportClaim = self.repository.get(earlier)
                 raise DuplicateReport(
-                    f"{m.label}: MMA reference {parsed_reference} was recorded already (for "
-                    f"{claim.code}, received {claim.received_on.isoformat()}); "
-                    "a reference counts once",
+                    _t(
+                        "{label}: MMA reference {reference} was recorded already (for {code}, "
+                        "received {day}); a reference counts once"
+                    ).format(
+                        label=m.label,
+                        reference=parsed_reference,
+                        code=claim.code,
+                        day=claim.received_on.isoformat(),
+                    ),
                     details={"reference": parsed_reference.value},
                 )
             fee = self._priced(CostKind.REPORT_FEE, m, day)
@@ -895,8 +919,10 @@ class Programme(StoredApplication):
         rows = list(rows)  # read once: a generator is neither re-readable nor fingerprinted
         if request_id is not None and (not atomic or dry_run):
             raise InvalidInput(
-                "a bulk import with a request_id is one transaction: it cannot be written in "
-                "batches (atomic=False) or as a dry run"
+                _t(
+                    "a bulk import with a request_id is one transaction: it cannot be written in "
+                    "batches (atomic=False) or as a dry run"
+                )
             )
         return self._record_reports(
             rows,
@@ -983,16 +1009,24 @@ class Programme(StoredApplication):
                 earlier = next((seen[i] for i in ids if i in seen), None)
                 if earlier is not None:
                     raise DuplicateReport(
-                        f"{m.label}: MMA reference {row.reference} is also on {earlier.where}; "
-                        "a reference counts once"
+                        _t(
+                            "{label}: MMA reference {reference} is also on {where}; a reference "
+                            "counts once"
+                        ).format(label=m.label, reference=row.reference, where=earlier.where)
                     )
                 for claim_at in ids:
                     if claim_at in claimed:
                         claim: ReportClaim = self.repository.get(claim_at)
                         raise DuplicateReport(
-                            f"{m.label}: MMA reference {row.reference} was recorded already "
-                            f"(for {claim.code}, received {claim.received_on.isoformat()}); "
-                            "a reference counts once"
+                            _t(
+                                "{label}: MMA reference {reference} was recorded already (for "
+                                "{code}, received {day}); a reference counts once"
+                            ).format(
+                                label=m.label,
+                                reference=row.reference,
+                                code=claim.code,
+                                day=claim.received_on.isoformat(),
+                            )
                         )
                 seen[ids[0]] = row
                 fee = self._priced(CostKind.REPORT_FEE, m, day, offers=offers)
@@ -1034,7 +1068,11 @@ class Programme(StoredApplication):
         try:
             parsed_outcome = Outcome(outcome)
         except ValueError:
-            raise InvalidInput(f"{code}: outcome {outcome!r} is not 'continue' or 'stop'") from None
+            raise InvalidInput(
+                _t("{code}: outcome {outcome} is not 'continue' or 'stop'").format(
+                    code=code, outcome=repr(outcome)
+                )
+            ) from None
 
         def change(m: Municipality, stamp: Stamp) -> None:
             start = m.term_start or date.min
@@ -1198,8 +1236,10 @@ class Programme(StoredApplication):
                 # Withdrawn or erased before the session: the seat was released, so the
                 # official was not there to attend or miss it.
                 raise InvalidTransition(
-                    f"{m.label}: official {oid} gave up the seat on session {session_id}; "
-                    "attendance is recorded only for officials holding a seat"
+                    _t(
+                        "{label}: official {official} gave up the seat on session {session}; "
+                        "attendance is recorded only for officials holding a seat"
+                    ).format(label=m.label, official=oid, session=session_id)
                 )
             m.record_attendance(oid, session.session_id, session.day, attended, stamp)
             self.save(m)
@@ -1339,10 +1379,18 @@ class Programme(StoredApplication):
             return self._municipality(parsed)
         m = self._asof.fold(municipality_id(parsed), as_of, _utc(known_at))
         if m is None:
-            when = "" if known_at is None else f" at {known_at.isoformat()}"
             raise UnknownMunicipality(
-                f"{parsed}: the store knew no such municipality{when}; register its registry "
-                "first (on the command line: 'mma init')"
+                (
+                    _t(
+                        "{code}: the store knew no such municipality; register its registry "
+                        "first (on the command line: 'mma init')"
+                    )
+                    if known_at is None
+                    else _t(
+                        "{code}: the store knew no such municipality at {when}; register its "
+                        "registry first (on the command line: 'mma init')"
+                    )
+                ).format(code=parsed, when=known_at and known_at.isoformat())
             )
         return m  # type: ignore[no-any-return]
 
@@ -1356,8 +1404,12 @@ class Programme(StoredApplication):
         m = self._as_of(code, as_of, known_at)
         if as_of is not None and not m.exists_on(as_of):
             raise UnknownMunicipality(
-                f"{m.label}: did not exist on {as_of.isoformat()} (valid "
-                f"{m.valid_from or 'before 2019'} to {m.merged_on or m.valid_until or 'now'})"
+                _t("{label}: did not exist on {day} (valid {start} to {end})").format(
+                    label=m.label,
+                    day=as_of.isoformat(),
+                    start=m.valid_from or _t("before 2019"),
+                    end=m.merged_on or m.valid_until or _t("now"),
+                )
             )
         if as_of is None and known_at is None:
             try:
@@ -1496,9 +1548,13 @@ class Programme(StoredApplication):
         the history."""
         parsed = MunicipalityCode.parse(code)
         if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise InvalidInput(f"{parsed}: limit is a whole number of events, 0 or more")
+            raise InvalidInput(
+                _t("{code}: limit is a whole number of events, 0 or more").format(code=parsed)
+            )
         if after is not None and not isinstance(after, int):
-            raise InvalidInput(f"{parsed}: after is a position, a whole number")
+            raise InvalidInput(
+                _t("{code}: after is a position, a whole number").format(code=parsed)
+            )
         aggregate_id = municipality_id(parsed)
         if not self._exists(aggregate_id):
             self._municipality(parsed)  # raises UnknownMunicipality
@@ -1581,15 +1637,17 @@ def retries_from(retries: int | None, env: Mapping[str, str] | None = None) -> i
         try:
             retries = int(text)
         except ValueError:
-            raise InvalidInput(f"{RETRIES_ENV} is a whole number of retries, 0 or more") from None
+            raise InvalidInput(
+                _t("{env} is a whole number of retries, 0 or more").format(env=RETRIES_ENV)
+            ) from None
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-        raise InvalidInput("retries is a whole number, 0 or more")
+        raise InvalidInput(_t("retries is a whole number, 0 or more"))
     return retries
 
 
 def _aware(value: datetime) -> datetime:
     if not isinstance(value, datetime):
-        raise InvalidInput("a training time must be a date and time")
+        raise InvalidInput(_t("a training time must be a date and time"))
     return value if value.tzinfo is not None else value.replace(tzinfo=AMSTERDAM)
 
 
@@ -1597,7 +1655,7 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, datetime):
-        raise InvalidInput("known_at must be a date and time")
+        raise InvalidInput(_t("known_at must be a date and time"))
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
@@ -1605,8 +1663,9 @@ def _official_of(code: str, official_id: str) -> OfficialId:
     oid = OfficialId(official_id)
     if oid.code != MunicipalityCode.parse(code):
         raise InvalidInput(
-            f"{MunicipalityCode.parse(code)}: official {oid} belongs to {oid.code}, not to this "
-            "municipality"
+            _t("{code}: official {official} belongs to {owner}, not to this municipality").format(
+                code=MunicipalityCode.parse(code), official=oid, owner=oid.code
+            )
         )
     return oid
 

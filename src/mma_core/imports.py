@@ -22,6 +22,7 @@ import attrs
 
 from mma_core.domain.errors import DomainError, InvalidInput
 from mma_core.domain.values import MunicipalityCode, Official
+from mma_core.i18n import N_, _, ngettext
 from mma_core.tables import Column, TableRow, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,6 +60,17 @@ OFFICIAL_COLUMNS = (
     Column("session", ("training", "sessie", "session id", "trainingsdatum"), required=False),
 )
 
+# The columns as a reader of the language calls them, in row errors.
+COLUMN_NAMES = {
+    "municipality": N_("municipality"),
+    "answer": N_("answer"),
+    "on": N_("on"),
+    "reason": N_("reason"),
+    "name": N_("name"),
+    "email": N_("email"),
+    "session": N_("session"),
+}
+
 ACCEPT = frozenset(
     {
         "accept",
@@ -87,7 +99,10 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}, column {self.column}: {self.message}"
+        column = _(COLUMN_NAMES[self.column]) if self.column in COLUMN_NAMES else self.column
+        return _("line {line}, column {column}: {message}").format(
+            line=self.line, column=column, message=self.message
+        )
 
 
 class ImportRejected(InvalidInput):
@@ -99,8 +114,11 @@ class ImportRejected(InvalidInput):
         self.errors = tuple(errors)
         rows = len({e.line for e in self.errors})
         super().__init__(
-            f"{rows} {'row is' if rows == 1 else 'rows are'} wrong, nothing was written: "
-            + "; ".join(str(e) for e in self.errors)
+            ngettext(
+                "{rows} row is wrong, nothing was written: {errors}",
+                "{rows} rows are wrong, nothing was written: {errors}",
+                rows,
+            ).format(rows=rows, errors="; ".join(str(e) for e in self.errors))
         )
 
 
@@ -138,7 +156,9 @@ def parse_date(text: str) -> date:
             return date(year, month, day)
     except ValueError:
         pass
-    raise InvalidInput(f"{text!r} is not a date; write 2019-11-01 or 1-11-2019")
+    raise InvalidInput(
+        _("{text} is not a date; write 2019-11-01 or 1-11-2019").format(text=repr(text))
+    )
 
 
 def _code(row: TableRow, known: set[str], errors: list[RowError]) -> str | None:
@@ -146,11 +166,21 @@ def _code(row: TableRow, known: set[str], errors: list[RowError]) -> str | None:
     try:
         code = MunicipalityCode.parse(text.upper()).value
     except DomainError:
-        errors.append(RowError(row.line, "municipality", f"{text!r} is not a code like GM0363"))
+        errors.append(
+            RowError(
+                row.line,
+                "municipality",
+                _("{text} is not a code like GM0363").format(text=repr(text)),
+            )
+        )
         return None
     if code not in known:
         errors.append(
-            RowError(row.line, "municipality", f"{code} is not a registered municipality")
+            RowError(
+                row.line,
+                "municipality",
+                _("{code} is not a registered municipality").format(code=code),
+            )
         )
         return None
     return code
@@ -160,7 +190,7 @@ def _date(row: TableRow, errors: list[RowError], required: bool = True) -> date 
     text = row.get("on", "")
     if not text:
         if required:
-            errors.append(RowError(row.line, "on", "the date is missing"))
+            errors.append(RowError(row.line, "on", _("the date is missing")))
         return None
     try:
         return parse_date(text)
@@ -216,7 +246,9 @@ def import_answers(
                 RowError(
                     row.line,
                     "answer",
-                    f"{row['answer']!r} is not an answer; write ja/accept or nee/decline",
+                    _("{answer} is not an answer; write yes/accept or no/decline").format(
+                        answer=repr(row["answer"])
+                    ),
                 )
             )
             continue
@@ -224,7 +256,11 @@ def import_answers(
             continue
         if code in seen:
             errors.append(
-                RowError(row.line, "municipality", f"{code} answers already on line {seen[code]}")
+                RowError(
+                    row.line,
+                    "municipality",
+                    _("{code} answers already on line {line}").format(code=code, line=seen[code]),
+                )
             )
             continue
         seen[code] = row.line
@@ -248,9 +284,9 @@ def _answer_step(
     def step() -> str:
         if answer in ACCEPT:
             prog.accept(code, on=day, by=by, origin=origin)
-            return f"{code} accepted on {day.isoformat()}"
+            return _("{code} accepted on {day}").format(code=code, day=day.isoformat())
         prog.decline(code, on=day, reason=reason, by=by, origin=origin)
-        return f"{code} declined on {day.isoformat()}"
+        return _("{code} declined on {day}").format(code=code, day=day.isoformat())
 
     return step
 
@@ -283,8 +319,9 @@ def import_officials(
                 RowError(
                     row.line,
                     "session",
-                    f"no training session {session_id!r} was scheduled; scheduled: "
-                    + (", ".join(sorted(sessions)) or "none"),
+                    _("no training session {session} was scheduled; scheduled: {sessions}").format(
+                        session=repr(session_id), sessions=", ".join(sorted(sessions)) or _("none")
+                    ),
                 )
             )
             continue
@@ -322,13 +359,15 @@ def _official_step(
             code, name=person.name, email=person.email, on=on, by=by, origin=origin
         )
         if not session_id:
-            return f"{official_id} nominated"
+            return _("{official} nominated").format(official=official_id)
         try:
             prog.book_training(
                 code, official_id=official_id, session_id=session_id, on=on, by=by, origin=origin
             )
         except DomainError as error:
             raise _CellError("session", error) from None
-        return f"{official_id} nominated and booked on session {session_id}"
+        return _("{official} nominated and booked on session {session}").format(
+            official=official_id, session=session_id
+        )
 
     return step

@@ -107,7 +107,25 @@ def _day(value: datetime | None) -> date | None:
     return None if value is None else value.date()
 
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+class _Date(click.DateTime):
+    """A date written YYYY-MM-DD; a bad one is refused in the reader's language."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            from mma_core.i18n import _
+
+            self.fail(
+                _("{value} is not a date; write YYYY-MM-DD, e.g. 2019-10-18").format(
+                    value=repr(value)
+                ),
+                param,
+                ctx,
+            )
+
+
+DATE = _Date(formats=["%Y-%m-%d"])
 
 
 # -- mma plugins ----------------------------------------------------------------------------
@@ -180,16 +198,19 @@ def export_command(
     store = store_url()
     exporters = load(store, config_file).hook.exporters()
     exporter = exporters.get(format_name)
+    from mma_core.i18n import _
+
     if exporter is None:
         _fail(
-            f"no exporter for format {format_name!r}; available: "
-            + (", ".join(sorted(exporters)) or "none")
-            + " (see 'mma plugins')"
+            _("no exporter for format {format}; available: {formats} (see 'mma plugins')").format(
+                format=repr(format_name), formats=", ".join(sorted(exporters)) or _("none")
+            )
         )
     if view is not None and view not in exporter.views:
         _fail(
-            f"format {format_name} cannot write view {view!r}; it writes "
-            + ", ".join(exporter.views)
+            _("format {format} cannot write view {view}; it writes {views}").format(
+                format=format_name, view=repr(view), views=", ".join(exporter.views)
+            )
         )
     with _open(store) as prog:
         source = ExportSource(prog, as_of=_day(as_of), lang=lang)
@@ -207,7 +228,11 @@ def export_command(
         try:
             fd, temporary = tempfile.mkstemp(dir=target.parent or ".", suffix=".partial")
         except OSError as error:
-            _fail(f"cannot write {target}: {error.strerror or type(error).__name__}")
+            _fail(
+                _("cannot write {target}: {error}").format(
+                    target=target, error=error.strerror or type(error).__name__
+                )
+            )
         try:
             with os.fdopen(fd, "wb") as out:
                 _run_exporter(format_name, lambda: exporter.export(source, view, out))
@@ -218,7 +243,11 @@ def export_command(
             try:
                 os.replace(temporary, target)
             except OSError as error:
-                _fail(f"cannot write {target}: {error.strerror or type(error).__name__}")
+                _fail(
+                    _("cannot write {target}: {error}").format(
+                        target=target, error=error.strerror or type(error).__name__
+                    )
+                )
         finally:
             Path(temporary).unlink(missing_ok=True)
     if not wants_json():
@@ -234,7 +263,13 @@ def _run_exporter(format_name: str, export: Callable[[], None]) -> None:
         raise
     except Exception as error:
         # The type only: an exporter's message may quote the data it was writing.
-        _fail(f"the {format_name} exporter failed ({type(error).__name__}); nothing was written")
+        from mma_core.i18n import _
+
+        _fail(
+            _("the {format} exporter failed ({error}); nothing was written").format(
+                format=format_name, error=type(error).__name__
+            )
+        )
 
 
 # -- mma costs ------------------------------------------------------------------------------

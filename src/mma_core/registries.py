@@ -10,6 +10,7 @@ from importlib import resources
 
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.values import MunicipalityCode, RegistryEntry
+from mma_core.i18n import _
 
 _FILES = {"noord-holland-2019": "noord-holland-2019.csv"}
 
@@ -25,7 +26,9 @@ def load(name: str) -> tuple[RegistryEntry, ...]:
         filename = _FILES[name]
     except KeyError:
         raise InvalidInput(
-            f"registry {name!r} is not shipped; available: {', '.join(available())}"
+            _("registry {name} is not shipped; available: {names}").format(
+                name=repr(name), names=", ".join(available())
+            )
         ) from None
     text = resources.files("mma_core.data").joinpath(filename).read_text(encoding="utf-8")
     return tuple(_entry(row) for row in csv.DictReader(io.StringIO(text)))

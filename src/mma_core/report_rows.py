@@ -11,6 +11,7 @@ import attrs
 
 from mma_core.domain.common import as_date
 from mma_core.domain.errors import DomainError, InvalidInput
+from mma_core.domain.text import _
 from mma_core.domain.values import MunicipalityCode, ReportCategory, ReportReference
 
 
@@ -42,10 +43,14 @@ def parse_report_row(row: Any, n: int) -> ParsedRow:
     elif isinstance(row, tuple):
         row = ReportRow(*row)
     line = getattr(row, "line", None)
-    where = f"row {n}" + ("" if line is None else f" (line {line})")
+    where = (
+        _("row {n}").format(n=n)
+        if line is None
+        else _("row {n} (line {line})").format(n=n, line=line)
+    )
     try:
         if not isinstance(row, ReportRow):
-            raise InvalidInput("a row is a ReportRow, a mapping or a tuple of its fields")
+            raise InvalidInput(_("a row is a ReportRow, a mapping or a tuple of its fields"))
         code = MunicipalityCode.parse(row.code).value
         return ParsedRow(
             where,
@@ -56,8 +61,11 @@ def parse_report_row(row: Any, n: int) -> ParsedRow:
             row.reference if isinstance(row.reference, str) else "",
         )
     except DomainError as error:
-        raise type(error)(f"{where}: {error}") from None
+        # Both parts are translated already: ``where`` above, ``error`` where it was raised.
+        raise type(error)(_("{what}: {error}").format(what=where, error=error)) from None
     except TypeError:
         raise InvalidInput(
-            f"{where}: a row has a municipality code, received_on, category and reference"
+            _("{where}: a row has a municipality code, received_on, category and reference").format(
+                where=where
+            )
         ) from None

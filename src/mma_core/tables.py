@@ -33,6 +33,7 @@ from typing import IO, Any
 from attrs import field, frozen
 
 from mma_core.domain.errors import InvalidInput
+from mma_core.i18n import _
 
 FORMATS = ("csv", "xlsx")
 
@@ -79,7 +80,10 @@ class TableError(InvalidInput):
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(
-            message if line is None else f"line {line}: {message}", details={"line": line}
+            message
+            if line is None
+            else _("line {line}: {message}").format(line=line, message=message),
+            details={"line": line},
         )
         self.line = line
 
@@ -89,7 +93,9 @@ def table_format(path: str | Path, format: str | None = None) -> str:
     chosen = (format or Path(path).suffix.lstrip(".")).lower()
     if chosen not in FORMATS:
         raise TableError(
-            f"cannot read {Path(path).name!r}: name a .csv or .xlsx file (or give the format)"
+            _("cannot read {file}: name a .csv or .xlsx file (or give the format)").format(
+                file=repr(Path(path).name)
+            )
         )
     return chosen
 
@@ -104,7 +110,9 @@ def read_table(
         with open(path, encoding="utf-8-sig", newline="") as stream:
             return read_csv(stream, columns)
     except UnicodeDecodeError:
-        raise TableError(f"cannot read {Path(path).name!r}: save the CSV as UTF-8") from None
+        raise TableError(
+            _("cannot read {file}: save the CSV as UTF-8").format(file=repr(Path(path).name))
+        ) from None
 
 
 def read_csv(stream: IO[str], columns: Sequence[Column]) -> list[TableRow]:
@@ -123,12 +131,19 @@ def _xlsx_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
         import openpyxl
     except ImportError:
         raise TableError(
-            "reading .xlsx needs openpyxl: pip install 'mma-core[xlsx]' (or save the sheet as CSV)"
+            _(
+                "reading .xlsx needs openpyxl: pip install 'mma-core[xlsx]' (or save the sheet "
+                "as CSV)"
+            )
         ) from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises several unrelated types for a damaged file
-        raise TableError(f"cannot read {path.name!r} as an XLSX workbook: {error}") from None
+        raise TableError(
+            _("cannot read {file} as an XLSX workbook: {error}").format(
+                file=repr(path.name), error=error
+            )
+        ) from None
     try:
         sheet = book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -163,7 +178,7 @@ def _rows(lines: Iterator[tuple[int, list[str]]], columns: Sequence[Column]) -> 
             {name: cells[i] if i < len(cells) else "" for name, i in header.items()},
         )
     if header is None:
-        raise TableError("the file is empty: it needs a header line naming its columns")
+        raise TableError(_("the file is empty: it needs a header line naming its columns"))
 
 
 def _header(number: int, cells: list[str], columns: Sequence[Column]) -> dict[str, int]:
@@ -174,14 +189,22 @@ def _header(number: int, cells: list[str], columns: Sequence[Column]) -> dict[st
         hits = [found[a] for a in map(normalise_header, column.headers) if a in found]
         if len(set(hits)) > 1:
             raise TableError(
-                f"the header names column {column.name!r} more than once "
-                f"({', '.join(repr(cells[i]) for i in sorted(set(hits)))})",
+                _("the header names column {column} more than once ({headers})").format(
+                    column=repr(_(column.name)),
+                    headers=", ".join(repr(cells[i]) for i in sorted(set(hits))),
+                ),
                 number,
             )
         if hits:
             header[column.name] = hits[0]
         elif column.required:
-            missing.append(f"{column.name!r} (headed one of: {', '.join(column.headers)})")
+            missing.append(
+                _("{column} (headed one of: {headers})").format(
+                    column=repr(_(column.name)), headers=", ".join(column.headers)
+                )
+            )
     if missing:
-        raise TableError(f"the header lacks column {'; '.join(missing)}", number)
+        raise TableError(
+            _("the header lacks column {missing}").format(missing="; ".join(missing)), number
+        )
     return header

@@ -11,7 +11,7 @@ import click
 from mma_core.cli.output import _fail, _stderr, _stdout, emit_json
 from mma_core.cli.queries import overview_data, print_status
 from mma_core.cli.root import Settings, cli, pass_settings
-from mma_core.i18n import long_date
+from mma_core.i18n import _, long_date
 
 if TYPE_CHECKING:
     from mma_core.application import Programme
@@ -71,13 +71,19 @@ def _fresh_store(url: str) -> None:
             return
         with Programme.open(url, origin="demo") as prog:
             if prog.event_count():
-                _fail(f"store {describe(url)} is not empty; the demo needs an empty store")
+                _fail(
+                    _("store {store} is not empty; the demo needs an empty store").format(
+                        store=describe(url)
+                    )
+                )
         return
     if os.path.exists(path):
         if not _written_by_demo(url):
             _fail(
-                f"store {describe(url)} holds a programme the demo did not write; "
-                "it will not replace it, give another --store"
+                _(
+                    "store {store} holds a programme the demo did not write; it will not replace "
+                    "it, give another --store"
+                ).format(store=describe(url))
             )
         for suffix in ("", "-wal", "-shm", ".kek"):  # .kek: the officials' key-encryption key
             if os.path.exists(path + suffix):

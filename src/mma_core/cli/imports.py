@@ -21,6 +21,7 @@ def import_group() -> None:
 
 def _run(kind: str, path: str, dry_run: bool) -> None:
     from mma_core.domain.errors import DomainError
+    from mma_core.i18n import _
     from mma_core.imports import ImportRejected, import_answers, import_officials
     from mma_core.plugin_cli import _emit, _root, programme, store_url, wants_json
 
@@ -31,12 +32,15 @@ def _run(kind: str, path: str, dry_run: bool) -> None:
             result = run(prog, path, by=by, dry_run=dry_run, origin="cli")
     except ImportRejected as rejected:
         rows = len({e.line for e in rejected.errors})
-        click.echo(f"error: {rows} wrong row(s) in {path}; nothing was written:", err=True)
+        wrong = _("{rows} wrong row(s) in {path}; nothing was written:").format(
+            rows=rows, path=path
+        )
+        click.echo(f"{_('error')}: {wrong}", err=True)
         for error in rejected.errors:
             click.echo(f"  {' '.join(str(error).split())}", err=True)
         raise click.exceptions.Exit(1) from None
     except DomainError as error:
-        click.echo(f"error: {' '.join(str(error).split())}", err=True)
+        click.echo(f"{_('error')}: {' '.join(str(error).split())}", err=True)
         raise click.exceptions.Exit(1) from None
     if wants_json():
         _emit(result)  # its fields, by the one JSON conversion
@@ -44,9 +48,18 @@ def _run(kind: str, path: str, dry_run: bool) -> None:
     for line in result.done:
         click.echo(line)
     if result.written:
-        click.echo(f"Imported {result.rows} {kind} rows from {path}.")
+        done = (
+            _("Imported {rows} answers rows from {path}.")
+            if kind == "answers"
+            else _("Imported {rows} officials rows from {path}.")
+        )
+        click.echo(done.format(rows=result.rows, path=path))
     else:
-        click.echo(f"Dry run: all {result.rows} rows of {path} are valid; nothing was written.")
+        click.echo(
+            _("Dry run: all {rows} rows of {path} are valid; nothing was written.").format(
+                rows=result.rows, path=path
+            )
+        )
 
 
 FILE = click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))

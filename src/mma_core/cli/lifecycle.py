@@ -76,7 +76,7 @@ def invite(
       mma invite GM0363 GM0392 --on 2019-10-18 --reference 1298348/1298354
     """
     if invite_all == bool(codes):
-        raise click.UsageError("give one or more CODEs, or --all (not both)")
+        raise click.UsageError(_("give one or more CODEs, or --all (not both)"))
     with settings.programme() as prog:
         targets = invite_batch(prog, codes, on=on, reference=reference, by=settings.by)
     if settings.as_json:
@@ -115,8 +115,15 @@ def _invitees(prog: Programme, codes: Sequence[str], on: date) -> list[str]:
         view = prog.municipality(code, as_of=on)  # unknown or not existing on the day: fails
         if view.stage is not Stage.REGISTERED and len(codes) > 1:
             raise InvalidTransition(
-                f"{view.code} {view.name}: cannot invite a municipality that is "
-                f"{view.stage.value}; none of the {len(codes)} was invited"
+                _(
+                    "{code} {name}: cannot invite a municipality that is {stage}; none of the "
+                    "{count} was invited"
+                ).format(
+                    code=view.code,
+                    name=view.name,
+                    stage=word(STAGE_NAMES, view.stage),
+                    count=len(codes),
+                )
             )
         checked.append(view.code)
     return checked

@@ -67,10 +67,10 @@ def offer(
     """
     if ctx.invoked_subcommand is not None:
         if reference or sent_on or connection_fee or report_fee:
-            raise click.UsageError("give the offer's options without a subcommand")
+            raise click.UsageError(_("give the offer's options without a subcommand"))
         return
     if reference is None or sent_on is None:
-        raise click.UsageError("recording an offer needs --reference and --sent-on")
+        raise click.UsageError(_("recording an offer needs --reference and --sent-on"))
     settings = ctx.find_object(Settings)
     assert settings is not None
     from mma_core.domain.values import Money, Terms

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from mma_core.i18n import _
+
 if TYPE_CHECKING:
     from mma_core.domain.values import Money
 
@@ -33,7 +35,11 @@ class DateType(ParamBase):
                 return date.fromisoformat(text)
         except ValueError:
             pass  # 2019-02-30 and the like: the same usage error as any other bad date
-        return self.fail(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2019-10-18", param, ctx)
+        return self.fail(
+            _("{value} is not a date; write YYYY-MM-DD, e.g. 2019-10-18").format(value=repr(value)),
+            param,
+            ctx,
+        )
 
 
 class DateTimeType(ParamBase):
@@ -53,7 +59,9 @@ class DateTimeType(ParamBase):
         except ValueError:
             pass  # an impossible day or hour: the same usage error as any other bad time
         return self.fail(
-            f"{value!r} is not a date and time; write YYYY-MM-DDTHH:MM, e.g. 2019-11-06T10:00",
+            _(
+                "{value} is not a date and time; write YYYY-MM-DDTHH:MM, e.g. 2019-11-06T10:00"
+            ).format(value=repr(value)),
             param,
             ctx,
         )
@@ -75,8 +83,10 @@ class MoneyType(ParamBase):
         text = str(value).strip()
         if not self._pattern.fullmatch(text):
             self.fail(
-                f"{value!r} is not an amount in euros; write digits with a decimal point, "
-                "e.g. 1234.50",
+                _(
+                    "{value} is not an amount in euros; write digits with a decimal point, "
+                    "e.g. 1234.50"
+                ).format(value=repr(value)),
                 param,
                 ctx,
             )

@@ -152,5 +152,7 @@ def _table_date(text: str, line: int) -> date:
         return parse_date(text)
     except InvalidInput:
         raise InvalidDate(
-            f"line {line}: received_on {text!r} is not a date; write YYYY-MM-DD"
+            _("line {line}: received_on {text} is not a date; write YYYY-MM-DD").format(
+                line=line, text=repr(text)
+            )
         ) from None

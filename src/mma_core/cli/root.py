@@ -13,7 +13,7 @@ import click
 
 from mma_core.cli.output import STORE_UNAVAILABLE, _fail
 from mma_core.domain.errors import DomainError
-from mma_core.i18n import LANGUAGES, _, set_language
+from mma_core.i18n import LANGUAGES, _, language
 
 if TYPE_CHECKING:
     from mma_core.application import Programme
@@ -131,5 +131,6 @@ def cli(ctx: click.Context, store: str, as_json: bool, by: str | None, lang: str
       mma accept GM0363 --on 2019-11-01
       mma status
     """
-    set_language(lang)
+    # For this command only: a caller running mma in-process keeps its own language after.
+    ctx.with_resource(language(lang))
     ctx.obj = Settings(store=store, as_json=as_json, actor=by)

@@ -117,7 +117,7 @@ def training_attend(
       mma training attend GM0363 --official GM0363-1 --session 2019-11-06 --attended
     """
     if attended is None:
-        raise click.UsageError("say --attended or --missed")
+        raise click.UsageError(_("say --attended or --missed"))
     with settings.programme() as prog:
         prog.record_attendance(
             code, official_id=official_id, session_id=session_id, attended=attended, by=settings.by

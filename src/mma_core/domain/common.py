@@ -29,20 +29,22 @@ class Stamp:
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.by, str) or not self.by.strip():
-            raise InvalidInput("every command needs 'by': who is doing this (e.g. coordinator)")
+            raise InvalidInput(_("every command needs 'by': who is doing this (e.g. coordinator)"))
         if len(self.by) > 120:
-            raise InvalidInput("'by' is at most 120 characters")
+            raise InvalidInput(_("'by' is at most 120 characters"))
         if any(unicodedata.category(c).startswith("C") for c in self.by):
             # 'by' goes into every audit line: no line breaks or control characters in it.
-            raise InvalidInput("'by' may not contain line breaks or control characters")
+            raise InvalidInput(_("'by' may not contain line breaks or control characters"))
         object.__setattr__(self, "by", self.by.strip())
         if not isinstance(self.origin, str) or not _ORIGIN.fullmatch(self.origin):
             raise InvalidInput(
-                "'origin' names the channel the command came through (cli, api, a service name): "
-                "1 to 60 letters, digits or . _ : / -"
+                _(
+                    "'origin' names the channel the command came through (cli, api, a service "
+                    "name): 1 to 60 letters, digits or . _ : / -"
+                )
             )
         if not isinstance(self.at, datetime) or self.at.tzinfo is None:
-            raise InvalidInput("the recorded time must be a timezone-aware datetime")
+            raise InvalidInput(_("the recorded time must be a timezone-aware datetime"))
         # The recorded time is UTC (DESIGN section 3), whatever zone the clock reports in.
         object.__setattr__(self, "at", self.at.astimezone(UTC))
 

@@ -21,6 +21,7 @@ from mma_core.domain.errors import (
     InvalidTransition,
     UnknownOfficial,
 )
+from mma_core.domain.text import N_
 from mma_core.domain.text import _ as _t
 from mma_core.domain.values import (
     CostLine,
@@ -479,12 +480,16 @@ class Municipality(Aggregate):
     def _reason(self, reason: object, what: str) -> str:
         if not isinstance(reason, str) or len(reason) > MAX_REASON:
             raise InvalidInput(
-                f"{self.label}: the {what} is text of at most {MAX_REASON} characters"
+                _t("{label}: the {what} is text of at most {most} characters").format(
+                    label=self.label, what=_t(what), most=MAX_REASON
+                )
             )
         if has_control(reason):
             raise InvalidInput(
-                f"{self.label}: the {what} may not contain control characters (line breaks, "
-                "tabs, escape sequences) or bidirectional overrides"
+                _t(
+                    "{label}: the {what} may not contain control characters (line breaks, "
+                    "tabs, escape sequences) or bidirectional overrides"
+                ).format(label=self.label, what=_t(what))
             )
         return reason
 
@@ -507,18 +512,27 @@ class Municipality(Aggregate):
         self._require_stage("record a prior connection for", Stage.INVITED, Stage.DECLINED)
         if self.prior_connected_on is not None:
             raise InvalidTransition(
-                f"{self.label}: a prior connection (since {self.prior_connected_on.isoformat()}) "
-                "was recorded already; it can be recorded once"
+                _t(
+                    "{label}: a prior connection (since {day}) was recorded already; it can be "
+                    "recorded once"
+                ).format(label=self.label, day=self.prior_connected_on.isoformat())
             )
         assert self.invited_on is not None
         connected_on = as_date(connected_on, "prior connection date", self.label)
         if connected_on >= self.invited_on:
             raise InvalidDate(
-                f"{self.label}: a prior connection on {connected_on.isoformat()} must lie before "
-                f"the invitation of {self.invited_on.isoformat()}; a later connection is a "
-                "programme connection ('connect')"
+                _t(
+                    "{label}: a prior connection on {day} must lie before the invitation of "
+                    "{invited}; a later connection is a programme connection ('connect')"
+                ).format(
+                    label=self.label,
+                    day=connected_on.isoformat(),
+                    invited=self.invited_on.isoformat(),
+                )
             )
-        costs = Money.non_negative(costs, f"{self.label}: prior connection costs")
+        costs = Money.non_negative(
+            costs, _t("{label}: prior connection costs").format(label=self.label)
+        )
         on = self._lifecycle_date(self.invited_on if on is None else on, "record date", stamp)
         self._trigger(
             self.PriorConnectionRecorded, stamp, on=on, connected_on=connected_on, costs=costs
@@ -533,7 +547,11 @@ class Municipality(Aggregate):
     ) -> None:
         on = self.check_accept(on, stamp)
         if (compensation is None) != (self.prior_connected_on is None):
-            raise InvalidInput(f"{self.label}: compensation goes with a prior connection only")
+            raise InvalidInput(
+                _t("{label}: compensation goes with a prior connection only").format(
+                    label=self.label
+                )
+            )
         self._trigger(self.Accepted, stamp, on=on)
         if compensation is not None:
             self._trigger(
@@ -547,7 +565,7 @@ class Municipality(Aggregate):
     def decline(self, on: date, reason: str, stamp: Stamp) -> None:
         self._require_stage("record a refusal for", Stage.INVITED)
         on = self._lifecycle_date(on, "refusal date", stamp)
-        self._trigger(self.Declined, stamp, on=on, reason=self._reason(reason, "reason"))
+        self._trigger(self.Declined, stamp, on=on, reason=self._reason(reason, N_("reason")))
 
     def check_connect(self, on: date, stamp: Stamp) -> date:
         self._require_stage("connect", Stage.ACCEPTED)
@@ -574,8 +592,10 @@ class Municipality(Aggregate):
         ended = self._connection_ended()
         if self.stage is not Stage.CONNECTED and ended is None:
             raise InvalidTransition(
-                f"{self.label}: cannot record a report for a municipality that is "
-                f"{self.stage.value}; reports count only while connected"
+                _t(
+                    "{label}: cannot record a report for a municipality that is {stage}; reports "
+                    "count only while connected"
+                ).format(label=self.label, stage=_t(self.stage.value))
             )
         received_on = as_date(received_on, "report date", self.label)
         not_in_future(received_on, stamp, self.label, "report date")
@@ -590,9 +610,15 @@ class Municipality(Aggregate):
             end, inclusive = ended
             if received_on > end or (received_on == end and not inclusive):
                 raise InvalidTransition(
-                    f"{self.label}: report date {received_on.isoformat()} lies after the "
-                    f"connection ended ({self.stage.value} on {end.isoformat()}); reports count "
-                    "only while connected"
+                    _t(
+                        "{label}: report date {day} lies after the connection ended ({stage} on "
+                        "{end}); reports count only while connected"
+                    ).format(
+                        label=self.label,
+                        day=received_on.isoformat(),
+                        stage=_t(self.stage.value),
+                        end=end.isoformat(),
+                    )
                 )
         self._require_exists(received_on, "report date")
         return received_on
@@ -646,7 +672,9 @@ class Municipality(Aggregate):
                     outcome=_t(self.term_evaluation[1].value),
                 )
             )
-        recovered = Money.non_negative(recovered, f"{self.label}: recovered amount")
+        recovered = Money.non_negative(
+            recovered, _t("{label}: recovered amount").format(label=self.label)
+        )
         self._check_counts(reports, useful, followed_up, satisfaction)
         self._trigger(
             self.Evaluated,
@@ -654,12 +682,12 @@ class Municipality(Aggregate):
             on=on,
             outcome=outcome.value,
             recovered=recovered,
-            notes=self._reason(notes, "evaluation notes"),
+            notes=self._reason(notes, N_("evaluation notes")),
             reports=reports,
             useful=useful,
             followed_up=followed_up,
             satisfaction=satisfaction,
-            reasons=self._reason(reasons, "reasons for the decision"),
+            reasons=self._reason(reasons, N_("reasons for the decision")),
         )
 
     def _check_counts(
@@ -669,9 +697,13 @@ class Municipality(Aggregate):
         followed_up: int | None,
         satisfaction: int | None,
     ) -> None:
-        for name, value in (("useful", useful), ("followed up", followed_up)):
+        for name, value in ((N_("useful"), useful), (N_("followed up"), followed_up)):
             if value is not None and (not isinstance(value, int) or value < 0):
-                raise InvalidInput(f"{self.label}: the number {name} must be 0 or more")
+                raise InvalidInput(
+                    _t("{label}: the number {name} must be 0 or more").format(
+                        label=self.label, name=_t(name)
+                    )
+                )
         if useful is not None and useful > reports:
             raise InvalidInput(
                 _t(
@@ -680,8 +712,13 @@ class Municipality(Aggregate):
             )
         if followed_up is not None and followed_up > (useful if useful is not None else reports):
             raise InvalidInput(
-                f"{self.label}: {followed_up} reports followed up is more than the "
-                f"{'useful' if useful is not None else 'received'} ones"
+                (
+                    _t("{label}: {followed_up} reports followed up is more than the useful ones")
+                    if useful is not None
+                    else _t(
+                        "{label}: {followed_up} reports followed up is more than the received ones"
+                    )
+                ).format(label=self.label, followed_up=followed_up)
             )
         if satisfaction is not None and (
             not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5
@@ -712,16 +749,19 @@ class Municipality(Aggregate):
         self._require_stage("terminate", Stage.CONNECTED)
         on = self._lifecycle_date(on, "termination date", stamp)
         not_before(on, self.last_report_on, self.label, "termination date", "the last report on")
-        self._trigger(self.Terminated, stamp, on=on, reason=self._reason(reason, "reason"))
+        self._trigger(self.Terminated, stamp, on=on, reason=self._reason(reason, N_("reason")))
 
     def check_merge(self, on: date, into: Municipality, stamp: Stamp) -> date:
         if self.stage is Stage.MERGED:
             raise InvalidTransition(
-                f"{self.label}: merged into {self.successor} on {self.merged_on}; "
-                "it cannot merge again"
+                _t("{label}: merged into {successor} on {day}; it cannot merge again").format(
+                    label=self.label, successor=self.successor, day=self.merged_on
+                )
             )
         if into.code == self.code:
-            raise InvalidInput(f"{self.label}: a municipality cannot merge into itself")
+            raise InvalidInput(
+                _t("{label}: a municipality cannot merge into itself").format(label=self.label)
+            )
         on = as_date(on, "merger date", self.label)
         not_in_future(on, stamp, self.label, "merger date")
         not_before(on, self.last_on, self.label, "merger date", "its previous lifecycle step on")
@@ -730,30 +770,41 @@ class Municipality(Aggregate):
             assert self.valid_until is not None
             if into.code != self.registry_successor:
                 raise InvalidInput(
-                    f"{self.label}: the registry names {self.registry_successor} as successor, "
-                    f"not {into.code}; merge into {self.registry_successor}"
+                    _t(
+                        "{label}: the registry names {successor} as successor, not {into}; "
+                        "merge into {successor}"
+                    ).format(label=self.label, successor=self.registry_successor, into=into.code)
                 )
             if on.toordinal() != self.valid_until.toordinal() + 1:
                 raise InvalidDate(
-                    f"{self.label}: the registry ends this municipality on "
-                    f"{self.valid_until.isoformat()}, so the merger falls on the day after; "
-                    f"use {date.fromordinal(self.valid_until.toordinal() + 1).isoformat()}"
+                    _t(
+                        "{label}: the registry ends this municipality on {end}, so the merger "
+                        "falls on the day after; use {day}"
+                    ).format(
+                        label=self.label,
+                        end=self.valid_until.isoformat(),
+                        day=date.fromordinal(self.valid_until.toordinal() + 1).isoformat(),
+                    )
                 )
         elif self.valid_until is not None and on.toordinal() > self.valid_until.toordinal() + 1:
             raise InvalidDate(
-                f"{self.label}: the merger date {on.isoformat()} lies more than a day after the "
-                f"municipality ceased to exist ({self.valid_until.isoformat()})"
+                _t(
+                    "{label}: the merger date {day} lies more than a day after the municipality "
+                    "ceased to exist ({end})"
+                ).format(label=self.label, day=on.isoformat(), end=self.valid_until.isoformat())
             )
         if self.valid_from is not None and on <= self.valid_from:
             raise InvalidDate(
-                f"{self.label}: the merger date {on.isoformat()} must lie after the municipality "
-                f"began ({self.valid_from.isoformat()})"
+                _t(
+                    "{label}: the merger date {day} must lie after the municipality began ({start})"
+                ).format(label=self.label, day=on.isoformat(), start=self.valid_from.isoformat())
             )
         if into.stage is Stage.MERGED:
             raise InvalidTransition(
-                f"{self.label}: the successor {into.label} was itself merged into "
-                f"{into.successor}; "
-                f"merge into {into.successor}"
+                _t(
+                    "{label}: the successor {into} was itself merged into {successor}; merge "
+                    "into {successor}"
+                ).format(label=self.label, into=into.label, successor=into.successor)
             )
         into._require_exists(on, "merger date")
         if self.stage is Stage.CONNECTED and into.stage is not Stage.CONNECTED:
@@ -797,7 +848,11 @@ class Municipality(Aggregate):
         self, on: date | None, stamp: Stamp, max_officials: int = MAX_ACTIVE_OFFICIALS
     ) -> tuple[OfficialId, date]:
         if self.stage is Stage.MERGED:
-            raise InvalidTransition(f"{self.label}: merged into {self.successor}; nominate there")
+            raise InvalidTransition(
+                _t("{label}: merged into {successor}; nominate there").format(
+                    label=self.label, successor=self.successor
+                )
+            )
         day = self._track_date(on, "nomination date", stamp)
         # Not ordered against the lifecycle, but a municipality that does not exist on the day
         # (Dijk en Waard in 2019, Weesp after 2022-03-23) has no officials to nominate.
@@ -830,13 +885,23 @@ class Municipality(Aggregate):
         official = self.official(official_id)
         if not official.active:
             raise InvalidTransition(
-                f"{self.label}: official {official_id} is no longer active and cannot book training"
+                _t(
+                    "{label}: official {official} is no longer active and cannot book training"
+                ).format(label=self.label, official=official_id)
             )
         if official.session_id is not None and official.attended is not False:
-            state = "attended" if official.attended else "is booked on"
             raise InvalidTransition(
-                f"{self.label}: official {official_id} {state} session {official.session_id}; an "
-                "official books one session (a missed session may be booked again)"
+                (
+                    _t(
+                        "{label}: official {official} attended session {session}; an official "
+                        "books one session (a missed session may be booked again)"
+                    )
+                    if official.attended
+                    else _t(
+                        "{label}: official {official} is booked on session {session}; an "
+                        "official books one session (a missed session may be booked again)"
+                    )
+                ).format(label=self.label, official=official_id, session=official.session_id)
             )
         if official.nominated_on > session_date:
             # Booking can never succeed: say how to get out, not only what is wrong.
@@ -886,16 +951,29 @@ class Municipality(Aggregate):
         official = self.official(official_id)
         if official.session_id != session_id:
             raise InvalidTransition(
-                f"{self.label}: official {official_id} is not booked on session {session_id}"
-                + (f" (booked on {official.session_id})" if official.session_id else "")
+                (
+                    _t(
+                        "{label}: official {official} is not booked on session {session} "
+                        "(booked on {booked})"
+                    )
+                    if official.session_id
+                    else _t("{label}: official {official} is not booked on session {session}")
+                ).format(
+                    label=self.label,
+                    official=official_id,
+                    session=session_id,
+                    booked=official.session_id,
+                )
             )
         if official.attended is not None:
             raise InvalidTransition(
-                f"{self.label}: attendance of official {official_id} at session {session_id} was "
-                "recorded already"
+                _t(
+                    "{label}: attendance of official {official} at session {session} was "
+                    "recorded already"
+                ).format(label=self.label, official=official_id, session=session_id)
             )
         if not isinstance(attended, bool):
-            raise InvalidInput(f"{self.label}: attended is true or false")
+            raise InvalidInput(_t("{label}: attended is true or false").format(label=self.label))
         not_in_future(session_date, stamp, self.label, "session date")
         self._trigger(
             self.AttendanceRecorded,
@@ -909,7 +987,11 @@ class Municipality(Aggregate):
     def check_withdraw(self, official_id: OfficialId, on: date | None, stamp: Stamp) -> date:
         official = self.official(official_id)
         if not official.active:
-            raise InvalidTransition(f"{self.label}: official {official_id} is no longer active")
+            raise InvalidTransition(
+                _t("{label}: official {official} is no longer active").format(
+                    label=self.label, official=official_id
+                )
+            )
         day = self._track_date(on, "withdrawal date", stamp)
         not_before(day, official.nominated_on, self.label, "withdrawal date", "the nomination on")
         return day
@@ -920,7 +1002,11 @@ class Municipality(Aggregate):
     def check_erase(self, official_id: OfficialId) -> OfficialRecord:
         official = self.official(official_id)
         if official.erased:
-            raise InvalidTransition(f"{self.label}: official {official_id} was erased already")
+            raise InvalidTransition(
+                _t("{label}: official {official} was erased already").format(
+                    label=self.label, official=official_id
+                )
+            )
         return official
 
     def erase_official(self, official_id: OfficialId, stamp: Stamp) -> None:

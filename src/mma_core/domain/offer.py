@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from mma_core.domain.common import Recorded, Stamp, as_date, not_before, not_in_future
 from mma_core.domain.errors import InvalidInput
+from mma_core.domain.text import _
 from mma_core.domain.values import Terms
 
 _REFERENCE = re.compile(r"[A-Za-z0-9./_-]{1,60}")
@@ -19,8 +20,10 @@ _REFERENCE = re.compile(r"[A-Za-z0-9./_-]{1,60}")
 def check_offer_reference(reference: object) -> str:
     if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
         raise InvalidInput(
-            f"{reference!r} is not an offer reference: 1 to 60 letters, digits or . / _ -, "
-            "e.g. 1298348/1298354"
+            _(
+                "{reference} is not an offer reference: 1 to 60 letters, digits or . / _ -, "
+                "e.g. 1298348/1298354"
+            ).format(reference=repr(reference))
         )
     return reference
 
@@ -67,11 +70,11 @@ class Offer(Aggregate):
 
     @classmethod
     def make(cls, reference: str, sent_on: date, terms: Terms, stamp: Stamp) -> Offer:
-        subject = f"offer {reference}"
+        subject = _("offer {reference}").format(reference=reference)
         sent_on = as_date(sent_on, "sent date", subject)
         not_in_future(sent_on, stamp, subject, "sent date")
         if not isinstance(terms, Terms):
-            raise InvalidInput(f"{subject}: terms must be a Terms value")
+            raise InvalidInput(_("{subject}: terms must be a Terms value").format(subject=subject))
         return cls._create(
             cls.Made,
             id=offer_id(reference),
@@ -84,13 +87,13 @@ class Offer(Aggregate):
         )
 
     def change_terms(self, on: date, terms: Terms, stamp: Stamp) -> None:
-        subject = f"offer {self.reference}"
+        subject = _("offer {reference}").format(reference=self.reference)
         on = as_date(on, "effective date", subject)
         not_in_future(on, stamp, subject, "effective date")
         not_before(on, self.terms_history[-1][0], subject, "effective date", "the last change on")
         if not isinstance(terms, Terms):
             # Stored as given: anything else would break every later cost calculation.
-            raise InvalidInput(f"{subject}: terms must be a Terms value")
+            raise InvalidInput(_("{subject}: terms must be a Terms value").format(subject=subject))
         self.trigger_event(
             self.TermsChanged,
             timestamp=stamp.at,
@@ -101,17 +104,22 @@ class Offer(Aggregate):
         )
 
     def sign_covenant(self, on: date, place: str, stamp: Stamp) -> None:
-        subject = f"offer {self.reference}"
+        subject = _("offer {reference}").format(reference=self.reference)
         on = as_date(on, "covenant date", subject)
         not_in_future(on, stamp, subject, "covenant date")
         if getattr(self, "covenant", None) is not None:
             assert self.covenant is not None
             raise InvalidInput(
-                f"{subject}: the covenant was recorded as signed on "
-                f"{self.covenant[0].isoformat()} already"
+                _("{subject}: the covenant was recorded as signed on {day} already").format(
+                    subject=subject, day=self.covenant[0].isoformat()
+                )
             )
         if not isinstance(place, str) or len(place) > 200:
-            raise InvalidInput(f"{subject}: the place of signing is at most 200 characters")
+            raise InvalidInput(
+                _("{subject}: the place of signing is at most 200 characters").format(
+                    subject=subject
+                )
+            )
         self.trigger_event(
             self.CovenantSigned,
             timestamp=stamp.at,

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from mma_core.domain.common import AMSTERDAM, Recorded, Stamp
 from mma_core.domain.errors import CapacityExceeded, InvalidInput, InvalidTransition
+from mma_core.domain.text import N_, _
 from mma_core.domain.values import OfficialId, TrainingSlot, check_text
 
 MAX_LOCATION = 300
@@ -20,7 +21,9 @@ _SESSION_ID = re.compile(r"[A-Za-z0-9._-]{1,60}")
 def check_session_id(session_id: object) -> str:
     if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
         raise InvalidInput(
-            f"{session_id!r} is not a session id: 1 to 60 letters, digits or . _ -, e.g. 2019-11-06"
+            _(
+                "{session} is not a session id: 1 to 60 letters, digits or . _ -, e.g. 2019-11-06"
+            ).format(session=repr(session_id))
         )
     return session_id
 
@@ -81,7 +84,7 @@ class TrainingSession(Aggregate):
     def schedule(
         cls, session_id: str, slot: TrainingSlot, stamp: Stamp, *, online: bool = False
     ) -> TrainingSession:
-        check_text(slot.location, "a training's location", limit=MAX_LOCATION)
+        check_text(slot.location, N_("a training's location"), limit=MAX_LOCATION)
         return cls._create(
             cls.Scheduled,
             id=session_id_to_uuid(session_id),
@@ -110,12 +113,16 @@ class TrainingSession(Aggregate):
     def check_seat(self, official_id: OfficialId) -> None:
         if official_id.value in self.booked:
             raise InvalidTransition(
-                f"session {self.session_id}: official {official_id} holds a seat already"
+                _("session {session}: official {official} holds a seat already").format(
+                    session=self.session_id, official=official_id
+                )
             )
         if len(self.booked) >= self.capacity:
             raise CapacityExceeded(
-                f"session {self.session_id}: all {self.capacity} seats are booked; "
-                "book the official on another session"
+                _(
+                    "session {session}: all {capacity} seats are booked; book the official on "
+                    "another session"
+                ).format(session=self.session_id, capacity=self.capacity)
             )
 
     def book(self, official_id: OfficialId, on: date, stamp: Stamp) -> None:
@@ -132,7 +139,9 @@ class TrainingSession(Aggregate):
     def release(self, official_id: OfficialId, on: date, stamp: Stamp) -> None:
         if official_id.value not in self.booked:
             raise InvalidTransition(
-                f"session {self.session_id}: official {official_id} holds no seat to release"
+                _("session {session}: official {official} holds no seat to release").format(
+                    session=self.session_id, official=official_id
+                )
             )
         self.trigger_event(
             self.SeatReleased,

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import attrs
 
 from mma_core.domain.errors import InvalidInput
+from mma_core.domain.text import N_, _
 
 __all__ = [
     "MMA_CATEGORIES",
@@ -90,14 +91,20 @@ def _to_decimal(value: object) -> Decimal:
     if isinstance(value, (bool, float)):
         # Floats carry binary rounding errors into money; refuse them outright.
         raise InvalidInput(
-            f"amount {value!r} is a float or bool; give euros as a string or Decimal, e.g. '12.50'"
+            _(
+                "amount {value} is a float or bool; give euros as a string or Decimal, e.g. '12.50'"
+            ).format(value=repr(value))
         )
     try:
         amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"amount {value!r} is not a number of euros, e.g. '1234.50'") from None
+        raise InvalidInput(
+            _("amount {value} is not a number of euros, e.g. '1234.50'").format(value=repr(value))
+        ) from None
     if not amount.is_finite():
-        raise InvalidInput(f"amount {value!r} is not a finite number of euros")
+        raise InvalidInput(
+            _("amount {value} is not a finite number of euros").format(value=repr(value))
+        )
     return amount
 
 
@@ -111,9 +118,13 @@ class Money:
         if abs(self.amount) >= _MAX_EUROS:
             # Beyond this, quantizing to cents overflows Decimal's precision (an ArithmeticError,
             # not a DomainError); no programme amount comes near it.
-            raise InvalidInput(f"amount {self.amount} is too large; give less than EUR 10^15")
+            raise InvalidInput(
+                _("amount {value} is too large; give less than EUR 10^15").format(value=self.amount)
+            )
         if self.amount != self.amount.quantize(_CENT, rounding=ROUND_HALF_EVEN):
-            raise InvalidInput(f"amount {self.amount} has more than two decimals (cents)")
+            raise InvalidInput(
+                _("amount {value} has more than two decimals (cents)").format(value=self.amount)
+            )
         object.__setattr__(self, "amount", self.amount.quantize(_CENT))
 
     @classmethod
@@ -126,9 +137,12 @@ class Money:
             money = value if isinstance(value, Money) else cls(value)
         except InvalidInput as error:
             # Say which amount was wrong (the caller's ``what`` names the municipality).
-            raise InvalidInput(f"{what}: {error}") from None
+            # Both parts are translated already: ``what`` by the caller, ``error`` where raised.
+            raise InvalidInput(_("{what}: {error}").format(what=what, error=error)) from None
         if money.amount < 0:
-            raise InvalidInput(f"{what} {money} is negative; give zero or more")
+            raise InvalidInput(
+                _("{what} {amount} is negative; give zero or more").format(what=what, amount=money)
+            )
         return money
 
     def __add__(self, other: Money) -> Money:
@@ -163,8 +177,10 @@ class MunicipalityCode:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.value, str) or not _CODE.fullmatch(self.value):
             raise InvalidInput(
-                f"{self.value!r} is not a CBS municipality code; expected GM and four digits, "
-                "e.g. GM0363"
+                _(
+                    "{value} is not a CBS municipality code; expected GM and four digits, "
+                    "e.g. GM0363"
+                ).format(value=repr(self.value))
             )
 
     @classmethod
@@ -188,8 +204,9 @@ class ReportCategory:
     def __attrs_post_init__(self) -> None:
         if self.value not in MMA_CATEGORIES:
             raise InvalidInput(
-                f"report category {self.value!r} is not an MMA category; use one of: "
-                + ", ".join(MMA_CATEGORIES)
+                _("report category {value} is not an MMA category; use one of: {choices}").format(
+                    value=repr(self.value), choices=", ".join(MMA_CATEGORIES)
+                )
             )
 
     def __str__(self) -> str:
@@ -218,8 +235,10 @@ class ReportReference:
         if not isinstance(self.value, str) or not _REFERENCE.fullmatch(self.value):
             # Do not echo the value: a malformed reference may be someone pasting report text.
             raise InvalidInput(
-                "a report reference is MMA's opaque reference: 1 to 40 letters, digits or dashes "
-                "(e.g. MMA-20-0001); free text is never stored"
+                _(
+                    "a report reference is MMA's opaque reference: 1 to 40 letters, digits or "
+                    "dashes (e.g. MMA-20-0001); free text is never stored"
+                )
             )
 
     def __str__(self) -> str:
@@ -241,7 +260,9 @@ class OfficialId:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.value, str) or not _OFFICIAL_ID.fullmatch(self.value):
             raise InvalidInput(
-                f"{self.value!r} is not an official id; expected CODE-NUMBER, e.g. GM0363-1"
+                _("{value} is not an official id; expected CODE-NUMBER, e.g. GM0363-1").format(
+                    value=repr(self.value)
+                )
             )
 
     @classmethod
@@ -274,12 +295,19 @@ def check_text(value: object, what: str, *, limit: int, required: bool = True) -
     Text people type ends up on terminals, in CSV files, calendars and e-mail headers; a
     control character there is a terminal escape or a forged line, so none is stored."""
     if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
-        size = f"1 to {limit}" if required else f"at most {limit}"
-        raise InvalidInput(f"{what} must be {size} characters")
+        raise InvalidInput(
+            (
+                _("{what} must be 1 to {limit} characters")
+                if required
+                else _("{what} must be at most {limit} characters")
+            ).format(what=_(what), limit=limit)
+        )
     if has_control(value):
         raise InvalidInput(
-            f"{what} may not contain control characters (line breaks, tabs, escape sequences) "
-            "or bidirectional overrides"
+            _(
+                "{what} may not contain control characters (line breaks, tabs, escape sequences) "
+                "or bidirectional overrides"
+            ).format(what=_(what))
         )
     return value
 
@@ -308,11 +336,13 @@ class Official:
 
     def __attrs_post_init__(self) -> None:
         # The messages never quote the value: it is personal data.
-        check_text(self.name, "an official's name", limit=200)
+        check_text(self.name, N_("an official's name"), limit=200)
         if not valid_email(self.email):
             raise InvalidInput(
-                "an official's e-mail address is not valid (expected name@domain, at most "
-                f"{MAX_EMAIL} characters)"
+                _(
+                    "an official's e-mail address is not valid (expected name@domain, at most "
+                    "{most} characters)"
+                ).format(most=MAX_EMAIL)
             )
 
     def __repr__(self) -> str:
@@ -341,15 +371,17 @@ class TrainingSlot:
         for name in ("starts_at", "ends_at"):
             value = getattr(self, name)
             if not isinstance(value, datetime) or value.tzinfo is None:
-                raise InvalidInput(f"training {name} must be a date and time with a time zone")
+                raise InvalidInput(
+                    _("training {name} must be a date and time with a time zone").format(name=name)
+                )
         if self.ends_at <= self.starts_at:
-            raise InvalidInput("a training must end after it starts")
+            raise InvalidInput(_("a training must end after it starts"))
         if not isinstance(self.location, str) or not self.location.strip():
-            raise InvalidInput("a training needs a location")
+            raise InvalidInput(_("a training needs a location"))
         if not isinstance(self.capacity, int) or isinstance(self.capacity, bool):
-            raise InvalidInput("training capacity must be a whole number of seats")
+            raise InvalidInput(_("training capacity must be a whole number of seats"))
         if self.capacity < 1:
-            raise InvalidInput("training capacity must be at least one seat")
+            raise InvalidInput(_("training capacity must be at least one seat"))
 
 
 def _whole(value: object) -> bool:
@@ -364,8 +396,11 @@ def _enum(kind: type[_E], value: object, what: str) -> _E:
     try:
         return kind(value)  # type: ignore[arg-type]  # anything else raises ValueError
     except ValueError:
+        # ``what`` is translated by the caller.
         raise InvalidInput(
-            f"{what} {value!r} is not one of: " + ", ".join(member.value for member in kind)
+            _("{what} {value} is not one of: {choices}").format(
+                what=what, value=repr(value), choices=", ".join(member.value for member in kind)
+            )
         ) from None
 
 
@@ -384,21 +419,26 @@ class Terms:
 
     def __attrs_post_init__(self) -> None:
         if not _whole(self.evaluation_months) or not 1 <= self.evaluation_months <= 120:
-            raise InvalidInput("the evaluation period must be 1 to 120 months")
+            raise InvalidInput(_("the evaluation period must be 1 to 120 months"))
         if (
             not _whole(self.officials_per_municipality)
             or not 1 <= self.officials_per_municipality <= 2
         ):
             # MMA grants access to at most two officials per municipality.
-            raise InvalidInput("officials per municipality must be 1 or 2 (MMA grants at most two)")
+            raise InvalidInput(
+                _("officials per municipality must be 1 or 2 (MMA grants at most two)")
+            )
         for name in ("connection_fee", "report_fee", "compensation_cap"):
             value = getattr(self, name)
             if value is None and name == "compensation_cap":
                 continue
             if not isinstance(value, Money) or value.amount < 0:
-                raise InvalidInput(f"offer term {name} must be an amount of zero or more euros")
+                raise InvalidInput(
+                    _("offer term {name} must be an amount of zero or more euros").format(name=name)
+                )
         for name in ("connection_payer", "report_fee_payer", "compensation_payer"):
-            object.__setattr__(self, name, _enum(Payer, getattr(self, name), f"offer term {name}"))
+            what = _("offer term {name}").format(name=name)
+            object.__setattr__(self, name, _enum(Payer, getattr(self, name), what))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -442,13 +482,13 @@ class CostLine:
     tariff_id: str
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "kind", _enum(CostKind, self.kind, "cost kind"))
-        object.__setattr__(self, "payer", _enum(Payer, self.payer, "cost payer"))
+        object.__setattr__(self, "kind", _enum(CostKind, self.kind, _("cost kind")))
+        object.__setattr__(self, "payer", _enum(Payer, self.payer, _("cost payer")))
         if not isinstance(self.amount, Money) or self.amount.amount < 0:
-            raise InvalidInput("a cost must be zero or more euros")
+            raise InvalidInput(_("a cost must be zero or more euros"))
         for name in ("payee", "calculator", "calculator_version", "tariff_id"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                raise InvalidInput(f"a cost line needs a {name}")
+                raise InvalidInput(_("a cost line needs a {name}").format(name=name))
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -488,11 +528,15 @@ class RegistryEntry:
 
     def __attrs_post_init__(self) -> None:
         if not self.name.strip():
-            raise InvalidInput(f"{self.code}: a registry row needs a name")
+            raise InvalidInput(_("{code}: a registry row needs a name").format(code=self.code))
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise InvalidInput(f"{self.code}: valid_until lies before valid_from")
+            raise InvalidInput(
+                _("{code}: valid_until lies before valid_from").format(code=self.code)
+            )
         if self.successor is not None and self.valid_until is None:
-            raise InvalidInput(f"{self.code}: a successor needs a valid_until date")
+            raise InvalidInput(
+                _("{code}: a successor needs a valid_until date").format(code=self.code)
+            )
 
     def exists_on(self, day: date) -> bool:
         if self.valid_from is not None and day < self.valid_from:

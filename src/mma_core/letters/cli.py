@@ -66,18 +66,23 @@ def letter_command(
     """
     from mma_core.cli.root import _login_name
     from mma_core.domain.errors import DomainError
+    from mma_core.i18n import _
     from mma_core.letters.compose import compose
     from mma_core.plugin_cli import _emit, _fail, _open, _root, load, store_url, wants_json
 
     if bool(codes) == every:
-        raise click.UsageError("name municipality codes or give --all, not both")
+        raise click.UsageError(_("name municipality codes or give --all, not both"))
     if kind == "statement" and year is None:
-        raise click.UsageError("a statement is for one year: give --year, e.g. --year 2020")
+        raise click.UsageError(_("a statement is for one year: give --year, e.g. --year 2020"))
     store = store_url()
     plugins = load(store)
     exporter = plugins.hook.exporters().get(style)
     if exporter is None or not callable(getattr(exporter, "write_letter", None)):
-        _fail(f"no house style {style!r} for letters; the built-in one is 'letter'")
+        _fail(
+            _("no house style {style} for letters; the built-in one is 'letter'").format(
+                style=repr(style)
+            )
+        )
     letterhead = getattr(exporter, "letterhead", None)
     day = as_of.date() if as_of is not None else date.today()
     by = _root().get("by") or _login_name()

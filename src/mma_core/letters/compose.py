@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from mma_core.domain.errors import InvalidInput, UnknownMunicipality
 from mma_core.domain.values import CostKind, Money, Payer, Stage
+from mma_core.i18n import N_, _
 from mma_core.letters.model import KINDS, Block, Letter, Letterhead
 from mma_core.plugin_values import Attachment
 
@@ -92,9 +93,13 @@ def compose(
     coordinator never sends a letter that is wrong; with no codes such municipalities are left out.
     """
     if kind not in KINDS:
-        raise InvalidInput(f"{kind!r} is not a kind of letter; use one of {', '.join(KINDS)}")
+        raise InvalidInput(
+            _("{kind} is not a kind of letter; use one of {kinds}").format(
+                kind=repr(kind), kinds=", ".join(KINDS)
+            )
+        )
     if kind == "statement" and year is None:
-        raise InvalidInput("a statement is for one year: give --year, e.g. --year 2020")
+        raise InvalidInput(_("a statement is for one year: give --year, e.g. --year 2020"))
     head = letterhead or Letterhead()
     explicit = bool(codes)
     wanted = list(dict.fromkeys(codes)) if explicit else prog.codes()
@@ -107,7 +112,11 @@ def compose(
         why_not = _not_applicable(kind, m, as_of, year)
         if why_not is not None:
             if explicit:
-                raise InvalidInput(f"{m.code} {m.name}: no {kind} letter, {why_not}")
+                raise InvalidInput(
+                    _("{code} {name}: no {kind} letter, {why}").format(
+                        code=m.code, name=m.name, kind=_(LETTER_NAMES[kind]), why=why_not
+                    )
+                )
             continue
         if kind == "invitation":
             link = answer_link(m.code) if answer_link else None
@@ -119,8 +128,10 @@ def compose(
             booked = _booked(m, as_of, explicit)
             if explicit and not booked:
                 raise InvalidInput(
-                    f"{m.code} {m.name}: no training letter, no official is booked on a session "
-                    "(book one with 'mma training book')"
+                    _(
+                        "{code} {name}: no training letter, no official is booked on a session "
+                        "(book one with 'mma training book')"
+                    ).format(code=m.code, name=m.name)
                 )
             by_id = {s.session_id: s for s in sessions}
             letters.extend(_training(m, o, by_id[o.session_id or ""], as_of, head) for o in booked)
@@ -147,30 +158,45 @@ def _view(
     whole = prog.municipality(code)
     if whole.valid_from is not None and as_of < whole.valid_from:
         if explicit:
-            raise InvalidInput(f"{whole.code} {whole.name}: did not exist on {as_of.isoformat()}")
+            raise InvalidInput(
+                _("{code} {name}: did not exist on {day}").format(
+                    code=whole.code, name=whole.name, day=as_of.isoformat()
+                )
+            )
         return None
     return whole
 
 
+# The kinds of letter in the reader's language, in errors.
+LETTER_NAMES = {
+    "invitation": N_("invitation"),
+    "reminder": N_("reminder"),
+    "training": N_("training"),
+    "evaluation": N_("evaluation"),
+    "statement": N_("statement"),
+}
+
+
 def _not_applicable(kind: str, m: MunicipalityView, as_of: date, year: int | None) -> str | None:
-    """Why municipality ``m`` gets no letter of ``kind`` on ``as_of``; ``None`` if it does."""
+    """Why municipality ``m`` gets no letter of ``kind`` on ``as_of`` (in the current language);
+    ``None`` if it does."""
     if kind in ("invitation", "reminder") and (m.invited_on is None or not m.offer_reference):
-        return f"it was not invited on {as_of.isoformat()}"
+        return _("it was not invited on {day}").format(day=as_of.isoformat())
     if kind == "reminder" and m.answered_on is not None:
-        return f"it answered on {m.answered_on.isoformat()}"
+        return _("it answered on {day}").format(day=m.answered_on.isoformat())
     if kind == "reminder" and m.stage is Stage.MERGED:
-        return "it has merged"
+        return _("it has merged")
     if kind == "training" and not m.officials:
-        return "it has no officials"
+        return _("it has no officials")
     if kind == "evaluation":
         if m.stage is not Stage.CONNECTED or m.evaluation_due is None:
-            return f"it is not connected on {as_of.isoformat()}"
+            return _("it is not connected on {day}").format(day=as_of.isoformat())
         if (m.evaluation_due - as_of).days > EVALUATION_NOTICE_DAYS:
-            return f"its evaluation falls due on {m.evaluation_due.isoformat()}"
+            return _("its evaluation falls due on {day}").format(day=m.evaluation_due.isoformat())
     if kind == "statement":
         assert year is not None
         if not any(e.on.year == year for e in m.costs):
-            return f"it has no costs in {year}"
+            return _("it has no costs in {year}").format(year=year)
     return None
 
 
