@@ -334,7 +334,7 @@ class SqlViewStore:
         # frozen values, so the ledger shares them.
         lines: dict[tuple[Any, ...], CostLine] = {}
         entries: dict[tuple[Any, ...], CostEntry] = {}
-        found = []
+        found: list[tuple[int, CostEntry]] = []
         append = found.append
         for row in rows:
             values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
