@@ -147,6 +147,7 @@ class SqlViewStore:
         self.sessions_table = f"{qualify}mma_views_sessions"
         self.ledger_table = f"{qualify}mma_views_ledger"
         self.ledger_index = "mma_views_ledger_by_code"
+        self.qualify = qualify
 
     def create_tables(self) -> None:
         statements = [
@@ -167,10 +168,12 @@ class SqlViewStore:
             f"INSERT INTO {self.tracking_table} (name, position, latest) "  # noqa: S608
             f"VALUES ('{TRACKING_NAME}', 0, NULL) ON CONFLICT (name) DO NOTHING",
         ]
-        if self.mark == "?" and self._sqlite_ready():
-            # Nothing to create: no write either. On SQLite a deferred transaction that reads
-            # the schema and then writes fails at once ("database is locked") when another
-            # process committed meanwhile: many processes opening one store would trip on it.
+        if self._ready():
+            # Nothing to create: no DDL, no write, no lock either. On SQLite a deferred
+            # transaction that reads the schema and then writes fails at once ("database is
+            # locked") when another process committed meanwhile; on PostgreSQL the DDL's table
+            # locks and the tracking row's insert could deadlock with another process catching
+            # its views up. Many processes opening one store would trip on either.
             return
         with self._transaction() as c:
             if self.mark == "%s":
@@ -179,19 +182,27 @@ class SqlViewStore:
             for statement in statements:
                 c.execute(statement)
 
-    def _sqlite_ready(self) -> bool:
+    def _ready(self) -> bool:
+        """Every table and the index exist, and the tracking row: read from the catalog,
+        which takes no lock on the tables."""
         names = (
             self.tracking_table,
             self.municipalities_table,
             self.sessions_table,
             self.ledger_table,
-            self.ledger_index,
         )
-        rows = self._read(
-            f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * len(names))})",  # noqa: S608
-            names,
-        )
-        if len(rows) < len(names):
+        if self.mark == "?":
+            found = self._read(
+                f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * 5)})",  # noqa: S608
+                (*names, self.ledger_index),
+            )
+        else:
+            found = self._read(
+                "SELECT name FROM unnest(?::text[]) AS wanted(name) "
+                "WHERE to_regclass(name) IS NOT NULL",
+                ([*names, f"{self.qualify}{self.ledger_index}"],),
+            )
+        if len(found) < len(names) + 1:
             return False
         tracked = self._read(
             f"SELECT 1 FROM {self.tracking_table} WHERE name=?",  # noqa: S608
