@@ -227,7 +227,7 @@ def verify(
 
     counter = reader.counter()
     walk = _Walk(reader, counter)
-    remembered, last = walk.remembered, walk.last
+    remembered, remember = walk.remembered, walk.remember
     sha256 = hashlib.sha256
     topics: dict[str, str] = {}
     append = tree.append
@@ -280,10 +280,7 @@ def verify(
         if observe is not None:
             assert erow is not None
             observe(i, hashed, data, erow)
-        last[aggregate] = (version, i, hashed.hex())
-        if len(last) > CACHED_AGGREGATES:
-            walk.older, walk.last = last, {}
-            last = walk.last
+        remember(aggregate, (version, i, hashed.hex()))
         if i == next_wanted:
             prefix_roots[i] = tree.root()
             next_wanted = min((w for w in wanted if w > i), default=0)
