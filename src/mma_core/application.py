@@ -949,18 +949,6 @@ class Programme(StoredApplication):
         request_id: str | None = None,  # taken by @command
     ) -> list[str]:
         # The command validators and receipts see as record_reports (its rows as a list).
-        return self._bulk(rows, by, origin, atomic, batch_size, dry_run, progress)
-
-    def _bulk(
-        self,
-        rows: list[ReportRow],
-        by: str,
-        origin: str | None,
-        atomic: bool,
-        batch_size: int,
-        dry_run: bool,
-        progress: Callable[[int, int], None] | None,
-    ) -> list[str]:
         parsed = [parse_report_row(row, n) for n, row in enumerate(rows, start=1)]
         stamp = self._stamp(by, origin)
         size = len(parsed) if atomic or dry_run else max(1, int(batch_size))
