@@ -9,6 +9,7 @@ first command that needs them, so ``mma --help`` and the core commands stay fast
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -53,6 +54,18 @@ def _root(ctx: click.Context | None = None) -> dict[str, Any]:
 def store_url(ctx: click.Context | None = None) -> str:
     store = _root(ctx).get("store")
     return str(store or os.environ.get("MMA_STORE") or DEFAULT_STORE)
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container: still say something
+        return "unknown"
+
+
+def actor(ctx: click.Context | None = None) -> str:
+    """Who runs the command: ``mma --by`` (or ``MMA_ACTOR``), else the login name."""
+    return str(_root(ctx).get("by") or login_name())
 
 
 def wants_json(ctx: click.Context | None = None, local: bool = False) -> bool:

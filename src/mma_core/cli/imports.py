@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from mma_core.cli.root import _login_name
-
 __all__ = ["register"]
 
 
@@ -23,9 +21,9 @@ def _run(kind: str, path: str, dry_run: bool) -> None:
     from mma_core.domain.errors import DomainError
     from mma_core.i18n import _
     from mma_core.imports import ImportRejected, import_answers, import_officials
-    from mma_core.plugin_cli import _emit, _root, programme, store_url, wants_json
+    from mma_core.plugin_cli import _emit, actor, programme, store_url, wants_json
 
-    by = _root().get("by") or _login_name()
+    by = actor()
     run = import_answers if kind == "answers" else import_officials
     try:
         with programme(store_url()) as prog:

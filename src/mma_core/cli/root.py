@@ -3,7 +3,6 @@ one place where a broken rule or an unusable store becomes one line and an exit 
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import click
 from mma_core.cli.output import STORE_UNAVAILABLE, _fail
 from mma_core.domain.errors import DomainError
 from mma_core.i18n import LANGUAGES, _, language
+from mma_core.plugin_cli import login_name
 
 if TYPE_CHECKING:
     from mma_core.application import Programme
@@ -23,13 +23,6 @@ DEFAULT_STORE = "sqlite:///mma.sqlite"
 DEFAULT_REGISTRY = "noord-holland-2019"
 ORIGIN = "cli"
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in a bare container: still say something
-        return "unknown"
 
 
 @dataclass
@@ -42,7 +35,7 @@ class Settings:
 
     @property
     def by(self) -> str:
-        return self.actor if self.actor is not None else _login_name()
+        return self.actor if self.actor is not None else login_name()
 
     @contextmanager
     def programme(self) -> Iterator[Programme]:

@@ -64,11 +64,10 @@ def letter_command(
       mma letter reminder --all --as-of 2019-11-01 -o letters/
       mma letter statement GM0363 --year 2020 -o letters/
     """
-    from mma_core.cli.root import _login_name
     from mma_core.domain.errors import DomainError
     from mma_core.i18n import _
     from mma_core.letters.compose import compose
-    from mma_core.plugin_cli import _emit, _fail, _open, _root, load, store_url, wants_json
+    from mma_core.plugin_cli import _emit, _fail, _open, actor, load, store_url, wants_json
 
     if bool(codes) == every:
         raise click.UsageError(_("name municipality codes or give --all, not both"))
@@ -85,7 +84,7 @@ def letter_command(
         )
     letterhead = getattr(exporter, "letterhead", None)
     day = as_of.date() if as_of is not None else date.today()
-    by = _root().get("by") or _login_name()
+    by = actor()
     with _open(store) as prog:
 
         def answer_link(code: str) -> str | None:
