@@ -6,12 +6,16 @@ import getpass
 import ipaddress
 import os
 import secrets
-from typing import Any
+import weakref
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mma_core import Programme
 from mma_core.plugin_api import HOOK_API_VERSION, PluginInfo, PluginSettings, Setting, hookimpl
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mma_web.links import LinkStore
 
 NAME = "mma-web"
 DEFAULT_HOST = "127.0.0.1"
@@ -44,11 +48,22 @@ def mma_answer_link(programme: Programme, code: str, by: str) -> str | None:
     base = settings.get("public_url")
     if not base:
         return None
+    days = settings.get("link_days") or 30
+    token, _ = _links(programme).create(code, by=by, days=days)
+    return f"{str(base).rstrip('/')}/antwoord/{token}"
+
+
+_LINK_STORES: weakref.WeakKeyDictionary[Programme, LinkStore] = weakref.WeakKeyDictionary()
+
+
+def _links(programme: Programme) -> LinkStore:
+    """One link store per open programme: its table is checked once, not once per letter."""
     from mma_web.links import LinkStore
 
-    days = settings.get("link_days") or 30
-    token, _ = LinkStore.for_programme(programme).create(code, by=by, days=days)
-    return f"{str(base).rstrip('/')}/antwoord/{token}"
+    store = _LINK_STORES.get(programme)
+    if store is None:
+        store = _LINK_STORES[programme] = LinkStore.for_programme(programme)
+    return store
 
 
 def is_loopback(host: str) -> bool:
