@@ -21,11 +21,12 @@ from mma_core.store_errors import StoreVersionError, translated
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application import Programme
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Version -> the step that brings a store of the version before it there. Version 1 is the
 # layout of the first releases: events, officials' keys, audit leaves, stored snapshots, read
-# models, outbox.
+# models, outbox. Version 2 adds the read models' cost chunks (``mma_views_cost_chunks``),
+# derived from their ledger by the migration.
 Migration = Callable[["Programme"], None]
 
 
@@ -42,7 +43,13 @@ def _create_everything(programme: Programme) -> None:
     SQLOutboxStore(recorder.datastore, postgres=postgres, create=True)
 
 
-MIGRATIONS: dict[int, Migration] = {1: _create_everything}
+def _add_cost_chunks(programme: Programme) -> None:
+    # The views' tables are created if missing; the chunks' table is filled from the ledger in
+    # the same transaction (views.store.SqlViewStore.create_tables).
+    programme.views.store.create_tables()  # type: ignore[attr-defined]
+
+
+MIGRATIONS: dict[int, Migration] = {1: _create_everything, 2: _add_cost_chunks}
 
 
 def _kind(programme: Programme) -> str:

@@ -54,7 +54,7 @@ def test_create_false_runs_no_ddl_and_mma_store_upgrade_does(tmp_path: Path) -> 
         assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
     result = CliRunner().invoke(cli, ["--json", "--store", url, "store", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert '"after": 1' in result.output
+    assert f'"after": {SCHEMA_VERSION}' in result.output
     with sqlite3.connect(path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert {"mma_schema", "stored_events", "mma_leaves", "mma_views_tracking"} <= tables
@@ -157,3 +157,47 @@ def test_wait_for_waits_for_a_write_still_to_come(programme: Programme) -> None:
     ).start()
     prog.wait_for(target, timeout=5)
     assert prog.views.tracking().position >= target
+
+
+def test_upgrading_a_version_1_store_derives_the_cost_chunks_from_its_ledger(
+    tmp_path: Path,
+) -> None:
+    """Version 2 keeps the views' cost lines in chunks too: ``mma store upgrade`` of a
+    version-1 store (ledger, no chunks) derives them, and every municipality's costs read the
+    same."""
+    path = tmp_path / "v1.sqlite"
+    url = f"sqlite:///{path}"
+    codes = ("GM0363", "GM0358")
+    with Programme.open(url) as prog:
+        prog.register_registry("noord-holland-2019", by="coordinator")
+        prog.make_offer(reference="R-1", sent_on=date(2019, 10, 18), by="cdk")
+        for code in codes:
+            prog.invite(code, on=date(2019, 10, 18), reference="R-1", by="cdk")
+            prog.accept(code, on=date(2019, 11, 1), by="cdk")
+            prog.connect(code, on=date(2019, 12, 1), by="cdk")
+            prog.record_reports(
+                [(code, date(2020, 1, 1 + n // 30), "fraude", f"{code}-{n}") for n in range(300)],
+                by="cdk",
+            )
+        before = {code: prog.municipality(code).costs for code in codes}
+    assert all(len(costs) == 301 for costs in before.values())
+    query = "SELECT code, chunk, lines, doc FROM mma_views_cost_chunks ORDER BY code, chunk"
+    with sqlite3.connect(path) as conn:  # as version 1 left it
+        chunks = conn.execute(query).fetchall()
+        assert [(code, n, lines) for code, n, lines, _ in chunks] == [
+            ("GM0358", 0, 256),
+            ("GM0358", 1, 45),
+            ("GM0363", 0, 256),
+            ("GM0363", 1, 45),
+        ]
+        conn.execute("DROP TABLE mma_views_cost_chunks")
+        conn.execute("UPDATE mma_schema SET version = 1")
+    with pytest.raises(StoreVersionError, match="mma store upgrade"):
+        Programme.open(url)
+    result = CliRunner().invoke(cli, ["--json", "--store", url, "store", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert '"before": 1' in result.output
+    with sqlite3.connect(path) as conn:
+        assert conn.execute(query).fetchall() == chunks
+    with Programme.open(url, create=False) as prog:
+        assert {code: prog.municipality(code).costs for code in codes} == before

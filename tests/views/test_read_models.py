@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import closing
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from views_helpers import OPS, apply, base, dump, rebuilt
 
 from mma_core import Programme
+from mma_core.views import store as view_store
 from mma_core.views.models import ReadModels
 
 SCRIPT = [
@@ -81,6 +83,32 @@ def test_two_updaters_racing_apply_every_event_exactly_once(
     a.catch_up()
     b.catch_up()
     assert dump(a) == dump(b) == rebuilt(prog)
+
+
+def test_two_updaters_taking_turns_keep_every_cost_line_in_the_chunks(
+    store_url: str, open_programme: Callable[[str], Programme], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each updater remembers the last chunk it wrote; once the other one has written after
+    it, that memory is stale and must not be written back over the other's lines."""
+    if store_url.startswith("memory"):
+        pytest.skip("the views of memory:// belong to one ReadModels: nothing to race for")
+    monkeypatch.setattr(view_store, "CHUNK_LINES", 4)
+    prog = open_programme(store_url)
+    base(prog)
+    apply(prog, SCRIPT[:20])  # the first two municipalities connected
+    code = prog.codes()[0]
+    a, b = ReadModels(prog, batch_size=3), ReadModels(prog, batch_size=2)
+    a.catch_up()
+    for turn in range(6):
+        for n in range(3):
+            prog.record_report(
+                code, received_on=date(2020, 3, 1 + turn), category="fraude",
+                reference=f"T{turn}-{n}", by="test",
+            )  # fmt: skip
+        (a if turn % 2 else b).catch_up()
+    a.catch_up()
+    assert dump(a) == dump(b) == rebuilt(prog)
+    assert len(dump(a)["chunks"][code]) == len(prog.municipality(code).costs) > 18
 
 
 @given(

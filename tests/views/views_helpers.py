@@ -67,11 +67,17 @@ def apply(prog: Programme, ops: Sequence[tuple[str, int]]) -> None:
 
 def dump(models: ReadModels) -> dict[str, Any]:
     """Everything the read models hold, comparable with ==."""
+    ledger = models.ledger()
     return {
         "tracking": models.tracking(),
         "municipalities": models.records(),
         "sessions": models.sessions(),
-        "ledger": models.ledger(),
+        "ledger": ledger,
+        # Each municipality's lines again, as its chunks hold them (what its view reads).
+        "chunks": {
+            code: [entry for chunk in models.store.cost_chunks(code) for entry in chunk.entries]
+            for code in dict.fromkeys(line.code for line in ledger)
+        },
     }
 
 

@@ -371,7 +371,8 @@ class Municipality(Aggregate):
 
     def _charge(self, line: CostLine) -> None:
         payer = line.payer.value
-        self.cost_totals[payer] = self.cost_totals.get(payer, Money.zero()) + line.amount
+        total = self.cost_totals.get(payer)
+        self.cost_totals[payer] = line.amount if total is None else total + line.amount
         self.cost_lines += 1
 
     def _start_connection(self, connected_on: date, term_start: date, due: date, kind: str) -> None:

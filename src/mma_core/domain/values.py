@@ -148,7 +148,14 @@ class Money:
     def __add__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        return Money(self.amount + other.amount)
+        total = self.amount + other.amount
+        if abs(total) >= _MAX_EUROS:
+            return Money(total)  # raises, as any amount that large does
+        # Two amounts in whole cents add up to whole cents: the checks and the rounding of
+        # the constructor cannot change the sum (aggregates add one per cost line applied).
+        money = object.__new__(Money)
+        object.__setattr__(money, "amount", total)
+        return money
 
     def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
@@ -482,8 +489,12 @@ class CostLine:
     tariff_id: str
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "kind", _enum(CostKind, self.kind, _("cost kind")))
-        object.__setattr__(self, "payer", _enum(Payer, self.payer, _("cost payer")))
+        # Every stored event's cost line is built again when it is read: the labels of the
+        # errors are translated only when there is an error to say.
+        if not isinstance(self.kind, CostKind):
+            object.__setattr__(self, "kind", _enum(CostKind, self.kind, _("cost kind")))
+        if not isinstance(self.payer, Payer):
+            object.__setattr__(self, "payer", _enum(Payer, self.payer, _("cost payer")))
         if not isinstance(self.amount, Money) or self.amount.amount < 0:
             raise InvalidInput(_("a cost must be zero or more euros"))
         for name in ("payee", "calculator", "calculator_version", "tariff_id"):

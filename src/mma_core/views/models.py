@@ -107,10 +107,10 @@ class ReadModels:
         self.source = source  # the programme, as far as the views need it
         self.store: ViewStore = store_for(source)
         self.updater = ViewUpdater(source, self.store, batch_size)
-        # Each municipality's ledger lines as last read, with the position they reach: the
-        # ledger only grows (a rebuild writes the same lines at the same positions), so a
-        # later read fetches the new lines only.
-        self._costs: OrderedDict[str, tuple[int, tuple[CostEntry, ...]]] = OrderedDict()
+        # Each municipality's cost lines as last read, with the chunk and the lines of it
+        # they reach: its chunks only grow (a rebuild writes the same chunks again), so a
+        # later read fetches the last chunk and the ones after it.
+        self._costs: OrderedDict[str, tuple[int, int, tuple[CostEntry, ...]]] = OrderedDict()
         self._costs_lock = threading.Lock()
 
     # -- keeping them current ------------------------------------------------------------
@@ -154,14 +154,19 @@ class ReadModels:
         """The municipality's cost lines in ledger order, the views caught up first."""
         self.catch_up()
         with self._costs_lock:
-            position, entries = self._costs.get(code, (0, ()))
-        lines = self.store.costs(code, after=position)
-        if lines:
-            entries = entries + tuple(entry for _, entry in lines)
-            position = lines[-1][0]
+            chunk, count, entries = self._costs.get(code, (-1, 0, ()))
+        added: list[CostEntry] = []
+        for found in self.store.cost_chunks(code, first=max(chunk, 0)):
+            new = found.entries[count:] if found.chunk == chunk else found.entries
+            if found.chunk < chunk or not new:
+                continue  # (a rebuild in another process is behind this cache)
+            added.extend(new)
+            chunk, count = found.chunk, len(found.entries)
+        if added:
+            entries = entries + tuple(added)
         with self._costs_lock:
-            if self._costs.get(code, (0,))[0] <= position:
-                self._costs[code] = (position, entries)
+            if self._costs.get(code, (-1, 0))[:2] <= (chunk, count):
+                self._costs[code] = (chunk, count, entries)
             self._costs.move_to_end(code)
             while len(self._costs) > COST_CACHE_SIZE:
                 self._costs.popitem(last=False)

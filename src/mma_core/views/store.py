@@ -9,15 +9,16 @@ ran meanwhile makes this batch roll back instead of applying events twice: exact
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, Protocol
 
 import attrs
 
-from mma_core.domain.values import CostLine
+from mma_core.domain.values import CostKind, CostLine, Money, Payer
 from mma_core.storage.locks import DDL_LOCK  # the lock the application takes for its tables
 from mma_core.storage.schema import schema_prefix
 from mma_core.views.records import (
@@ -52,6 +53,102 @@ class Batch:
     ledger: list[LedgerLine]
 
 
+@attrs.frozen
+class CostChunk:
+    """Up to ``CHUNK_LINES`` consecutive ledger lines of one municipality, in ledger order:
+    what ``MunicipalityView.costs`` reads, so a municipality with 10,000 cost lines reads 40
+    rows, not 10,000 (reading a row costs far more than decoding a line)."""
+
+    chunk: int  # its place among the municipality's chunks, from 0
+    entries: tuple[CostEntry, ...]
+
+
+CHUNK_LINES = 256
+Key = tuple[str, ...]  # a line as a chunk keeps it: the ledger row's date and cost columns
+
+
+def line_key(row: tuple[Any, ...]) -> Key:
+    """The key of a ledger row (``LedgerLine.row()``): its date and cost columns."""
+    return (row[2], *row[4:])
+
+
+@attrs.define
+class ChunkDoc:
+    """A chunk as stored: its distinct keys once, then each line as an index into them."""
+
+    keys: list[Key] = attrs.field(factory=list)
+    lines: list[int] = attrs.field(factory=list)
+    _index: dict[Key, int] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_json(cls, text: str) -> ChunkDoc:
+        data = json.loads(text)
+        keys = [tuple(key) for key in data["keys"]]
+        return cls(keys, data["lines"], {key: n for n, key in enumerate(keys)})
+
+    def to_json(self) -> str:
+        return json.dumps({"keys": self.keys, "lines": self.lines}, separators=(",", ":"))
+
+    def add(self, key: Key) -> None:
+        n = self._index.get(key)
+        if n is None:
+            n = self._index[key] = len(self.keys)
+            self.keys.append(key)
+        self.lines.append(n)
+
+
+def chunked(keys: Iterable[Key], tail: tuple[int, ChunkDoc] | None) -> list[tuple[int, ChunkDoc]]:
+    """The chunks ``keys`` fill after ``tail`` (the municipality's last chunk, or ``None``):
+    the tail itself first when it had room, then new ones. The tail is extended in place."""
+    chunk, doc = tail if tail is not None else (0, ChunkDoc())
+    changed = [(chunk, doc)]
+    for key in keys:
+        if len(doc.lines) >= CHUNK_LINES:
+            chunk, doc = chunk + 1, ChunkDoc()
+            changed.append((chunk, doc))
+        doc.add(key)
+    return [(n, d) for n, d in changed if d.lines]
+
+
+class _Entries:
+    """Builds each distinct dated cost once: a municipality's lines hold a handful of distinct
+    costs on a few hundred days, and the entries are frozen values the ledger can share."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[Any, ...], CostLine] = {}
+        self.entries: dict[tuple[Any, ...], CostEntry] = {}
+
+    def entry(self, key: tuple[Any, ...]) -> CostEntry:
+        found = self.entries.get(key)
+        if found is None:
+            line = self.lines.get(key[1:])
+            if line is None:
+                kind, amount, payer, payee, calculator, version, tariff = key[1:]
+                line = self.lines[key[1:]] = CostLine(
+                    kind=CostKind(kind),
+                    amount=Money(amount),
+                    payer=Payer(payer),
+                    payee=payee,
+                    calculator=calculator,
+                    calculator_version=version,
+                    tariff_id=tariff,
+                )
+            found = self.entries[key] = CostEntry(date.fromisoformat(key[0]), line)
+        return found
+
+    def chunk(self, chunk: int, doc: ChunkDoc) -> CostChunk:
+        entries = [self.entry(key) for key in doc.keys]
+        return CostChunk(chunk, tuple([entries[n] for n in doc.lines]))
+
+
+LEDGER_TYPES = {
+    name: "bigint" if name == "position" else "integer" if name == "idx" else "text"
+    for name in LEDGER_COLUMNS
+}
+CHUNK_TYPES = {"code": "text", "chunk": "integer", "lines": "integer", "doc": "text"}
+CHUNK_CONFLICT = "ON CONFLICT (code, chunk) DO UPDATE SET lines=excluded.lines, doc=excluded.doc"
+
+
 class Conflict(Exception):
     """Another updater moved the position since this batch started; nothing was written."""
 
@@ -72,8 +169,8 @@ class ViewStore(Protocol):
     def ledger(self, code: str | None = None, *, after: int = 0) -> list[LedgerLine]:
         """The ledger lines (of ``code``, if given) charged after position ``after``."""
 
-    def costs(self, code: str, *, after: int = 0) -> list[tuple[int, CostEntry]]:
-        """``code``'s cost lines after position ``after``, with their positions."""
+    def cost_chunks(self, code: str, *, first: int = 0) -> list[CostChunk]:
+        """``code``'s cost lines in chunks, from chunk number ``first`` on, in ledger order."""
 
 
 class MemoryViewStore:
@@ -128,8 +225,10 @@ class MemoryViewStore:
             lines = [self._ledger[key] for key in keys]
         return [line for line in lines if code is None or line.code == code]
 
-    def costs(self, code: str, *, after: int = 0) -> list[tuple[int, CostEntry]]:
-        return [(x.position, CostEntry(x.on, x.line)) for x in self.ledger(code, after=after)]
+    def cost_chunks(self, code: str, *, first: int = 0) -> list[CostChunk]:
+        entries = _Entries()
+        chunks = chunked((line_key(line.row()) for line in self.ledger(code)), None)
+        return [entries.chunk(n, doc) for n, doc in chunks if n >= first]
 
 
 class SqlViewStore:
@@ -147,7 +246,12 @@ class SqlViewStore:
         self.sessions_table = f"{qualify}mma_views_sessions"
         self.ledger_table = f"{qualify}mma_views_ledger"
         self.ledger_index = "mma_views_ledger_by_code"
+        self.chunks_table = f"{qualify}mma_views_cost_chunks"
         self.qualify = qualify
+        # Each municipality's last chunk as this store last wrote it, valid while the tracking
+        # position is still ``_tails_at``: a rebuild's batches extend chunks without reading.
+        self._tails: dict[str, tuple[int, ChunkDoc]] = {}
+        self._tails_at: int | None = None
 
     def create_tables(self) -> None:
         statements = [
@@ -165,6 +269,10 @@ class SqlViewStore:
             # A municipality's lines without reading everyone's (MunicipalityView.costs).
             f"CREATE INDEX IF NOT EXISTS {self.ledger_index} ON {self.ledger_table} "
             "(code, position, idx)",
+            # Each municipality's lines again, CHUNK_LINES to a row (MunicipalityView.costs).
+            f"CREATE TABLE IF NOT EXISTS {self.chunks_table} ("
+            "code TEXT NOT NULL, chunk INTEGER NOT NULL, lines INTEGER NOT NULL, "
+            "doc TEXT NOT NULL, PRIMARY KEY (code, chunk))",
             f"INSERT INTO {self.tracking_table} (name, position, latest) "  # noqa: S608
             f"VALUES ('{TRACKING_NAME}', 0, NULL) ON CONFLICT (name) DO NOTHING",
         ]
@@ -181,6 +289,33 @@ class SqlViewStore:
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
             for statement in statements:
                 c.execute(statement)
+            self._fill_chunks(c)
+
+    def _fill_chunks(self, c: Any) -> None:
+        """Derive the chunks from the ledger of a store written before they were kept (in
+        the transaction that created their table; nothing to do when it has rows)."""
+        c.execute(f"SELECT 1 FROM {self.chunks_table} LIMIT 1")  # noqa: S608
+        if c.fetchone() is not None:
+            return
+        # Hold the tracking row, as every batch does, so none lands between read and fill.
+        c.execute(
+            self._sql(f"UPDATE {self.tracking_table} SET position=position WHERE name=?"),  # noqa: S608
+            (TRACKING_NAME,),
+        )
+        c.execute(
+            f"SELECT {', '.join(LEDGER_COLUMNS)} FROM {self.ledger_table} "  # noqa: S608
+            "ORDER BY code, position, idx"
+        )
+        rows = [LedgerLine.from_row(row).row() for row in c.fetchall()]
+        by_code: dict[str, list[Key]] = {}
+        for row in rows:
+            by_code.setdefault(row[3], []).append(line_key(row))
+        chunks = [
+            (code, n, len(doc.lines), doc.to_json())
+            for code, keys in by_code.items()
+            for n, doc in chunked(keys, None)
+        ]
+        self._insert(c, self.chunks_table, CHUNK_TYPES, chunks, CHUNK_CONFLICT)
 
     def _ready(self) -> bool:
         """Every table and the index exist, and the tracking row: read from the catalog,
@@ -190,10 +325,11 @@ class SqlViewStore:
             self.municipalities_table,
             self.sessions_table,
             self.ledger_table,
+            self.chunks_table,
         )
         if self.mark == "?":
             found = self._read(
-                f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * 5)})",  # noqa: S608
+                f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * 6)})",  # noqa: S608
                 (*names, self.ledger_index),
             )
         else:
@@ -237,6 +373,8 @@ class SqlViewStore:
         )
 
     def write(self, batch: Batch) -> None:
+        tails = self._tails if self._tails_at == batch.start.position else {}
+        self._tails, self._tails_at = {}, None  # until this batch is committed
         with self._transaction() as c:
             # A write first: it takes the lock (SQLite's BEGIN is deferred; on PostgreSQL
             # the row lock), so the position read next is the latest committed one.
@@ -255,32 +393,25 @@ class SqlViewStore:
             row = c.fetchone()
             if row is None or int(row["position"]) != batch.start.position:
                 raise Conflict
-            if batch.municipalities:
-                c.executemany(
-                    self._sql(
-                        f"INSERT INTO {self.municipalities_table} (code, registered, doc) "  # noqa: S608
-                        "VALUES (?, ?, ?) ON CONFLICT (code) DO UPDATE SET doc=excluded.doc"
-                    ),
-                    [(code, reg, doc) for code, (reg, doc) in batch.municipalities.items()],
-                )
-            if batch.sessions:
-                c.executemany(
-                    self._sql(
-                        f"INSERT INTO {self.sessions_table} (session_id, starts_at, doc) "  # noqa: S608
-                        "VALUES (?, ?, ?) ON CONFLICT (session_id) "
-                        "DO UPDATE SET starts_at=excluded.starts_at, doc=excluded.doc"
-                    ),
-                    [(sid, starts, doc) for sid, (starts, doc) in batch.sessions.items()],
-                )
+            self._insert(
+                c,
+                self.municipalities_table,
+                {"code": "text", "registered": "bigint", "doc": "text"},
+                [(code, reg, doc) for code, (reg, doc) in batch.municipalities.items()],
+                "ON CONFLICT (code) DO UPDATE SET doc=excluded.doc",
+            )
+            self._insert(
+                c,
+                self.sessions_table,
+                {"session_id": "text", "starts_at": "text", "doc": "text"},
+                [(sid, starts, doc) for sid, (starts, doc) in batch.sessions.items()],
+                "ON CONFLICT (session_id) "
+                "DO UPDATE SET starts_at=excluded.starts_at, doc=excluded.doc",
+            )
             if batch.ledger:
-                marks = ", ".join("?" * len(LEDGER_COLUMNS))
-                c.executemany(
-                    self._sql(
-                        f"INSERT INTO {self.ledger_table} ({', '.join(LEDGER_COLUMNS)}) "  # noqa: S608
-                        f"VALUES ({marks})"
-                    ),
-                    [line.row() for line in batch.ledger],
-                )
+                rows = [line.row() for line in batch.ledger]
+                self._insert(c, self.ledger_table, LEDGER_TYPES, rows)
+                self._write_chunks(c, rows, tails)
             latest = batch.end.latest
             c.execute(
                 self._sql(
@@ -293,7 +424,66 @@ class SqlViewStore:
                 ),
             )
 
+        self._tails, self._tails_at = tails, batch.end.position
+
+    def _write_chunks(
+        self, c: Any, rows: list[tuple[Any, ...]], tails: dict[str, tuple[int, ChunkDoc]]
+    ) -> None:
+        """Append the batch's ledger rows to each municipality's last chunk and new ones;
+        ``tails`` (updated here) holds the last chunks known at the batch's start, the
+        others are read."""
+        by_code: dict[str, list[Key]] = {}
+        for row in rows:
+            by_code.setdefault(row[3], []).append(line_key(row))
+        put: list[tuple[Any, ...]] = []
+        for code, keys in by_code.items():
+            tail = tails.get(code)
+            if tail is None:
+                c.execute(
+                    self._sql(
+                        f"SELECT chunk, doc FROM {self.chunks_table} "  # noqa: S608
+                        "WHERE code=? ORDER BY chunk DESC LIMIT 1"
+                    ),
+                    (code,),
+                )
+                row = c.fetchone()
+                if row is not None:
+                    tail = (int(row["chunk"]), ChunkDoc.from_json(row["doc"]))
+            changed = chunked(keys, tail)
+            put.extend((code, n, len(doc.lines), doc.to_json()) for n, doc in changed)
+            tails[code] = changed[-1]
+        self._insert(c, self.chunks_table, CHUNK_TYPES, put, CHUNK_CONFLICT)
+
+    def _insert(
+        self,
+        c: Any,
+        table: str,
+        types: dict[str, str],
+        rows: list[tuple[Any, ...]],
+        conflict: str = "",
+    ) -> None:
+        """Insert ``rows`` (values of the ``types``' columns, in order) in one statement."""
+        if not rows:
+            return
+        columns = ", ".join(types)
+        if self.mark == "?":
+            marks = ", ".join("?" * len(types))
+            c.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}) {conflict}",  # noqa: S608
+                rows,
+            )
+            return
+        # PostgreSQL: one statement with an array per column, not one per row (a batch of
+        # 2,000 ledger lines was 2,000 statements, most of a rebuild's time on the server).
+        # Sent in binary (%b): as text, each string of the arrays is escaped by a regex.
+        arrays = ", ".join(f"%b::{kind}[]" for kind in types.values())
+        c.execute(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
+            [list(values) for values in zip(*rows, strict=True)],
+        )
+
     def reset(self) -> None:
+        self._tails, self._tails_at = {}, None
         with self._transaction() as c:
             c.execute(
                 self._sql(
@@ -301,7 +491,8 @@ class SqlViewStore:
                 ),
                 (TRACKING_NAME,),
             )
-            for table in (self.municipalities_table, self.sessions_table, self.ledger_table):
+            tables = (self.municipalities_table, self.sessions_table, self.ledger_table)
+            for table in (*tables, self.chunks_table):
                 c.execute(f"DELETE FROM {table}")  # noqa: S608
 
     def municipalities(self) -> list[MunicipalityRecord]:
@@ -332,34 +523,14 @@ class SqlViewStore:
             )
         return [LedgerLine.from_row(row) for row in rows]
 
-    def costs(self, code: str, *, after: int = 0) -> list[tuple[int, CostEntry]]:
-        # on_date, code, then the cost line's six columns: code is the same on every row.
-        columns = ", ".join(LEDGER_COLUMNS[2:])
+    def cost_chunks(self, code: str, *, first: int = 0) -> list[CostChunk]:
         rows = self._read(
-            f"SELECT position, {columns} FROM {self.ledger_table} WHERE code=? "  # noqa: S608
-            "AND position > ? ORDER BY position, idx",
-            (code, after),
+            f"SELECT chunk, doc FROM {self.chunks_table} "  # noqa: S608
+            "WHERE code=? AND chunk >= ? ORDER BY chunk",
+            (code, first),
         )
-        # A municipality's thousands of lines hold a handful of distinct costs on a few hundred
-        # days: each line, and each dated entry, is built (and validated) once; the entries are
-        # frozen values, so the ledger shares them.
-        lines: dict[tuple[Any, ...], CostLine] = {}
-        entries: dict[tuple[Any, ...], CostEntry] = {}
-        found: list[tuple[int, CostEntry]] = []
-        append = found.append
-        for row in rows:
-            values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-            key = values[1:]
-            entry = entries.get(key)
-            if entry is None:
-                line = lines.get(values[3:])
-                if line is None:
-                    names = ("position", *LEDGER_COLUMNS[2:])
-                    record = {**dict(zip(names, values, strict=True)), "idx": 0, "code": code}
-                    line = lines[values[3:]] = LedgerLine.from_row(record).line
-                entry = entries[key] = CostEntry(date.fromisoformat(values[1]), line)
-            append((int(values[0]), entry))
-        return found
+        entries = _Entries()
+        return [entries.chunk(int(row["chunk"]), ChunkDoc.from_json(row["doc"])) for row in rows]
 
 
 def store_for(app: ViewSource) -> ViewStore:
