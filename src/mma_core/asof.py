@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from array import array
+from bisect import bisect_right
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -70,14 +72,13 @@ class AsOf:
         if self.app.snapshots is not None:
             self.catch_up(aggregate_id)
             start = self.stored_snapshot(aggregate_id, None, (as_of, known_at))
-        if start is None:
-            return fold_events(self.app.events.get(aggregate_id), as_of, known_at)
-        return fold_events(
-            self.app.events.get(aggregate_id, gt=start.originator_version),
-            as_of,
-            known_at,
-            start.mutate(None),
-        )
+        since = 0 if start is None else start.originator_version
+        # Read no further than the last event the fold can apply: the events after it are
+        # all later than ``as_of`` or cut off by ``known_at`` (a year back in a long history
+        # is otherwise thousands of events decoded to be skipped).
+        last = self.charges(aggregate_id).last_visible(since, as_of, known_at)
+        events = self.app.events.get(aggregate_id, gt=since, lte=last) if last > since else ()
+        return fold_events(events, as_of, known_at, None if start is None else start.mutate(None))
 
     def stored_snapshot(
         self,
@@ -149,19 +150,35 @@ class AsOf:
     ) -> tuple[CostEntry, ...]:
         """The cost lines an as-of fold of the aggregate sees, from its charges as streamed
         from the events (kept in memory and extended by the events recorded since)."""
+        return self.charges(aggregate_id).visible(as_of, known_at)
+
+    def charges(self, aggregate_id: UUID) -> Charges:
+        """The aggregate's charges and the dates of its events, streamed once and kept in
+        memory (LRU), extended by the events recorded since."""
         with self._lock:
             charges = self._charges.get(aggregate_id) or Charges()
         new = []
+        days = array("i")
+        until = array("q")
         version, recorded_until = charges.version, charges.recorded_until
         event: Any
         for event in self.app.events.get(aggregate_id, gt=charges.version):
             version = event.originator_version
             recorded_until = later(recorded_until, event.timestamp)
+            day = None if isinstance(event, Municipality.Registered) else business_day(event)
+            days.append(0 if day is None else day.toordinal())
+            until.append(micros(recorded_until))
             if isinstance(event, Municipality.Event):
                 for on, line in event.charges():
-                    new.append((recorded_until, event.business_date, CostEntry(on, line)))
+                    new.append((recorded_until, day, CostEntry(on, line)))
         if version != charges.version:
-            charges = Charges(version, recorded_until, charges.entries + tuple(new))
+            charges = Charges(
+                version,
+                recorded_until,
+                charges.entries + tuple(new),
+                charges.days + days,
+                charges.until + until,
+            )
         with self._lock:
             current = self._charges.get(aggregate_id)
             if current is None or current.version <= charges.version:
@@ -169,13 +186,14 @@ class AsOf:
             self._charges.move_to_end(aggregate_id)
             while len(self._charges) > SNAPSHOT_AGGREGATES:
                 self._charges.popitem(last=False)
-        return charges.visible(as_of, known_at)
+        return charges
 
 
 @attrs.frozen
 class Charges:
     """An aggregate's cost lines up to ``version``, each with the latest recorded time among
-    the events up to the one that charged it, and that event's business date.
+    the events up to the one that charged it, and that event's business date; and per event
+    (``version - 1`` indexes them) its business date and that latest recorded time.
 
     A fold with ``known_at`` stops at the first event recorded later, so it applies a charge
     exactly when that latest time is not after ``known_at``; with ``as_of`` it skips the
@@ -185,6 +203,8 @@ class Charges:
     version: int = 0
     recorded_until: datetime | None = None
     entries: tuple[tuple[datetime, date | None, CostEntry], ...] = ()
+    days: array[int] = attrs.field(factory=lambda: array("i"))  # ordinal; 0: always visible
+    until: array[int] = attrs.field(factory=lambda: array("q"))  # microseconds since 1970
 
     def visible(self, as_of: date | None, known_at: datetime | None) -> tuple[CostEntry, ...]:
         return tuple(
@@ -193,6 +213,33 @@ class Charges:
             if (known_at is None or recorded <= known_at)
             and (as_of is None or day is None or day <= as_of)
         )
+
+    def last_visible(self, since: int, as_of: date | None, known_at: datetime | None) -> int:
+        """The last version after ``since`` that a fold as of ``as_of``/``known_at`` applies
+        (``since`` if none): the fold stops at the first event recorded after ``known_at``,
+        and skips those dated after ``as_of``."""
+        last = self.version
+        if known_at is not None:
+            # ``until`` never decreases: the events up to the cut were recorded by known_at.
+            last = min(last, bisect_right(self.until, micros(known_at)))
+        if as_of is not None:
+            limit, days = as_of.toordinal(), self.days
+            while last > since and days[last - 1] > limit:
+                last -= 1
+        return max(last, since)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment: datetime) -> int:
+    """A recorded time as whole microseconds since 1970 (exact, unlike a float)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def business_day(event: Any) -> date | None:
+    day: date | None = event.business_date if isinstance(event, Recorded) else None
+    return day
 
 
 def later(current: Any, value: Any) -> Any:
