@@ -138,30 +138,30 @@ class PostgresRecorder(PostgresApplicationRecorder):
         # here, an error rolls back everything (eventsourcing swallows errors raised after
         # the events' insert and commits).
         self._lock_table(curs)
-        curs.execute(
-            self._leaves_sql(
-                "UPDATE {schema}.{counter} SET last = last + %s WHERE id = 1 RETURNING last"
-            ),
-            (len(stored_events),),
-        )
-        row = curs.fetchone()
-        assert row is not None, "the leaf counter row is missing"
-        first = int(row["last"]) - len(stored_events) + 1
         wanted = sorted({str(s.originator_id) for s in stored_events})
-        last: dict[str, Leaf] = {}
-        # Each aggregate's last leaf by one backward step of the (aggregate_id, version) index:
-        # the cost does not grow with the aggregate's depth (DISTINCT ON read all its leaves).
+        # One round trip: the counter moved on by the events' number, and each aggregate's
+        # last leaf by one backward step of the (aggregate_id, version) index (the cost does
+        # not grow with the aggregate's depth; DISTINCT ON read all its leaves).
         curs.execute(
             self._leaves_sql(
-                f"SELECT {LEAF_COLUMNS} FROM unnest(%s::text[]) AS wanted(id) "  # noqa: S608
+                "WITH counter AS (UPDATE {schema}.{counter} SET last = last + %s WHERE id = 1 "  # noqa: S608
+                "RETURNING last) "
+                "SELECT counter.last AS counter_last, last_leaf.* FROM counter "
+                f"LEFT JOIN (SELECT {LEAF_COLUMNS} FROM unnest(%s::text[]) AS wanted(id) "
                 f"CROSS JOIN LATERAL (SELECT {LEAF_COLUMNS} FROM {{schema}}.{{leaves}} "
-                "WHERE aggregate_id = wanted.id ORDER BY version DESC LIMIT 1) AS last_leaf"
+                "WHERE aggregate_id = wanted.id ORDER BY version DESC LIMIT 1) AS found) "
+                "AS last_leaf ON true"
             ),
-            (wanted,),
+            (len(stored_events), wanted),
         )
-        for r in curs.fetchall():
-            leaf = leaf_of_row([r[name] for name in LEAF_NAMES])
-            last[leaf.aggregate_id] = leaf
+        rows = curs.fetchall()
+        assert rows, "the leaf counter row is missing"
+        first = int(rows[0]["counter_last"]) - len(stored_events) + 1
+        last: dict[str, Leaf] = {}
+        for r in rows:
+            if r["seq"] is not None:
+                leaf = leaf_of_row([r[name] for name in LEAF_NAMES])
+                last[leaf.aggregate_id] = leaf
         chain = LeafChain(first, recorded_now())
         try:
             leaves = [
