@@ -23,8 +23,10 @@ from uuid import UUID
 
 from eventsourcing.application import (
     AggregateNotFoundError,
+    ProcessingEvent,
     project_aggregate,
 )
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
@@ -381,7 +383,22 @@ class Programme(StoredApplication):
         if stack:  # held back: the events stay pending until the holder writes them
             stack[-1].add(objs, kwargs)
             return []
-        return super().save(*objs, **kwargs)
+        # eventsourcing's save, but its aggregates' events collected without the two
+        # isinstance checks against runtime-checkable protocols per object, which cost a bulk
+        # import of 50,000 reports (and as many report claims) a tenth of its time.
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # eventsourcing's deprecated hook, as its save
+        return recordings
 
     def _staged(self, aggregate_id: UUID) -> Any:
         """The aggregate as a held-back save left it, if one did (innermost first)."""

@@ -17,6 +17,7 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -52,16 +53,21 @@ class AsOf:
         if self.app.snapshots is None:
             return
         crossed: dict[UUID, tuple[int, int]] = {}
+        saved: dict[UUID, list[Any]] = {}
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
             version = event.originator_version
-            if isinstance(aggregate, Municipality) and version % SNAPSHOT_EVERY == 0:
-                first, _ = crossed.get(event.originator_id, (version, version))
-                crossed[event.originator_id] = (min(first, version), version)
+            if isinstance(aggregate, Municipality):
+                saved.setdefault(event.originator_id, []).append(event)
+                if version % SNAPSHOT_EVERY == 0:
+                    first, _ = crossed.get(event.originator_id, (version, version))
+                    crossed[event.originator_id] = (min(first, version), version)
         for aggregate_id, (first, last) in crossed.items():
             try:
                 start = self.stored_snapshot(aggregate_id, first - 1)
-                self.store(aggregate_id, last, every=SNAPSHOT_EVERY, start=start)
+                self.store(
+                    aggregate_id, last, every=SNAPSHOT_EVERY, start=start, saved=saved[aggregate_id]
+                )
             except Exception as error:  # never fail a command whose events are committed
                 logger.info("no snapshots of %s: %s", aggregate_id, type(error).__name__)
 
@@ -119,9 +125,13 @@ class AsOf:
         *,
         every: int | None,
         start: MunicipalitySnapshot | None = None,
+        saved: list[Any] | None = None,
     ) -> None:
         """Replay from ``start`` (default: the latest stored snapshot before ``version``) and
-        store a snapshot at ``version`` (``every`` None) or at each multiple of ``every``."""
+        store a snapshot at ``version`` (``every`` None) or at each multiple of ``every``.
+        ``saved`` are the aggregate's events a save just recorded, in order: they are replayed
+        as they are, and only the events before them are read (a bulk import's thousands
+        would otherwise be read back and decoded)."""
         assert self.app.snapshots is not None
         if start is None and every is None:
             start = self.stored_snapshot(aggregate_id, None if version is None else version - 1)
@@ -131,7 +141,7 @@ class AsOf:
         since = None if start is None else start.originator_version
         taken = []
         event: Any
-        for event in self.app.events.get(aggregate_id, gt=since, lte=version):
+        for event in self._events(aggregate_id, since, version, saved or []):
             m = event.mutate(m)
             recorded_until = later(recorded_until, event.timestamp)
             if isinstance(event, Recorded) and not isinstance(event, Municipality.Registered):
@@ -144,6 +154,24 @@ class AsOf:
             taken.append(MunicipalitySnapshot.of(m, recorded_until, business_until))
         if taken:
             self.app.snapshots.put(taken)
+
+    def _events(
+        self, aggregate_id: UUID, since: int | None, version: int | None, saved: list[Any]
+    ) -> Iterator[Any]:
+        """The aggregate's events after ``since`` up to ``version``: read from the store up
+        to the first of ``saved``, then ``saved`` themselves."""
+        after = since or 0
+        if not saved or (version is not None and saved[0].originator_version > version):
+            yield from self.app.events.get(aggregate_id, gt=since, lte=version)
+            return
+        first = saved[0].originator_version
+        if first > after + 1:
+            yield from self.app.events.get(aggregate_id, gt=since, lte=first - 1)
+        for event in saved:
+            if event.originator_version > after and (
+                version is None or event.originator_version <= version
+            ):
+                yield event
 
     def costs(
         self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None

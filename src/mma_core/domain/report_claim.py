@@ -28,11 +28,10 @@ def claim_id(reference: ReportReference | str) -> UUID:
 def claim_ids(reference: ReportReference, typed: str) -> tuple[UUID, ...]:
     """Every id a claim of this reference may have: the canonical one first, then those an
     earlier version stored it under (the reference as typed, and in lower case)."""
-    ids = [claim_id(reference)]
-    for legacy in (typed.strip(" "), reference.value.lower()):
-        if claim_id(legacy) not in ids:
-            ids.append(claim_id(legacy))
-    return tuple(ids)
+    # Distinct forms have distinct ids (uuid5): each id is computed once (a bulk import asks
+    # for every row's).
+    forms = dict.fromkeys((reference.value, typed.strip(" "), reference.value.lower()))
+    return tuple(claim_id(form) for form in forms)
 
 
 class ReportClaim(Aggregate):

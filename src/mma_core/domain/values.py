@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import StrEnum
@@ -398,15 +399,17 @@ def _whole(value: object) -> bool:
 _E = TypeVar("_E", bound=StrEnum)
 
 
-def _enum(kind: type[_E], value: object, what: str) -> _E:
-    """``kind(value)``, but an unknown value is ``InvalidInput`` (a ``DomainError``)."""
+def _enum(kind: type[_E], value: object, what: str | Callable[[], str]) -> _E:
+    """``kind(value)``, but an unknown value is ``InvalidInput`` (a ``DomainError``).
+    ``what`` names the value, translated by the caller; a callable is asked only on error."""
     try:
         return kind(value)  # type: ignore[arg-type]  # anything else raises ValueError
     except ValueError:
-        # ``what`` is translated by the caller.
         raise InvalidInput(
             _("{what} {value} is not one of: {choices}").format(
-                what=what, value=repr(value), choices=", ".join(member.value for member in kind)
+                what=what() if callable(what) else what,
+                value=repr(value),
+                choices=", ".join(member.value for member in kind),
             )
         ) from None
 
@@ -492,9 +495,9 @@ class CostLine:
         # Every stored event's cost line is built again when it is read: the labels of the
         # errors are translated only when there is an error to say.
         if not isinstance(self.kind, CostKind):
-            object.__setattr__(self, "kind", _enum(CostKind, self.kind, _("cost kind")))
+            object.__setattr__(self, "kind", _enum(CostKind, self.kind, lambda: _("cost kind")))
         if not isinstance(self.payer, Payer):
-            object.__setattr__(self, "payer", _enum(Payer, self.payer, _("cost payer")))
+            object.__setattr__(self, "payer", _enum(Payer, self.payer, lambda: _("cost payer")))
         if not isinstance(self.amount, Money) or self.amount.amount < 0:
             raise InvalidInput(_("a cost must be zero or more euros"))
         for name in ("payee", "calculator", "calculator_version", "tariff_id"):
