@@ -17,6 +17,7 @@ import base64
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -110,5 +111,15 @@ def read_kek(path: Path, *, create: bool) -> Keyring | None:
     if not path.exists():
         if not create:
             return None
-        write_private(path, (new_cipher_key() + "\n").encode("ascii"))
+        # Written whole under a name of its own, then linked into place: two processes
+        # nominating their first official at once both find the file missing; the one that
+        # links second reads the first one's key, never a half-written file.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        write_private(draft, (new_cipher_key() + "\n").encode("ascii"))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return Keyring.parse(read_key_file(path, "the key-encryption key file"), str(path))
