@@ -29,6 +29,7 @@ from eventsourcing.persistence import RecordConflictError
 from mma_core.domain.common import Recorded
 from mma_core.domain.municipality import Municipality
 from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
+from mma_core.views.replay import business_day
 from mma_core.views.replay import fold as fold_events
 from mma_core.views.state import CostEntry
 
@@ -193,7 +194,7 @@ class AsOf:
         for event in self.app.events.get(aggregate_id, gt=charges.version):
             version = event.originator_version
             recorded_until = later(recorded_until, event.timestamp)
-            day = None if isinstance(event, Municipality.Registered) else business_day(event)
+            day = business_day(event)
             days.append(0 if day is None else day.toordinal())
             until.append(micros(recorded_until))
             if isinstance(event, Municipality.Event):
@@ -263,11 +264,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def micros(moment: datetime) -> int:
     """A recorded time as whole microseconds since 1970 (exact, unlike a float)."""
     return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def business_day(event: Any) -> date | None:
-    day: date | None = event.business_date if isinstance(event, Recorded) else None
-    return day
 
 
 def later(current: Any, value: Any) -> Any:

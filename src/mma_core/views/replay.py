@@ -22,11 +22,20 @@ from mma_core.views.state import (
 )
 
 
+def business_day(event: Any) -> date | None:
+    """The day the event's fact took effect, as an as-of fold reads it (``None``: it counts
+    whatever the day; a registration always counts)."""
+    if isinstance(event, Municipality.Registered) or not isinstance(event, Recorded):
+        return None
+    day: date | None = event.business_date
+    return day
+
+
 def visible(event: Any, as_of: date | None) -> bool:
     """Whether the event's fact had taken effect by ``as_of`` (a registration always counts)."""
-    if as_of is None or isinstance(event, Municipality.Registered):
+    if as_of is None:
         return True
-    day = event.business_date if isinstance(event, Recorded) else None
+    day = business_day(event)
     return day is None or day <= as_of
 
 

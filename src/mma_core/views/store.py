@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from mma_core.domain.values import CostKind, CostLine, Money, Payer
+from mma_core.domain.values import CostLine
 from mma_core.storage.locks import DDL_LOCK  # the lock the application takes for its tables
 from mma_core.storage.schema import schema_prefix
 from mma_core.views.records import (
@@ -123,16 +123,9 @@ class _Entries:
         if found is None:
             line = self.lines.get(key[1:])
             if line is None:
-                kind, amount, payer, payee, calculator, version, tariff = key[1:]
-                line = self.lines[key[1:]] = CostLine(
-                    kind=CostKind(kind),
-                    amount=Money(amount),
-                    payer=Payer(payer),
-                    payee=payee,
-                    calculator=calculator,
-                    calculator_version=version,
-                    tariff_id=tariff,
-                )
+                # The ledger's cost columns are named as CostLine's fields.
+                fields = dict(zip(LEDGER_COLUMNS[4:], key[1:], strict=True))
+                line = self.lines[key[1:]] = CostLine.from_dict(fields)
             found = self.entries[key] = CostEntry(date.fromisoformat(key[0]), line)
         return found
 
@@ -304,18 +297,10 @@ class SqlViewStore:
         )
         c.execute(
             f"SELECT {', '.join(LEDGER_COLUMNS)} FROM {self.ledger_table} "  # noqa: S608
-            "ORDER BY code, position, idx"
+            "ORDER BY position, idx"
         )
-        rows = [LedgerLine.from_row(row).row() for row in c.fetchall()]
-        by_code: dict[str, list[Key]] = {}
-        for row in rows:
-            by_code.setdefault(row[3], []).append(line_key(row))
-        chunks = [
-            (code, n, len(doc.lines), doc.to_json())
-            for code, keys in by_code.items()
-            for n, doc in chunked(keys, None)
-        ]
-        self._insert(c, self.chunks_table, CHUNK_TYPES, chunks, CHUNK_CONFLICT)
+        rows = [tuple(row[name] for name in LEDGER_COLUMNS) for row in c.fetchall()]
+        self._write_chunks(c, rows, {})
 
     def _ready(self) -> bool:
         """Every table and the index exist, and the tracking row: read from the catalog,
@@ -491,8 +476,12 @@ class SqlViewStore:
                 ),
                 (TRACKING_NAME,),
             )
-            tables = (self.municipalities_table, self.sessions_table, self.ledger_table)
-            for table in (*tables, self.chunks_table):
+            for table in (
+                self.municipalities_table,
+                self.sessions_table,
+                self.ledger_table,
+                self.chunks_table,
+            ):
                 c.execute(f"DELETE FROM {table}")  # noqa: S608
 
     def municipalities(self) -> list[MunicipalityRecord]:
