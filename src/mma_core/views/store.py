@@ -280,6 +280,13 @@ class SqlViewStore:
             if self.mark == "%s":
                 # Several services opening a fresh store at once would race on the DDL.
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+                # Asked again under the lock: another process may have created everything
+                # since. Its DDL again would hold a SHARE lock on the ledger (CREATE INDEX IF
+                # NOT EXISTS takes one even when the index exists) and then wait for the
+                # tracking row, which a process catching up holds while it waits to insert
+                # into the ledger: a deadlock (seen with eight writers opening a new store).
+                if self._ready(c):
+                    return
             for statement in statements:
                 c.execute(statement)
             self._fill_chunks(c)
@@ -302,9 +309,9 @@ class SqlViewStore:
         rows = [tuple(row[name] for name in LEDGER_COLUMNS) for row in c.fetchall()]
         self._write_chunks(c, rows, {})
 
-    def _ready(self) -> bool:
+    def _ready(self, c: Any = None) -> bool:
         """Every table and the index exist, and the tracking row: read from the catalog,
-        which takes no lock on the tables."""
+        which takes no lock on the tables (in the transaction of cursor ``c`` if given)."""
         names = (
             self.tracking_table,
             self.municipalities_table,
@@ -316,18 +323,21 @@ class SqlViewStore:
             found = self._read(
                 f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * 6)})",  # noqa: S608
                 (*names, self.ledger_index),
+                c,
             )
         else:
             found = self._read(
                 "SELECT name FROM unnest(?::text[]) AS wanted(name) "
                 "WHERE to_regclass(name) IS NOT NULL",
                 ([*names, f"{self.qualify}{self.ledger_index}"],),
+                c,
             )
         if len(found) < len(names) + 1:
             return False
         tracked = self._read(
             f"SELECT 1 FROM {self.tracking_table} WHERE name=?",  # noqa: S608
             (TRACKING_NAME,),
+            c,
         )
         return bool(tracked)
 
@@ -339,10 +349,13 @@ class SqlViewStore:
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self.mark)
 
-    def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self.datastore.transaction(commit=False) as c:
+    def _read(self, statement: str, params: Sequence[Any] = (), c: Any = None) -> list[Any]:
+        if c is not None:
             c.execute(self._sql(statement), tuple(params))
-            rows: list[Any] = c.fetchall()
+            return list(c.fetchall())
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(statement), tuple(params))
+            rows: list[Any] = cursor.fetchall()
             return rows
 
     def tracking(self) -> Tracking:
