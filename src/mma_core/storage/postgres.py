@@ -84,13 +84,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
         """Give leaves to the events of a store written before leaves existed, in store
         order; only when no leaf number was ever handed out."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                self._leaves_sql("SELECT last FROM {schema}.{counter} WHERE id = 1 FOR UPDATE")
-            )
-            row = curs.fetchone()
-            if row is None or int(row["last"]) != 0:
+            # The events table's lock before the counter row, in the order every writer takes
+            # them: the other order deadlocks with a service writing to a fresh store while
+            # another opens it. Asked first without a lock: once leaves exist, nothing to do.
+            if self._leaves_handed_out(curs):
                 return
             self._lock_table(curs)
+            if self._leaves_handed_out(curs):
+                return
             curs.execute(
                 self._leaves_sql(
                     "SELECT originator_id, originator_version, topic, state "
@@ -114,6 +115,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
                     self._leaves_sql("UPDATE {schema}.{counter} SET last = %s WHERE id = 1"),
                     (len(leaves),),
                 )
+
+    def _leaves_handed_out(self, curs: Cursor[DictRow]) -> bool:
+        curs.execute(self._leaves_sql("SELECT last FROM {schema}.{counter} WHERE id = 1"))
+        row = curs.fetchone()
+        return row is None or int(row["last"]) != 0
 
     def _write_leaves(self, curs: Cursor[DictRow], leaves: Sequence[Leaf]) -> None:
         curs.executemany(
