@@ -41,7 +41,8 @@ clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis mma-demo.sqlite*
 
 # The message catalogs: extract the marked messages, bring the Dutch catalog in step, fail on any
-# message without a Dutch translation, compile the .mo that ships in the package.
+# message without a Dutch translation, compile the .mo that ships in the package. Then the same
+# for the commands' help (mma_cli, from the command tree) and click's own words (click).
 LOCALE := src/mma_core/locale
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel extract --no-location --sort-output -k _ -k _t -k N_ -k ngettext:1,2 \
@@ -49,3 +50,11 @@ i18n: $(STAMP)
 	$(VENV)/bin/pybabel update -D mma_core -i $(LOCALE)/mma_core.pot -d $(LOCALE) -l nl --no-fuzzy-matching
 	$(PY) tools/i18n_fill.py $(LOCALE)/nl/LC_MESSAGES/mma_core.po
 	$(VENV)/bin/pybabel compile -D mma_core -d $(LOCALE) -l nl
+	$(PY) tools/cli_messages.py $(LOCALE)/mma_cli.pot
+	$(VENV)/bin/pybabel extract --no-location --sort-output -k _ -k ngettext:1,2 --project click \
+		-o $(LOCALE)/click.pot "$$($(PY) -c 'import click, os; print(os.path.dirname(click.__file__))')"
+	for domain in mma_cli click; do \
+		$(VENV)/bin/pybabel update -D $$domain -i $(LOCALE)/$$domain.pot -d $(LOCALE) -l nl --no-fuzzy-matching \
+		&& $(PY) tools/i18n_fill.py $(LOCALE)/nl/LC_MESSAGES/$$domain.po \
+		&& $(VENV)/bin/pybabel compile -D $$domain -d $(LOCALE) -l nl || exit 1; \
+	done

@@ -81,10 +81,11 @@ class language:
 
 
 @cache
-def translations(lang: str) -> gettext.NullTranslations:
+def translations(lang: str, domain: str = DOMAIN) -> gettext.NullTranslations:
+    """The catalog ``domain`` of ``lang`` (the CLI adds ``mma_cli`` and ``click``)."""
     if lang == "en":
         return gettext.NullTranslations()  # the source language
-    path = resources.files("mma_core").joinpath(f"locale/{lang}/LC_MESSAGES/{DOMAIN}.mo")
+    path = resources.files("mma_core").joinpath(f"locale/{lang}/LC_MESSAGES/{domain}.mo")
     try:
         with path.open("rb") as stream:
             return gettext.GNUTranslations(stream)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from mma_core.cli_language import TranslatedCommand, TranslatedGroup
 from mma_core.jsonable import jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,7 +145,7 @@ DATE = _Date(formats=["%Y-%m-%d"])
 # -- mma plugins ----------------------------------------------------------------------------
 
 
-@click.command("plugins")
+@click.command("plugins", cls=TranslatedCommand)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
 @CONFIG_OPTION
 def plugins_command(as_json: bool, config_file: str | None) -> None:
@@ -177,7 +178,7 @@ def plugins_command(as_json: bool, config_file: str | None) -> None:
 # -- mma export -----------------------------------------------------------------------------
 
 
-@click.command("export")
+@click.command("export", cls=TranslatedCommand)
 @click.argument("format_name", metavar="FORMAT")
 @click.option("--view", help="status, ledger, roster or events (default: the format's own).")
 @click.option(
@@ -352,7 +353,7 @@ def _euro(amount: Decimal) -> str:
     return money(amount)
 
 
-@click.command("costs")
+@click.command("costs", cls=TranslatedCommand)
 @click.option("--as-of", type=DATE, help="Costs charged on or before this day (default: all).")
 @click.option("--by-municipality", is_flag=True, help="One line per municipality.")
 def costs_command(as_of: datetime | None, by_municipality: bool) -> None:
@@ -413,7 +414,7 @@ def costs_command(as_of: datetime | None, by_municipality: bool) -> None:
 # -- mma notify -----------------------------------------------------------------------------
 
 
-@click.command("notify")
+@click.command("notify", cls=TranslatedCommand)
 @click.option("--failed", is_flag=True, help="List the dead letters instead of delivering.")
 @click.option("--retry", is_flag=True, help="Put the dead letters back in line, then deliver.")
 @CONFIG_OPTION
@@ -498,7 +499,7 @@ def register(cli: click.Group) -> None:
         cli.epilog = "Installed plugins may add commands: 'mma plugins' lists them."
 
 
-@click.group()
+@click.group(cls=TranslatedGroup)
 @click.option("--store", envvar="MMA_STORE", default=DEFAULT_STORE, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--by", envvar="MMA_ACTOR", default=None)

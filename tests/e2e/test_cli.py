@@ -15,6 +15,7 @@ import click
 import pytest
 
 from mma_core import Money, Stage
+from mma_core.i18n import language
 
 if TYPE_CHECKING:
     from conftest import Mma  # the fixture's type; fixtures come from tests/e2e/conftest.py
@@ -534,7 +535,7 @@ def test_every_command_has_help_with_an_example(mma: Mma) -> None:
             assert name in top.stdout, name
     assert set(cli.commands) >= TOP_LEVEL
     for name, command in _leaves(cli):
-        with click.Context(command, info_name=name) as ctx:
+        with click.Context(command, info_name=name) as ctx, language("en"):
             assert "Example" in command.get_help(ctx), name
 
 

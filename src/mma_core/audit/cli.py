@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from mma_core.audit import checkpoint as notes
+from mma_core.cli_language import TranslatedGroup
 
 DEFAULT_KEY_FILE = "mma-audit.key"
 KEY_HELP = "The signing key file (env MMA_AUDIT_KEY)."
@@ -97,7 +98,7 @@ def _read_note(path: str) -> str:
     return Path(path).read_bytes().decode("utf-8", "replace")
 
 
-@click.group()
+@click.group(cls=TranslatedGroup)
 def audit() -> None:
     """Prove the history was not altered: sign checkpoints, verify, export for auditors.
 

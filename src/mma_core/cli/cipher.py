@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import click
 
+from mma_core.cli_language import TranslatedCommand, TranslatedGroup
+
 
 def register(cli: click.Group) -> None:
     """Add the ``cipher`` group to ``cli``."""
     cli.add_command(cipher)
 
 
-@click.group()
+@click.group(cls=TranslatedGroup)
 def cipher() -> None:
     """The store cipher key (MMA_CIPHER_KEY): make a new one and rotate to it."""
 
 
-@click.command("new-key")
+@click.command("new-key", cls=TranslatedCommand)
 def new_key() -> None:
     """Print a fresh 256-bit key on stdout; how to rotate to it on stderr.
 

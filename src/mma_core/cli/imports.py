@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import click
 
+from mma_core.cli_language import TranslatedGroup
+
 __all__ = ["register"]
 
 
-@click.group("import", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "import", cls=TranslatedGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 def import_group() -> None:
     """Record what a spreadsheet holds: the municipalities' answers, or their officials.
 

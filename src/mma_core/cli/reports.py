@@ -12,6 +12,7 @@ from mma_core.cli.lifecycle import _done
 from mma_core.cli.output import _stderr, emit_json
 from mma_core.cli.params import DATE
 from mma_core.cli.root import CONTEXT_SETTINGS, Settings, cli, pass_settings
+from mma_core.cli_language import TranslatedGroup
 from mma_core.domain.values import MMA_CATEGORIES
 from mma_core.i18n import _
 from mma_core.tables import Column
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     pass
 
 
-class ReportGroup(click.Group):
+class ReportGroup(TranslatedGroup):
     """``mma report CODE ...`` records one report (``record`` may be left out);
     ``mma report import FILE`` records a file of them."""
 

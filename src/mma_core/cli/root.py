@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mma_core.cli.output import STORE_UNAVAILABLE, _fail
+from mma_core.cli_language import TranslatedGroup, choose_language, reading
 from mma_core.domain.errors import DomainError
-from mma_core.i18n import LANGUAGES, _, language
+from mma_core.i18n import LANGUAGES, _
 from mma_core.plugin_cli import login_name
 
 if TYPE_CHECKING:
@@ -52,9 +53,14 @@ pass_settings = click.make_pass_decorator(Settings)
 # -- the group ----------------------------------------------------------------------------
 
 
-class MmaGroup(click.Group):
+class MmaGroup(TranslatedGroup):
     """Turns a ``DomainError`` raised by any (sub)command into one line and exit status 1, and
-    a store that cannot be reached into one line and exit status 3: never a traceback."""
+    a store that cannot be reached into one line and exit status 3: never a traceback. What
+    click prints around it, and every command's help, speaks the reader's language."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with reading():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -105,6 +111,8 @@ class MmaGroup(click.Group):
     envvar="MMA_LANG",
     default="nl",
     show_default=True,
+    is_eager=True,  # before --help and before any usage error, which speak it too
+    callback=choose_language,
     help="Language of what mma prints: nl (Dutch) or en (English) (env MMA_LANG).",
 )
 @click.version_option(package_name="mma-core", prog_name="mma")
@@ -124,6 +132,4 @@ def cli(ctx: click.Context, store: str, as_json: bool, by: str | None, lang: str
       mma accept GM0363 --on 2019-11-01
       mma status
     """
-    # For this command only: a caller running mma in-process keeps its own language after.
-    ctx.with_resource(language(lang))
     ctx.obj = Settings(store=store, as_json=as_json, actor=by)

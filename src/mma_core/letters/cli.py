@@ -11,12 +11,13 @@ from typing import Any
 
 import click
 
+from mma_core.cli_language import TranslatedCommand
 from mma_core.letters.model import KINDS
 
 __all__ = ["letter_command", "register"]
 
 
-@click.command("letter")
+@click.command("letter", cls=TranslatedCommand)
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument("codes", nargs=-1, metavar="[CODE]...")
 @click.option("--all", "every", is_flag=True, help="Every municipality the letter applies to.")
