@@ -21,7 +21,8 @@ import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 import click
 
@@ -36,6 +37,8 @@ __all__ = [
     "click_text",
     "help_text",
     "reading",
+    "translated_command",
+    "translated_group",
 ]
 
 HELP_DOMAIN = "mma_cli"
@@ -102,10 +105,15 @@ def _click_ngettext(singular: str, plural: str, n: int) -> str:
     return translations(lang, CLICK_DOMAIN).ngettext(singular, plural, n)
 
 
-def help_text(text: str) -> str:
-    """A command's or option's help (its English source text) in the reader's language;
-    click's own help texts ("Show this message and exit.") come from click's catalog."""
+def help_text(text: str, package: str | None = None) -> str:
+    """A command's or option's help (its English source text) in the reader's language: from
+    ``package``'s own catalog for a plugin's command (:func:`translated_command`), else from
+    mma_core's; click's own help texts ("Show this message and exit.") from click's catalog."""
     lang = _reader_language() or current_language()
+    if package is not None:
+        found = translations(lang, package, package).gettext(text)
+        if found != text:
+            return found
     found = translations(lang, HELP_DOMAIN).gettext(text)
     if found == text:
         found = translations(lang, CLICK_DOMAIN).gettext(text)
@@ -134,7 +142,9 @@ def source_help(command: click.Command) -> str:
     return inspect.cleandoc(command.help or "").partition("\f")[0]
 
 
-def _option_record(param: click.Parameter, ctx: click.Context) -> tuple[str, str] | None:
+def _option_record(
+    param: click.Parameter, ctx: click.Context, package: str | None
+) -> tuple[str, str] | None:
     record = param.get_help_record(ctx)
     if record is None:
         return None
@@ -142,10 +152,10 @@ def _option_record(param: click.Parameter, ctx: click.Context) -> tuple[str, str
     if param.name == _HELP_OPTION_STORAGE or HELP_OPTION_TEXT in (param.help or ""):
         own = param.help or ""
         if text.startswith(own):
-            return names, help_text(HELP_OPTION_TEXT) + text[len(own) :]
+            return names, help_text(HELP_OPTION_TEXT, package) + text[len(own) :]
     source: str | None = getattr(param, "help", None)
     if source and text.startswith(source):
-        text = help_text(source) + text[len(source) :]
+        text = help_text(source, package) + text[len(source) :]
     return names, text
 
 
@@ -165,13 +175,17 @@ def _short(text: str, limit: int) -> str:
 class TranslatedCommand(click.Command):
     """A command whose help, options' help and listing line follow the reader's language."""
 
+    # The package whose catalog translates this command's help first (a plugin's), or None
+    # for mma_core's own commands.
+    help_package: ClassVar[str | None] = None
+
     def get_short_help_str(self, limit: int = 45) -> str:
         if self.short_help:
-            return help_text(inspect.cleandoc(self.short_help)).strip()
-        return _short(help_text(source_help(self)), limit) if self.help else ""
+            return help_text(inspect.cleandoc(self.short_help), self.help_package).strip()
+        return _short(help_text(source_help(self), self.help_package), limit) if self.help else ""
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        text = help_text(source_help(self)) if self.help else ""
+        text = help_text(source_help(self), self.help_package) if self.help else ""
         if text:
             formatter.write_paragraph()
             with formatter.indentation():
@@ -184,15 +198,15 @@ class TranslatedCommand(click.Command):
         if self.epilog:
             formatter.write_paragraph()
             with formatter.indentation():
-                formatter.write_text(help_text(inspect.cleandoc(self.epilog)))
+                formatter.write_text(help_text(inspect.cleandoc(self.epilog), self.help_package))
 
 
 def _format_params(
-    command: click.Command, ctx: click.Context, formatter: click.HelpFormatter
+    command: TranslatedCommand, ctx: click.Context, formatter: click.HelpFormatter
 ) -> None:
     # Arguments are named in the usage line, as click does; only options are listed here.
     options = [p for p in command.get_params(ctx) if not isinstance(p, click.Argument)]
-    rows = [r for r in (_option_record(p, ctx) for p in options) if r]
+    rows = [r for r in (_option_record(p, ctx, command.help_package) for p in options) if r]
     if rows:
         with formatter.section(click_text("Options")):
             formatter.write_dl(rows)
@@ -207,6 +221,32 @@ class TranslatedGroup(TranslatedCommand, click.Group):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _format_params(self, ctx, formatter)
         self.format_commands(ctx, formatter)
+
+
+@cache
+def translated_command(package: str) -> type[TranslatedCommand]:
+    """The command class for a plugin's command whose help ``package`` translates: its catalog
+    ``locale/LANG/LC_MESSAGES/PACKAGE.mo``, keyed by the help as the source writes it
+    (``@click.command(cls=translated_command("my_plugin"))``)."""
+
+    class Command(TranslatedCommand):
+        help_package = package
+
+    Command.__name__ = Command.__qualname__ = f"TranslatedCommand_{package}"
+    return Command
+
+
+@cache
+def translated_group(package: str) -> type[TranslatedGroup]:
+    """The group class for a plugin's group of commands, translated as
+    :func:`translated_command`; the commands it makes are translated the same way."""
+
+    class Group(TranslatedGroup):
+        help_package = package
+        command_class = translated_command(package)
+
+    Group.__name__ = Group.__qualname__ = f"TranslatedGroup_{package}"
+    return Group
 
 
 def commands_of(group: click.Group, prefix: str = "mma") -> Iterator[tuple[str, click.Command]]:

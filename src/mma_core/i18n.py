@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import os
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
@@ -35,6 +36,7 @@ __all__ = [
     "ngettext",
     "percent",
     "set_language",
+    "translator",
 ]
 
 DOMAIN = "mma_core"
@@ -81,16 +83,30 @@ class language:
 
 
 @cache
-def translations(lang: str, domain: str = DOMAIN) -> gettext.NullTranslations:
-    """The catalog ``domain`` of ``lang`` (the CLI adds ``mma_cli`` and ``click``)."""
+def translations(
+    lang: str, domain: str = DOMAIN, package: str = "mma_core"
+) -> gettext.NullTranslations:
+    """The catalog ``domain`` of ``lang`` that ``package`` ships in ``locale/`` (the CLI adds
+    ``mma_cli`` and ``click``; a plugin its own, see :func:`translator`). A package without
+    that catalog leaves its messages as written."""
     if lang == "en":
         return gettext.NullTranslations()  # the source language
-    path = resources.files("mma_core").joinpath(f"locale/{lang}/LC_MESSAGES/{domain}.mo")
+    path = resources.files(package).joinpath(f"locale/{lang}/LC_MESSAGES/{domain}.mo")
     try:
         with path.open("rb") as stream:
             return gettext.GNUTranslations(stream)
-    except FileNotFoundError:  # pragma: no cover - the catalog ships with the package
+    except FileNotFoundError:
         return gettext.NullTranslations()
+
+
+def translator(package: str) -> Callable[[str], str]:
+    """A plugin's ``_``: its messages in the current language, from the catalog ``package``
+    ships as ``locale/LANG/LC_MESSAGES/PACKAGE.mo`` (English where it has none)."""
+
+    def translate(message: str) -> str:
+        return translations(current_language(), package, package).gettext(message)
+
+    return translate
 
 
 def _(message: str) -> str:

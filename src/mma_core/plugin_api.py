@@ -18,7 +18,9 @@ Groups, in the order of ``__all__``:
   :class:`Payer`;
 - the read models exporters and pages show (overview, sessions, deadlines, ledger, waterbed,
   the map's areas and the outlines they come from);
-- for a plugin's own command: :func:`store_url`, :func:`load_config`, :func:`open_programme`.
+- for a plugin's own command: :func:`store_url`, :func:`load_config`, :func:`open_programme`;
+  in the reader's language: :func:`translated_command`, :func:`translated_group` (its help)
+  and :func:`translator` (its messages), from a catalog the plugin ships.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from click import Group
 from pluggy import PluginManager
 
 from mma_core.application import Programme
+from mma_core.cli_language import translated_command, translated_group
 from mma_core.commands import Command, Validator
 from mma_core.costs import MMA, CostCalculator, CostContext, OfferTermsCalculator
 from mma_core.domain.values import (
@@ -53,6 +56,7 @@ from mma_core.hookspecs import (
     RegisterNotifier,
     hookimpl,
 )
+from mma_core.i18n import translator
 from mma_core.jsonable import JSONReady, jsonable
 from mma_core.plugin_cli import store_url
 from mma_core.plugin_config import Config, ConfigError, load_config
@@ -153,6 +157,9 @@ __all__ = [
     "spreadsheet_text",
     "store_url",
     "trained",
+    "translated_command",
+    "translated_group",
+    "translator",
 ]
 
 
