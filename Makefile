@@ -42,7 +42,8 @@ clean:
 
 # The message catalogs: extract the marked messages, bring the Dutch catalog in step, fail on any
 # message without a Dutch translation, compile the .mo that ships in the package. Then the same
-# for the commands' help (mma_cli, from the command tree) and click's own words (click).
+# for the commands' help (mma_cli, from the command tree), click's own words (click) and each
+# first-party plugin that speaks Dutch (its commands' help and its marked messages).
 LOCALE := src/mma_core/locale
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel extract --no-location --sort-output -k _ -k _t -k N_ -k ngettext:1,2 \
@@ -57,4 +58,11 @@ i18n: $(STAMP)
 		$(VENV)/bin/pybabel update -D $$domain -i $(LOCALE)/$$domain.pot -d $(LOCALE) -l nl --no-fuzzy-matching \
 		&& $(PY) tools/i18n_fill.py $(LOCALE)/nl/LC_MESSAGES/$$domain.po \
 		&& $(VENV)/bin/pybabel compile -D $$domain -d $(LOCALE) -l nl || exit 1; \
+	done
+	for package in mma_web; do \
+		dir=$$(ls -d plugins/*/src/$$package)/locale; \
+		$(PY) tools/cli_messages.py --package $$package $$dir/$$package.pot \
+		&& $(VENV)/bin/pybabel update -D $$package -i $$dir/$$package.pot -d $$dir -l nl --no-fuzzy-matching \
+		&& $(PY) tools/i18n_fill.py $$dir/nl/LC_MESSAGES/$$package.po \
+		&& $(VENV)/bin/pybabel compile -D $$package -d $$dir -l nl || exit 1; \
 	done

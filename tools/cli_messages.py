@@ -1,39 +1,80 @@
-"""Write the template of the ``mma_cli`` catalog: the help of every command and option of
-mma_core's own command line, as the source gives it (``make i18n`` runs this, then brings the
-Dutch catalog in step). ``tests/i18n/test_cli_help.py`` checks that the template is current.
+"""Write the template of a command-line catalog, as the source gives each text (``make i18n``
+runs this, then brings the Dutch catalog in step; tests check that each template is current).
 
-Usage: ``python tools/cli_messages.py OUT.pot``
+- ``mma_cli``: the help of every command and option of mma_core's own command line;
+- a plugin's catalog (``--package mma_web``): the help of the commands the plugin registers
+  and the messages its source marks with ``_("...")`` (its :func:`translator`).
+
+Usage: ``python tools/cli_messages.py [--package PACKAGE] OUT.pot``
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import importlib
+from importlib.metadata import entry_points
 from pathlib import Path
 
+import click
 from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import write_po
 
 
-def messages() -> list[str]:
-    """Every help text of mma_core's commands (a plugin's commands carry their own)."""
-    from mma_core.cli import cli
+def messages(package: str = "mma_core") -> list[str]:
+    """Every help text of ``package``'s commands, and for a plugin its marked messages too."""
     from mma_core.cli_language import commands_of, help_messages
 
-    found = set(help_messages(cli))
-    for _, command in commands_of(cli):
+    if package == "mma_core":
+        from mma_core.cli import cli
+
+        found = set(help_messages(cli))
+        group = cli
+    else:
+        found = set(marked(package))
+        group = plugin_commands()
+    for _, command in commands_of(group):
         module = getattr(command.callback, "__module__", "") or ""
-        if command.callback is None or module.startswith("mma_core."):
+        ours = module.startswith(f"{package}.")
+        if ours or (package == "mma_core" and command.callback is None):
             found.update(help_messages(command))
     return sorted(found)
 
 
-def write(path: Path) -> None:
-    catalog = Catalog(project="mma-core", copyright_holder="mma_core developers", fuzzy=False)
-    for message in messages():
+def plugin_commands() -> click.Group:
+    """A group holding every command the installed plugins register, as ``mma`` would."""
+    from mma_core.plugin_api import ENTRY_POINT_GROUP
+
+    group = click.Group("mma")
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        register = getattr(point.load(), "mma_register_commands", None)
+        if register is not None:
+            register(cli=group)
+    return group
+
+
+def marked(package: str) -> list[str]:
+    """The messages ``package``'s Python source marks with ``_("...")``."""
+    folder = Path(importlib.import_module(package).__path__[0])
+    return [
+        message
+        for _, _, message, _, _ in extract_from_dir(str(folder), keywords={"_": None})
+        if isinstance(message, str)
+    ]
+
+
+def write(path: Path, package: str = "mma_core") -> None:
+    project = "mma-core" if package == "mma_core" else package.replace("_", "-")
+    catalog = Catalog(project=project, copyright_holder="mma_core developers", fuzzy=False)
+    for message in messages(package):
         catalog.add(message)
     with path.open("wb") as stream:
         write_po(stream, catalog, omit_header=False, sort_output=True, no_location=True)
 
 
 if __name__ == "__main__":
-    write(Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package", default="mma_core", help="a plugin's package (mma_web)")
+    parser.add_argument("out", type=Path, help="the .pot file to write")
+    arguments = parser.parse_args()
+    write(arguments.out, arguments.package)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -16,11 +17,22 @@ from test_language import DUTCH, ENGLISH
 
 from cli_runner import invoke
 from mma_core.cli import cli
-from mma_core.cli_language import CLICK_DOMAIN, HELP_DOMAIN, commands_of, reading
-from mma_core.i18n import language, translations
+from mma_core.cli_language import (
+    CLICK_DOMAIN,
+    HELP_DOMAIN,
+    commands_of,
+    reading,
+    translated_command,
+)
+from mma_core.i18n import language, translations, translator
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "src" / "mma_core" / "locale"
+# Each command-line catalog's template: mma_core's commands, and each plugin that speaks Dutch.
+TEMPLATES = {
+    "mma_core": LOCALE / "mma_cli.pot",
+    "mma_web": ROOT / "plugins" / "mma-web" / "src" / "mma_web" / "locale" / "mma_web.pot",
+}
 
 
 def _tool(name: str) -> object:
@@ -38,20 +50,24 @@ def _ids(path: Path) -> set[str]:
         return {m.id for m in read_po(stream) if m.id and isinstance(m.id, str)}
 
 
-def test_the_help_template_holds_every_help_text_of_the_commands() -> None:
-    """A help text changed or added without ``make i18n`` fails here."""
-    derived = set(_tool("cli_messages").messages())  # type: ignore[attr-defined]
-    assert len(derived) > 100
-    assert _ids(LOCALE / "mma_cli.pot") == derived
+@pytest.mark.parametrize("package", sorted(TEMPLATES))
+def test_the_help_template_holds_every_help_text_of_the_commands(package: str) -> None:
+    """A help text or marked message changed or added without ``make i18n`` fails here."""
+    derived = set(_tool("cli_messages").messages(package))  # type: ignore[attr-defined]
+    assert len(derived) > (100 if package == "mma_core" else 20)
+    assert _ids(TEMPLATES[package]) == derived
 
 
-@pytest.mark.parametrize("domain", [HELP_DOMAIN, CLICK_DOMAIN])
-def test_every_text_has_a_dutch_translation_compiled(domain: str) -> None:
-    po = LOCALE / "nl" / "LC_MESSAGES" / f"{domain}.po"
+@pytest.mark.parametrize(
+    ("package", "domain"),
+    [("mma_core", HELP_DOMAIN), ("mma_core", CLICK_DOMAIN), ("mma_web", "mma_web")],
+)
+def test_every_text_has_a_dutch_translation_compiled(package: str, domain: str) -> None:
+    po = TEMPLATES[package].parent / "nl" / "LC_MESSAGES" / f"{domain}.po"
     assert _tool("i18n_fill").missing(po) == []  # type: ignore[attr-defined]
     with po.open("rb") as stream:
         catalog = read_po(stream)
-    compiled = translations("nl", domain)
+    compiled = translations("nl", domain, package)
     for message in catalog:
         if message.id and isinstance(message.id, str):
             assert compiled.gettext(message.id) == message.string, message.id
@@ -79,11 +95,20 @@ def _prose(text: str, name: str) -> str:
     )
 
 
-def test_every_command_explains_itself_in_dutch_and_in_english() -> None:
+def _commands() -> Iterator[tuple[str, click.Command]]:
+    """mma_core's commands, then those the first-party plugins register."""
     for name, command in commands_of(cli):
         module = getattr(command.callback, "__module__", "") or ""
-        if command.callback is not None and not module.startswith("mma_core."):
-            continue  # a plugin's command carries its own words
+        if command.callback is None or module.startswith("mma_core."):
+            yield name, command
+    plugins = _tool("cli_messages").plugin_commands()  # type: ignore[attr-defined]
+    yield from commands_of(plugins)
+
+
+def test_every_command_explains_itself_in_dutch_and_in_english() -> None:
+    names = []
+    for name, command in _commands():
+        names.append(name)
         with click.Context(command, info_name=name) as ctx, reading():
             with language("nl"):
                 dutch = command.get_help(ctx)
@@ -96,6 +121,7 @@ def test_every_command_explains_itself_in_dutch_and_in_english() -> None:
         assert found == [], (name, found, english)
         if "Example" in english:
             assert "Voorbeeld" in dutch, name
+    assert "mma serve" in names  # a plugin's command, from the plugin's own catalog
 
 
 def test_mma_help_is_dutch_by_default_and_english_when_asked(tmp_path: Path) -> None:
@@ -142,3 +168,23 @@ def test_another_click_program_in_the_process_is_left_alone(tmp_path: Path) -> N
     assert "Error: Invalid value for '--count': 'x' is not a valid integer." in result.output
     helped = CliRunner().invoke(other, ["--help"], env={"MMA_LANG": "nl"})
     assert "Show this message and exit." in helped.output
+
+
+def test_a_plugin_without_a_catalog_keeps_its_words_in_the_readers_frame() -> None:
+    """``translated_command`` of a package that ships no catalog: its own words, as written,
+    inside click's frame in the reader's language; nothing fails."""
+
+    @click.command("hello", cls=translated_command("json"))  # a package with no catalog
+    @click.option("--name", help="Who to greet.")
+    def hello(name: str | None) -> None:
+        """Greet someone."""
+
+    with click.Context(hello, info_name="mma hello") as ctx, reading(), language("nl"):
+        text = hello.get_help(ctx)
+        message = translator("json")("Greet someone.")
+    assert text.startswith("Gebruik: mma hello [OPTIONS]"), text
+    assert "Greet someone." in text
+    assert "Who to greet." in text
+    assert "Toon deze hulp en stop." in text
+    assert message == "Greet someone."
+    assert translated_command("json") is type(hello)  # one class per package

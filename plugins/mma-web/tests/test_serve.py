@@ -40,6 +40,34 @@ def test_serve_refuses_to_listen_beyond_loopback_without_tokens(
     assert "refusing to listen" in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "tokens", "dutch"),
+    [
+        (["serve", "--help"], None, "Adres waarop geluisterd wordt."),
+        (["serve", "--host", "10.0.0.1"], None, "Fout: luisteren op 10.0.0.1 zonder tokens"),
+        (["serve"], "short:viewer", "Fout: MMA_WEB_TOKENS, item 1: een token moet minstens 16"),
+    ],
+)
+def test_serve_speaks_dutch_from_the_plugins_own_catalog(
+    args: list[str],
+    tokens: str | None,
+    dutch: str,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if tokens is None:
+        monkeypatch.delenv("MMA_WEB_TOKENS", raising=False)
+    else:
+        monkeypatch.setenv("MMA_WEB_TOKENS", tokens)
+    result = CliRunner().invoke(cli, ["--lang", "nl", "--store", store_url, *args], prog_name="mma")
+    assert result.exit_code == (0 if "--help" in args else 2), result.output
+    assert dutch in result.output, result.output
+    assert "Gebruik: mma serve [OPTIONS]" in result.output
+    # The choice was for that invocation only: the caller's language is as it was.
+    with pytest.raises(TokenError, match="a token needs at least 16 characters"):
+        TokenTable.parse_env("short:viewer")
+
+
 def test_loopback() -> None:
     assert is_loopback("127.0.0.1")
     assert is_loopback("::1")

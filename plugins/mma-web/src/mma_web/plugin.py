@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mma_core import Programme
-from mma_core.plugin_api import HOOK_API_VERSION, PluginInfo, PluginSettings, Setting, hookimpl
+from mma_core.plugin_api import (
+    HOOK_API_VERSION,
+    PluginInfo,
+    PluginSettings,
+    Setting,
+    hookimpl,
+    translated_command,
+    translator,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_web.links import LinkStore
@@ -22,6 +30,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 settings = PluginSettings(NAME)
 mma_configure = settings.mma_configure
+_ = translator("mma_web")
 
 
 @hookimpl
@@ -49,7 +58,7 @@ def mma_answer_link(programme: Programme, code: str, by: str) -> str | None:
     if not base:
         return None
     days = settings.get("link_days") or 30
-    token, _ = _links(programme).create(code, by=by, days=days)
+    token, _expires = _links(programme).create(code, by=by, days=days)
     return f"{str(base).rstrip('/')}/antwoord/{token}"
 
 
@@ -80,7 +89,7 @@ def mma_register_commands(cli: click.Group) -> None:
     cli.add_command(serve)
 
 
-@click.command()
+@click.command(cls=translated_command("mma_web"))
 @click.option(
     "--store",
     default=None,
@@ -88,7 +97,13 @@ def mma_register_commands(cli: click.Group) -> None:
     help="The store to serve (default: mma's --store, env MMA_STORE).",
 )
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
 @click.option(
     "--root-path",
     default="",
@@ -130,7 +145,7 @@ def serve(
 
     url = store or getattr(ctx.obj, "store", None) or os.environ.get("MMA_STORE")
     if not url:
-        raise click.UsageError("name the store: --store URL or MMA_STORE")
+        raise click.UsageError(_("name the store: --store URL or MMA_STORE"))
     config = load_config(url)
     web: Any = config.data.get("web")
     try:
@@ -140,17 +155,27 @@ def serve(
     if not tokens:
         if not is_loopback(host):
             raise click.UsageError(
-                f"refusing to listen on {host} without tokens: anyone who can reach it could "
-                "record; set MMA_WEB_TOKENS or [web.tokens] in mma.toml"
+                _(
+                    "refusing to listen on {host} without tokens: anyone who can reach it could "
+                    "record; set MMA_WEB_TOKENS or [web.tokens] in mma.toml"
+                ).format(host=host)
             )
         token = secrets.token_urlsafe(24)
         tokens = TokenTable.build([(digest(token), Role.COORDINATOR, _login_name())])
-        click.echo(f"No tokens configured: this run's coordinator token is {token}", err=True)
+        click.echo(
+            _("No tokens configured: this run's coordinator token is {token}").format(token=token),
+            err=True,
+        )
     programme = open_programme(url, config=config, origin="web")
     try:
         app = create_app(programme, tokens, root_path=root_path)
         shown = f"[{host}]" if ":" in host else host
-        click.echo(f"Serving on http://{shown}:{port}{root_path}/ (Ctrl+C stops)", err=True)
+        click.echo(
+            _("Serving on {address} (Ctrl+C stops)").format(
+                address=f"http://{shown}:{port}{root_path}/"
+            ),
+            err=True,
+        )
         uvicorn.run(
             app,
             host=host,

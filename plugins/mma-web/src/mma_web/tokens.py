@@ -17,6 +17,10 @@ from typing import Any
 
 import attrs
 
+from mma_core.plugin_api import translator
+
+_ = translator("mma_web")
+
 MIN_TOKEN_LENGTH = 16
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}")
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -75,10 +79,14 @@ def _role(value: str, where: str) -> Role:
         role = Role(value.strip())
     except ValueError:
         raise TokenError(
-            f"{where}: role {value.strip()!r} is not one of viewer, coordinator, auditor"
+            _("{where}: role {role!r} is not one of viewer, coordinator, auditor").format(
+                where=where, role=value.strip()
+            )
         ) from None
     if role not in STAFF_ROLES:
-        raise TokenError(f"{where}: role municipality is given by answer links only")
+        raise TokenError(
+            _("{where}: role municipality is given by answer links only").format(where=where)
+        )
     return role
 
 
@@ -87,7 +95,9 @@ def _name(value: str | None, where: str) -> str | None:
         return None
     if not _NAME.fullmatch(value):
         raise TokenError(
-            f"{where}: name {value!r} must be 1 to 64 letters, digits, spaces or . _ @ -"
+            _("{where}: name {name!r} must be 1 to 64 letters, digits, spaces or . _ @ -").format(
+                where=where, name=value
+            )
         )
     return value
 
@@ -110,7 +120,9 @@ class TokenTable:
         principals: dict[str, Principal] = {}
         for hexdigest, role, name in entries:
             if hexdigest in principals:
-                raise TokenError(f"token of {name or role.value} is configured twice")
+                raise TokenError(
+                    _("token of {name} is configured twice").format(name=name or role.value)
+                )
             principals[hexdigest] = Principal(role=role, name=name, fingerprint=hexdigest[:8])
         return cls(principals)
 
@@ -119,10 +131,12 @@ class TokenTable:
         """``TOKEN:ROLE[:NAME],...`` as in ``MMA_WEB_TOKENS``."""
         entries = []
         for number, item in enumerate(filter(None, (i.strip() for i in value.split(","))), 1):
-            where = f"MMA_WEB_TOKENS entry {number}"
+            where = _("MMA_WEB_TOKENS entry {number}").format(number=number)
             parts = item.split(":", 2)
             if len(parts) < 2:
-                raise TokenError(f"{where}: expected TOKEN:ROLE or TOKEN:ROLE:NAME")
+                raise TokenError(
+                    _("{where}: expected TOKEN:ROLE or TOKEN:ROLE:NAME").format(where=where)
+                )
             token, role, name = parts[0], parts[1], parts[2] if len(parts) == 3 else None
             _check_token(token, where)
             entries.append((digest(token), _role(role, where), _name(name, where)))
@@ -135,12 +149,22 @@ class TokenTable:
         for name, spec in table.items():
             where = f"[web.tokens] {name}"
             if not isinstance(spec, Mapping):
-                raise TokenError(f"{where}: expected a table with token (or sha256) and role")
+                raise TokenError(
+                    _("{where}: expected a table with token (or sha256) and role").format(
+                        where=where
+                    )
+                )
             unknown = set(spec) - {"token", "sha256", "role"}
             if unknown:
-                raise TokenError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+                raise TokenError(
+                    _("{where}: unknown keys {keys}").format(
+                        where=where, keys=", ".join(sorted(unknown))
+                    )
+                )
             if ("token" in spec) == ("sha256" in spec):
-                raise TokenError(f"{where}: give exactly one of token and sha256")
+                raise TokenError(
+                    _("{where}: give exactly one of token and sha256").format(where=where)
+                )
             if "token" in spec:
                 token = str(spec["token"])
                 _check_token(token, where)
@@ -148,7 +172,9 @@ class TokenTable:
             else:
                 hexdigest = str(spec["sha256"]).lower()
                 if not _HEX.fullmatch(hexdigest):
-                    raise TokenError(f"{where}: sha256 must be 64 hexadecimal digits")
+                    raise TokenError(
+                        _("{where}: sha256 must be 64 hexadecimal digits").format(where=where)
+                    )
             entries.append((hexdigest, _role(str(spec.get("role", "")), where), _name(name, where)))
         return cls.build(entries)
 
@@ -159,9 +185,13 @@ class TokenTable:
 
 def _check_token(token: str, where: str) -> None:
     if len(token) < MIN_TOKEN_LENGTH:
-        raise TokenError(f"{where}: a token needs at least {MIN_TOKEN_LENGTH} characters")
+        raise TokenError(
+            _("{where}: a token needs at least {length} characters").format(
+                where=where, length=MIN_TOKEN_LENGTH
+            )
+        )
     if any(c.isspace() for c in token):
-        raise TokenError(f"{where}: a token cannot contain spaces")
+        raise TokenError(_("{where}: a token cannot contain spaces").format(where=where))
 
 
 def load_tokens(env: Mapping[str, str], web_table: Mapping[str, Any] | None) -> TokenTable:
@@ -170,7 +200,7 @@ def load_tokens(env: Mapping[str, str], web_table: Mapping[str, Any] | None) -> 
     if web_table:
         tokens = web_table.get("tokens", {})
         if not isinstance(tokens, Mapping):
-            raise TokenError("[web.tokens] must be a table")
+            raise TokenError(_("[web.tokens] must be a table"))
         table = TokenTable.from_config(tokens)
     if env.get("MMA_WEB_TOKENS"):
         table = table.merged(TokenTable.parse_env(env["MMA_WEB_TOKENS"]))
