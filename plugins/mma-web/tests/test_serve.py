@@ -200,7 +200,8 @@ def test_mma_serve_without_tokens_makes_one_for_the_run(store_url: str) -> None:
         assert httpx.get(f"{base}/api/v1/event-count").status_code == 401
     finally:
         err = stop(process)
-    match = re.search(r"coordinator token is (\S+)", err)
+    # No MMA_LANG: the line is in Dutch, as a user sees it by default.
+    match = re.search(r"het coördinatortoken voor deze keer is (\S+)", err)
     assert match is not None, err
     token = match.group(1)
     process = start_serve(store_url, port, clean_env())  # a new run, a new token
