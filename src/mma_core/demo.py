@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from mma_core.domain.values import MMA_CATEGORIES, Money, Terms, add_months
+from mma_core.i18n import N_
 from mma_core.registries import load
 
 if TYPE_CHECKING:
@@ -96,15 +97,16 @@ CATEGORY_WEIGHTS = {
     "geweldsdelicten": 2,
 }
 
+# The parts and phases are shown to a person: marked here, translated where they are shown.
 SOURCES: tuple[tuple[str, str], ...] = (
-    ("registry of the 47 municipalities and Dijk en Waard", "real (CBS)"),
-    ("offer of 18 October 2019, reference 1298348/1298354", "the letter"),
-    ("three trainings at the Provinciehuis, Dreef 3, Haarlem", "the letter"),
-    ("invitation of all 47 municipalities on 18 October 2019", "the letter"),
-    ("covenant with MMA signed on 30 October 2019, mayors' conference", "the letter"),
-    ("fees, answers, prior connections, officials, attendance", "simulated"),
-    ("connections, reports, evaluations, renewals, terminations", "simulated"),
-    ("mergers of 2022 (Dijk en Waard, Purmerend, Amsterdam)", "real (CBS)"),
+    (N_("registry of the 47 municipalities and Dijk en Waard"), N_("real (CBS)")),
+    (N_("offer of 18 October 2019, reference 1298348/1298354"), N_("the letter")),
+    (N_("three trainings at the Provinciehuis, Dreef 3, Haarlem"), N_("the letter")),
+    (N_("invitation of all 47 municipalities on 18 October 2019"), N_("the letter")),
+    (N_("covenant with MMA signed on 30 October 2019, mayors' conference"), N_("the letter")),
+    (N_("fees, answers, prior connections, officials, attendance"), N_("simulated")),
+    (N_("connections, reports, evaluations, renewals, terminations"), N_("simulated")),
+    (N_("mergers of 2022 (Dijk en Waard, Purmerend, Amsterdam)"), N_("real (CBS)")),
 )
 
 # Order of step kinds that fall on the same day: a booking before its attendance, reports
@@ -129,23 +131,23 @@ _KIND_ORDER = (
     "merge",
 )
 _PHASES = {
-    "register": "registry (real)",
-    "offer": "offer (letter)",
-    "schedule": "trainings (letter)",
-    "invite": "invitations (letter)",
-    "covenant": "covenant (letter)",
-    "prior": "prior connections (simulated)",
-    "decline": "answers (simulated)",
-    "accept": "answers (simulated)",
-    "nominate": "officials (simulated)",
-    "book": "bookings (simulated)",
-    "attend": "attendance (simulated)",
-    "connect": "connections (simulated)",
-    "report": "reports (simulated)",
-    "evaluate": "evaluations (simulated)",
-    "renew": "renewals (simulated)",
-    "terminate": "terminations (simulated)",
-    "merge": "mergers (real)",
+    "register": N_("registry (real)"),
+    "offer": N_("offer (letter)"),
+    "schedule": N_("trainings (letter)"),
+    "invite": N_("invitations (letter)"),
+    "covenant": N_("covenant (letter)"),
+    "prior": N_("prior connections (simulated)"),
+    "decline": N_("answers (simulated)"),
+    "accept": N_("answers (simulated)"),
+    "nominate": N_("officials (simulated)"),
+    "book": N_("bookings (simulated)"),
+    "attend": N_("attendance (simulated)"),
+    "connect": N_("connections (simulated)"),
+    "report": N_("reports (simulated)"),
+    "evaluate": N_("evaluations (simulated)"),
+    "renew": N_("renewals (simulated)"),
+    "terminate": N_("terminations (simulated)"),
+    "merge": N_("mergers (real)"),
 }
 
 Progress = Callable[[int, int, str], None]

@@ -34,6 +34,7 @@ __all__ = [
     "long_date",
     "money",
     "ngettext",
+    "number",
     "percent",
     "set_language",
     "translator",
@@ -140,6 +141,13 @@ def long_date(day: date | None) -> str:
     from babel.dates import format_date
 
     return "-" if day is None else str(format_date(day, format="long", locale=locale()))
+
+
+def number(value: int) -> str:
+    """A count, grouped the way of the current language: ``1.446`` / ``1,446``."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale=locale()))
 
 
 def percent(value: Fraction | float) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -124,3 +126,32 @@ def test_the_demo_replaces_its_own_store_but_no_other(mma: Mma, demo_copy: str) 
     assert refused.returncode == 1
     assert refused.stderr.startswith("error: ")
     assert mma.count() == before
+
+
+def test_the_demo_speaks_dutch_by_default(tmp_path: Path) -> None:
+    """What ``make demo`` shows a new user, in Dutch unless asked otherwise: the parts played,
+    the count in Dutch digits, both status tables and the closing line."""
+    from cli_runner import invoke
+
+    result = invoke(
+        ["demo", "--store", "memory://"], env={"MMA_LANG": "", "COLUMNS": "200"}, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Wat de demo heeft afgespeeld (seed 2019)" in out
+    assert "herindelingen van 2022 (Dijk en Waard, Purmerend, Amsterdam)" in out
+    assert re.search(r"\b\d\.\d{3} gebeurtenissen vastgelegd in memory://\.", out), out
+    assert "Stand van het programma op 31 december 2020" in out
+    assert "Stand van het programma vandaag, " in out
+    assert "De simulatie eindigt met de herindelingen van 2022" in out
+    prose = re.sub(r"'[^']*'|memory://|\bGM\d{4}\b", " ", out)
+    assert sorted({m.group(0).lower() for m in ENGLISH.finditer(prose)}) == [], out
+
+
+# The words of the demo's summary as it was printed in English.
+ENGLISH = re.compile(
+    r"\b(the|of|and|at|on|what|played|part|source|real|letter|simulated|registry|offer|trainings?|"
+    r"invitations?|covenant|signed|mergers?|events|recorded|programme|status|as of|today|"
+    r"stage|total|costs|paid|deadlines?|see|ends|due|since|stay)\b",
+    re.IGNORECASE,
+)

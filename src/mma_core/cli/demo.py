@@ -11,7 +11,7 @@ import click
 from mma_core.cli.output import _fail, _stderr, _stdout, emit_json
 from mma_core.cli.queries import overview_data, print_status
 from mma_core.cli.root import Settings, cli, pass_settings
-from mma_core.i18n import _, long_date
+from mma_core.i18n import _, long_date, number
 
 if TYPE_CHECKING:
     from mma_core.application import Programme
@@ -107,10 +107,10 @@ def _play_with_progress(prog: Programme, seed: int, quiet: bool) -> None:
 
     columns = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=_stderr(), disable=quiet, transient=False) as bar:
-        task = bar.add_task("starting", total=None)
+        task = bar.add_task(_("starting"), total=None)
 
         def advance(done: int, total: int, phase: str) -> None:
-            bar.update(task, completed=done, total=total, description=phase)
+            bar.update(task, completed=done, total=total, description=_(phase))
 
         play(prog, seed=seed, progress=advance)
 
@@ -123,16 +123,28 @@ def _print_demo_summary(
     from mma_core.demo import SOURCES
 
     console = _stdout()
-    sources = Table(title=f"What the demo played (seed {seed})")
-    sources.add_column("Part")
-    sources.add_column("Source")
+    sources = Table(title=_("What the demo played (seed {seed})").format(seed=seed))
+    sources.add_column(_("Part"))
+    sources.add_column(_("Source"))
     for part, source in SOURCES:
-        sources.add_row(part, source)
+        sources.add_row(_(part), _(source))
     console.print(sources)
-    console.print(f"{events} events recorded in {store}.")
-    print_status(console, end_2020, f"Programme status as of {long_date(end_2020.as_of)}")
-    print_status(console, today, f"Programme status as of today, {long_date(today.as_of)}")
     console.print(
-        "Simulated parts are recorded by 'demo (simulated)'; see 'mma history CODE'. The "
-        "simulation ends with the 2022 mergers, so evaluations due since late 2021 stay open."
+        _("{count} events recorded in {store}.").format(count=number(events), store=store)
+    )
+    print_status(
+        console,
+        end_2020,
+        _("Programme status as of {day}").format(day=long_date(end_2020.as_of)),
+    )
+    print_status(
+        console,
+        today,
+        _("Programme status as of today, {day}").format(day=long_date(today.as_of)),
+    )
+    console.print(
+        _(
+            "Simulated parts are recorded by 'demo (simulated)'; see 'mma history CODE'. The "
+            "simulation ends with the 2022 mergers, so evaluations due since late 2021 stay open."
+        )
     )
