@@ -30,6 +30,7 @@ __all__ = [
     "N_",
     "_",
     "current_language",
+    "decimal",
     "language",
     "long_date",
     "money",
@@ -148,6 +149,14 @@ def number(value: int) -> str:
     from babel.numbers import format_decimal
 
     return str(format_decimal(value, locale=locale()))
+
+
+def decimal(value: float, places: int) -> str:
+    """A measured value with ``places`` decimals: ``0,04`` / ``0.04``."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0." + "0" * places if places else "#,##0"
+    return str(format_decimal(value, format=pattern, locale=locale()))
 
 
 def percent(value: Fraction | float) -> str:

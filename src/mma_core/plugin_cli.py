@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from mma_core.cli_language import TranslatedCommand, TranslatedGroup
+from mma_core.i18n import N_, _
 from mma_core.jsonable import jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -145,6 +146,20 @@ DATE = _Date(formats=["%Y-%m-%d"])
 # -- mma plugins ----------------------------------------------------------------------------
 
 
+# How ``mma plugins`` names where a plugin came from and what it registered.
+SOURCE_NAMES = {
+    "built-in": N_("built-in"),
+    "entry point": N_("entry point"),
+    "manual": N_("manual"),
+}
+REGISTERED_NAMES = {
+    "commands": N_("commands"),
+    "notifiers": N_("notifiers"),
+    "exporters": N_("exporters"),
+    "cost_calculators": N_("cost calculators"),
+}
+
+
 @click.command("plugins", cls=TranslatedCommand)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
 @CONFIG_OPTION
@@ -161,18 +176,20 @@ def plugins_command(as_json: bool, config_file: str | None) -> None:
         return
     for item in listing:
         package = f"{item['package'] or '?'} {item['version'] or ''}".strip()
-        line = f"{item['name']}  [{item['status']}]  {package} ({item['source']})"
-        click.echo(line)
+        source = _(SOURCE_NAMES.get(item["source"], item["source"]))
+        # The status stays as the JSON and the help name it: loaded, blocked or broken.
+        click.echo(f"{item['name']}  [{item['status']}]  {package} ({source})")
         if item["error"]:
-            click.echo(f"    error: {item['error']}")
+            click.echo(f"    {_('error')}: {item['error']}")
         if item["api_version"]:
-            click.echo(f"    hook API: {item['api_version']}")
+            click.echo(f"    {_('hook API')}: {item['api_version']}")
         if item["hooks"]:
-            click.echo(f"    hooks: {', '.join(item['hooks'])}")
+            click.echo(f"    {_('hooks')}: {', '.join(item['hooks'])}")
         for kind, names in item["registered"].items():
-            click.echo(f"    {kind.replace('_', ' ')}: {', '.join(names)}")
+            label = _(REGISTERED_NAMES.get(kind, kind.replace("_", " ")))
+            click.echo(f"    {label}: {', '.join(names)}")
         for error in item["errors"]:
-            click.echo(f"    failed: {error}")
+            click.echo(f"    {_('failed')}: {error}")
 
 
 # -- mma export -----------------------------------------------------------------------------

@@ -30,7 +30,8 @@ ENGLISH = re.compile(
     r"\b(the|and|as of|due|days|stage|total|coverage|costs|paid|connected|invited|accepted|"
     r"declined|registered|stopped|merged|trained|evaluation|answer|offer sent|deadlines?|"
     r"overdue|yes|no|none|province|municipality|municipalities|reports?|officials?|session|"
-    r"within|more|goal|progress|error)\b",
+    r"within|more|goal|progress|error|verified|tree|neighbours|latest|earlier|built|"
+    r"exporters|notifiers|calculators)\b",
     re.IGNORECASE,
 )
 DUTCH = re.compile(
@@ -99,6 +100,13 @@ COMMANDS = (
     ("costs", "--by-municipality", "--as-of", "2020-12-31"),
     ("show", "GM0363"),
     ("show", "GM0398", "--as-of", "2021-06-01"),
+    ("waterbed",),
+    ("waterbed", "--as-of", "2019-12-31"),
+    ("history", "GM0363", "--limit", "3"),
+    ("history", "GM0363", "--after", "0", "--limit", "3"),
+    ("audit", "verify"),
+    ("plugins",),
+    ("training", "list"),
 )
 
 
@@ -119,6 +127,14 @@ def scrub(text: str, names: set[str]) -> str:
     text = re.sub(r"offer-terms|offer:\S+|Meld Misdaad Anoniem|\bMMA\b|\bOOV\b", " ", text)
     text = re.sub(
         r"burgemeestersconferentie Weerbare Overheid & Maatschappelijke Veerkracht", " ", text
+    )
+    # An event's line in the history is data (its type, actor and fields), a tree's root is
+    # base64, and a plugin's line starts with its name, status, package and version: identifiers.
+    text = re.sub(
+        r"^\s*\d+  \d{4}-.*$|(?:(?<=root )|(?<=wortel ))\S+|^\S+  \[\w+\]  \S+ \S+",
+        " ",
+        text,
+        flags=re.MULTILINE,
     )
     return re.sub(r"mma \w+|--json|--\w[\w-]*", " ", text)
 

@@ -15,6 +15,7 @@ import click
 
 from mma_core.audit import checkpoint as notes
 from mma_core.cli_language import TranslatedGroup
+from mma_core.i18n import _, decimal, ngettext, number
 
 DEFAULT_KEY_FILE = "mma-audit.key"
 KEY_HELP = "The signing key file (env MMA_AUDIT_KEY)."
@@ -358,25 +359,50 @@ def verify_command(
             )
         )
     elif result.ok:
-        checked = f", {len(texts)} checkpoint(s) consistent" if texts else ""
+        checked = (
+            ngettext(
+                ", {count} checkpoint consistent", ", {count} checkpoints consistent", len(texts)
+            ).format(count=len(texts))
+            if texts
+            else ""
+        )
         click.echo(
-            f"OK: {result.size} events verified, tree size {result.size}, root {root}{checked}"
+            # Digits as they are: this line reads like tools/verify_export.py's, for scripts.
+            _("OK: {count} events verified, tree size {size}, root {root}").format(
+                count=result.size, size=result.size, root=root
+            )
+            + checked
         )
         for entry in cosigned:
-            names = (
-                ", ".join(w["name"] for w in entry["witnesses"]) or "none of the witnesses given"
+            names = ", ".join(w["name"] for w in entry["witnesses"]) or _(
+                "none of the witnesses given"
             )
-            click.echo(f"{entry['checkpoint']}: cosigned by {names}")
+            click.echo(
+                _("{checkpoint}: cosigned by {names}").format(
+                    checkpoint=entry["checkpoint"], names=names
+                )
+            )
         if consistency is not None:
             click.echo(
-                f"consistent since {since_file}: tree size {consistency['first_size']} -> "
-                f"{consistency['second_size']}, RFC 9162 proof of "
-                f"{len(consistency['consistency_path'])} hashes holds"
+                _(
+                    "consistent since {file}: tree size {first} -> {second}, "
+                    "RFC 9162 proof of {hashes} hashes holds"
+                ).format(
+                    file=since_file,
+                    first=consistency["first_size"],
+                    second=consistency["second_size"],
+                    hashes=len(consistency["consistency_path"]),
+                )
             )
     else:
-        click.echo(f"FAILED: {result.problem}")
+        click.echo(_("FAILED: {problem}").format(problem=result.problem))
     click.echo(
-        f"{result.size} events in {result.seconds:.2f} s ({result.rate:,.0f} events/s)", err=True
+        _("{count} events in {seconds} s ({rate} events/s)").format(
+            count=number(result.size),
+            seconds=decimal(result.seconds, 2),
+            rate=number(round(result.rate)),
+        ),
+        err=True,
     )
     if not result.ok:
         sys.exit(1)

@@ -422,14 +422,18 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
     if more and after is None:
         first = entries[0].position if entries else 0
         click.echo(
-            f"(the latest {len(entries)} events; earlier ones: mma history {code} "
-            f"--after 0 --limit {size}, or up to position {first})",
+            _(
+                "(the latest {count} events; earlier ones: mma history {code} "
+                "--after 0 --limit {size}, or up to position {first})"
+            ).format(count=len(entries), code=code, size=size, first=first),
             err=True,
         )
     elif more:
         click.echo(
-            f"(more after position {entries[-1].position}: "
-            f"mma history {code} --after {entries[-1].position} --limit {size})",
+            _(
+                "(more after position {position}: "
+                "mma history {code} --after {position} --limit {size})"
+            ).format(position=entries[-1].position, code=code, size=size),
             err=True,
         )
     for e in entries:
@@ -604,12 +608,20 @@ def waterbed(settings: Settings, as_of: date | None) -> None:
             }
         )
         return
-    table = Table(title=f"Waterbed as of {long_date(day)}: unconnected, by connected neighbours")
-    for column in ("#", "Municipality", "Stage", "Connected neighbours"):
+    table = Table(
+        title=_("Waterbed as of {day}: unconnected, by connected neighbours").format(
+            day=long_date(day)
+        )
+    )
+    for column in ("#", _("Municipality"), _("Stage"), _("Connected neighbours")):
         table.add_column(column)
     for rank, e in enumerate(entries, 1):
-        neighbours = Text(f"{e.connected_neighbours} of {e.neighbours}")
+        neighbours = Text(
+            _("{connected} of {neighbours}").format(
+                connected=e.connected_neighbours, neighbours=e.neighbours
+            )
+        )
         if e.surrounded:
-            neighbours.append(" surrounded", style="bold red")
-        table.add_row(str(rank), f"{e.code} {safe(e.name)}", e.stage, neighbours)
+            neighbours.append(" " + _("surrounded"), style="bold red")
+        table.add_row(str(rank), f"{e.code} {safe(e.name)}", word(STAGE_NAMES, e.stage), neighbours)
     _stdout().print(table)
