@@ -18,6 +18,7 @@ from __future__ import annotations
 import gettext
 import importlib
 import inspect
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -163,9 +164,11 @@ def _short(text: str, limit: int) -> str:
     """The first sentence of ``text``'s first paragraph, cut to ``limit`` at a word."""
     paragraph = text.split("\n\n", 1)[0].replace("\b", "").strip()
     sentence = " ".join(paragraph.split())
-    end = sentence.find(". ")
-    if end != -1:
-        sentence = sentence[: end + 1]
+    # A full stop after a word ends the sentence; a lone "." (as in "letters, digits, . _ -")
+    # is a character the text names, not an end.
+    end = re.search(r"(?<=[^\s.])\.(?=\s)", sentence)
+    if end is not None:
+        sentence = sentence[: end.end()]
     if len(sentence) <= limit:
         return sentence
     cut = sentence[: limit - 3].rsplit(" ", 1)[0]
