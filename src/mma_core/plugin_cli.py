@@ -282,7 +282,10 @@ def export_command(
         finally:
             Path(temporary).unlink(missing_ok=True)
     if not wants_json():
-        click.echo(f"Wrote {format_name} export to {target}.", err=True)
+        click.echo(
+            _("Wrote the {format} export to {target}.").format(format=format_name, target=target),
+            err=True,
+        )
 
 
 def _run_exporter(format_name: str, export: Callable[[], None]) -> None:
@@ -457,7 +460,7 @@ def notify_command(failed: bool, retry: bool, config_file: str | None) -> None:
                 _emit(dead)
                 return
             if not dead:
-                click.echo("No dead letters.")
+                click.echo(_("No dead letters."))
             for row in dead:
                 click.echo(
                     f"{row['delivery_id']}  event {row['position'] or row['event_type']}  "

@@ -116,6 +116,10 @@ ERRORS: tuple[tuple[str, ...], ...] = (
     ("import", "answers", "{files}/answers.csv"),
     ("import", "officials", "{files}/officials.csv"),
     ("init", "--registry", "nope"),
+    # audit
+    ("audit", "checkpoint", "--key", "{files}/x.key"),
+    ("audit", "keygen", "--key", "{files}/answers.csv"),
+    ("audit", "export", "{files}", "--key", "{files}/x.key"),
 )
 
 

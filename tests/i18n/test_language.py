@@ -107,6 +107,7 @@ COMMANDS = (
     ("audit", "verify"),
     ("plugins",),
     ("training", "list"),
+    ("store", "upgrade"),
 )
 
 

@@ -15,7 +15,7 @@ import click
 
 from mma_core.audit import checkpoint as notes
 from mma_core.cli_language import TranslatedGroup
-from mma_core.i18n import _, decimal, ngettext, number
+from mma_core.i18n import N_, _, decimal, ngettext, number
 
 DEFAULT_KEY_FILE = "mma-audit.key"
 KEY_HELP = "The signing key file (env MMA_AUDIT_KEY)."
@@ -37,7 +37,7 @@ def register(cli: click.Group) -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"{_('error')}: {message}", err=True)
     sys.exit(1)
 
 
@@ -66,7 +66,11 @@ def _recorder(ctx: click.Context) -> Iterator[Any]:
     except DomainError as error:
         _fail(str(error))
     if path is not None and not Path(path).exists():
-        _fail(f"no store at {describe(url)}: the file {path} does not exist")
+        _fail(
+            _("no store at {store}: the file {path} does not exist").format(
+                store=describe(url), path=path
+            )
+        )
     with open_recorder(url) as recorder:
         yield recorder
 
@@ -74,7 +78,11 @@ def _recorder(ctx: click.Context) -> Iterator[Any]:
 def _signer(key_file: str) -> notes.SignerKey:
     path = Path(key_file)
     if not path.exists():
-        _fail(f"no signing key at {path}; create one with 'mma audit keygen --key {path}'")
+        _fail(
+            _("no signing key at {path}; create one with 'mma audit keygen --key {path}'").format(
+                path=path
+            )
+        )
     try:
         return notes.parse_signer_key(path.read_text(encoding="ascii"))
     except (notes.CheckpointError, UnicodeDecodeError) as error:
@@ -90,7 +98,7 @@ def _verifier(value: str) -> notes.VerifierKey:
             return notes.parse_signer_key(text).verifier()
         return notes.parse_verifier_key(text)
     except notes.CheckpointError as error:
-        _fail(f"public key {value}: {error}")
+        _fail(_("public key {key}: {error}").format(key=value, error=error))
 
 
 def _read_note(path: str) -> str:
@@ -127,8 +135,10 @@ def keygen(key_file: str, name: str, force: bool) -> None:
     path = Path(key_file)
     if path.exists() and not force:
         _fail(
-            f"{path} exists; give --force to replace it (old checkpoints stay valid only "
-            "under the old public key)"
+            _(
+                "{path} exists; give --force to replace it (old checkpoints stay valid only "
+                "under the old public key)"
+            ).format(path=path)
         )
     try:
         key = notes.generate_key(name)
@@ -143,7 +153,7 @@ def keygen(key_file: str, name: str, force: bool) -> None:
 
 
 @contextmanager
-def _walk(ctx: click.Context, label: str = "verifying") -> Iterator[tuple[Any, Any]]:
+def _walk(ctx: click.Context, label: str = N_("verifying")) -> Iterator[tuple[Any, Any]]:
     """A reader over one snapshot of the store, and a progress callback for its walk."""
     from rich.console import Console
     from rich.progress import (
@@ -160,7 +170,7 @@ def _walk(ctx: click.Context, label: str = "verifying") -> Iterator[tuple[Any, A
     with _recorder(ctx) as recorder, open_reader(recorder) as reader:
         total = reader.counter()
         with Progress(
-            TextColumn(label),
+            TextColumn(_(label)),
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
@@ -189,7 +199,7 @@ def _keys(public_keys: tuple[str, ...], key_file: str, needed: bool) -> list[not
     keys = [_verifier(value) for value in public_keys]
     if needed and not keys:
         if not Path(key_file).exists():
-            _fail("give --public-key to check the checkpoints' signatures")
+            _fail(_("give --public-key to check the checkpoints' signatures"))
         keys = [_signer(key_file).verifier()]
     return keys
 
@@ -223,7 +233,7 @@ def _write_json(data: Any, output: str | None, what: str) -> None:
         click.echo(text, nl=False)
     else:
         Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"{what} written to {output}", err=True)
+        click.echo(_("{what} written to {output}").format(what=what, output=output), err=True)
 
 
 PUBLIC_KEY_OPTION = click.option(
@@ -320,7 +330,7 @@ def verify_command(
             since.size, result.size, since.root, result.root, proof
         )
         if not holds:  # the walk's prefix check passed, so this would be a bug: say so
-            _fail("the consistency proof does not hold although the prefix root does")
+            _fail(_("the consistency proof does not hold although the prefix root does"))
         consistency = {
             "first_size": since.size,
             "second_size": result.size,
@@ -427,7 +437,9 @@ def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: s
     key = _signer(key_file)
     result = _verify(ctx, [], [])
     if not result.ok:
-        _fail(f"the store does not verify, nothing signed: {result.problem}")
+        _fail(
+            _("the store does not verify, nothing signed: {problem}").format(problem=result.problem)
+        )
     try:
         note = notes.sign(key, origin, result.size, result.root)
     except notes.CheckpointError as error:
@@ -436,7 +448,12 @@ def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: s
         click.echo(note, nl=False)
     else:
         Path(output).write_text(note, encoding="utf-8")
-        click.echo(f"checkpoint of {result.size} events written to {output}", err=True)
+        click.echo(
+            _("checkpoint of {count} events written to {output}").format(
+                count=result.size, output=output
+            ),
+            err=True,
+        )
 
 
 @audit.command("export")
@@ -468,7 +485,11 @@ def export_command(
     if not force and Path(directory).is_dir() and any(Path(directory).iterdir()):
         # Files left from another export (or anything else) would sit beside this one's and
         # could be taken for part of it.
-        _fail(f"{directory} is not empty; give a new or empty folder, or --force")
+        _fail(
+            _("{directory} is not empty; give a new or empty folder, or --force").format(
+                directory=directory
+            )
+        )
     key = _signer(key_file)
     try:
         notes.body(origin, 0, bytes(32))
@@ -478,14 +499,22 @@ def export_command(
         # The same snapshot is verified and exported: what is signed is what was checked.
         result = verify(reader)
         if not result.ok:
-            _fail(f"the store does not verify, nothing exported: {result.problem}")
+            _fail(
+                _("the store does not verify, nothing exported: {problem}").format(
+                    problem=result.problem
+                )
+            )
         try:
             done = export(reader, Path(directory), key, origin)
         except notes.CheckpointError as error:
             _fail(str(error))
     click.echo(
-        f"exported {done.events} events and {done.leaves} leaves to {directory}, "
-        f"root {base64.b64encode(done.root).decode()}"
+        _("exported {events} events and {leaves} leaves to {directory}, root {root}").format(
+            events=done.events,
+            leaves=done.leaves,
+            directory=directory,
+            root=base64.b64encode(done.root).decode(),
+        )
     )
 
 
@@ -527,14 +556,16 @@ def prove_command(
         keys: list[notes.VerifierKey] = []
     else:
         keys, [checkpoint] = _checkpoints(public_keys, key_file, checkpoint_file)
-    with _walk(ctx, "proving") as (reader, advance):
+    with _walk(ctx, N_("proving")) as (reader, advance):
         try:
             [proof] = inclusion(
                 reader, [position], checkpoint, keys, signer=signer, origin=origin, progress=advance
             )
         except (ProofError, notes.CheckpointError) as error:
             _fail(str(error))
-    _write_json(proof, output, f"inclusion proof of position {position}")
+    _write_json(
+        proof, output, _("inclusion proof of position {position}").format(position=position)
+    )
 
 
 @audit.command("consistency")
@@ -561,12 +592,12 @@ def consistency_command(
     from mma_core.audit.proofs import ProofError, consistency
 
     keys, [old_note, new_note] = _checkpoints(public_keys, key_file, old, new)
-    with _walk(ctx, "proving") as (reader, advance):
+    with _walk(ctx, N_("proving")) as (reader, advance):
         try:
             proof = consistency(reader, old_note, new_note, keys, advance)
         except ProofError as error:
             _fail(str(error))
-    _write_json(proof, output, "consistency proof")
+    _write_json(proof, output, _("consistency proof"))
 
 
 def _witness_keys(values: tuple[str, ...]) -> list[notes.WitnessKey]:
@@ -579,7 +610,7 @@ def _witness_keys(values: tuple[str, ...]) -> list[notes.WitnessKey]:
             else:
                 keys.append(notes.parse_witness_key(text))
         except notes.CheckpointError as error:
-            _fail(f"witness key {value}: {error}")
+            _fail(_("witness key {key}: {error}").format(key=value, error=error))
     return keys
 
 
@@ -640,12 +671,12 @@ def cosign_command(
         try:
             proof = json.loads(Path(proof_file).read_bytes())
         except ValueError:
-            _fail(f"{proof_file} is not a JSON consistency proof")
+            _fail(_("{file} is not a JSON consistency proof").format(file=proof_file))
         if not isinstance(proof, dict):
-            _fail(f"{proof_file} is not a JSON consistency proof")
+            _fail(_("{file} is not a JSON consistency proof").format(file=proof_file))
 
     def prove(old: str, new: str) -> dict[str, Any]:
-        with _walk(ctx, "proving") as (reader, advance):
+        with _walk(ctx, N_("proving")) as (reader, advance):
             try:
                 return consistency(reader, old, new, keys, advance)
             except ProofError as error:
@@ -656,9 +687,9 @@ def cosign_command(
             note, keys, witness, Path(state_file), int(time.time()), proof=proof, prove=prove
         )
     except (WitnessRefused, notes.CheckpointError) as error:
-        _fail(f"not cosigned: {error}")
+        _fail(_("not cosigned: {error}").format(error=error))
     if output is None:
         click.echo(signed, nl=False)
     else:
         Path(output).write_text(signed, encoding="utf-8")
-    click.echo(f"cosigned by {notes.witness_key(witness)}", err=True)
+    click.echo(_("cosigned by {witness}").format(witness=notes.witness_key(witness)), err=True)

@@ -122,7 +122,9 @@ def report_import(settings: Settings, file: Path, dry_run: bool, table_format: s
         settings.programme() as prog,
         Progress(*columns, console=_stderr(), disable=settings.as_json) as bar,
     ):
-        task = bar.add_task("checking reports" if dry_run else "recording reports", total=len(rows))
+        task = bar.add_task(
+            _("checking reports") if dry_run else _("recording reports"), total=len(rows)
+        )
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)

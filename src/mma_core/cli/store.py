@@ -37,9 +37,19 @@ def store_upgrade(settings: Settings) -> None:
     if settings.as_json:
         emit_json({"before": before, "after": after})
     elif before == after:
-        click.echo(f"The store is at schema version {after}; nothing to do.")
+        click.echo(
+            _("The store is at schema version {version}; nothing to do.").format(version=after)
+        )
+    elif before is None:
+        click.echo(
+            _("Created the store's tables at schema version {version}.").format(version=after)
+        )
     else:
-        click.echo(f"Upgraded the store from schema version {before or 'none'} to {after}.")
+        click.echo(
+            _("Upgraded the store from schema version {before} to {after}.").format(
+                before=before, after=after
+            )
+        )
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)
@@ -89,7 +99,9 @@ def _run_views(settings: Settings, batch_size: int, rebuild: bool) -> None:
     with settings.programme() as prog:
         models = ReadModels(prog, batch_size=batch_size)
         with Progress(*columns, console=_stderr(), disable=settings.as_json) as bar:
-            task = bar.add_task("rebuilding views" if rebuild else "updating views", total=None)
+            task = bar.add_task(
+                _("rebuilding views") if rebuild else _("updating views"), total=None
+            )
 
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)

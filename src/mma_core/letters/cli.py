@@ -108,10 +108,24 @@ def letter_command(
     if wants_json():
         _emit({"kind": kind, "as_of": day.isoformat(), "letters": len(letters), "files": written})
         return
+    from mma_core.i18n import long_date, ngettext
+    from mma_core.letters.compose import LETTER_NAMES
+
+    kind_name = _(LETTER_NAMES[kind])
     if not letters:
-        click.echo(f"No {kind} letters to write on {day.isoformat()}.")
+        click.echo(
+            _("No letters of kind {kind} to write on {day}.").format(
+                kind=kind_name, day=long_date(day)
+            )
+        )
         return
-    click.echo(f"Wrote {len(letters)} {kind} letters to {output}.")
+    click.echo(
+        ngettext(
+            "Wrote {count} letter of kind {kind} to {output}.",
+            "Wrote {count} letters of kind {kind} to {output}.",
+            len(letters),
+        ).format(count=len(letters), kind=kind_name, output=output)
+    )
 
 
 def _write_all(exporter: Any, letters: Sequence[Any], directory: Path) -> list[str]:
