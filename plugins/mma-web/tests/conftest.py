@@ -122,7 +122,10 @@ class LiveServer:
     """The app under a real uvicorn on loopback, in a thread."""
 
     def __init__(self, app, port: int) -> None:  # type: ignore[no-untyped-def]
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        # As mma serve: open event streams get a second to finish when the server stops.
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+        )
         self.server = uvicorn.Server(config)
         self.url = f"http://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)

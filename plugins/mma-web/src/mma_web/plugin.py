@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 NAME = "mma-web"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+GRACEFUL_SHUTDOWN_SECONDS = 5
 settings = PluginSettings(NAME)
 mma_configure = settings.mma_configure
 _ = translator("mma_web")
@@ -183,6 +184,9 @@ def serve(
             proxy_headers=True,
             forwarded_allow_ips=forwarded_allow_ips,
             log_level="info",
+            # An open event stream never ends by itself: without a limit, stopping the server
+            # would wait for every dashboard to be closed.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     finally:
         programme.close()
