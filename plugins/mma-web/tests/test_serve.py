@@ -232,3 +232,42 @@ def test_mma_serve_reads_web_tokens_from_mma_toml(store_url: str, tmp_path: Path
     with Programme.open(store_url) as prog:
         last = prog.history("GM0363")[-1]
     assert (last.type, last.by, last.origin) == ("Accepted", "Anna", "web")
+
+
+@pytest.mark.slow
+def test_mma_serve_stops_promptly_with_an_event_stream_open(store_url: str) -> None:
+    """A dashboard's event stream never ends by itself; stopping the server must not wait
+    for the browser to close it."""
+    import threading
+
+    port = free_port()
+    token = "viewer-token-for-the-stream-0001"  # noqa: S105 - a test token
+    process = start_serve(store_url, port, {**clean_env(), "MMA_WEB_TOKENS": f"{token}:viewer"})
+    base = f"http://127.0.0.1:{port}"
+    opened = threading.Event()
+
+    def listen() -> None:
+        try:
+            with (
+                httpx.Client(base_url=base, timeout=60) as http,
+                http.stream("GET", "/api/v1/events", headers=auth(token)) as response,
+            ):
+                opened.set()
+                for _ in response.iter_lines():
+                    pass
+        except httpx.HTTPError:
+            pass  # the server went away: what the stop is for
+
+    listener = threading.Thread(target=listen, daemon=True)
+    try:
+        wait_ready(base, process)
+        listener.start()
+        assert opened.wait(20), "the event stream did not open"
+        started = time.monotonic()
+        process.terminate()
+        process.communicate(timeout=20)  # without the limit it waits for the stream
+        assert time.monotonic() - started < 15
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
