@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+# A real browser: with the other long tests, in make test-all.
+pytestmark = pytest.mark.slow
+
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 CHARTS = ("coverage", "funnel", "costs", "training", "map")
 FLAGS = (
