@@ -30,7 +30,6 @@ __all__ = [
     "N_",
     "_",
     "current_language",
-    "decimal",
     "language",
     "long_date",
     "money",
@@ -144,15 +143,9 @@ def long_date(day: date | None) -> str:
     return "-" if day is None else str(format_date(day, format="long", locale=locale()))
 
 
-def number(value: int) -> str:
-    """A count, grouped the way of the current language: ``1.446`` / ``1,446``."""
-    from babel.numbers import format_decimal
-
-    return str(format_decimal(value, locale=locale()))
-
-
-def decimal(value: float, places: int) -> str:
-    """A measured value with ``places`` decimals: ``0,04`` / ``0.04``."""
+def number(value: float, places: int = 0) -> str:
+    """A count or a measured value, the way of the current language: ``1.446`` / ``1,446``,
+    with ``places`` decimals ``0,04`` / ``0.04``."""
     from babel.numbers import format_decimal
 
     pattern = "#,##0." + "0" * places if places else "#,##0"

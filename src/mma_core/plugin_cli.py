@@ -75,8 +75,6 @@ def wants_json(ctx: click.Context | None = None, local: bool = False) -> bool:
 
 
 def _fail(message: str) -> NoReturn:
-    from mma_core.i18n import _
-
     prefix = _("error")
     click.echo(f"{prefix}: {' '.join(message.split())}", err=True)
     raise click.exceptions.Exit(1)
@@ -129,8 +127,6 @@ class _Date(click.DateTime):
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter:
-            from mma_core.i18n import _
-
             self.fail(
                 _("{value} is not a date; write YYYY-MM-DD, e.g. 2019-10-18").format(
                     value=repr(value)
@@ -229,8 +225,6 @@ def export_command(
     store = store_url()
     exporters = load(store, config_file).hook.exporters()
     exporter = exporters.get(format_name)
-    from mma_core.i18n import _
-
     if exporter is None:
         _fail(
             _("no exporter for format {format}; available: {formats} (see 'mma plugins')").format(
@@ -297,8 +291,6 @@ def _run_exporter(format_name: str, export: Callable[[], None]) -> None:
         raise
     except Exception as error:
         # The type only: an exporter's message may quote the data it was writing.
-        from mma_core.i18n import _
-
         _fail(
             _("the {format} exporter failed ({error}); nothing was written").format(
                 format=format_name, error=type(error).__name__
@@ -383,7 +375,7 @@ def costs_command(as_of: datetime | None, by_municipality: bool) -> None:
     if wants_json():
         _emit(summary)
         return
-    from mma_core.i18n import N_, _, long_date
+    from mma_core.i18n import long_date
 
     payers = {"province": N_("the province"), "municipality": N_("the municipality")}
     kinds = {

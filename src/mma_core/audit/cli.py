@@ -15,7 +15,7 @@ import click
 
 from mma_core.audit import checkpoint as notes
 from mma_core.cli_language import TranslatedGroup
-from mma_core.i18n import N_, _, decimal, ngettext, number
+from mma_core.i18n import N_, _, ngettext, number
 
 DEFAULT_KEY_FILE = "mma-audit.key"
 KEY_HELP = "The signing key file (env MMA_AUDIT_KEY)."
@@ -409,7 +409,7 @@ def verify_command(
     click.echo(
         _("{count} events in {seconds} s ({rate} events/s)").format(
             count=number(result.size),
-            seconds=decimal(result.seconds, 2),
+            seconds=number(result.seconds, 2),
             rate=number(round(result.rate)),
         ),
         err=True,
