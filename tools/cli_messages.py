@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
@@ -42,14 +41,14 @@ def messages(package: str = "mma_core") -> list[str]:
 
 
 def plugin_commands() -> click.Group:
-    """A group holding every command the installed plugins register, as ``mma`` would."""
-    from mma_core.plugin_api import ENTRY_POINT_GROUP
+    """A group holding every command the installed plugins register, as ``mma`` would (through
+    the plugin manager, with no environment that could block a plugin)."""
+    from mma_core.plugin_api import load_plugins
 
     group = click.Group("mma")
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        register = getattr(point.load(), "mma_register_commands", None)
-        if register is not None:
-            register(cli=group)
+    failures = load_plugins(env={}).hook.register_commands(group)
+    if failures:
+        raise SystemExit(f"plugins failed to register their commands: {failures}")
     return group
 
 
