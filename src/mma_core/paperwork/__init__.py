@@ -1,0 +1,1 @@
+"""Documents for people and tables from people: letters, report imports, spreadsheet reading."""
