@@ -44,7 +44,7 @@ clean:
 # message without a Dutch translation, compile the .mo that ships in the package. Then the same
 # for the commands' help (mma_cli, from the command tree), click's own words (click) and each
 # first-party plugin that speaks Dutch (its commands' help and its marked messages).
-LOCALE := src/mma_core/locale
+LOCALE := src/mma_core/language/locale
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel extract --no-location --sort-output -k _ -k _t -k N_ -k ngettext:1,2 \
 		--project mma-core --copyright-holder "mma_core developers" -o $(LOCALE)/mma_core.pot src/mma_core

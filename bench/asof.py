@@ -2,8 +2,8 @@
 
 ``Programme.municipality(code, as_of=..., known_at=...)`` folds the municipality's events on both
 time axes. Without snapshots (the baseline) every query reads and folds all of them; with the
-in-memory snapshots (every ``SNAPSHOT_EVERY`` events, see ``mma_core.asof``) a query starts
-from the latest snapshot whose events are all visible to it and reads only the events after.
+in-memory snapshots (every ``SNAPSHOT_EVERY`` events, see ``mma_core.application.asof``) a query
+starts from the latest snapshot whose events are all visible to it and reads only the events after.
 The store is written through the aggregate's own command methods, in large saves.
 
 Three queries are timed, each best of several: a business date near the end (the snapshots

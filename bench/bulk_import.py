@@ -1,7 +1,7 @@
 """Bulk import of reports from a CSV file vs one ``record_report`` at a time, same run.
 
 Both record the same kind of rows on eight connected municipalities of a fresh SQLite store:
-``Programme.record_reports`` on the rows ``mma_core.tables`` reads from the CSV (what
+``Programme.record_reports`` on the rows ``mma_core.paperwork.tables`` reads from the CSV (what
 ``mma report import`` does, in one transaction), against ``record_report`` per row. Target
 (issue 14): 5x the one-at-a-time rate or more, for 50,000 rows.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from mma_core import Programme
-from mma_core.application import ReportRow
+from mma_core.application.programme import ReportRow
 from mma_core.cli import REPORT_COLUMNS
-from mma_core.tables import read_table
+from mma_core.paperwork.tables import read_table
 
 CODES = ["GM0358", "GM0361", "GM0362", "GM0363", "GM0373", "GM0375", "GM0376", "GM0377"]
 

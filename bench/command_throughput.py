@@ -22,7 +22,7 @@ from eventsourcing.persistence import JSONTranscoder
 
 from bench.common import PG, drop_schema, fresh_schema, postgres_available, rate
 from mma_core import Programme
-from mma_core.transcodings import DateAsISO
+from mma_core.storage.transcodings import DateAsISO
 
 CODES = ["GM0358", "GM0361", "GM0362", "GM0363", "GM0373", "GM0375", "GM0376", "GM0377"]
 HISTORY = 40  # events each aggregate holds before the measured commands (the shallow run)

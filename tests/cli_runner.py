@@ -19,8 +19,8 @@ def invoke(
     """Run ``mma ARGS`` through click's ``CliRunner`` with ``env`` set, in directory ``cwd``."""
     from click.testing import CliRunner
 
-    from mma_core import plugin_cli
     from mma_core.cli import cli
+    from mma_core.cli import plugin_commands as plugin_cli
 
     # As a fresh process would: plugins and mma.toml read anew, in the store's directory.
     plugin_cli._LOADED.clear()

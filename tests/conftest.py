@@ -182,7 +182,7 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``mma demo``'s campaign (the CLI's demo plays exactly this) in an SQLite file: played
     once per test process (each xdist worker builds its own), and never opened again, so that
     a plain file copy of it is a whole store. Use ``demo_store`` or ``demo_copy``, not this."""
-    from mma_core.demo import play
+    from mma_core.cli.campaign import play
 
     path: Path = tmp_path_factory.mktemp("demo-pristine") / "demo.sqlite"
     with Programme.open(f"sqlite:///{path}", origin="demo") as prog:

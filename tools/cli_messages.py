@@ -22,7 +22,7 @@ from babel.messages.pofile import write_po
 
 def messages(package: str = "mma_core") -> list[str]:
     """Every help text of ``package``'s commands, and for a plugin its marked messages too."""
-    from mma_core.cli_language import commands_of, help_messages
+    from mma_core.language.cli import commands_of, help_messages
 
     if package == "mma_core":
         from mma_core.cli import cli

@@ -1,7 +1,8 @@
 """mma_core: run a programme connecting every municipality to Meld Misdaad Anoniem, with a
 complete, verifiable history."""
 
-from mma_core.application import Programme
+from mma_core.application.programme import Programme
+from mma_core.application.receipts import Receipt
 from mma_core.domain.errors import (
     CapacityExceeded,
     ConcurrencyConflict,
@@ -27,8 +28,7 @@ from mma_core.domain.values import (
     Terms,
     TrainingSlot,
 )
-from mma_core.receipts import Receipt
-from mma_core.store_errors import StoreUnavailable
+from mma_core.storage.errors import StoreUnavailable
 
 __version__ = "0.1.0"
 

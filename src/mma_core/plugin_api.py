@@ -31,10 +31,11 @@ from typing import Any
 from click import Group
 from pluggy import PluginManager
 
-from mma_core.application import Programme
-from mma_core.cli_language import translated_command, translated_group
-from mma_core.commands import Command, Validator
-from mma_core.costs import MMA, CostCalculator, CostContext, OfferTermsCalculator
+from mma_core.application.commands import Command, Validator
+from mma_core.application.costs import MMA, CostCalculator, CostContext, OfferTermsCalculator
+from mma_core.application.programme import Programme
+from mma_core.cli.plugin_commands import store_url
+from mma_core.domain.jsonable import JSONReady, jsonable
 from mma_core.domain.values import (
     MMA_CATEGORIES,
     CostKind,
@@ -47,8 +48,16 @@ from mma_core.domain.values import (
     Terms,
     add_months,
 )
-from mma_core.exporting import VIEWS, Column, Exporter, ExportSource, Table, spreadsheet_text
-from mma_core.hookspecs import (
+from mma_core.extensions.config import Config, ConfigError, load_config
+from mma_core.extensions.exporting import (
+    VIEWS,
+    Column,
+    Exporter,
+    ExportSource,
+    Table,
+    spreadsheet_text,
+)
+from mma_core.extensions.hookspecs import (
     ENTRY_POINT_GROUP,
     HOOK_API_VERSION,
     RegisterCostCalculator,
@@ -56,12 +65,8 @@ from mma_core.hookspecs import (
     RegisterNotifier,
     hookimpl,
 )
-from mma_core.i18n import translator
-from mma_core.jsonable import JSONReady, jsonable
-from mma_core.plugin_cli import store_url
-from mma_core.plugin_config import Config, ConfigError, load_config
-from mma_core.plugin_manager import load_plugins, open_programme
-from mma_core.plugin_values import (
+from mma_core.extensions.manager import load_plugins, open_programme
+from mma_core.extensions.values import (
     Attachment,
     EventRecord,
     Notification,
@@ -70,6 +75,8 @@ from mma_core.plugin_values import (
     Recipient,
     Setting,
 )
+from mma_core.language.cli import translated_command, translated_group
+from mma_core.language.i18n import translator
 
 # The read models. This block is the only place a plugin's names reach into mma_core.views, so
 # when the views change shape only these lines follow them.

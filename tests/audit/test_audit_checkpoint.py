@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mma_core.audit import checkpoint as notes
-from mma_core.leaves import Leaf, canonical_json, leaf_hash
+from mma_core.storage.leaf_format import Leaf, canonical_json, leaf_hash
 
 # The example of golang.org/x/mod/sumdb/note: key, text and its signed note.
 GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"

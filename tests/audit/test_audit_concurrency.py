@@ -11,7 +11,7 @@ import pytest
 from audit_helpers import REFERENCE, base, verify_url
 
 from mma_core import DomainError, Programme
-from mma_core.leaves import HistoryAltered
+from mma_core.storage.leaf_format import HistoryAltered
 
 WRITERS = 4
 

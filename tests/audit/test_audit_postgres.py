@@ -26,7 +26,7 @@ from psycopg import sql
 from mma_core import Programme
 from mma_core.audit import checkpoint as notes
 from mma_core.domain.training import TrainingSession, session_id_to_uuid
-from mma_core.leaves import HistoryAltered
+from mma_core.storage.leaf_format import HistoryAltered
 
 pytestmark = pytest.mark.postgres
 KEY = notes.generate_key("test-auditor")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from audit_helpers import export_url, rows, sqlite_url, standalone, verify_url
 
-from mma_core import Programme, asof
+from mma_core import Programme
+from mma_core.application import asof
 from mma_core.audit import checkpoint as notes
 from mma_core.domain.training import TrainingSession, session_id_to_uuid
 

@@ -25,7 +25,7 @@ from mma_core.audit import checkpoint as notes
 from mma_core.audit import sources
 from mma_core.audit.sources import open_reader
 from mma_core.audit.verify import verify
-from mma_core.leaves import HistoryAltered
+from mma_core.storage.leaf_format import HistoryAltered
 
 KEY = notes.generate_key("test-auditor")
 SOME = [("invite", 0), ("accept", 0), ("nominate", 0), ("nominate", 1), ("book", 0)]
@@ -204,7 +204,7 @@ def test_an_encrypted_store_verifies_without_its_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The leaves hash the stored bytes (the ciphertext): the auditor needs no key."""
-    from mma_core.cipher import new_key
+    from mma_core.storage.cipher import new_key
 
     monkeypatch.delenv("MMA_CIPHER_KEY", raising=False)
     monkeypatch.delenv("MMA_CIPHER_KEY_FILE", raising=False)

@@ -15,7 +15,7 @@ import click
 import pytest
 
 from mma_core import Money, Stage
-from mma_core.i18n import language
+from mma_core.language.i18n import language
 
 if TYPE_CHECKING:
     from conftest import Mma  # the fixture's type; fixtures come from tests/e2e/conftest.py

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from mma_core import Programme, Stage
-from mma_core.demo import BY_SIMULATED, campaign
+from mma_core.cli.campaign import BY_SIMULATED, campaign
 
 if TYPE_CHECKING:
     from conftest import Mma

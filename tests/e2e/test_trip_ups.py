@@ -114,7 +114,7 @@ def test_getting_started_says_how_to_put_mma_on_the_path() -> None:
 def test_errors_never_name_python_functions(mma: Mma) -> None:
     import re
 
-    from mma_core import application
+    from mma_core.application import programme as application
 
     source = Path(application.__file__).read_text(encoding="utf-8")
     public = {

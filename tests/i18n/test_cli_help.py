@@ -17,17 +17,17 @@ from test_language import DUTCH, ENGLISH
 
 from cli_runner import invoke
 from mma_core.cli import cli
-from mma_core.cli_language import (
+from mma_core.language.cli import (
     CLICK_DOMAIN,
     HELP_DOMAIN,
     commands_of,
     reading,
     translated_command,
 )
-from mma_core.i18n import language, translations, translator
+from mma_core.language.i18n import language, translations, translator
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCALE = ROOT / "src" / "mma_core" / "locale"
+LOCALE = ROOT / "src" / "mma_core" / "language" / "locale"
 # Each command-line catalog's template: mma_core's commands, and each plugin that speaks Dutch.
 TEMPLATES = {
     "mma_core": LOCALE / "mma_cli.pot",
@@ -67,7 +67,8 @@ def test_every_text_has_a_dutch_translation_compiled(package: str, domain: str) 
     assert _tool("i18n_fill").missing(po) == []  # type: ignore[attr-defined]
     with po.open("rb") as stream:
         catalog = read_po(stream)
-    compiled = translations("nl", domain, package)
+    catalogs = "mma_core.language" if package == "mma_core" else package
+    compiled = translations("nl", domain, catalogs)
     for message in catalog:
         if message.id and isinstance(message.id, str):
             assert compiled.gettext(message.id) == message.string, message.id

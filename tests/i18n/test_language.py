@@ -18,10 +18,10 @@ from click.testing import CliRunner
 
 from mma_core import Programme
 from mma_core.cli import cli
-from mma_core.i18n import language, long_date, money
+from mma_core.language.i18n import language, long_date, money
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "mma_core"
-PO = SRC / "locale" / "nl" / "LC_MESSAGES" / "mma_core.po"
+PO = SRC / "language" / "locale" / "nl" / "LC_MESSAGES" / "mma_core.po"
 MO = PO.with_suffix(".mo")
 KEYWORDS = {"_": None, "_t": None, "N_": None, "ngettext": (1, 2)}
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from mma_core import Money, Programme, Terms
 from mma_core.cli import cli
-from mma_core.imports import ImportRejected, import_answers, import_officials
+from mma_core.paperwork.imports import ImportRejected, import_answers, import_officials
 from table_files import write_csv, write_xlsx
 
 OFFER = "1298348/1298354"

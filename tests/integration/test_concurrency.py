@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mma_core import ConcurrencyConflict, DuplicateReport, Programme
-from mma_core.costs import CostContext, OfferTermsCalculator
+from mma_core.application.costs import CostContext, OfferTermsCalculator
 from mma_core.domain.values import CostKind, CostLine
 
 OFFER = "1298348/1298354"

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from mma_core import InvalidInput, Programme
-from mma_core.hookspecs import EventRecord
+from mma_core.extensions.hookspecs import EventRecord
 
 
 def test_follow_yields_every_event_in_store_order_with_its_position(

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from mma_core import InvalidInput, InvalidTransition, Programme, RequestIdReused
-from mma_core.application import command
+from mma_core.application.programme import command
 
 OFFER = "1298348/1298354"
 
@@ -228,7 +228,7 @@ def test_a_receipt_inside_atomic_is_written_with_the_block_or_not_at_all() -> No
 
 
 def test_a_retried_bulk_import_returns_its_first_answer_and_writes_nothing() -> None:
-    from mma_core.application import ReportRow
+    from mma_core.application.programme import ReportRow
 
     with Programme.open("memory://") as prog:
         connected(prog)

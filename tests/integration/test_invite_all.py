@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from mma_core import InvalidDate, Programme, RuleViolation, UnknownOffer
-from mma_core.commands import Command
+from mma_core.application.commands import Command
 from mma_core.domain.values import Stage
 from mma_core.views.state import MunicipalityView
 

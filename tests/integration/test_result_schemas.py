@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
 from mma_core import InvalidTransition, Money, Programme
-from mma_core.schemas import all_schemas
+from mma_core.application.schemas import all_schemas
 
 SCHEMAS = Path(__file__).parents[2] / "docs" / "schemas" / "results"
 OFFER = "1298348/1298354"
@@ -32,7 +32,8 @@ def valid(name: str, data: Any) -> None:
 def test_the_schemas_in_docs_are_current() -> None:
     expected = all_schemas()
     written = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in SCHEMAS.glob("*.json")}
-    assert written == expected, "regenerate: python -m mma_core.schemas docs/schemas/results"
+    regenerate = "python -m mma_core.application.schemas docs/schemas/results"
+    assert written == expected, f"regenerate: {regenerate}"
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mma_core import DomainError, InvalidInput, Programme
-from mma_core.cipher import StoreCipherError, new_key
 from mma_core.cli import cli, safe
 from mma_core.domain.values import MAX_EMAIL, Official, valid_email
+from mma_core.storage.cipher import StoreCipherError, new_key
 
 OFFER = "1298348/1298354"
 NAME, EMAIL = "Hendrika Zwanenburg", "h.zwanenburg@gemeente-amsterdam.example"
@@ -137,7 +137,7 @@ def test_with_a_store_cipher_the_keys_are_sealed_under_it(tmp_path: Path) -> Non
 
 def test_a_store_with_bare_keys_from_before_still_reads(tmp_path: Path) -> None:
     """Stores written before the keys were wrapped hold 32 bare bytes per official."""
-    from mma_core import privacy
+    from mma_core.storage import privacy
 
     database = tmp_path / "mma.sqlite"
     url = f"sqlite:///{database}"
@@ -157,11 +157,11 @@ def test_postgres_without_a_store_cipher_keeps_keys_bare_and_says_so(
 ) -> None:
     """The documented gap: no key-encryption key without a store cipher on PostgreSQL."""
     with Programme.open(postgres_url) as prog:
-        with caplog.at_level("WARNING", logger="mma_core.privacy"):
+        with caplog.at_level("WARNING", logger="mma_core.storage.privacy"):
             official = nominate(prog)
             nominate(prog, "Pieter Bakkenes", "p.bakkenes@gemeente-amsterdam.example")
         assert len(prog.keys.select_official_key(official) or b"") == 32
-        warnings = [r for r in caplog.records if r.name == "mma_core.privacy"]
+        warnings = [r for r in caplog.records if r.name == "mma_core.storage.privacy"]
         assert len(warnings) == 1
         assert "MMA_CIPHER_KEY" in warnings[0].getMessage()
         assert NAME not in caplog.text

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from mma_core import InvalidTransition, Programme
-from mma_core.aio import AsyncProgramme
+from mma_core.application.aio import AsyncProgramme
 
 OFFER = "1298348/1298354"
 CODES = ["GM0358", "GM0361", "GM0362", "GM0363", "GM0373", "GM0375", "GM0376", "GM0377"]

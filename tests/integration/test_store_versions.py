@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from mma_core import Programme, StoreUnavailable
+from mma_core.application.migrations import SCHEMA_VERSION, read_version
 from mma_core.cli import cli
-from mma_core.migrations import SCHEMA_VERSION, read_version
-from mma_core.store_errors import StoreVersionError
+from mma_core.storage.errors import StoreVersionError
 
 
 def test_a_new_store_records_the_schema_version(store_url: str) -> None:

@@ -12,11 +12,12 @@ import icalendar
 from click.testing import CliRunner
 from letter_helpers import pdf_text
 
-from mma_core import Programme, plugin_cli
+from mma_core import Programme
 from mma_core.cli import cli
+from mma_core.cli import plugin_commands as plugin_cli
 from mma_core.domain.common import AMSTERDAM
-from mma_core.letters import compose, dutch_money
-from mma_core.letters.render import render_pdf
+from mma_core.paperwork.letters import compose, dutch_money
+from mma_core.paperwork.letters.render import render_pdf
 
 REFERENCE = "1298348/1298354"
 TRAINING_DAYS = ("6 november 2019", "7 november 2019", "13 november 2019")

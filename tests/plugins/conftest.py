@@ -8,7 +8,7 @@ import pytest
 from plugin_helpers import builtins_only, campaign
 
 from mma_core import Programme
-from mma_core.plugins import Plugins
+from mma_core.extensions.plugins import Plugins
 
 
 @pytest.fixture

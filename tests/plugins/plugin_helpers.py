@@ -9,8 +9,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from mma_core import Programme
-from mma_core.hookspecs import Notification, hookimpl
-from mma_core.plugins import Config, Plugins, load_plugins
+from mma_core.extensions.hookspecs import Notification, hookimpl
+from mma_core.extensions.plugins import Config, Plugins, load_plugins
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 OFFER = "1298348/1298354"

@@ -20,7 +20,9 @@ from plugin_helpers import (
 )
 
 from mma_core import Programme
-from mma_core.delivery import (
+from mma_core.extensions.hookspecs import EventRecord, Notification, Recipient, hookimpl
+from mma_core.extensions.plugins import Config, Plugins
+from mma_core.outbox.delivery import (
     DEAD,
     DELIVERED,
     DROPPED,
@@ -29,8 +31,6 @@ from mma_core.delivery import (
     Outbox,
     redact,
 )
-from mma_core.hookspecs import EventRecord, Notification, Recipient, hookimpl
-from mma_core.plugins import Config, Plugins
 from mma_core.views.state import MunicipalityView
 
 EXPECTED = {

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from plugin_helpers import NotifierPlugin, builtins_only, campaign
 
 from mma_core import Programme
-from mma_core.delivery import DEAD, DELIVERED, DeliverySettings, MemoryOutboxStore, Outbox
-from mma_core.hookspecs import Notification
-from mma_core.plugins import Config
+from mma_core.extensions.hookspecs import Notification
+from mma_core.extensions.plugins import Config
+from mma_core.outbox.delivery import DEAD, DELIVERED, DeliverySettings, MemoryOutboxStore, Outbox
 
 NOW = datetime(2023, 6, 1, 12, tzinfo=UTC)
 

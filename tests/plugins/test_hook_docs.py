@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mma_core import hookspecs
-from mma_core.plugins import Plugins
+from mma_core.extensions import hookspecs
+from mma_core.extensions.plugins import Plugins
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "plugins.md"
@@ -77,7 +77,7 @@ def python_blocks(section: str) -> list[str]:
 
 def test_the_command_names_a_validator_sees_are_all_documented() -> None:
     from mma_core import Programme
-    from mma_core.application import COMMAND_NAME
+    from mma_core.application.programme import COMMAND_NAME
 
     real = {  # the names of the methods marked @command, which validators see
         getattr(getattr(Programme, name), COMMAND_NAME)

@@ -13,12 +13,11 @@ from click.testing import CliRunner
 from plugin_helpers import LETTER, OFFER, OFFICIAL_EMAIL, OFFICIAL_NAME, builtins_only, campaign
 
 from mma_core import Money, Programme, RuleViolation, Terms
-from mma_core.application import Command
-from mma_core.costs import CostContext
-from mma_core.delivery import Outbox
+from mma_core.application.costs import CostContext
+from mma_core.application.programme import Command
 from mma_core.domain.values import CostKind, CostLine
-from mma_core.exporting import ExportSource
-from mma_core.hookspecs import (
+from mma_core.extensions.exporting import ExportSource
+from mma_core.extensions.hookspecs import (
     HOOK_API_VERSION,
     EventRecord,
     Notification,
@@ -26,7 +25,8 @@ from mma_core.hookspecs import (
     Recipient,
     hookimpl,
 )
-from mma_core.plugins import Config, Plugins, open_programme
+from mma_core.extensions.plugins import Config, Plugins, open_programme
+from mma_core.outbox.delivery import Outbox
 from mma_core.testing import HookCallRecorder
 from mma_core.views.state import MunicipalityView
 

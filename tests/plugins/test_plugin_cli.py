@@ -32,7 +32,7 @@ def install_fake_distribution(site: Path, name: str, module: str, source: str) -
 
 HELLO = """
 import click
-from mma_core.hookspecs import hookimpl
+from mma_core.extensions.hookspecs import hookimpl
 
 
 @hookimpl
@@ -213,7 +213,7 @@ def test_notify_and_dead_letters(filled: Cli) -> None:
 def test_programme_for_cli_commands_uses_the_configured_calculators(tmp_path: Path) -> None:
     import click
 
-    from mma_core.plugin_cli import programme
+    from mma_core.cli.plugin_commands import programme
 
     store = f"sqlite:///{tmp_path / 'mma.sqlite'}"
     good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
@@ -231,10 +231,10 @@ def test_a_failing_exporter_leaves_no_file(tmp_path: Path) -> None:
 
     from click.testing import CliRunner
 
-    from mma_core import plugin_cli
-    from mma_core.exporting import ExportSource
-    from mma_core.hookspecs import hookimpl
-    from mma_core.plugins import load_plugins
+    from mma_core.cli import plugin_commands as plugin_cli
+    from mma_core.extensions.exporting import ExportSource
+    from mma_core.extensions.hookspecs import hookimpl
+    from mma_core.extensions.plugins import load_plugins
 
     class HalfWay:
         format = "halfway"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mma_core.costs import OfferTermsCalculator
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, Setting, hookimpl
-from mma_core.plugins import (
+from mma_core.application.costs import OfferTermsCalculator
+from mma_core.extensions.hookspecs import HOOK_API_VERSION, PluginInfo, Setting, hookimpl
+from mma_core.extensions.plugins import (
     BUILTIN_PLUGINS,
     Config,
     ConfigError,
@@ -25,7 +25,7 @@ from mma_core.plugins import (
 from mma_core.testing import HookCallRecorder
 
 GOOD = """
-from mma_core.hookspecs import HOOK_API_VERSION, PluginInfo, hookimpl
+from mma_core.extensions.hookspecs import HOOK_API_VERSION, PluginInfo, hookimpl
 
 
 class Quiet:

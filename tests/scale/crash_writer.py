@@ -27,7 +27,7 @@ from typing import Any
 
 from mma_core import DomainError, Programme
 from mma_core.domain.values import MMA_CATEGORIES
-from mma_core.hookspecs import Notification, hookimpl
+from mma_core.extensions.hookspecs import Notification, hookimpl
 
 CODES = ["GM0358", "GM0361", "GM0362", "GM0363", "GM0373", "GM0398", "GM0416", "GM0457"]
 MERGERS = [("GM0398", "GM1980", date(2022, 1, 1)), ("GM0416", "GM1980", date(2022, 1, 1))]
@@ -133,8 +133,8 @@ class CountingPlugin:
 def follow(url: str, notified: str, ready: int = -1) -> dict[str, int]:
     """Catch the read models up and run the outbox, with the counting notifiers registered
     through the plugin manager next to the built-ins."""
-    from mma_core.delivery import DeliveryBusy, Outbox
-    from mma_core.plugins import load_plugins
+    from mma_core.extensions.plugins import load_plugins
+    from mma_core.outbox.delivery import DeliveryBusy, Outbox
 
     plugins = load_plugins(entry_points=[])
     plugins.register(CountingPlugin(notified), "crash-counting")

@@ -17,9 +17,9 @@ from uuid import UUID
 import pytest
 
 from mma_core import Programme
-from mma_core.cipher import MAGIC, StoreCipherError, key_id, new_key
 from mma_core.domain.errors import DomainError, InvalidInput
 from mma_core.domain.municipality import municipality_id
+from mma_core.storage.cipher import MAGIC, StoreCipherError, key_id, new_key
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_A = new_key()

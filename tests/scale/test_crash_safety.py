@@ -4,8 +4,8 @@ subprocess), its read models catch up to what a rebuild gives, and the outbox de
 notification once per channel.
 
 The outbox is at least once across a kill between a notifier's send and the record of it (see
-``mma_core.delivery``): the follower killed at that moment sends that one notification again on
-the next run. So the receiver's count is taken per ``delivery_id`` (which the notification
+``mma_core.outbox.delivery``): the follower killed at that moment sends that one notification again
+on the next run. So the receiver's count is taken per ``delivery_id`` (which the notification
 carries for exactly this), and the raw copies are at most one per killed follower.
 """
 
@@ -23,11 +23,11 @@ import pytest
 from test_concurrent_writers import _postgres_schema
 
 from mma_core import Programme
-from mma_core.delivery import DEAD, DELIVERED, DROPPED, PENDING, Outbox
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.report_claim import ReportClaim
 from mma_core.domain.training import TrainingSession, session_id_to_uuid
-from mma_core.plugins import load_plugins
+from mma_core.extensions.plugins import load_plugins
+from mma_core.outbox.delivery import DEAD, DELIVERED, DROPPED, PENDING, Outbox
 from mma_core.views.models import ReadModels
 
 ROOT = Path(__file__).resolve().parents[2]

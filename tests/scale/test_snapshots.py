@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from mma_core import Programme, asof
+from mma_core import Programme
+from mma_core.application import asof
 from mma_core.domain.municipality import municipality_id
 from mma_core.views.replay import charged, fold, municipality_view
 

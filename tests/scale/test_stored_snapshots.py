@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from mma_core import Programme, asof
+from mma_core import Programme
+from mma_core.application import asof
 from mma_core.domain.municipality import municipality_id
 
 
@@ -120,7 +121,7 @@ def test_each_stored_snapshot_equals_a_replay_to_its_version(
 ) -> None:
     """Snapshots stored after a save replay from the events that save held in memory (a bulk
     import does not read its own events back): the state equals a replay from the store."""
-    from mma_core.snapshots import MunicipalitySnapshot
+    from mma_core.application.snapshots import MunicipalitySnapshot
 
     monkeypatch.setattr(asof, "SNAPSHOT_EVERY", 5)
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"

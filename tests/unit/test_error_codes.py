@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 import mma_core
-import mma_core.cipher
-import mma_core.imports
-import mma_core.leaves
+import mma_core.paperwork.imports
+import mma_core.paperwork.tables
 import mma_core.storage
-import mma_core.tables
+import mma_core.storage.cipher
+import mma_core.storage.leaf_format
 from mma_core import DomainError, Programme, StoreUnavailable
 from mma_core.storage import store_env
 
@@ -67,11 +67,11 @@ def test_every_error_is_exported_or_documented_where_it_lives() -> None:
     for cls in all_domain_errors():
         public = getattr(mma_core, cls.__name__, None) is cls
         assert public or cls.__module__ in (
-            "mma_core.leaves",
-            "mma_core.cipher",
+            "mma_core.storage.leaf_format",
+            "mma_core.storage.cipher",
             "mma_core.domain.errors",
-            "mma_core.imports",
-            "mma_core.tables",
+            "mma_core.paperwork.imports",
+            "mma_core.paperwork.tables",
         )
 
 

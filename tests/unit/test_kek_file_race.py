@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mma_core.privacy import read_kek
+from mma_core.storage.privacy import read_kek
 
 
 def test_racing_to_create_the_key_file_gives_everyone_the_same_key(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from mma_core.domain.errors import InvalidInput
-from mma_core.tables import Column, TableError, normalise_header, read_table
+from mma_core.paperwork.tables import Column, TableError, normalise_header, read_table
 
 COLUMNS = (
     Column("municipality", ("gemeente", "cbs code")),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mma_core import CostLine, InvalidInput, Money, Programme, Terms
 from mma_core.domain.values import CostKind, Payer
-from mma_core.transcodings import DateAsISO, register_transcodings
+from mma_core.storage.transcodings import DateAsISO, register_transcodings
 
 
 @pytest.fixture

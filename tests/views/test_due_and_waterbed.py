@@ -11,7 +11,8 @@ from pathlib import Path
 
 from views_helpers import NEIGHBOURS_OF_AMSTERDAM, REFERENCE, base, mma
 
-from mma_core import Programme, registries
+from mma_core import Programme
+from mma_core.storage import registries
 from mma_core.views.waterbed import borders_on
 
 TODAY = date(2020, 11, 15)

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mma_core import Programme, asof
+from mma_core import Programme
+from mma_core.application import asof
 from mma_core.domain.municipality import municipality_id
 from mma_core.views import store as view_store
 from mma_core.views.models import ReadModels

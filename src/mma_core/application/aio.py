@@ -17,8 +17,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from mma_core.application import Programme
-from mma_core.plugin_values import EventRecord
+from mma_core.application.events import EventRecord
+from mma_core.application.programme import Programme
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -2,10 +2,10 @@
 themselves, and each municipality's cost lines as of a business date and/or a time the store
 knew them.
 
-A :class:`~mma_core.snapshots.MunicipalitySnapshot` is stored every ``SNAPSHOT_EVERY`` events of
-a municipality (after the save, and caught up on first use for a store written before them), so
-an as-of fold reads at most that many events after its snapshot. The cost lines are streamed
-from the events once and kept in memory (``Charges``, an LRU of ``SNAPSHOT_AGGREGATES``
+A :class:`~mma_core.application.snapshots.MunicipalitySnapshot` is stored every ``SNAPSHOT_EVERY``
+events of a municipality (after the save, and caught up on first use for a store written before
+them), so an as-of fold reads at most that many events after its snapshot. The cost lines are
+streamed from the events once and kept in memory (``Charges``, an LRU of ``SNAPSHOT_AGGREGATES``
 aggregates), extended by the events recorded since.
 """
 
@@ -26,9 +26,9 @@ import attrs
 from eventsourcing.application import Application
 from eventsourcing.persistence import RecordConflictError
 
+from mma_core.application.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
 from mma_core.domain.common import Recorded
 from mma_core.domain.municipality import Municipality
-from mma_core.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
 from mma_core.views.replay import business_day
 from mma_core.views.replay import fold as fold_events
 from mma_core.views.state import CostEntry
@@ -74,7 +74,7 @@ class AsOf:
 
     def fold(self, aggregate_id: UUID, as_of: date | None, known_at: datetime | None) -> Any:
         """``fold`` of the aggregate's events, started from the latest stored snapshot that
-        every event it covers is visible in (see :mod:`mma_core.snapshots`)."""
+        every event it covers is visible in (see :mod:`mma_core.application.snapshots`)."""
         start = None
         if self.app.snapshots is not None:
             self.catch_up(aggregate_id)

@@ -1,7 +1,7 @@
 """What a validator sees of a command: a plain value with no way back into the application.
 
-It lives apart from :mod:`mma_core.application` so that the hook specifications, the plugin
-manager and plugins can name it at runtime without importing the application.
+It lives apart from :mod:`mma_core.application.programme` so that the hook specifications, the
+plugin manager and plugins can name it at runtime without importing the application.
 """
 
 from __future__ import annotations

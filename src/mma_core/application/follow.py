@@ -21,16 +21,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mma_core.application.events import EventReader, EventRecord
+from mma_core.application.ports import Host
 from mma_core.domain.errors import InvalidInput
-from mma_core.exporting import EventReader
-from mma_core.plugin_values import EventRecord
-from mma_core.signals import Signal
-from mma_core.store_errors import translated
-
-if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
+from mma_core.language.i18n import _
+from mma_core.storage.errors import translated
+from mma_core.storage.signals import Signal
 
 BATCH = 500
 POLL_FIRST = 0.01  # seconds before the first poll once caught up
@@ -39,15 +37,21 @@ POLL_MAX = 0.2  # the longest pause between polls: a new event shows within this
 
 def check_arguments(after: int, limit: int | None, wait: float | None) -> None:
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise InvalidInput(f"after must be a position of 0 or more, not {after!r}")
+        raise InvalidInput(
+            _("after must be a position of 0 or more, not {value}").format(value=repr(after))
+        )
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InvalidInput(f"limit must be 1 or more (or None), not {limit!r}")
+        raise InvalidInput(
+            _("limit must be 1 or more (or None), not {value}").format(value=repr(limit))
+        )
     if wait is not None and (isinstance(wait, bool) or not wait >= 0):
-        raise InvalidInput(f"wait must be 0 or more seconds (or None), not {wait!r}")
+        raise InvalidInput(
+            _("wait must be 0 or more seconds (or None), not {value}").format(value=repr(wait))
+        )
 
 
 def follow(
-    programme: Programme, after: int, limit: int | None, wait: float | None
+    programme: Host, after: int, limit: int | None, wait: float | None
 ) -> Iterator[EventRecord]:
     """The generator behind :meth:`Programme.follow`."""
     check_arguments(after, limit, wait)
@@ -80,7 +84,7 @@ def follow(
 
 
 def _poll(
-    programme: Programme,
+    programme: Host,
     reader: EventReader,
     select: Any,
     position: int,
@@ -112,7 +116,7 @@ def _poll(
 
 
 def _listen(
-    programme: Programme,
+    programme: Host,
     reader: EventReader,
     position: int,
     left: int | None,
@@ -156,17 +160,19 @@ def _listen(
         guard.join()
 
 
-def last_position(programme: Programme) -> int:
+def last_position(programme: Host) -> int:
     """The highest position in the store (0 when empty)."""
     with translated(programme.store_label, programme.store_secrets):
         return int(programme.recorder.max_notification_id() or 0)
 
 
-def wait_for(programme: Programme, position: int, timeout: float) -> None:
+def wait_for(programme: Host, position: int, timeout: float) -> None:
     """The loop behind :meth:`Programme.wait_for`: catch the read models up until they
     include ``position``; ``TimeoutError`` after ``timeout`` seconds."""
     if isinstance(position, bool) or not isinstance(position, int) or position < 0:
-        raise InvalidInput(f"position must be 0 or more, not {position!r}")
+        raise InvalidInput(
+            _("position must be 0 or more, not {value}").format(value=repr(position))
+        )
     deadline = time.monotonic() + timeout
     pause = POLL_FIRST
     while True:

@@ -3,16 +3,13 @@ models and the outbox lag behind the log. Never raises: a failure is reported in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import attrs
 
-from mma_core.jsonable import JSONReady
-from mma_core.migrations import SCHEMA_VERSION, read_version
-from mma_core.store_errors import translated
-
-if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
+from mma_core.application.migrations import SCHEMA_VERSION, read_version
+from mma_core.application.ports import Host
+from mma_core.domain.jsonable import JSONReady
+from mma_core.storage.errors import translated
+from mma_core.storage.outbox import outbox_store
 
 
 @attrs.frozen
@@ -37,7 +34,7 @@ class Health(JSONReady):
     error: str | None
 
 
-def health(programme: Programme) -> Health:
+def health(programme: Host) -> Health:
     label, secrets = programme.store_label, programme.store_secrets
     errors: list[str] = []
     last = version = view = outbox = backlog = None
@@ -56,10 +53,10 @@ def health(programme: Programme) -> Health:
         except Exception as error:
             errors.append(f"views: {error}")
         try:
-            from mma_core.delivery import store_for
-
             with translated(label, secrets):
-                store = store_for(programme)
+                store = outbox_store(
+                    programme.env, programme.recorder, create=programme.create_tables
+                )
                 outbox = store.position()
                 backlog = max(0, (last or 0) - outbox) + len(store.rows("pending"))
         except Exception as error:

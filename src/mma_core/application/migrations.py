@@ -14,12 +14,11 @@ each in its own step.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mma_core.store_errors import StoreVersionError, translated
-
-if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
+from mma_core.application.ports import Host
+from mma_core.storage.errors import StoreVersionError, translated
+from mma_core.storage.outbox import SQLOutboxStore
 
 SCHEMA_VERSION = 2
 
@@ -27,11 +26,10 @@ SCHEMA_VERSION = 2
 # layout of the first releases: events, officials' keys, audit leaves, stored snapshots, read
 # models, outbox. Version 2 adds the read models' cost chunks (``mma_views_cost_chunks``),
 # derived from their ledger by the migration.
-Migration = Callable[["Programme"], None]
+Migration = Callable[[Host], None]
 
 
-def _create_everything(programme: Programme) -> None:
-    from mma_core.delivery import SQLOutboxStore
+def _create_everything(programme: Host) -> None:
 
     recorder: Any = programme.recorder
     recorder.create_table()
@@ -43,7 +41,7 @@ def _create_everything(programme: Programme) -> None:
     SQLOutboxStore(recorder.datastore, postgres=postgres, create=True)
 
 
-def _add_cost_chunks(programme: Programme) -> None:
+def _add_cost_chunks(programme: Host) -> None:
     # The views' tables are created if missing; the chunks' table is filled from the ledger in
     # the same transaction (views.store.SqlViewStore.create_tables).
     programme.views.store.create_tables()  # type: ignore[attr-defined]
@@ -52,18 +50,18 @@ def _add_cost_chunks(programme: Programme) -> None:
 MIGRATIONS: dict[int, Migration] = {1: _create_everything, 2: _add_cost_chunks}
 
 
-def _kind(programme: Programme) -> str:
+def _kind(programme: Host) -> str:
     return str(programme.env.get("PERSISTENCE_MODULE", ""))
 
 
-def _table(programme: Programme) -> str:
+def _table(programme: Host) -> str:
     if _kind(programme) == "eventsourcing.postgres":
         schema = programme.factory.datastore.schema.replace('"', '""')  # type: ignore[attr-defined]
         return f'"{schema}".{programme.name.lower()}_schema'
     return "mma_schema"
 
 
-def read_version(programme: Programme) -> int | None:
+def read_version(programme: Host) -> int | None:
     """The version the store records; ``None`` when it records none (or is in memory)."""
     kind = _kind(programme)
     datastore: Any = getattr(programme.factory, "datastore", None)
@@ -88,7 +86,7 @@ def read_version(programme: Programme) -> int | None:
     return SCHEMA_VERSION  # memory://: made by this very process
 
 
-def _record(programme: Programme, version: int) -> None:
+def _record(programme: Host, version: int) -> None:
     kind = _kind(programme)
     datastore: Any = programme.factory.datastore  # type: ignore[attr-defined]
     table = _table(programme)
@@ -105,7 +103,7 @@ def _record(programme: Programme, version: int) -> None:
         )
 
 
-def _newer(programme: Programme, found: int) -> StoreVersionError:
+def _newer(programme: Host, found: int) -> StoreVersionError:
     return StoreVersionError(
         f"the store {programme.store_label} has schema version {found}, written by a newer "
         f"mma_core; this one knows versions up to {SCHEMA_VERSION}: upgrade mma_core",
@@ -113,7 +111,7 @@ def _newer(programme: Programme, found: int) -> StoreVersionError:
     )
 
 
-def check(programme: Programme, create: bool) -> int:
+def check(programme: Host, create: bool) -> int:
     """On open: refuse a store this library cannot use; with ``create``, record the version
     of a new (or pre-version) store. Returns the store's version."""
     if _kind(programme) not in ("eventsourcing.sqlite", "eventsourcing.postgres"):
@@ -141,7 +139,7 @@ def check(programme: Programme, create: bool) -> int:
         return found
 
 
-def upgrade(programme: Programme) -> tuple[int | None, int]:
+def upgrade(programme: Host) -> tuple[int | None, int]:
     """Apply every migration after the store's version, in order; returns (before, after)."""
     with translated(programme.store_label, programme.store_secrets):
         before = read_version(programme)

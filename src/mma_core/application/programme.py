@@ -30,11 +30,17 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
-from mma_core import asof, migrations, receipts, registries
-from mma_core.asof import AsOf
-from mma_core.cipher import Keyring, StoreCipherError, keyring_from
-from mma_core.commands import Command, Validator
-from mma_core.costs import CostCalculator, CostContext, OfferTermsCalculator
+from mma_core.application import asof, migrations, receipts
+from mma_core.application.asof import AsOf
+from mma_core.application.commands import Command, Validator
+from mma_core.application.costs import CostCalculator, CostContext, OfferTermsCalculator
+from mma_core.application.events import EventRecord
+from mma_core.application.follow import follow, last_position, wait_for
+from mma_core.application.health import Health, health
+from mma_core.application.receipts import Receipt
+from mma_core.application.report_rows import ParsedRow, ReportRow, parse_report_row
+from mma_core.application.staging import Staged
+from mma_core.application.wiring import StoredApplication
 from mma_core.domain import text as domain_text
 from mma_core.domain.budget import Budget, budget_id
 from mma_core.domain.common import AMSTERDAM, Stamp, as_date
@@ -68,23 +74,19 @@ from mma_core.domain.values import (
     TrainingSlot,
     add_months,
 )
-from mma_core.follow import follow, last_position, wait_for
-from mma_core.health import Health, health
-from mma_core.i18n import _ as _t
-from mma_core.plugin_values import EventRecord
-from mma_core.privacy import new_key, seal, unseal
-from mma_core.receipts import Receipt
-from mma_core.report_rows import ParsedRow, ReportRow, parse_report_row
-from mma_core.staging import Staged
+from mma_core.language.i18n import _ as _t
 from mma_core.storage import (
     DEFAULT_STORE,
     ERASE_KEYS,
     KEYS,
     ErasureCheck,
     describe,
+    registries,
     store_env,
 )
-from mma_core.store_errors import guarded, translated
+from mma_core.storage.cipher import Keyring, StoreCipherError, keyring_from
+from mma_core.storage.errors import guarded, translated
+from mma_core.storage.privacy import new_key, seal, unseal
 from mma_core.views.models import ReadModels, overview_from_records, records_and_costs
 from mma_core.views.replay import event_data, municipality_view
 from mma_core.views.state import (
@@ -95,7 +97,6 @@ from mma_core.views.state import (
     Overview,
     SessionView,
 )
-from mma_core.wiring import StoredApplication
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -106,8 +107,8 @@ RETRIES_ENV = "MMA_RETRIES"
 CONTENDED = 2.0  # seconds after a conflict in which commands take turns from the first try
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 logger = logging.getLogger(__name__)
-# The domain's messages in the current language: the domain marks them, mma_core.i18n (outside
-# the domain, which imports nothing of the application) translates them.
+# The domain's messages in the current language: the domain marks them, mma_core.language.i18n
+# (outside the domain, which imports nothing of the application) translates them.
 domain_text.translate_with(_t)
 
 
@@ -248,7 +249,7 @@ class Programme(StoredApplication):
         ``cost_calculators`` picks a calculator per cost kind; ``validators`` are asked about every
         command before it writes anything (plugins supply both). ``cipher_key`` (else the
         environment's ``MMA_CIPHER_KEY`` or ``MMA_CIPHER_KEY_FILE``, the only settings read
-        from the environment) encrypts the stored events: see :mod:`mma_core.cipher`.
+        from the environment) encrypts the stored events: see :mod:`mma_core.storage.cipher`.
         """
         Stamp(by="-", origin=origin, at=clock())  # fail early on a bad origin or clock
         env = store_env(url)
@@ -362,8 +363,8 @@ class Programme(StoredApplication):
 
     @contextmanager
     def _holding(self) -> Iterator[Staged]:
-        """Hold back the saves made inside (``mma_core.staging``): by ``atomic()`` and by a
-        command with a request id, which writes them with its receipt."""
+        """Hold back the saves made inside (``mma_core.application.staging``): by ``atomic()`` and
+        by a command with a request id, which writes them with its receipt."""
         stack = self._stack()
         staged = Staged()
         stack.append(staged)
@@ -411,7 +412,8 @@ class Programme(StoredApplication):
     def _run(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt (read, check, save), retrying on a concurrent write: each
         retry reads the fresh state and checks every rule again. With a request id the save
-        is held back and made together with the command's receipt (``mma_core.receipts``)."""
+        is held back and made together with the command's receipt
+        (``mma_core.application.receipts``)."""
         request = receipts.CURRENT.get()
 
         def once() -> T:
@@ -1602,13 +1604,13 @@ class Programme(StoredApplication):
     ) -> Iterator[EventRecord]:
         """The events after position ``after``, in the store's order, as exporters see them.
 
-        Each :class:`~mma_core.hookspecs.EventRecord` carries its ``position``: save the last
-        one handled and resume with ``follow(after=saved)`` to miss nothing and see nothing
-        twice (also across a writer's crash and rolled-back transactions; see
-        :mod:`mma_core.follow`). ``limit`` stops after that many events. Without ``wait`` the
-        iterator ends once caught up; with ``wait`` it waits up to that many seconds for each
-        new event once caught up (PostgreSQL: LISTEN/NOTIFY; SQLite: polling, a new event
-        shows within 0.2 s).
+        Each :class:`~mma_core.application.events.EventRecord` carries its ``position``: save
+        the last one handled and resume with ``follow(after=saved)`` to miss nothing and see
+        nothing twice (also across a writer's crash and rolled-back transactions; see
+        :mod:`mma_core.application.follow`). ``limit`` stops after that many events. Without
+        ``wait`` the iterator ends once caught up; with ``wait`` it waits up to that many
+        seconds for each new event once caught up (PostgreSQL: LISTEN/NOTIFY; SQLite: polling,
+        a new event shows within 0.2 s).
         """
         return follow(self, after, limit, wait)
 

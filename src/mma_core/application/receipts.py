@@ -6,8 +6,8 @@ How it works (all of it behind the ``@command`` decorator and ``Programme._run``
    command and arguments: its result is returned and nothing is written. Found with others:
    :class:`~mma_core.domain.errors.RequestIdReused`.
 2. Otherwise the command runs as usual, except that its ``save()`` is held back
-   (``mma_core.staging``, as in ``Programme.atomic()``); the held aggregates are then saved
-   together with a new :class:`CommandReceipt` (last), in ONE transaction. The receipt's id
+   (``mma_core.application.staging``, as in ``Programme.atomic()``); the held aggregates are then
+   saved together with a new :class:`CommandReceipt` (last), in ONE transaction. The receipt's id
    derives from the request id, so of two writers answering the same request concurrently one
    wins on the primary key; the other's transaction rolls back and its retry finds the
    winner's receipt.
@@ -29,17 +29,18 @@ from eventsourcing.application import AggregateNotFoundError
 
 from mma_core.domain.common import Stamp
 from mma_core.domain.errors import InvalidInput, RequestIdReused
+from mma_core.domain.jsonable import JSONReady, jsonable
 from mma_core.domain.receipt import CommandReceipt, receipt_id
-from mma_core.jsonable import JSONReady, jsonable
+from mma_core.language.i18n import _
 from mma_core.storage.keys import KeyStore
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.staging import Staged
+    from mma_core.application.staging import Staged
 
 
 class Answerer(Protocol):
-    """What the receipts need of the programme (``mma_core.application.Programme`` is one):
-    its store, its keys table's positions, its origin and clock, and its ``save``."""
+    """What the receipts need of the programme (``mma_core.application.programme.Programme`` is
+    one): its store, its keys table's positions, its origin and clock, and its ``save``."""
 
     origin: str
     clock: Callable[[], datetime]
@@ -95,11 +96,13 @@ CURRENT: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
 
 def check_request_id(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("request_id must be a non-empty string (e.g. a UUID)")
+        raise InvalidInput(_("request_id must be a non-empty string (e.g. a UUID)"))
     if len(value) > MAX_REQUEST_ID:
-        raise InvalidInput(f"request_id is at most {MAX_REQUEST_ID} characters")
+        raise InvalidInput(
+            _("request_id is at most {limit} characters").format(limit=MAX_REQUEST_ID)
+        )
     if any(unicodedata.category(c).startswith("C") for c in value):
-        raise InvalidInput("request_id may not contain control characters")
+        raise InvalidInput(_("request_id may not contain control characters"))
     return value
 
 
@@ -108,7 +111,11 @@ def fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
     try:
         data = {k: jsonable(v) for k, v in arguments.items() if k not in UNFINGERPRINTED}
     except TypeError as error:
-        raise InvalidInput(f"{command}: an argument has no stable form ({error})") from None
+        raise InvalidInput(
+            _("{command}: an argument has no stable form ({error})").format(
+                command=command, error=error
+            )
+        ) from None
     text = json.dumps([command, data], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -142,13 +149,15 @@ def answered(programme: Answerer, request: Request) -> CommandReceipt | None:
         return None
     if receipt.command != request.command or receipt.fingerprint != request.fingerprint:
         what = (
-            "other arguments"
+            _("other arguments")
             if receipt.command == request.command
-            else f"another command ({receipt.command})"
+            else _("another command ({command})").format(command=receipt.command)
         )
         raise RequestIdReused(
-            f"request_id {request.request_id!r} was used before with {what}; "
-            "a retry must repeat the first call exactly, a new command needs a new request_id",
+            _(
+                "request_id {request_id} was used before with {what}; a retry must repeat the "
+                "first call exactly, a new command needs a new request_id"
+            ).format(request_id=repr(request.request_id), what=what),
             details={"request_id": request.request_id, "command": receipt.command},
         )
     return receipt

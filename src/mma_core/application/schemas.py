@@ -1,8 +1,8 @@
 """JSON Schemas of the results' ``to_dict()``, derived from their attrs fields.
 
-``python -m mma_core.schemas DIR`` writes one ``NAME.json`` per result type (the docs keep them
-in ``docs/schemas/results/``); a test checks that the written files are current and that real
-results validate against them.
+``python -m mma_core.application.schemas DIR`` writes one ``NAME.json`` per result type (the docs
+keep them in ``docs/schemas/results/``); a test checks that the written files are current and that
+real results validate against them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from uuid import UUID
 
 import attrs
 
+from mma_core.application.events import EventRecord
+from mma_core.application.health import Health
+from mma_core.application.receipts import Receipt
 from mma_core.domain.values import (
     CostLine,
     Money,
@@ -31,9 +34,6 @@ from mma_core.domain.values import (
     ReportReference,
     Terms,
 )
-from mma_core.health import Health
-from mma_core.plugin_values import EventRecord
-from mma_core.receipts import Receipt
 from mma_core.views.deadlines import Due
 from mma_core.views.state import (
     CostEntry,

@@ -5,7 +5,7 @@ state beside the events (its own table, ``programme_snapshots``; no audit leaves
 ``mma audit verify``), so a fresh process loads a long-lived municipality from the latest
 snapshot and the events after it. Each snapshot also records the latest recorded time and the
 latest business date among the events it covers: an as-of fold starts from it only when every
-one of those events is visible to the query (see ``mma_core.asof``).
+one of those events is visible to the query (see ``mma_core.application.asof``).
 
 A snapshot is written after the events it covers were committed, in a transaction of its own,
 and a failure to write one is ignored: deleting every snapshot changes no answer. The state is

@@ -1,7 +1,7 @@
 """Saves held back to be written later together, in one transaction.
 
 ``Programme.atomic()`` holds the saves of every command in its block; a command with a request
-id holds its own, to write them with its receipt (``mma_core.receipts``). Both push a
+id holds its own, to write them with its receipt (``mma_core.application.receipts``). Both push a
 :class:`Staged` on the programme's stack for the thread: ``save()`` adds to the innermost one,
 and a command reads an aggregate from the stack (innermost first) before the store, so it sees
 what the commands before it changed but did not write yet.

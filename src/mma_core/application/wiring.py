@@ -17,10 +17,7 @@ from eventsourcing.application import Application, Repository
 from eventsourcing.persistence import JSONTranscoder, Mapper
 from eventsourcing.utils import Environment
 
-from mma_core.cipher import Keyring, StoreMapper
-from mma_core.privacy import KeyWrapper, new_key
-from mma_core.repository import CopyingRepository
-from mma_core.signals import Signal
+from mma_core.application.repository import CopyingRepository
 from mma_core.storage import (
     KeyStore,
     MemoryRecorder,
@@ -28,8 +25,11 @@ from mma_core.storage import (
     create_private,
     postgres_recorder_class,
 )
+from mma_core.storage.cipher import Keyring, StoreMapper
 from mma_core.storage.locks import DDL_LOCK, RETRY_LOCK, advisory_lock
-from mma_core.transcodings import register_transcodings
+from mma_core.storage.privacy import KeyWrapper, new_key
+from mma_core.storage.signals import Signal
+from mma_core.storage.transcodings import register_transcodings
 
 AGGREGATE_CACHE_SIZE = "1000"
 
@@ -42,7 +42,7 @@ class StoredApplication(Application[UUID]):
     ) -> None:
         self.keyring = keyring
         self._key_wrapper: KeyWrapper | None = None
-        self.create_tables = create  # False: never run DDL (see mma_core.migrations)
+        self.create_tables = create  # False: never run DDL (see mma_core.application.migrations)
         # How store failures name the store (no password) and what to strip from them.
         self.store_label: str = "the programme's store"
         self.store_secrets: tuple[str, ...] = ()
@@ -79,7 +79,7 @@ class StoredApplication(Application[UUID]):
         )
 
     def construct_mapper(self) -> Mapper[UUID]:
-        # Seals each state bound to its row when a keyring is set (mma_core.cipher).
+        # Seals each state bound to its row when a keyring is set (mma_core.storage.cipher).
         return StoreMapper(self.construct_transcoder(), self.keyring)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

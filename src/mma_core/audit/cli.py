@@ -14,8 +14,8 @@ from typing import Any, NoReturn
 import click
 
 from mma_core.audit import checkpoint as notes
-from mma_core.cli_language import TranslatedGroup
-from mma_core.i18n import N_, _, ngettext, number
+from mma_core.language.cli import TranslatedGroup
+from mma_core.language.i18n import N_, _, ngettext, number
 
 DEFAULT_KEY_FILE = "mma-audit.key"
 KEY_HELP = "The signing key file (env MMA_AUDIT_KEY)."

@@ -11,7 +11,7 @@ from pathlib import Path
 from mma_core.audit import checkpoint as notes
 from mma_core.audit.merkle import StreamingTree
 from mma_core.audit.sources import Reader, leaf_of
-from mma_core.leaves import canonical_json, leaf_hash
+from mma_core.storage.leaf_format import canonical_json, leaf_hash
 
 EXPORT_FORMAT = "mma-export/v1"
 EVENTS = "events.jsonl"

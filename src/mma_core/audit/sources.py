@@ -11,7 +11,6 @@ from itertools import chain, starmap
 from typing import Any, Protocol
 from uuid import UUID
 
-from mma_core.leaves import Leaf, aggregate_key
 from mma_core.storage import (
     LEAF_COLUMNS,
     LEAF_NAMES,
@@ -22,6 +21,7 @@ from mma_core.storage import (
     postgres_recorder_class,
     store_env,
 )
+from mma_core.storage.leaf_format import Leaf, aggregate_key
 from mma_core.storage.leaves import LeafRow as LeafRow  # the audit reads it from here
 
 BATCH = 2000

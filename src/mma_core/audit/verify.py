@@ -16,7 +16,7 @@ from itertools import zip_longest
 from mma_core.audit import checkpoint as notes
 from mma_core.audit.merkle import StreamingTree
 from mma_core.audit.sources import ALTERED, EventRow, LeafRow, Reader, StoredRow, leaf_of
-from mma_core.leaves import LEAF_FORMAT, Leaf, json_string
+from mma_core.storage.leaf_format import LEAF_FORMAT, Leaf, json_string
 
 # What can be wrong, in the words the report uses.
 EDITED = "edited"

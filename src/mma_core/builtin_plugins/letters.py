@@ -15,9 +15,9 @@ from typing import IO
 
 import attrs
 
-from mma_core.letters.compose import compose
-from mma_core.letters.model import KINDS, Letter, Letterhead
-from mma_core.letters.render import render_pdf
+from mma_core.paperwork.letters.compose import compose
+from mma_core.paperwork.letters.model import KINDS, Letter, Letterhead
+from mma_core.paperwork.letters.render import render_pdf
 from mma_core.plugin_api import (
     HOOK_API_VERSION,
     ExportSource,

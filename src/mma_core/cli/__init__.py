@@ -30,9 +30,9 @@ __all__ = ["REPORT_COLUMNS", "Settings", "cli", "main", "safe"]
 
 EXTENSIONS = (
     "mma_core.audit.cli",
-    "mma_core.plugin_cli",
+    "mma_core.cli.plugin_commands",
     "mma_core.cli.cipher",
-    "mma_core.letters.cli",
+    "mma_core.cli.letters",
     "mma_core.cli.imports",
 )
 

@@ -20,11 +20,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from mma_core.domain.values import MMA_CATEGORIES, Money, Terms, add_months
-from mma_core.i18n import N_
-from mma_core.registries import load
+from mma_core.language.i18n import N_
+from mma_core.storage.registries import load
 
 if TYPE_CHECKING:
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
 
 __all__ = [
     "DEMO_STORE",

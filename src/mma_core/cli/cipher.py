@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mma_core.cli_language import TranslatedCommand, TranslatedGroup
+from mma_core.language.cli import TranslatedCommand, TranslatedGroup
 
 
 def register(cli: click.Group) -> None:
@@ -27,7 +27,7 @@ def new_key() -> None:
     New events are sealed with NEW; events sealed with OLD still open while OLD is in the list.
     A key file (MMA_CIPHER_KEY_FILE) holds the same comma-separated list.
     """
-    from mma_core.cipher import ENV_KEY, new_key
+    from mma_core.storage.cipher import ENV_KEY, new_key
 
     key = new_key()
     click.echo(key)

@@ -11,10 +11,10 @@ import click
 from mma_core.cli.output import _fail, _stderr, _stdout, emit_json
 from mma_core.cli.queries import overview_data, print_status
 from mma_core.cli.root import Settings, cli, pass_settings
-from mma_core.i18n import _, long_date, number
+from mma_core.language.i18n import _, long_date, number
 
 if TYPE_CHECKING:
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
     from mma_core.views.state import Overview
 
 
@@ -40,7 +40,7 @@ def demo(settings: Settings, demo_store: str, seed: int) -> None:
       mma demo
       mma demo --store sqlite:///campaign.sqlite
     """
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
 
     _fresh_store(demo_store)
     with Programme.open(demo_store, origin="demo") as prog:
@@ -62,7 +62,7 @@ def demo(settings: Settings, demo_store: str, seed: int) -> None:
 
 def _fresh_store(url: str) -> None:
     """Delete a demo SQLite file; refuse to touch a store the demo did not write."""
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
     from mma_core.storage import describe, store_env
 
     path = store_env(url).get("SQLITE_DBNAME")
@@ -91,7 +91,7 @@ def _fresh_store(url: str) -> None:
 
 
 def _written_by_demo(url: str) -> bool:
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
 
     with Programme.open(url, origin="demo") as prog:
         codes = prog.codes()
@@ -103,7 +103,7 @@ def _written_by_demo(url: str) -> bool:
 def _play_with_progress(prog: Programme, seed: int, quiet: bool) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from mma_core.demo import play
+    from mma_core.cli.campaign import play
 
     columns = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=_stderr(), disable=quiet, transient=False) as bar:
@@ -120,7 +120,7 @@ def _print_demo_summary(
 ) -> None:
     from rich.table import Table
 
-    from mma_core.demo import SOURCES
+    from mma_core.cli.campaign import SOURCES
 
     console = _stdout()
     sources = Table(title=_("What the demo played (seed {seed})").format(seed=seed))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mma_core.cli_language import TranslatedGroup
+from mma_core.language.cli import TranslatedGroup
 
 __all__ = ["register"]
 
@@ -22,10 +22,10 @@ def import_group() -> None:
 
 
 def _run(kind: str, path: str, dry_run: bool) -> None:
+    from mma_core.cli.plugin_commands import _emit, actor, programme, store_url, wants_json
     from mma_core.domain.errors import DomainError
-    from mma_core.i18n import _
-    from mma_core.imports import ImportRejected, import_answers, import_officials
-    from mma_core.plugin_cli import _emit, actor, programme, store_url, wants_json
+    from mma_core.language.i18n import _
+    from mma_core.paperwork.imports import ImportRejected, import_answers, import_officials
 
     by = actor()
     run = import_answers if kind == "answers" else import_officials

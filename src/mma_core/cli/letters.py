@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from mma_core.cli_language import TranslatedCommand
-from mma_core.letters.model import KINDS
+from mma_core.language.cli import TranslatedCommand
+from mma_core.paperwork.letters.model import KINDS
 
 __all__ = ["letter_command", "register"]
 
@@ -65,10 +65,10 @@ def letter_command(
       mma letter reminder --all --as-of 2019-11-01 -o letters/
       mma letter statement GM0363 --year 2020 -o letters/
     """
+    from mma_core.cli.plugin_commands import _emit, _fail, _open, actor, load, store_url, wants_json
     from mma_core.domain.errors import DomainError
-    from mma_core.i18n import _
-    from mma_core.letters.compose import compose
-    from mma_core.plugin_cli import _emit, _fail, _open, actor, load, store_url, wants_json
+    from mma_core.language.i18n import _
+    from mma_core.paperwork.letters.compose import compose
 
     if bool(codes) == every:
         raise click.UsageError(_("name municipality codes or give --all, not both"))
@@ -108,8 +108,8 @@ def letter_command(
     if wants_json():
         _emit({"kind": kind, "as_of": day.isoformat(), "letters": len(letters), "files": written})
         return
-    from mma_core.i18n import long_date, ngettext
-    from mma_core.letters.compose import LETTER_NAMES
+    from mma_core.language.i18n import long_date, ngettext
+    from mma_core.paperwork.letters.compose import LETTER_NAMES
 
     kind_name = _(LETTER_NAMES[kind])
     if not letters:

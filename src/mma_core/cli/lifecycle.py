@@ -12,10 +12,10 @@ import click
 from mma_core.cli.output import OUTCOME_NAMES, STAGE_NAMES, emit_json, safe, word
 from mma_core.cli.params import DATE, MONEY
 from mma_core.cli.root import Settings, cli, pass_settings
-from mma_core.i18n import _, long_date
+from mma_core.language.i18n import _, long_date
 
 if TYPE_CHECKING:
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
     from mma_core.domain.values import Money
 
 

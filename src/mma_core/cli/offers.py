@@ -10,7 +10,7 @@ import click
 from mma_core.cli.output import PAYER_NAMES, _stdout, emit_json, euro, word
 from mma_core.cli.params import DATE, MONEY
 from mma_core.cli.root import CONTEXT_SETTINGS, DEFAULT_REGISTRY, Settings, cli, pass_settings
-from mma_core.i18n import _, long_date
+from mma_core.language.i18n import _, long_date
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from mma_core.i18n import N_, _, money
-from mma_core.i18n import percent as i18n_percent
-from mma_core.jsonable import jsonable
+from mma_core.domain.jsonable import jsonable
+from mma_core.language.i18n import N_, _, money
+from mma_core.language.i18n import percent as i18n_percent
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mma_core.i18n import _
+from mma_core.language.i18n import _
 
 if TYPE_CHECKING:
     from mma_core.domain.values import Money

@@ -4,7 +4,7 @@ commands plugins add through ``mma_register_commands``.
 ``mma_core.cli`` calls :func:`register` on its root group. Plugins are loaded lazily, on the
 first command that needs them, so ``mma --help`` and the core commands stay fast. The root's
 ``--store``, ``--json`` and ``--by`` are read from the root click context, falling back to
-``MMA_STORE``. Run standalone as ``python -m mma_core.plugin_cli``.
+``MMA_STORE``. Run standalone as ``python -m mma_core.cli.plugin_commands``.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from mma_core.cli_language import TranslatedCommand, TranslatedGroup
-from mma_core.i18n import N_, _
-from mma_core.jsonable import jsonable
+from mma_core.domain.jsonable import jsonable
+from mma_core.language.cli import TranslatedCommand, TranslatedGroup
+from mma_core.language.i18n import N_, _
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
-    from mma_core.plugins import Plugins
+    from mma_core.application.programme import Programme
+    from mma_core.extensions.plugins import Plugins
 
 __all__ = ["main", "programme", "register"]
 
@@ -82,7 +82,7 @@ def _fail(message: str) -> NoReturn:
 
 def load(store: str, config_file: str | None = None) -> Plugins:
     """The plugins for this process (loaded once per store and configuration file)."""
-    from mma_core.plugins import ConfigError, PluginError, load_config, load_plugins
+    from mma_core.extensions.plugins import ConfigError, PluginError, load_config, load_plugins
 
     config_file = config_file or _root().get("config")
     key = (store, config_file)
@@ -97,7 +97,7 @@ def load(store: str, config_file: str | None = None) -> Plugins:
 def programme(store: str, *, origin: str = "cli", config_file: str | None = None) -> Programme:
     """The programme at ``store`` with the plugins' validators and the cost calculators that
     ``[costs]`` selects: what every ``mma`` command that records a fact should open."""
-    from mma_core.plugins import ConfigError, open_programme
+    from mma_core.extensions.plugins import ConfigError, open_programme
 
     plugins = load(store, config_file)
     try:
@@ -107,7 +107,7 @@ def programme(store: str, *, origin: str = "cli", config_file: str | None = None
 
 
 def _open(store: str) -> Programme:
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
 
     return Programme.open(store, origin="cli")
 
@@ -220,7 +220,7 @@ def export_command(
       mma export jsonl --view events
       mma export html -o report.html --as-of 2020-12-31 --lang en
     """
-    from mma_core.exporting import ExportSource
+    from mma_core.extensions.exporting import ExportSource
 
     store = store_url()
     exporters = load(store, config_file).hook.exporters()
@@ -303,7 +303,7 @@ def _run_exporter(format_name: str, export: Callable[[], None]) -> None:
 
 def cost_summary(prog: Programme, as_of: date | None, by_municipality: bool) -> dict[str, Any]:
     """Who paid what: totals by payer, by cost kind and by tariff; optionally per municipality."""
-    from mma_core.exporting import ExportSource
+    from mma_core.extensions.exporting import ExportSource
 
     ledger = list(ExportSource(prog, as_of=as_of).ledger().dicts())
     by_payer: dict[str, Decimal] = {}
@@ -360,7 +360,7 @@ def cost_summary(prog: Programme, as_of: date | None, by_municipality: bool) -> 
 
 
 def _euro(amount: Decimal) -> str:
-    from mma_core.i18n import money
+    from mma_core.language.i18n import money
 
     return money(amount)
 
@@ -375,7 +375,7 @@ def costs_command(as_of: datetime | None, by_municipality: bool) -> None:
     if wants_json():
         _emit(summary)
         return
-    from mma_core.i18n import long_date
+    from mma_core.language.i18n import long_date
 
     payers = {"province": N_("the province"), "municipality": N_("the municipality")}
     kinds = {
@@ -438,7 +438,7 @@ def notify_command(failed: bool, retry: bool, config_file: str | None) -> None:
     """
     import logging
 
-    from mma_core.delivery import DeliveryBusy, Outbox
+    from mma_core.outbox.delivery import DeliveryBusy, Outbox
 
     if not logging.getLogger().handlers:  # the log channel and delivery warnings on stderr
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -523,7 +523,7 @@ register(standalone)
 
 
 def main() -> None:
-    standalone(prog_name="python -m mma_core.plugin_cli")
+    standalone(prog_name="python -m mma_core.cli.plugin_commands")
 
 
 if __name__ == "__main__":

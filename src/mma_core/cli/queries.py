@@ -29,13 +29,13 @@ from mma_core.cli.output import (
 )
 from mma_core.cli.params import DATE, DATETIME
 from mma_core.cli.root import Settings, cli, pass_settings
-from mma_core.i18n import _, long_date
-from mma_core.jsonable import jsonable
+from mma_core.domain.jsonable import jsonable
+from mma_core.language.i18n import _, long_date
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
     from mma_core.views.state import MunicipalityView, Overview
 
 

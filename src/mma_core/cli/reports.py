@@ -12,10 +12,10 @@ from mma_core.cli.lifecycle import _done
 from mma_core.cli.output import _stderr, emit_json
 from mma_core.cli.params import DATE
 from mma_core.cli.root import CONTEXT_SETTINGS, Settings, cli, pass_settings
-from mma_core.cli_language import TranslatedGroup
 from mma_core.domain.values import MMA_CATEGORIES
-from mma_core.i18n import _
-from mma_core.tables import Column
+from mma_core.language.cli import TranslatedGroup
+from mma_core.language.i18n import _
+from mma_core.paperwork.tables import Column
 
 if TYPE_CHECKING:
     pass
@@ -98,8 +98,8 @@ def report_import(settings: Settings, file: Path, dry_run: bool, table_format: s
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from mma_core.application import ReportRow
-    from mma_core.tables import read_table
+    from mma_core.application.programme import ReportRow
+    from mma_core.paperwork.tables import read_table
 
     rows = []
     for row in read_table(file, REPORT_COLUMNS, format=table_format):
@@ -149,7 +149,7 @@ REPORT_COLUMNS = (
 def _table_date(text: str, line: int) -> date:
     """A date cell: YYYY-MM-DD, or the Dutch DD-MM-YYYY (the imports' one date reader)."""
     from mma_core.domain.errors import InvalidDate, InvalidInput
-    from mma_core.imports import parse_date
+    from mma_core.paperwork.imports import parse_date
 
     try:
         return parse_date(text)

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mma_core.cli.output import STORE_UNAVAILABLE, _fail
-from mma_core.cli_language import TranslatedGroup, choose_language, reading
+from mma_core.cli.plugin_commands import login_name
 from mma_core.domain.errors import DomainError
-from mma_core.i18n import LANGUAGES, _
-from mma_core.plugin_cli import login_name
+from mma_core.language.cli import TranslatedGroup, choose_language, reading
+from mma_core.language.i18n import LANGUAGES, _
 
 if TYPE_CHECKING:
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
 
 
 DEFAULT_STORE = "sqlite:///mma.sqlite"
@@ -42,7 +42,7 @@ class Settings:
     def programme(self) -> Iterator[Programme]:
         # Opened with the plugins' validators and the cost calculators mma.toml selects, so a
         # command from the CLI obeys the same rules as one from an embedding service.
-        from mma_core.plugin_cli import programme
+        from mma_core.cli.plugin_commands import programme
 
         with programme(self.store, origin=ORIGIN) as prog:
             yield prog
@@ -70,7 +70,7 @@ class MmaGroup(TranslatedGroup):
         except Exception as error:
             from eventsourcing.persistence import PersistenceError
 
-            from mma_core.store_errors import StoreUnavailable
+            from mma_core.storage.errors import StoreUnavailable
 
             if isinstance(error, StoreUnavailable):
                 _fail(str(error), STORE_UNAVAILABLE)

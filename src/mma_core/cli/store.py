@@ -8,7 +8,7 @@ import click
 
 from mma_core.cli.output import _stderr, emit_json
 from mma_core.cli.root import CONTEXT_SETTINGS, Settings, cli, pass_settings
-from mma_core.i18n import _
+from mma_core.language.i18n import _
 
 if TYPE_CHECKING:
     pass
@@ -31,7 +31,7 @@ def store_upgrade(settings: Settings) -> None:
     Example:
       mma --store postgresql://owner@db/mma store upgrade
     """
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
 
     before, after = Programme.upgrade_store(settings.store)
     if settings.as_json:

@@ -10,7 +10,7 @@ import click
 from mma_core.cli.output import _stdout, emit_json, safe
 from mma_core.cli.params import DATE, DATETIME
 from mma_core.cli.root import CONTEXT_SETTINGS, Settings, cli, pass_settings
-from mma_core.i18n import _, long_date
+from mma_core.language.i18n import _, long_date
 
 if TYPE_CHECKING:
     pass

@@ -1,7 +1,7 @@
 """The domain's messages: written in English, marked with :func:`_` (or :func:`N_` where they
 are translated later), and translated where they are raised.
 
-The translation itself (the gettext catalog, the current language) is ``mma_core.i18n``'s,
+The translation itself (the gettext catalog, the current language) is ``mma_core.language.i18n``'s,
 outside the domain: the application installs it with :func:`translate_with` when
 ``mma_core`` is imported. Until then, as in a domain used on its own, messages read as
 written.
@@ -15,7 +15,8 @@ _translate: Callable[[str], str] = str
 
 
 def translate_with(translate: Callable[[str], str]) -> None:
-    """Translate the domain's messages with ``translate`` (``mma_core.i18n._``) from now on."""
+    """Translate the domain's messages with ``translate`` (``mma_core.language.i18n._``) from now
+    on."""
     global _translate
     _translate = translate
 

@@ -1,7 +1,7 @@
 """``mma.toml``: finding it, reading it, and checking each plugin's table against its schema.
 
 The configuration holds ``[plugins.NAME]`` tables (one per plugin, checked against the
-:class:`~mma_core.plugin_values.Setting` schema the plugin declares), ``[costs]`` (which
+:class:`~mma_core.extensions.values.Setting` schema the plugin declares), ``[costs]`` (which
 calculator prices each cost kind), ``[delivery]`` and ``[web]``. It imports no plugin machinery,
 so the hook specifications can name :class:`Config` at runtime.
 """
@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
-from mma_core.plugin_values import Setting
+from mma_core.extensions.values import Setting
 
 __all__ = [
     "CONFIG_FILE",

@@ -1,5 +1,5 @@
 """What exporters and notification rules read: typed tables of the programme and the event log
-as plugin-facing :class:`~mma_core.plugin_values.EventRecord` values; and the
+as plugin-facing :class:`~mma_core.application.events.EventRecord` values; and the
 :class:`Exporter` protocol an exporter plugin implements.
 
 Every cell holds a typed value (``str``, ``int``, ``bool``, ``Decimal``, ``date``,
@@ -16,22 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
-from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
 
-from mma_core.domain.municipality import Municipality, municipality_id
-from mma_core.domain.values import OfficialId
-from mma_core.plugin_values import EventRecord
-from mma_core.views.replay import event_data
+from mma_core.application.events import event_records
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
     from mma_core.views.state import MunicipalityView, SessionView
 
 VIEWS = ("status", "ledger", "roster", "events")
 COLUMN_TYPES = ("str", "int", "bool", "decimal", "date", "datetime")
-PERSONAL_FIELDS = frozenset({"personal_data"})
 BATCH = 500
 # What a spreadsheet program reads as the start of a formula (or of DDE in old ones).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -218,67 +213,3 @@ class Exporter(Protocol):
     views: tuple[str, ...]
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None: ...
-
-
-class EventReader:
-    """Turns stored notifications into :class:`EventRecord` values (no personal data)."""
-
-    def __init__(self, programme: Programme) -> None:
-        self.programme = programme
-        self._codes: dict[UUID, str] | None = None
-        self._sessions: dict[str, SessionView] | None = None
-
-    def code_of(self, event: Any) -> str | None:
-        code = getattr(event, "code", None)
-        if isinstance(code, str):
-            return code
-        official = getattr(event, "official_id", None)
-        if isinstance(official, str):
-            return OfficialId(official).code.value
-        if not isinstance(event, Municipality.Event):
-            return None  # an offer or a session: no municipality
-        if self._codes is None or event.originator_id not in self._codes:
-            self._codes = {municipality_id(c): c for c in self.programme.codes()}
-        return self._codes.get(event.originator_id)
-
-    def session(self, session_id: str) -> SessionView | None:
-        if self._sessions is None or session_id not in self._sessions:
-            self._sessions = {s.session_id: s for s in self.programme.sessions()}
-        return self._sessions.get(session_id)
-
-    def record(self, notification: Any) -> EventRecord:
-        event: Any = self.programme.mapper.to_domain_event(notification)
-        aggregate = type(event).__qualname__.split(".")[0]
-        data = {k: v for k, v in event_data(event).items() if k not in PERSONAL_FIELDS}
-        data["origin"] = getattr(event, "origin", "")
-        session = None
-        if isinstance(event, Municipality.TrainingBooked):
-            session = self.session(event.session_id)
-        return EventRecord(
-            id=_event_id(event),
-            position=int(notification.id),
-            aggregate=aggregate,
-            type=type(event).__name__,
-            code=self.code_of(event),
-            business_date=getattr(event, "business_date", None),
-            recorded_at=event.timestamp,
-            by=getattr(event, "by", ""),
-            data=data,
-            session=session,
-        )
-
-
-def _event_id(event: Any) -> UUID:
-    """An event's identity: its aggregate and version (stable across copies of the store)."""
-    return uuid5(NAMESPACE_URL, f"/events/{event.originator_id}/{event.originator_version}")
-
-
-def event_records(programme: Programme, start: int = 1) -> Iterator[EventRecord]:
-    reader = EventReader(programme)
-    while True:
-        batch = programme.recorder.select_notifications(start, BATCH)
-        for notification in batch:
-            yield reader.record(notification)
-        if len(batch) < BATCH:
-            return
-        start = batch[-1].id + 1

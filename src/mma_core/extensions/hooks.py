@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from mma_core.exporting import Exporter
-from mma_core.plugin_records import HookCall, HookFailure, PluginRecord, describe
-from mma_core.plugin_values import (
+from mma_core.extensions.exporting import Exporter
+from mma_core.extensions.records import HookCall, HookFailure, PluginRecord, describe
+from mma_core.extensions.values import (
     EventRecord,
     Notification,
     Notifier,
@@ -22,9 +22,9 @@ from mma_core.plugin_values import (
 if TYPE_CHECKING:  # pragma: no cover
     import click
 
-    from mma_core.application import Programme
-    from mma_core.commands import Command
-    from mma_core.costs import CostCalculator
+    from mma_core.application.commands import Command
+    from mma_core.application.costs import CostCalculator
+    from mma_core.application.programme import Programme
     from mma_core.views.state import MunicipalityView
 
 __all__ = ["Hooks", "PluginValidator"]

@@ -3,12 +3,12 @@
 A plugin is a module or object with functions marked ``@hookimpl`` and named after the hooks
 below. It is found through the ``mma_core`` entry-point group (see ``docs/plugins.md``). pluggy
 itself would abort a whole hook call when one implementation raises and types every result as
-``Any``; ``mma_core.plugins`` calls the hooks below one implementation at a time, with the types
-stated here, so one broken plugin never takes the others down.
+``Any``; ``mma_core.extensions.plugins`` calls the hooks below one implementation at a time, with
+the types stated here, so one broken plugin never takes the others down.
 
-The values that pass through the hooks live in :mod:`mma_core.plugin_values` (a leaf module, so
+The values that pass through the hooks live in :mod:`mma_core.extensions.values` (a leaf module, so
 this one, the plugin manager and the exporting views do not import each other; the
-:class:`~mma_core.exporting.Exporter` protocol is beside the source it reads); they are
+:class:`~mma_core.extensions.exporting.Exporter` protocol is beside the source it reads); they are
 re-exported here for the modules that have always imported them from here. Every name a hook's
 signature uses is imported at runtime, so ``typing.get_type_hints`` resolves every hook. A plugin
 imports all of them from :mod:`mma_core.plugin_api`.
@@ -25,12 +25,12 @@ from collections.abc import Callable, Sequence
 import click
 import pluggy
 
-from mma_core.application import Programme
-from mma_core.commands import Command
-from mma_core.costs import CostCalculator
-from mma_core.exporting import Exporter
-from mma_core.plugin_config import Config
-from mma_core.plugin_values import (
+from mma_core.application.commands import Command
+from mma_core.application.costs import CostCalculator
+from mma_core.application.programme import Programme
+from mma_core.extensions.config import Config
+from mma_core.extensions.exporting import Exporter
+from mma_core.extensions.values import (
     SETTING_TYPES,
     Attachment,
     EventRecord,

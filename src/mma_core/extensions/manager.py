@@ -11,7 +11,7 @@ version, carries an invalid configuration, implements an unknown hook or raises 
 Environment: ``MMA_LOAD_PLUGINS`` (comma-separated allowlist of entry-point plugins; empty
 loads none of them), ``MMA_DISABLE_PLUGINS`` (comma-separated blocklist, built-ins included),
 ``MMA_STRICT_PLUGINS``, ``MMA_CONFIG`` (the configuration file, read by
-:mod:`mma_core.plugin_config`). The typed hook calls are in :mod:`mma_core.plugin_hooks`.
+:mod:`mma_core.extensions.config`). The typed hook calls are in :mod:`mma_core.extensions.hooks`.
 """
 
 from __future__ import annotations
@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from mma_core import hookspecs
-from mma_core.hookspecs import ENTRY_POINT_GROUP, HOOK_API_VERSION, PROJECT
-from mma_core.plugin_config import Config, ConfigError, load_config
-from mma_core.plugin_hooks import Hooks, PluginValidator
-from mma_core.plugin_records import BLOCKED, BROKEN, LOADED, HookCall, PluginRecord, describe
-from mma_core.plugin_values import PluginInfo, api_major
+from mma_core.extensions import hookspecs
+from mma_core.extensions.config import Config, ConfigError, load_config
+from mma_core.extensions.hooks import Hooks, PluginValidator
+from mma_core.extensions.hookspecs import ENTRY_POINT_GROUP, HOOK_API_VERSION, PROJECT
+from mma_core.extensions.records import BLOCKED, BROKEN, LOADED, HookCall, PluginRecord, describe
+from mma_core.extensions.values import PluginInfo, api_major
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
-    from mma_core.costs import CostCalculator
+    from mma_core.application.costs import CostCalculator
+    from mma_core.application.programme import Programme
     from mma_core.domain.values import CostKind
 
 __all__ = [
@@ -321,7 +321,7 @@ def open_programme(
 ) -> Programme:
     """``Programme.open(url)`` with the cost calculators ``[costs]`` selects and every plugin's
     validator. Calculators with a ``bind(programme)`` method are bound to the programme."""
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
 
     if plugins is None:
         plugins = load_plugins(config or load_config(url))

@@ -2,12 +2,13 @@
 
 It is three modules, one per concern; this one only gathers their names:
 
-- :mod:`mma_core.plugin_config`: ``mma.toml`` (:class:`Config`, :func:`load_config`, the check of
+- :mod:`mma_core.extensions.config`: ``mma.toml`` (:class:`Config`, :func:`load_config`, the check
+of
   each ``[plugins.NAME]`` table);
-- :mod:`mma_core.plugin_manager`: discovery, isolation and listing (:class:`Plugins`,
+- :mod:`mma_core.extensions.manager`: discovery, isolation and listing (:class:`Plugins`,
   :func:`load_plugins`, :func:`open_programme`);
-- :mod:`mma_core.plugin_hooks`: the typed calls of ``pm.hook`` (:class:`Hooks`);
-- :mod:`mma_core.plugin_records`: what is known of each plugin and hook call
+- :mod:`mma_core.extensions.hooks`: the typed calls of ``pm.hook`` (:class:`Hooks`);
+- :mod:`mma_core.extensions.records`: what is known of each plugin and hook call
   (:class:`PluginRecord`, :class:`HookFailure`, :class:`HookCall`).
 
 A plugin imports none of these: everything it needs is in :mod:`mma_core.plugin_api`.
@@ -15,7 +16,7 @@ A plugin imports none of these: everything it needs is in :mod:`mma_core.plugin_
 
 from __future__ import annotations
 
-from mma_core.plugin_config import (
+from mma_core.extensions.config import (
     CONFIG_FILE,
     TOP_LEVEL_TABLES,
     Config,
@@ -24,8 +25,8 @@ from mma_core.plugin_config import (
     load_config,
     validate_section,
 )
-from mma_core.plugin_hooks import Hooks, PluginValidator
-from mma_core.plugin_manager import (
+from mma_core.extensions.hooks import Hooks, PluginValidator
+from mma_core.extensions.manager import (
     BUILTIN_PLUGINS,
     DEFAULT_CALCULATOR,
     PluginError,
@@ -33,7 +34,7 @@ from mma_core.plugin_manager import (
     load_plugins,
     open_programme,
 )
-from mma_core.plugin_records import BLOCKED, BROKEN, LOADED, HookCall, HookFailure, PluginRecord
+from mma_core.extensions.records import BLOCKED, BROKEN, LOADED, HookCall, HookFailure, PluginRecord
 
 __all__ = [
     "BLOCKED",

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from mma_core.plugin_values import PluginInfo
+from mma_core.extensions.values import PluginInfo
 
 __all__ = ["BLOCKED", "BROKEN", "LOADED", "HookCall", "HookFailure", "PluginRecord", "describe"]
 

@@ -1,26 +1,21 @@
 """The values that cross the plugin boundary: what hooks receive and return.
 
-A leaf module: it imports nothing of the application (only the JSON conversion its values share
-with the rest of ``mma_core``), so the hook specifications, the plugin manager, the exporting
-views and the outbox can all name these values without importing each other. Plugins reach them
-through :mod:`mma_core.plugin_api`. (The :class:`~mma_core.exporting.Exporter` protocol lives
-beside the :class:`~mma_core.exporting.ExportSource` it reads.)
+The hook specifications, the plugin manager, the exporting views and the outbox all name these
+values; plugins reach them through :mod:`mma_core.plugin_api`. :class:`EventRecord` is the
+application's (``Programme.follow`` yields it) and stands here as the hooks see it. (The
+:class:`~mma_core.extensions.exporting.Exporter` protocol lives beside the
+:class:`~mma_core.extensions.exporting.ExportSource` it reads.)
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-from uuid import UUID
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from mma_core.jsonable import JSONReady
-
-if TYPE_CHECKING:  # pragma: no cover - annotations only: the leaf imports no application module
-    from mma_core.views.state import SessionView
+from mma_core.application.events import EventRecord
 
 __all__ = [
     "SETTING_TYPES",
@@ -130,32 +125,6 @@ class Notification:
             f"Notification(key={self.key!r}, recipient={self.recipient!r}, "
             f"channel={self.channel!r}, delivery_id={self.delivery_id!r})"
         )
-
-
-@attrs.frozen
-class EventRecord(JSONReady):
-    """An event as plugins see it: what happened, to which municipality, when.
-
-    ``type`` is the event's name (``Invited``, ``Connected``, ``TrainingBooked``, ...) and
-    ``aggregate`` the kind of thing it happened to (``Municipality``, ``TrainingSession``,
-    ``Offer``, ``ReportClaim``). Deadlines are events too, made by the outbox on the day they
-    fall due: ``EvaluationDue`` and ``AnswerOverdue`` (aggregate ``Deadline``, ``due_on`` set).
-    ``data`` holds the event's own fields as plain values, never personal data; ``session``
-    is set for events about a training session (``TrainingBooked``). ``to_dict()`` gives it as
-    JSON types (``docs/schemas/results/EventRecord.json``).
-    """
-
-    id: UUID
-    position: int
-    aggregate: str
-    type: str
-    code: str | None
-    business_date: date | None
-    recorded_at: datetime | None
-    by: str
-    data: Mapping[str, Any]
-    session: SessionView | None = None
-    due_on: date | None = None
 
 
 @runtime_checkable

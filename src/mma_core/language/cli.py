@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import click
 
-from mma_core.i18n import check_language, current_language, language, translations
+from mma_core.language.i18n import check_language, current_language, language, translations
 
 __all__ = [
     "CLICK_DOMAIN",

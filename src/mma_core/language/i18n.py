@@ -2,8 +2,8 @@
 
 Messages are written in English in the source, marked with :func:`_` (or :func:`N_` where the
 text is translated later), and translated through the gettext catalog of the package
-(``mma_core/locale/nl/LC_MESSAGES/mma_core.po``, compiled to ``.mo`` beside it; ``make i18n``
-extracts, updates and compiles with babel). The language is chosen per process or call:
+(``mma_core/language/locale/nl/LC_MESSAGES/mma_core.po``, compiled to ``.mo`` beside it; ``make
+i18n`` extracts, updates and compiles with babel). The language is chosen per process or call:
 :func:`set_language` (the CLI's ``--lang``), else ``MMA_LANG``, else Dutch.
 
 Dates and amounts have one form per language, here: ``18 oktober 2019`` and ``€ 12.202,50`` in
@@ -85,7 +85,7 @@ class language:
 
 @cache
 def translations(
-    lang: str, domain: str = DOMAIN, package: str = "mma_core"
+    lang: str, domain: str = DOMAIN, package: str = "mma_core.language"
 ) -> gettext.NullTranslations:
     """The catalog ``domain`` of ``lang`` that ``package`` ships in ``locale/`` (the CLI adds
     ``mma_cli`` and ``click``; a plugin its own, see :func:`translator`). A package without

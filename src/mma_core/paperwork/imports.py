@@ -7,7 +7,7 @@ programme inside :meth:`Programme.atomic`, so the rules see the rows before them
 and nothing is recorded; every wrong row is reported with its line and column. A dry run does
 all of that and writes nothing either way.
 
-Files are CSV or XLSX (:mod:`mma_core.tables`), with Dutch or English headers.
+Files are CSV or XLSX (:mod:`mma_core.paperwork.tables`), with Dutch or English headers.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import attrs
 
 from mma_core.domain.errors import DomainError, InvalidInput
 from mma_core.domain.values import MunicipalityCode, Official
-from mma_core.i18n import N_, _, ngettext
-from mma_core.tables import Column, TableRow, read_table
+from mma_core.language.i18n import N_, _, ngettext
+from mma_core.paperwork.tables import Column, TableRow, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
 
 __all__ = [
     "ANSWER_COLUMNS",

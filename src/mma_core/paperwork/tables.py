@@ -33,7 +33,7 @@ from typing import IO, Any
 from attrs import field, frozen
 
 from mma_core.domain.errors import InvalidInput
-from mma_core.i18n import _
+from mma_core.language.i18n import _
 
 FORMATS = ("csv", "xlsx")
 

@@ -19,8 +19,8 @@ from its first event on: a key set on a plain store, or none set on an encrypted
 without the key a row was sealed with, is refused with a :class:`StoreCipherError` that says so.
 
 Eventsourcing's own cipher sees only the bytes, not the row they belong to; hence this mapper.
-The officials' personal data keeps its own per-official keys (:mod:`mma_core.privacy`) inside
-the state, so erasure still works on an encrypted store.
+The officials' personal data keeps its own per-official keys (:mod:`mma_core.storage.privacy`)
+inside the state, so erasure still works on an encrypted store.
 """
 
 from __future__ import annotations

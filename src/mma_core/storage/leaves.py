@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mma_core.leaves import Leaf
+from mma_core.storage.leaf_format import Leaf
 
 LEAVES = "mma_leaves"  # the SQLite table of audit leaves
 LEAF_COLUMNS = "seq, aggregate_id, version, topic, recorded_at, state_sha256, prev"

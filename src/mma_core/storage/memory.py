@@ -11,8 +11,8 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
-from mma_core.leaves import Leaf, LeafChain, recorded_now
 from mma_core.storage.keys import ERASE_KEYS, KEYS, ErasureCheck, page_of
+from mma_core.storage.leaf_format import Leaf, LeafChain, recorded_now
 
 
 class MemoryRecorder(POPOApplicationRecorder):

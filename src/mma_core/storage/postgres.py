@@ -18,7 +18,6 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from mma_core.domain.errors import ErasureIncomplete, InvalidInput
-from mma_core.leaves import HistoryAltered, Leaf, LeafChain, recorded_now
 from mma_core.storage.keys import (
     ERASE_KEYS,
     ERASE_RETRY_SECONDS,
@@ -27,6 +26,7 @@ from mma_core.storage.keys import (
     WIPE_AGAIN,
     ErasureCheck,
 )
+from mma_core.storage.leaf_format import HistoryAltered, Leaf, LeafChain, recorded_now
 from mma_core.storage.leaves import LEAF_COLUMNS, LEAF_NAMES, leaf_of_row, leaf_row
 
 

@@ -23,14 +23,14 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from mma_core.cipher import Keyring, StoreCipherError, read_key_file, write_private
-from mma_core.cipher import new_key as new_cipher_key
 from mma_core.domain.values import Official, OfficialId
+from mma_core.storage.cipher import Keyring, StoreCipherError, read_key_file, write_private
+from mma_core.storage.cipher import new_key as new_cipher_key
 
 _VERSION = "v1"
 _AAD_PREFIX = b"mma-official/v1:"
 _WRAP_AAD = b"mma-official-key/v1\x00"
-logger = logging.getLogger("mma_core.privacy")
+logger = logging.getLogger("mma_core.storage.privacy")
 BARE_KEY = 32  # bytes of a key stored before wrapping existed
 
 

@@ -1,5 +1,5 @@
 """The signal a programme raises after each write, which wakes its followers at once
-(``mma_core.follow``) instead of at their next poll."""
+(``mma_core.application.follow``) instead of at their next poll."""
 
 from __future__ import annotations
 

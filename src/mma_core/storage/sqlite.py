@@ -13,8 +13,8 @@ from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from mma_core.domain.errors import ErasureIncomplete
-from mma_core.leaves import Leaf, LeafChain, recorded_now
 from mma_core.storage.keys import ERASE_KEYS, ERASE_WAIT_MS, KEYS, WIPE_AGAIN, ErasureCheck
+from mma_core.storage.leaf_format import Leaf, LeafChain, recorded_now
 from mma_core.storage.leaves import LEAF_COLUMNS, LEAVES, leaf_of_row, leaf_row
 
 

@@ -1,6 +1,7 @@
 """Helpers for testing plugins, importable without pytest.
 
-- :func:`fresh_plugins`: a :class:`mma_core.plugins.Plugins` that loads no entry points and no
+- :func:`fresh_plugins`: a :class:`mma_core.extensions.plugins.Plugins` that loads no entry points
+and no
   built-ins, reads no environment variables and no ``mma.toml``;
 - :func:`registered`: ``with registered(plugins, plugin, "name") as record:`` registers a plugin
   for the block and always unregisters it, even when the test fails;
@@ -35,19 +36,19 @@ from mma_core.testing.servers import (
 
 if TYPE_CHECKING:  # pragma: no cover - imported where used, so pytest starts fast
     from mma_core.cli import cli
-    from mma_core.delivery import DeliverySettings, Outbox
-    from mma_core.demo import play
-    from mma_core.plugin_cli import cost_summary
-    from mma_core.plugins import Config, HookCall, PluginRecord, Plugins
+    from mma_core.cli.campaign import play
+    from mma_core.cli.plugin_commands import cost_summary
+    from mma_core.extensions.plugins import Config, HookCall, PluginRecord, Plugins
+    from mma_core.outbox.delivery import DeliverySettings, Outbox
 
 # Names resolved on first use (module __getattr__), each from the module that holds it.
 _LAZY = {
-    "DeliverySettings": "mma_core.delivery",
-    "Outbox": "mma_core.delivery",
-    "Plugins": "mma_core.plugins",
+    "DeliverySettings": "mma_core.outbox.delivery",
+    "Outbox": "mma_core.outbox.delivery",
+    "Plugins": "mma_core.extensions.plugins",
     "cli": "mma_core.cli",
-    "cost_summary": "mma_core.plugin_cli",
-    "play": "mma_core.demo",
+    "cost_summary": "mma_core.cli.plugin_commands",
+    "play": "mma_core.cli.campaign",
 }
 
 __all__ = [
@@ -71,7 +72,7 @@ __all__ = [
 
 def fresh_plugins(config: Config | None = None, **env: str) -> Plugins:
     """A plugin manager with nothing loaded; ``env`` stands in for the environment."""
-    from mma_core.plugins import Config, Plugins
+    from mma_core.extensions.plugins import Config, Plugins
 
     return Plugins(config or Config(), env=dict(env))
 

@@ -2,7 +2,7 @@
 
 Fixtures:
 
-- ``mma_plugins``: a fresh :class:`mma_core.plugins.Plugins`
+- ``mma_plugins``: a fresh :class:`mma_core.extensions.plugins.Plugins`
   (:func:`mma_core.testing.fresh_plugins`);
 - ``mma_register``: a context manager, ``with mma_register(plugin, "name") as record:``, that
   registers a plugin on ``mma_plugins`` and always unregisters it, even when the test fails;
@@ -22,7 +22,7 @@ import pytest
 from mma_core.testing import HookCallRecorder, fresh_plugins, registered
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.plugins import PluginRecord, Plugins
+    from mma_core.extensions.plugins import PluginRecord, Plugins
 
 __all__ = ["mma_hook_calls", "mma_plugins", "mma_register"]
 

@@ -25,8 +25,8 @@ from datetime import date, timedelta
 import attrs
 
 from mma_core.domain.common import AMSTERDAM
+from mma_core.domain.jsonable import JSONReady
 from mma_core.domain.values import Stage
-from mma_core.jsonable import JSONReady
 from mma_core.views.records import MunicipalityRecord, SessionRecord
 from mma_core.views.state import Deadline
 

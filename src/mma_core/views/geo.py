@@ -20,7 +20,7 @@ from importlib import resources
 
 import attrs
 
-from mma_core.jsonable import JSONReady
+from mma_core.domain.jsonable import JSONReady
 from mma_core.views.state import MunicipalityFacts, WaterbedEntry
 from mma_core.views.waterbed import successors
 

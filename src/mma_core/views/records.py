@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from mma_core.domain.jsonable import fields_of
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.training import TrainingSession
 from mma_core.domain.values import (
@@ -33,7 +34,6 @@ from mma_core.domain.values import (
     Payer,
     Stage,
 )
-from mma_core.jsonable import fields_of
 from mma_core.views.state import CostEntry, MunicipalityFacts, MunicipalityView, OfficialView
 
 Reveal = Callable[[OfficialId, str], Official | None]
@@ -317,7 +317,8 @@ def roster_of(record: MunicipalityRecord) -> list[RosterLine]:
     ]
 
 
-# -- the records as JSON: written by ``mma_core.jsonable``, read back by their field types ------
+# -- the records as JSON: written by ``mma_core.domain.jsonable``, read back by their field types
+# ------
 
 T = TypeVar("T")
 

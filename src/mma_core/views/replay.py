@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from mma_core.domain.common import Recorded
+from mma_core.domain.jsonable import jsonable
 from mma_core.domain.municipality import Municipality
-from mma_core.jsonable import jsonable
 from mma_core.views.records import Reveal, record_of
 from mma_core.views.state import (
     CostEntry,

@@ -1,6 +1,6 @@
 """Frozen, plain views returned by the queries. Safe to hand to any caller: no aggregate inside.
 
-Each has ``to_dict()``: its fields as JSON types (``mma_core.jsonable``), the shape the JSON
+Each has ``to_dict()``: its fields as JSON types (``mma_core.domain.jsonable``), the shape the JSON
 Schemas in ``docs/schemas/results/`` describe."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import attrs
 
+from mma_core.domain.jsonable import JSONObject, JSONReady
 from mma_core.domain.values import CostLine, Money, Stage
-from mma_core.jsonable import JSONObject, JSONReady
 
 
 @attrs.frozen

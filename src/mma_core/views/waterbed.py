@@ -19,9 +19,9 @@ from importlib import resources
 
 import attrs
 
-from mma_core import registries
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.values import Stage
+from mma_core.storage import registries
 from mma_core.views.records import MunicipalityRecord
 from mma_core.views.state import MunicipalityFacts
 from mma_core.views.state import WaterbedEntry as WaterbedEntry  # beside Overview, its holder

@@ -5,8 +5,8 @@ times date-time cells in UTC, yes/no boolean cells, counts integer cells. Withou
 the workbook has the status, ledger and roster sheets.
 
 Text cells are string cells, neutralised against formula injection
-(:func:`mma_core.exporting.spreadsheet_text`): a name ``=1+1`` is the text ``'=1+1``, never a
-formula that a spreadsheet program computes.
+(:func:`mma_core.extensions.exporting.spreadsheet_text`): a name ``=1+1`` is the text ``'=1+1``,
+never a formula that a spreadsheet program computes.
 """
 
 from __future__ import annotations

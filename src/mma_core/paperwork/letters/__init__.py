@@ -6,7 +6,7 @@ renders it. The built-in style is the ``letter`` exporter (:mod:`mma_core.builti
 a province brings its own as a plugin that registers an exporter with a ``write_letter`` method.
 """
 
-from mma_core.letters.compose import compose, dutch_date, dutch_money
-from mma_core.letters.model import KINDS, Block, Letter, Letterhead
+from mma_core.paperwork.letters.compose import compose, dutch_date, dutch_money
+from mma_core.paperwork.letters.model import KINDS, Block, Letter, Letterhead
 
 __all__ = ["KINDS", "Block", "Letter", "Letterhead", "compose", "dutch_date", "dutch_money"]

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from mma_core.domain.errors import InvalidInput, UnknownMunicipality
 from mma_core.domain.values import CostKind, Money, Payer, Stage
-from mma_core.i18n import N_, _
-from mma_core.letters.model import KINDS, Block, Letter, Letterhead
-from mma_core.plugin_values import Attachment
+from mma_core.extensions.values import Attachment
+from mma_core.language.i18n import N_, _
+from mma_core.paperwork.letters.model import KINDS, Block, Letter, Letterhead
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mma_core.application import Programme
+    from mma_core.application.programme import Programme
     from mma_core.views.state import MunicipalityView, OfficialView, SessionView
 
 __all__ = ["compose", "dutch_date", "dutch_money"]

@@ -1,7 +1,8 @@
 """A letter as plain values: what it says, to whom, under which kenmerk. No layout, no I/O.
 
 A house style (a renderer) turns a :class:`Letter` into a PDF; the built-in one is
-:mod:`mma_core.letters.render`. Everything a person reads is already in the language asked for.
+:mod:`mma_core.paperwork.letters.render`. Everything a person reads is already in the language
+asked for.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from mma_core.plugin_values import Attachment
+from mma_core.extensions.values import Attachment
 
 KINDS = ("invitation", "reminder", "training", "evaluation", "statement")
 

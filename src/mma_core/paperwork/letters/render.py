@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from mma_core.letters.model import Letter, Letterhead
+from mma_core.paperwork.letters.model import Letter, Letterhead
 
 LABELS = {
     "nl": {
@@ -38,11 +38,13 @@ LABELS = {
 
 
 def template() -> bytes:
-    return resources.files("mma_core.letters").joinpath("templates/letter.typ").read_bytes()
+    return (
+        resources.files("mma_core.paperwork.letters").joinpath("templates/letter.typ").read_bytes()
+    )
 
 
 def letter_json(letter: Letter, letterhead: Letterhead) -> str:
-    from mma_core.letters.compose import dutch_date
+    from mma_core.paperwork.letters.compose import dutch_date
 
     data: dict[str, Any] = {
         "lang": letter.lang,

@@ -10,7 +10,7 @@ from importlib import resources
 
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.values import MunicipalityCode, RegistryEntry
-from mma_core.i18n import _
+from mma_core.language.i18n import _
 
 _FILES = {"noord-holland-2019": "noord-holland-2019.csv"}
 
