@@ -23,7 +23,8 @@ from typing import Any
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 
-from mma_core.domain.municipality import Municipality, OfficialRecord
+from mma_core.domain.municipality import Municipality
+from mma_core.domain.officials import OfficialRecord
 from mma_core.domain.values import Outcome, Stage
 
 SNAPSHOT_INTERVAL = 100
