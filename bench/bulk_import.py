@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mma_core import Programme
-from mma_core.application.programme import ReportRow
+from mma_core.application.report_rows import ReportRow
 from mma_core.cli import REPORT_COLUMNS
 from mma_core.paperwork.tables import read_table
 

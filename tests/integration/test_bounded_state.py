@@ -149,7 +149,7 @@ def test_the_retry_budget_comes_from_the_argument_or_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mma_core import InvalidInput
-    from mma_core.application.programme import DEFAULT_RETRIES
+    from mma_core.application.commanding import DEFAULT_RETRIES
 
     monkeypatch.delenv("MMA_RETRIES", raising=False)
     with Programme.open("memory://") as prog:

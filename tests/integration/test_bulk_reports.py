@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from mma_core import DuplicateReport, InvalidDate, InvalidInput, InvalidTransition, Programme
-from mma_core.application.programme import ReportRow
+from mma_core.application.report_rows import ReportRow
 from mma_core.cli import cli
 from table_files import write_csv, write_xlsx
 

@@ -77,7 +77,7 @@ def python_blocks(section: str) -> list[str]:
 
 def test_the_command_names_a_validator_sees_are_all_documented() -> None:
     from mma_core import Programme
-    from mma_core.application.programme import COMMAND_NAME
+    from mma_core.application.commanding import COMMAND_NAME
 
     real = {  # the names of the methods marked @command, which validators see
         getattr(getattr(Programme, name), COMMAND_NAME)

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from plugin_helpers import LETTER, OFFER, OFFICIAL_EMAIL, OFFICIAL_NAME, builtins_only, campaign
 
 from mma_core import Money, Programme, RuleViolation, Terms
+from mma_core.application.commands import Command
 from mma_core.application.costs import CostContext
-from mma_core.application.programme import Command
 from mma_core.domain.values import CostKind, CostLine
 from mma_core.extensions.exporting import ExportSource
 from mma_core.extensions.hookspecs import (

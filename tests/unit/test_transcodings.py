@@ -115,7 +115,7 @@ def test_stored_events_read_back_as_dates_money_and_cost_lines(
     programme.connect("GM0363", on=date(2019, 12, 1), by="c")
     programme.evaluate("GM0363", on=date(2020, 12, 1), outcome="stop", recovered=Money("5"), by="c")
     # read through a fresh mapper, not an aggregate cache
-    events = list(programme.events.get(programme._municipality("GM0363").id))
+    events = list(programme.events.get(programme.uow.municipality("GM0363").id))
     connected = next(e for e in events if type(e).__name__ == "Connected")
     assert type(connected.on) is date
     assert type(connected.evaluation_due) is date

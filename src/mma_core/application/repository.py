@@ -38,8 +38,14 @@ class CopyingRepository(Repository[UUID]):
             deepcopy_from_cache=False,
         )
         if from_cache and deepcopy_from_cache and self.deepcopy_from_cache:
-            try:
-                return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))  # noqa: S301
-            except (pickle.PicklingError, TypeError, AttributeError):
-                return copy.deepcopy(aggregate)
+            return copy_aggregate(aggregate)
         return aggregate
+
+
+def copy_aggregate(aggregate: Any) -> Any:
+    """An independent copy of ``aggregate``, pending events included: a pickle round trip, or a
+    deep copy for an aggregate that does not pickle."""
+    try:
+        return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))  # noqa: S301
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return copy.deepcopy(aggregate)

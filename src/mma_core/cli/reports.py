@@ -98,7 +98,7 @@ def report_import(settings: Settings, file: Path, dry_run: bool, table_format: s
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from mma_core.application.programme import ReportRow
+    from mma_core.application.report_rows import ReportRow
     from mma_core.paperwork.tables import read_table
 
     rows = []
