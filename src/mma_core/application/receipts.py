@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 from eventsourcing.application import AggregateNotFoundError
 
+from mma_core.application.unit_of_work import UnitOfWork
 from mma_core.domain.common import Stamp
 from mma_core.domain.errors import InvalidInput, RequestIdReused
 from mma_core.domain.jsonable import JSONReady, jsonable
@@ -53,6 +54,9 @@ class Answerer(Protocol):
 
     @property
     def keys(self) -> KeyStore: ...
+
+    @property
+    def uow(self) -> UnitOfWork: ...
 
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
@@ -133,10 +137,12 @@ def request_for(command: str, request_id: object, arguments: Mapping[str, Any]) 
 
 
 def stored(programme: Answerer, request_id: str) -> CommandReceipt | None:
-    if not programme.recorder.select_events(receipt_id(request_id), limit=1):
+    # Through the unit of work: a request answered earlier in the same atomic() block is
+    # answered again, not run twice.
+    if not programme.uow.exists(receipt_id(request_id)):
         return None
     try:
-        receipt: CommandReceipt = programme.repository.get(receipt_id(request_id))
+        receipt: CommandReceipt = programme.uow.get(receipt_id(request_id))
     except AggregateNotFoundError:  # pragma: no cover - selected just above
         return None
     return receipt
