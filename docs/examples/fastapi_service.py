@@ -25,8 +25,7 @@ from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from mma_core import DomainError, Programme, StoreUnavailable
-from mma_core.domain.jsonable import JSONObject
+from mma_core import DomainError, JSONObject, Programme, StoreUnavailable
 
 # One status per error code (docs/embedding.md lists every code); anything else is a 422.
 STATUS_BY_CODE: dict[str, int] = {
