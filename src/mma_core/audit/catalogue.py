@@ -75,6 +75,10 @@ MEANINGS: dict[str, str] = {
     "notes": "the evaluation's notes (no personal data)",
     "reason": "why (free text, at most 500 characters, no personal data)",
     "predecessor": "the absorbed municipality's CBS code",
+    "unlisted": (
+        "true: the registry does not list this merger; the coordinator recorded it all the "
+        "same, saying why in reason"
+    ),
     "connected_by_succession": "whether this municipality became connected by the merger",
     "official_id": "the official's id: CBS code and a number, e.g. GM0363-1",
     "personal_data": "the official's name and e-mail, AES-GCM encrypted under the official's own "
