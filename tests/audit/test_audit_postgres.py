@@ -115,15 +115,33 @@ def test_the_audit_commands_work_on_postgres(
     prog = open_programme(postgres_url)
     base(prog)
     n = prog.event_count()
-    assert audit_cli(postgres_url, "audit", "keygen", "--key", "k", cwd=tmp_path).returncode == 0
+    keygen = audit_cli(postgres_url, "audit", "keygen", "--key", "k", cwd=tmp_path)
+    assert keygen.returncode == 0
     done = audit_cli(postgres_url, "audit", "checkpoint", "--key", "k", "-o", "cp", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     apply(prog, [("invite", 0)])
-    ok = audit_cli(
+    # Without the key received from outside, the verifier refuses and names the flag ...
+    refused = audit_cli(
         postgres_url, "audit", "verify", "--checkpoint", "cp", "--key", "k", cwd=tmp_path
+    )
+    assert refused.returncode == 2
+    assert "--public-key" in refused.stderr
+    # ... the key beside the store is taken only when asked for, with a warning ...
+    bundled = audit_cli(
+        postgres_url,
+        *("audit", "verify", "--checkpoint", "cp", "--key", "k", "--trust-bundled-key"),
+        cwd=tmp_path,
+    )
+    assert bundled.returncode == 0, bundled.stderr
+    assert "warning: checked against the public half of k" in bundled.stdout
+    ok = audit_cli(
+        postgres_url,
+        *("audit", "verify", "--checkpoint", "cp", "--public-key", keygen.stdout.strip()),
+        cwd=tmp_path,
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith(f"OK: {n + 1} events verified")
+    assert "warning" not in ok.stdout
 
 
 def test_postgres_refuses_to_write_over_a_deleted_event(
