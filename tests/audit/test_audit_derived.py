@@ -1,0 +1,143 @@
+"""``mma audit verify`` checks what people read, not only the log: every read-model table and
+every stored snapshot of a copy of the demo store is compared with a replay of the log. An edit
+of any of them fails verification naming table, key and field; ``mma views rebuild`` repairs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mma_core import Programme
+from mma_core.audit.derived import verify_derived
+
+# (table, edit, what the report names). Each edit changes exactly one row.
+EDITS = {
+    "municipality stage": (
+        "UPDATE mma_views_municipalities SET doc = "
+        'replace(doc, \'"stage":"connected"\', \'"stage":"declined"\') WHERE code = \'GM0358\'',
+        "mma_views_municipalities GM0358: stage is 'declined', a replay of the log gives "
+        "'connected'",
+    ),
+    "ledger amount": (
+        "UPDATE mma_views_ledger SET amount = '999.00' "
+        "WHERE (position, idx) = (SELECT position, idx FROM mma_views_ledger "
+        "WHERE code = 'GM0479' AND kind = 'report_fee' ORDER BY position LIMIT 1)",
+        "amount is '999.00'",
+    ),
+    "ledger row deleted": (
+        "DELETE FROM mma_views_ledger WHERE (position, idx) = "
+        "(SELECT position, idx FROM mma_views_ledger ORDER BY position DESC LIMIT 1)",
+        "mma_views_ledger (position",
+    ),
+    "session booking": (
+        'UPDATE mma_views_sessions SET doc = replace(doc, \'"booked":["\', \'"booked":["X\') '
+        "WHERE session_id = '2019-11-06'",
+        "mma_views_sessions 2019-11-06: booked[0] is 'X",
+    ),
+    "cost chunk": (
+        "UPDATE mma_views_cost_chunks SET lines = lines + 1 WHERE code = 'GM0479' AND chunk = 0",
+        "mma_views_cost_chunks (GM0479, chunk 0): lines is",
+    ),
+    "tracking date": (
+        "UPDATE mma_views_tracking SET latest = '2030-01-01'",
+        "mma_views_tracking views: latest is '2030-01-01'",
+    ),
+    "snapshot stage": (
+        "UPDATE stored_snapshots SET state = "
+        'CAST(replace(state, \'"stage":"connected"\', \'"stage":"declined"\') AS BLOB)',
+        "stored_snapshots (GM0363, version 100): stage is 'declined', a replay of the log "
+        "gives 'connected'",
+    ),
+    "snapshot count": (
+        "UPDATE stored_snapshots SET state = CAST(replace(state, '\"reports_received\":', "
+        "'\"reports_received\":1') AS BLOB)",
+        "stored_snapshots (GM0363, version 100): reports_received is 1",
+    ),
+}
+QUICK = {"municipality stage", "ledger amount", "snapshot stage"}
+
+
+def mma(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mma_core.cli", "--store", url, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "MMA_LANG": "en"},
+    )
+
+
+def path_of(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def edit(url: str, statement: str) -> None:
+    with Programme.open(url) as prog:
+        prog.views.catch_up()  # the tables hold every event before they are edited
+    conn = sqlite3.connect(path_of(url))
+    try:
+        changed = conn.execute(statement).rowcount
+        conn.commit()
+    finally:
+        conn.close()
+    assert changed == 1, statement
+
+
+def test_the_untouched_demo_store_verifies_with_its_derived_data(demo_copy: str) -> None:
+    with Programme.open(demo_copy) as prog:
+        prog.views.catch_up()
+    done = mma(demo_copy, "audit", "verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("; read models and snapshots match the log")
+    conn = sqlite3.connect(path_of(demo_copy))
+    try:  # there is something to compare: a snapshot and every table
+        assert conn.execute("SELECT COUNT(*) FROM stored_snapshots").fetchone()[0] >= 1
+        assert conn.execute("SELECT COUNT(*) FROM mma_views_ledger").fetchone()[0] > 100
+    finally:
+        conn.close()
+    done = mma(demo_copy, "--json", "audit", "verify", "--log-only")
+    report = json.loads(done.stdout)
+    assert report["ok"] is True
+    assert report["derived"] == {
+        "checked": False,
+        "note": "log only: read models and snapshots not checked (--log-only)",
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n if n in QUICK else pytest.param(n, marks=pytest.mark.slow) for n in EDITS],
+)
+def test_an_edited_derived_row_fails_verify_and_views_rebuild_repairs_it(
+    demo_copy: str, name: str
+) -> None:
+    statement, named = EDITS[name]
+    edit(demo_copy, statement)
+    done = mma(demo_copy, "audit", "verify")
+    assert done.returncode == 1, done.stdout
+    assert done.stdout.startswith("FAILED: derived: "), done.stdout
+    assert named in done.stdout
+    assert "repair with 'mma views rebuild'" in done.stdout
+    # The log itself is untouched: --log-only passes, and says what it left out.
+    log_only = mma(demo_copy, "audit", "verify", "--log-only")
+    assert log_only.returncode == 0
+    assert "log only" in log_only.stdout
+    # The library's check is the one the command runs.
+    with Programme.open(demo_copy) as prog:
+        problem = verify_derived(prog)
+    assert problem is not None
+    assert problem.kind == "derived"
+    assert named in problem.detail
+
+    repaired = mma(demo_copy, "views", "rebuild")
+    assert repaired.returncode == 0, repaired.stderr
+    again = mma(demo_copy, "audit", "verify")
+    assert again.returncode == 0, again.stdout
+    assert "read models and snapshots match the log" in again.stdout
