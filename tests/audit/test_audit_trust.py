@@ -412,3 +412,17 @@ def test_the_kept_checkpoint_is_compared_byte_for_byte(
     done = tool(PROOF_TOOL, tmp_path / "p.json", *args, bad)
     assert done.returncode == 1
     assert "not the checkpoint you kept" in done.stdout
+
+
+def test_public_key_prints_the_verifier_and_the_witness_key_forms(tmp_path: Path) -> None:
+    (tmp_path / "w.key").write_text(f"{WITNESS}\n")
+    url = sqlite_url(tmp_path / "none.sqlite")
+    done = audit_cli(url, "audit", "public-key", "--key", "w.key", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(WITNESS.verifier())  # 0x01: checks its signatures
+    done = audit_cli(url, "audit", "public-key", "--key", "w.key", "--witness", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    witness = done.stdout.strip()
+    assert witness == str(notes.witness_key(WITNESS))  # 0x04: checks its cosignatures
+    assert base64.b64decode(witness.split("+", 2)[2])[0] == 0x04
+    assert notes.parse_witness_key(witness) == notes.witness_key(WITNESS)
