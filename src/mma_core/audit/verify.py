@@ -27,6 +27,7 @@ TRUNCATED = "truncated"
 SIGNATURE = "signature invalid"
 ORIGIN = "wrong origin"
 COSIGNATURE = "cosignature invalid"
+DERIVED_KIND = "derived"  # a read model or stored snapshot differs from a replay of the log
 
 
 @dataclass(frozen=True, slots=True)
