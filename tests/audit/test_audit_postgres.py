@@ -183,3 +183,32 @@ def test_postgres_conflicting_writers_get_a_conflict_not_a_tampering_error(
         two.save(b)
     assert not isinstance(caught.value, HistoryAltered)
     assert verify_url(postgres_url).ok
+
+
+def test_postgres_derived_data_is_checked_and_repaired(
+    postgres_url: str, open_programme: Callable[[str], Programme]
+) -> None:
+    from mma_core.audit.derived import drop_snapshots, verify_derived
+
+    prog = open_programme(postgres_url)
+    base(prog)
+    apply(prog, [("invite", 0), ("accept", 0), ("connect", 0), ("report", 0), ("report", 0)])
+    prog.views.catch_up()
+    assert verify_derived(prog) is None
+    schema = parse_qs(urlsplit(postgres_url).query)["schema"][0]
+    server = postgres_url.split("?")[0]
+    with psycopg.connect(server, autocommit=True) as conn:
+        changed = conn.execute(
+            sql.SQL("UPDATE {} SET amount = '999.00' WHERE idx = 0").format(
+                sql.Identifier(schema, "mma_views_ledger")
+            )
+        ).rowcount
+    assert changed >= 1
+    problem = verify_derived(prog)
+    assert problem is not None
+    assert problem.kind == "derived"
+    assert "mma_views_ledger (position" in problem.detail
+    assert "amount is '999.00'" in problem.detail
+    prog.views.rebuild()
+    assert drop_snapshots(prog) >= 0
+    assert verify_derived(prog) is None
