@@ -141,3 +141,11 @@ def test_an_edited_derived_row_fails_verify_and_views_rebuild_repairs_it(
     again = mma(demo_copy, "audit", "verify")
     assert again.returncode == 0, again.stdout
     assert "read models and snapshots match the log" in again.stdout
+
+
+def test_verify_on_a_missing_store_creates_nothing_for_the_derived_check(tmp_path: Path) -> None:
+    missing = tmp_path / "none.sqlite"
+    done = mma(f"sqlite:///{missing}", "audit", "verify")
+    assert done.returncode == 1
+    assert "no store" in done.stderr
+    assert list(tmp_path.iterdir()) == []  # the programme was never opened on it

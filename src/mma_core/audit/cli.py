@@ -496,8 +496,10 @@ def verify_command(
         labels.append(_("the checkpoint remembered in {state}").format(state=state_file))
     from mma_core.audit.verify import COSIGNATURE, Problem, verify
 
-    derived_check = _DerivedCheck(ctx, log_only)
     with _walk(ctx) as (reader, advance):
+        # Started once the store is known to exist: opening the programme on a missing
+        # SQLite file would create it.
+        derived_check = _DerivedCheck(ctx, log_only)
         observe = None
         total = reader.counter()  # in this snapshot: the size today's tree has if it verifies
         if since is not None and 0 < since.size <= total:
