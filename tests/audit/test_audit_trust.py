@@ -168,7 +168,14 @@ def flip_cosignature_byte(note: str, index: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("index", [0, 5, 40], ids=["key id", "time", "signature"])
+@pytest.mark.parametrize(
+    "index",
+    [
+        pytest.param(0, id="key id", marks=pytest.mark.slow),
+        pytest.param(5, id="time", marks=pytest.mark.slow),
+        pytest.param(40, id="signature"),
+    ],
+)
 def test_a_one_byte_change_in_a_cosignature_fails_every_verifier(
     store: tuple[Path, str], tmp_path: Path, index: int
 ) -> None:
