@@ -117,10 +117,36 @@ def _fields(table: str, key: str, stored: Any, rebuilt: Any) -> None:
     _compare(table, key, data, json.loads(rebuilt))
 
 
+class _Pinned:
+    """The stored views, every read in one read transaction: the tables and the tracking row
+    as one snapshot, however the views move on meanwhile (another process catching up)."""
+
+    def __init__(self, store: SqlViewStore, cursor: Any) -> None:
+        self.store, self.c = store, cursor
+
+    def raw_tracking(self) -> tuple[Any, Any] | None:
+        return self.store.raw_tracking(self.c)
+
+    def raw_municipalities(self) -> dict[str, tuple[Any, Any]]:
+        return self.store.raw_municipalities(self.c)
+
+    def raw_sessions(self) -> dict[str, tuple[Any, Any]]:
+        return self.store.raw_sessions(self.c)
+
+    def raw_ledger_page(self, after: tuple[int, int], limit: int) -> list[tuple[Any, ...]]:
+        return self.store.raw_ledger_page(after, limit, self.c)
+
+    def raw_chunk(self, code: str, chunk: int) -> tuple[Any, Any] | None:
+        return self.store.raw_chunk(code, chunk, self.c)
+
+    def raw_chunk_counts(self) -> dict[str, int]:
+        return self.store.raw_chunk_counts(self.c)
+
+
 class _Ledger:
     """The stored ledger, read page by page in ledger order."""
 
-    def __init__(self, store: SqlViewStore) -> None:
+    def __init__(self, store: _Pinned) -> None:
         self.store = store
         self.page: list[tuple[Any, ...]] = []
         self.at = 0
@@ -159,7 +185,7 @@ def _compare_line(stored: tuple[Any, ...] | None, rebuilt: tuple[Any, ...]) -> N
             raise Mismatch("mma_views_ledger", key, name, have, want)
 
 
-def _compare_chunk(store: SqlViewStore, code: str, chunk: int, doc: ChunkDoc) -> None:
+def _compare_chunk(store: _Pinned, code: str, chunk: int, doc: ChunkDoc) -> None:
     key = f"({code}, chunk {chunk})"
     found = store.raw_chunk(code, chunk)
     if found is None:
@@ -256,7 +282,7 @@ class _Replay(ViewUpdater):
 
 def _check_views(
     source: DerivedSource,
-    store: SqlViewStore,
+    store: _Pinned,
     progress: Callable[[int], None] | None,
     snapshots: _Snapshots,
 ) -> _Replay:
@@ -409,8 +435,11 @@ def verify_derived(
     if not isinstance(store, SqlViewStore):
         return None
     try:
-        snapshots = _Snapshots(source)
-        replay = _check_views(source, store, progress, snapshots)
+        with store.datastore.transaction(commit=False) as cursor:
+            if source.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            snapshots = _Snapshots(source)
+            replay = _check_views(source, _Pinned(store, cursor), progress, snapshots)
         snapshots.finish(source, replay._aggregates)
     except Mismatch as mismatch:
         return mismatch.problem
