@@ -165,3 +165,42 @@ def test_the_library_check_names_every_edit_and_a_rebuild_repairs_it(
         prog.views.rebuild()  # what 'mma views rebuild' does, and then:
         drop_snapshots(prog)
         assert verify_derived(prog) is None
+
+
+def test_views_caught_up_by_another_writer_during_the_check_are_no_mismatch(
+    demo_copy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored views are read as one snapshot: a process that records an event and brings
+    the views up to date while the check replays must not look like a ledger line (or a
+    tracking date) that the log does not produce."""
+    from datetime import date
+
+    from mma_core.audit import derived
+
+    writer = Programme.open(demo_copy)
+    try:
+        writer.views.catch_up()
+        passing = derived._Snapshots.passing
+        moved: list[int] = []
+
+        def meanwhile(self: derived._Snapshots, aggregate: object, event: object) -> None:
+            if not moved:
+                writer.record_report(
+                    "GM0363",
+                    received_on=date(2022, 6, 1),
+                    category="sociale zekerheid",
+                    reference="MMA-MEANWHILE-1",
+                    by="mma",
+                )
+                moved.append(writer.views.catch_up())
+            passing(self, aggregate, event)
+
+        monkeypatch.setattr(derived._Snapshots, "passing", meanwhile)
+        with Programme.open(demo_copy) as checker:
+            assert verify_derived(checker) is None
+        assert moved == [2]  # the report and its claim were applied to the views meanwhile
+        monkeypatch.undo()
+        with Programme.open(demo_copy) as checker:  # and the views as they are now hold too
+            assert verify_derived(checker) is None
+    finally:
+        writer.close()
