@@ -425,7 +425,7 @@ def check(
         if own.encode("utf-8") != kept_bytes:  # byte for byte: nothing replaced or translated
             raise Invalid("the proof's checkpoint is not the checkpoint you kept")
     if state is not None:
-        remembered = parse_checkpoint(state, keys, "the remembered checkpoint", origin)
+        remembered = checkpoint(state, keys, "the remembered checkpoint", origin)
         check_against_state(signed, remembered)
     for n, one in enumerate(signed):
         label = (
