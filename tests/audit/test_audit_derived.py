@@ -204,3 +204,33 @@ def test_views_caught_up_by_another_writer_during_the_check_are_no_mismatch(
             assert verify_derived(checker) is None
     finally:
         writer.close()
+
+
+def test_the_library_verifies_log_and_derived_data_in_one_call(demo_copy: str) -> None:
+    from mma_core.audit.derived import verify_programme
+
+    with Programme.open(demo_copy) as prog:
+        prog.views.catch_up()
+        clean = verify_programme(prog)
+        assert clean.ok, clean.problem
+        assert clean.size == prog.event_count()
+    edit(demo_copy, EDITS["ledger amount"][0])
+    with Programme.open(demo_copy) as prog:
+        found = verify_programme(prog)
+        assert found.problem is not None
+        assert found.problem.kind == "derived"
+        assert found.size == clean.size  # the log itself verified in full
+        assert verify_programme(prog, log_only=True).ok
+
+
+def test_a_memory_programme_verifies_with_nothing_derived_to_check(
+    memory_programme: Programme,
+) -> None:
+    from audit_helpers import base
+
+    from mma_core.audit.derived import verify_programme
+
+    base(memory_programme)
+    result = verify_programme(memory_programme)
+    assert result.ok, result.problem
+    assert result.size == memory_programme.event_count()

@@ -21,14 +21,17 @@ needed).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from mma_core.audit.verify import DERIVED_KIND, Problem
+from mma_core.audit import checkpoint as notes
+from mma_core.audit.sources import open_reader
+from mma_core.audit.verify import DERIVED_KIND, Problem, Result, verify
 from mma_core.domain.common import Recorded
 from mma_core.domain.municipality import Municipality
 from mma_core.views.records import LEDGER_COLUMNS
@@ -468,3 +471,25 @@ def drop_snapshots(source: DerivedSource) -> int:
         row = c.fetchone()
         c.execute(f"DELETE FROM {table}")  # noqa: S608
         return int(row["n"]) if row is not None else 0
+
+
+def verify_programme(
+    source: DerivedSource,
+    checkpoints: Sequence[str] = (),
+    keys: Sequence[notes.VerifierKey] = (),
+    *,
+    origin: str | None = None,
+    log_only: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """What ``mma audit verify`` checks, for a service that holds the programme: the log (as
+    :func:`mma_core.audit.verify.verify`, each checkpoint signed by one of ``keys`` and of
+    ``origin``), then, unless ``log_only``, the derived data (:func:`verify_derived`). The
+    first problem found is the result's."""
+    with open_reader(source.recorder) as reader:
+        result = verify(reader, checkpoints, keys, progress, origin=origin)
+    if result.ok and not log_only:
+        problem = verify_derived(source)
+        if problem is not None:
+            result = replace(result, problem=problem)
+    return result
