@@ -85,12 +85,12 @@ def verify_url(
 def sign_url(url: str, key: notes.SignerKey) -> str:
     result = verify_url(url)
     assert result.ok, result.problem
-    return notes.sign(key, "test/programme", result.size, result.root)
+    return notes.sign(key, notes.DEFAULT_ORIGIN, result.size, result.root)
 
 
 def export_url(url: str, directory: Path, key: notes.SignerKey) -> None:
     with open_recorder(url) as recorder, open_reader(recorder) as reader:
-        export(reader, directory, key, "test/programme")
+        export(reader, directory, key, notes.DEFAULT_ORIGIN)
 
 
 def standalone(directory: Path, *args: str) -> tuple[int, dict[str, Any]]:

@@ -78,7 +78,7 @@ def leaf_hashes(url: str) -> list[bytes]:
 
 
 def checkpoint_of(hashes: list[bytes], size: int) -> str:
-    return notes.sign(KEY, "test/programme", size, root(hashes[:size]))
+    return notes.sign(KEY, notes.DEFAULT_ORIGIN, size, root(hashes[:size]))
 
 
 @pytest.fixture(scope="module")

@@ -140,6 +140,9 @@ class Overview(JSONReady):
     municipalities: tuple[MunicipalityView, ...]
     # Unconnected municipalities ranked by their connected neighbours (``views.waterbed``).
     waterbed: tuple[WaterbedEntry, ...] = ()
+    # The municipalities that no longer exist on the day (merged into another), each with the
+    # costs it incurred: ``costs_by_payer`` is the sum over ``municipalities`` and ``merged``.
+    merged: tuple[MunicipalityView, ...] = ()
 
     @property
     def coverage_percent(self) -> float:
