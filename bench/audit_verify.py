@@ -93,7 +93,7 @@ VERIFY = (
     PEAK_RSS_SNIPPET
     + """
 import sys
-from mma_core.audit.cli import audit
+from mma_core.cli.audit import audit
 try:
     audit(["verify", "--log-only"], prog_name="mma audit")
 except SystemExit as done:

@@ -28,7 +28,7 @@ OPS = ("invite", "accept", "decline", "nominate", "erase", "connect", "report", 
 # A small CLI with only the audit group, as the main CLI builds it: --store, env MMA_STORE.
 AUDIT_CLI = """
 import click, sys
-from mma_core.audit.cli import register
+from mma_core.cli.audit import register
 
 @click.group()
 @click.option("--store", envvar="MMA_STORE", default="sqlite:///mma.sqlite")

@@ -24,10 +24,10 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 
 from mma_core.audit import checkpoint as notes
-from mma_core.audit.cli import audit
 from mma_core.audit.merkle import consistency_proof, leaf_hash, root
 from mma_core.audit.proofs import ProofError, consistency, inclusion
 from mma_core.audit.sources import open_reader, open_recorder
+from mma_core.cli.audit import audit
 from mma_core.storage import SQLiteRecorder
 
 KEY = notes.generate_key("operator")

@@ -25,7 +25,7 @@ from audit_helpers import ROOT
 from click.testing import CliRunner
 from eventsourcing.sqlite import SQLiteDatastore
 
-from mma_core.audit.cli import register
+from mma_core.cli.audit import register
 from mma_core.storage import SQLiteRecorder
 
 VECTORS = ROOT / "docs" / "audit-vectors"
