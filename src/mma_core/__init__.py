@@ -28,7 +28,14 @@ from mma_core.domain.values import (
     TrainingSlot,
 )
 from mma_core.receipts import Receipt
-from mma_core.store_errors import StoreUnavailable
+from mma_core.store_errors import (
+    StoreBusy,
+    StoreError,
+    StoreForbidden,
+    StoreMisconfigured,
+    StoreUnavailable,
+    StoreVersionError,
+)
 
 __version__ = "0.1.0"
 
@@ -50,7 +57,12 @@ __all__ = [
     "RequestIdReused",
     "RuleViolation",
     "Stage",
+    "StoreBusy",
+    "StoreError",
+    "StoreForbidden",
+    "StoreMisconfigured",
     "StoreUnavailable",
+    "StoreVersionError",
     "Terms",
     "TrainingSlot",
     "UnknownMunicipality",

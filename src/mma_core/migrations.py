@@ -20,6 +20,7 @@ from mma_core.store_errors import StoreVersionError, translated
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application import Programme
+    from mma_core.wiring import StoredApplication
 
 SCHEMA_VERSION = 2
 
@@ -52,18 +53,18 @@ def _add_cost_chunks(programme: Programme) -> None:
 MIGRATIONS: dict[int, Migration] = {1: _create_everything, 2: _add_cost_chunks}
 
 
-def _kind(programme: Programme) -> str:
+def _kind(programme: StoredApplication) -> str:
     return str(programme.env.get("PERSISTENCE_MODULE", ""))
 
 
-def _table(programme: Programme) -> str:
+def _table(programme: StoredApplication) -> str:
     if _kind(programme) == "eventsourcing.postgres":
         schema = programme.factory.datastore.schema.replace('"', '""')  # type: ignore[attr-defined]
         return f'"{schema}".{programme.name.lower()}_schema'
     return "mma_schema"
 
 
-def read_version(programme: Programme) -> int | None:
+def read_version(programme: StoredApplication) -> int | None:
     """The version the store records; ``None`` when it records none (or is in memory)."""
     kind = _kind(programme)
     datastore: Any = getattr(programme.factory, "datastore", None)
@@ -88,7 +89,7 @@ def read_version(programme: Programme) -> int | None:
     return SCHEMA_VERSION  # memory://: made by this very process
 
 
-def _record(programme: Programme, version: int) -> None:
+def _record(programme: StoredApplication, version: int) -> None:
     kind = _kind(programme)
     datastore: Any = programme.factory.datastore  # type: ignore[attr-defined]
     table = _table(programme)
@@ -105,11 +106,17 @@ def _record(programme: Programme, version: int) -> None:
         )
 
 
+def record_version(store: StoredApplication, version: int) -> None:
+    """Record ``version`` as the store's schema version (a copy keeps its source's)."""
+    _record(store, version)
+
+
 def _newer(programme: Programme, found: int) -> StoreVersionError:
     return StoreVersionError(
         f"the store {programme.store_label} has schema version {found}, written by a newer "
         f"mma_core; this one knows versions up to {SCHEMA_VERSION}: upgrade mma_core",
         store=programme.store_label,
+        reason="schema_version",
     )
 
 
@@ -127,6 +134,7 @@ def check(programme: Programme, create: bool) -> int:
                     "written by an old mma_core): run 'mma store upgrade' once, or open it "
                     "with create=True; create=False never creates or changes tables",
                     store=programme.store_label,
+                    reason="missing_tables",
                 )
             _record(programme, SCHEMA_VERSION)  # the tables were created just now
             return SCHEMA_VERSION
@@ -137,6 +145,7 @@ def check(programme: Programme, create: bool) -> int:
                 f"the store {programme.store_label} has schema version {found}, this mma_core "
                 f"uses {SCHEMA_VERSION}: run 'mma store upgrade' to migrate it",
                 store=programme.store_label,
+                reason="schema_version",
             )
         return found
 
@@ -158,4 +167,4 @@ def upgrade(programme: Programme) -> tuple[int | None, int]:
         return before, current
 
 
-__all__ = ["SCHEMA_VERSION", "check", "read_version", "upgrade"]
+__all__ = ["SCHEMA_VERSION", "check", "read_version", "record_version", "upgrade"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 
 @cli.group("store", context_settings=CONTEXT_SETTINGS)
 def store_group() -> None:
-    """The store itself: its schema version and migrations."""
+    """The store itself: its schema version, copies, backups and restores."""
 
 
 @store_group.command("upgrade")
@@ -50,6 +52,127 @@ def store_upgrade(settings: Settings) -> None:
                 before=before, after=after
             )
         )
+
+
+@contextmanager
+def _copy_progress(settings: Settings) -> Iterator[Any]:
+    """A progress bar per part of a copy (events, leaves, verifying) on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    names = {"events": _("events"), "leaves": _("leaves"), "verifying": _("verifying")}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_stderr(), disable=settings.as_json) as bar:
+        tasks: dict[str, Any] = {}
+
+        def advance(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(names.get(what, what), total=total)
+            bar.update(tasks[what], completed=done, total=max(total, done))
+
+        yield advance
+
+
+def _report_copy(settings: Settings, result: Any, done: str) -> None:
+    if settings.as_json:
+        emit_json(result)
+        return
+    click.echo(
+        done.format(
+            destination=result.destination,
+            events=result.events,
+            keys=result.keys,
+            size=result.size,
+            root=result.root,
+        )
+    )
+
+
+@store_group.command("copy")
+@click.argument("source", metavar="SOURCE_URL")
+@click.argument("destination", metavar="DEST_URL")
+@pass_settings
+def store_copy(settings: Settings, source: str, destination: str) -> None:
+    """Copy a whole store into an empty one, and verify the copy against the source.
+
+    SQLite to PostgreSQL, PostgreSQL to SQLite, or either to itself elsewhere. Every event
+    keeps its position and recorded time, every audit leaf is kept (checkpoints signed on
+    the source verify on the copy), with the officials' sealed keys, the outbox and the read
+    models. A destination that holds a history is refused. The source may be in use.
+
+    \b
+    Example:
+      mma store copy sqlite:///mma.sqlite postgresql://owner@db/mma
+    """
+    from mma_core.store_copy import copy_store
+
+    with _copy_progress(settings) as progress:
+        result = copy_store(source, destination, progress=progress)
+    _report_copy(
+        settings,
+        result,
+        _(
+            "Copied {events} events and {keys} officials' keys to {destination}; the copy "
+            "verifies: {size} leaves, root {root}."
+        ),
+    )
+
+
+@store_group.command("backup")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@pass_settings
+def store_backup(settings: Settings, path: str) -> None:
+    """Write a consistent copy of the store (--store) to a new SQLite file, mode 0600.
+
+    The store may be in use meanwhile. An SQLite store is copied with SQLite's backup API,
+    its officials' key file beside it as FILE.kek (keep the two together); a PostgreSQL
+    store is copied into the file as 'mma store copy' does. The backup is verified before
+    this says done; an existing FILE is never overwritten.
+
+    \b
+    Example:
+      mma store backup backups/mma-2024-01-01.sqlite
+    """
+    from mma_core.store_copy import backup_store
+
+    with _copy_progress(settings) as progress:
+        result = backup_store(settings.store, path, progress=progress)
+    _report_copy(
+        settings,
+        result,
+        _("Backed up {events} events to {destination}; it verifies: {size} leaves, root {root}."),
+    )
+
+
+@store_group.command("restore")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--to", "destination", required=True, metavar="URL", help="The empty store to restore into."
+)
+@pass_settings
+def store_restore(settings: Settings, path: str, destination: str) -> None:
+    """Restore a backup file (mma store backup) into an empty store, and verify it.
+
+    \b
+    Example:
+      mma store restore backups/mma-2024-01-01.sqlite --to sqlite:///mma.sqlite
+    """
+    from mma_core.store_copy import restore_store
+
+    with _copy_progress(settings) as progress:
+        result = restore_store(path, destination, progress=progress)
+    _report_copy(
+        settings,
+        result,
+        _(
+            "Restored {events} events and {keys} officials' keys to {destination}; it "
+            "verifies: {size} leaves, root {root}."
+        ),
+    )
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)

@@ -11,6 +11,8 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError as PersistenceIntegrityError
+from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
@@ -28,6 +30,8 @@ from mma_core.storage.keys import (
     ErasureCheck,
 )
 from mma_core.storage.leaves import LEAF_COLUMNS, LEAF_NAMES, leaf_of_row, leaf_row
+
+INSERT_ATTEMPTS = 10  # as eventsourcing tries an insert after a lost connection
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -79,6 +83,24 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
         super().create_table()
         self._backfill_leaves()
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """eventsourcing's insert, retried as eventsourcing does after a lost connection, but
+        not after a lock not got within the lock timeout: that wait is the bound the caller
+        set (``MMA_LOCK_TIMEOUT``), and it reaches the caller as ``StoreBusy`` at once."""
+        insert = PostgresApplicationRecorder.insert_events.__wrapped__
+        attempts = 0
+        while True:
+            try:
+                return insert(self, stored_events, **kwargs)  # type: ignore[no-any-return]
+            except (PersistenceInterfaceError, PersistenceOperationalError) as error:
+                attempts += 1
+                cause = error.__cause__
+                if attempts >= INSERT_ATTEMPTS or getattr(cause, "sqlstate", None) == "55P03":
+                    raise
+                time.sleep(0.2)
 
     def _backfill_leaves(self) -> None:
         """Give leaves to the events of a store written before leaves existed, in store
