@@ -205,9 +205,7 @@ def classify(error: BaseException, path: str = "") -> tuple[type[StoreError], st
         return StoreMisconfigured, "database"
     text = str(_sqlite_error(error) or error).lower()
     # libpq's refusals at connection time carry no SQLSTATE: their words say what it was.
-    if "password authentication failed" in text or (
-        "role" in text and "does not exist" in text
-    ):
+    if "password authentication failed" in text or ("role" in text and "does not exist" in text):
         return StoreForbidden, "authentication"
     if "database" in text and "does not exist" in text:
         return StoreMisconfigured, "missing_database"
