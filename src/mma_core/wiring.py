@@ -90,8 +90,12 @@ class StoredApplication(Application[UUID]):
     def construct_snapshot_store(self) -> Any:
         if self.env.get("PERSISTENCE_MODULE", "") == "eventsourcing.postgres":
             # As for the events: services opening a fresh store at once wait for one another.
+            from mma_core.storage.postgres import bounded_retries
+
             with advisory_lock(self.factory.datastore, DDL_LOCK):  # type: ignore[attr-defined]
-                return super().construct_snapshot_store()
+                store = super().construct_snapshot_store()
+            bounded_retries(store.recorder)
+            return store
         return super().construct_snapshot_store()
 
     def construct_repository(self) -> Repository[UUID]:
@@ -137,6 +141,9 @@ class StoredApplication(Application[UUID]):
                 datastore=self.factory.datastore,  # type: ignore[attr-defined]
                 events_table_name=f"{self.name.lower()}_events",
             )
+            from mma_core.storage.postgres import bounded_retries
+
+            bounded_retries(recorder)
             # Several services opening a fresh store at once would race on the DDL
             # ("tuple concurrently updated"): one creates the tables while the others wait.
             if self.create_tables:

@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import ConnectionUnavailableError, StoredEvent
 from eventsourcing.persistence import IntegrityError as PersistenceIntegrityError
 from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
-from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import PoolTimeout
 
 from mma_core.domain.errors import ErasureIncomplete, InvalidInput
 from mma_core.leaves import HistoryAltered, Leaf, LeafChain, recorded_now
@@ -31,7 +32,39 @@ from mma_core.storage.keys import (
 )
 from mma_core.storage.leaves import LEAF_COLUMNS, LEAF_NAMES, leaf_of_row, leaf_row
 
-INSERT_ATTEMPTS = 10  # as eventsourcing tries an insert after a lost connection
+ATTEMPTS = 10  # as eventsourcing tries a statement again after a lost connection
+RETRIED = ("insert_events", "select_events", "select_notifications", "max_notification_id")
+
+
+def bounded_retries(recorder: Any) -> None:
+    """Give ``recorder`` (an application or a snapshot recorder) eventsourcing's retries after
+    a lost connection, bounded: none after a lock not got within the lock timeout (the bound the
+    caller set), none after the pool waited its whole connect timeout for a connection (the
+    server is down: ``StoreUnavailable`` now, not ten connect timeouts later)."""
+    for name in RETRIED:
+        decorated = getattr(type(recorder), name, None)
+        inner = getattr(decorated, "__wrapped__", None)
+        if inner is None:
+            continue
+
+        def bounded(*args: Any, _inner: Any = inner, **kwargs: Any) -> Any:
+            attempts = 0
+            while True:
+                try:
+                    return _inner(recorder, *args, **kwargs)
+                except (PersistenceInterfaceError, PersistenceOperationalError) as error:
+                    attempts += 1
+                    cause = error.__cause__
+                    if (
+                        attempts >= ATTEMPTS
+                        or getattr(cause, "sqlstate", None) == "55P03"
+                        or isinstance(error, ConnectionUnavailableError)
+                        or isinstance(cause, PoolTimeout)
+                    ):
+                        raise
+                    time.sleep(0.2)
+
+        setattr(recorder, name, bounded)
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -83,24 +116,6 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
         super().create_table()
         self._backfill_leaves()
-
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        """eventsourcing's insert, retried as eventsourcing does after a lost connection, but
-        not after a lock not got within the lock timeout: that wait is the bound the caller
-        set (``MMA_LOCK_TIMEOUT``), and it reaches the caller as ``StoreBusy`` at once."""
-        insert = PostgresApplicationRecorder.insert_events.__wrapped__
-        attempts = 0
-        while True:
-            try:
-                return insert(self, stored_events, **kwargs)  # type: ignore[no-any-return]
-            except (PersistenceInterfaceError, PersistenceOperationalError) as error:
-                attempts += 1
-                cause = error.__cause__
-                if attempts >= INSERT_ATTEMPTS or getattr(cause, "sqlstate", None) == "55P03":
-                    raise
-                time.sleep(0.2)
 
     def _backfill_leaves(self) -> None:
         """Give leaves to the events of a store written before leaves existed, in store
