@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from mma_core.i18n import N_
 from mma_core.store_errors import StoreVersionError, translated
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +52,13 @@ def _add_cost_chunks(programme: Programme) -> None:
 
 
 MIGRATIONS: dict[int, Migration] = {1: _create_everything, 2: _add_cost_chunks}
+# What each step does, in the words `mma store upgrade --dry-run` shows (translated there).
+STEPS: dict[int, str] = {
+    1: N_(
+        "create the tables: events, officials' keys, audit leaves, snapshots, read models, outbox"
+    ),
+    2: N_("add the read models' cost chunks, filled from their cost ledger"),
+}
 
 
 def _kind(programme: StoredApplication) -> str:
@@ -111,7 +119,7 @@ def record_version(store: StoredApplication, version: int) -> None:
     _record(store, version)
 
 
-def _newer(programme: Programme, found: int) -> StoreVersionError:
+def _newer(programme: StoredApplication, found: int) -> StoreVersionError:
     return StoreVersionError(
         f"the store {programme.store_label} has schema version {found}, written by a newer "
         f"mma_core; this one knows versions up to {SCHEMA_VERSION}: upgrade mma_core",
@@ -150,6 +158,18 @@ def check(programme: Programme, create: bool) -> int:
         return found
 
 
+def plan(programme: StoredApplication) -> tuple[int | None, list[int]]:
+    """What :func:`upgrade` would do, without doing it: the store's version and the versions
+    whose steps would run, in order (see :data:`STEPS`)."""
+    with translated(programme.store_label, programme.store_secrets):
+        before = read_version(programme)
+    if _kind(programme) not in ("eventsourcing.sqlite", "eventsourcing.postgres"):
+        return before, []
+    if before is not None and before > SCHEMA_VERSION:
+        raise _newer(programme, before)
+    return before, [version for version in sorted(MIGRATIONS) if version > (before or 0)]
+
+
 def upgrade(programme: Programme) -> tuple[int | None, int]:
     """Apply every migration after the store's version, in order; returns (before, after)."""
     with translated(programme.store_label, programme.store_secrets):
@@ -167,4 +187,12 @@ def upgrade(programme: Programme) -> tuple[int | None, int]:
         return before, current
 
 
-__all__ = ["SCHEMA_VERSION", "check", "read_version", "record_version", "upgrade"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "STEPS",
+    "check",
+    "plan",
+    "read_version",
+    "record_version",
+    "upgrade",
+]

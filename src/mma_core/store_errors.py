@@ -123,6 +123,11 @@ def advice_for(reason: str, store: str = "") -> str:
         )
     if reason == "disk_full":
         return _("the disk is full: make space on it, then try again")
+    if reason == "disk_io":
+        return _(
+            "the store's file could not be written (a full disk, a file size limit, or a "
+            "failing disk): make space or check the disk, then try again"
+        )
     if reason == "missing_folder":
         return _(
             "the folder of the store file does not exist: create it or correct the store URL; "
@@ -215,6 +220,8 @@ def classify(error: BaseException, path: str = "") -> tuple[type[StoreError], st
         return StoreBusy, "busy"
     if "disk is full" in text or "database or disk is full" in text:
         return StoreUnavailable, "disk_full"
+    if "disk i/o error" in text:  # SQLite's word for a write refused: EFBIG, EIO
+        return StoreUnavailable, "disk_io"
     if "readonly" in text or "read-only" in text or "permission denied" in text:
         return StoreForbidden, "forbidden"
     if "no such table" in text:

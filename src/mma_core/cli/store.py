@@ -22,19 +22,25 @@ def store_group() -> None:
 
 
 @store_group.command("upgrade")
+@click.option("--dry-run", is_flag=True, help="Show the steps it would take; change nothing.")
 @pass_settings
-def store_upgrade(settings: Settings) -> None:
+def store_upgrade(settings: Settings, dry_run: bool) -> None:
     """Create or migrate the store's tables to this version of mma_core.
 
     Opening a store creates what is missing when the role may run DDL; a service that opens
     with create=False (a role without DDL rights) needs this run once, by a role that may.
+    Back the store up first (mma store backup); --dry-run shows the steps.
 
     \b
     Example:
+      mma --store postgresql://owner@db/mma store upgrade --dry-run
       mma --store postgresql://owner@db/mma store upgrade
     """
     from mma_core.application import Programme
 
+    if dry_run:
+        _upgrade_plan(settings)
+        return
     before, after = Programme.upgrade_store(settings.store)
     if settings.as_json:
         emit_json({"before": before, "after": after})
@@ -52,6 +58,47 @@ def store_upgrade(settings: Settings) -> None:
                 before=before, after=after
             )
         )
+
+
+def _upgrade_plan(settings: Settings) -> None:
+    """``mma store upgrade --dry-run``: the store's version and each step that would run."""
+    from mma_core import migrations
+    from mma_core.application import Programme
+    from mma_core.storage import describe, store_env
+    from mma_core.store_errors import translated
+
+    env = store_env(settings.store)
+    label, secrets = describe(settings.store), (env.get("POSTGRES_PASSWORD", ""),)
+    with translated(label, secrets):
+        programme = Programme(env, create=False)  # no DDL, no version check
+    programme.store_label, programme.store_secrets = label, secrets
+    try:
+        before, steps = migrations.plan(programme)
+    finally:
+        programme.close()
+    if settings.as_json:
+        emit_json(
+            {
+                "before": before,
+                "after": migrations.SCHEMA_VERSION,
+                "steps": [{"version": v, "does": _(migrations.STEPS[v])} for v in steps],
+                "dry_run": True,
+            }
+        )
+        return
+    if not steps:
+        click.echo(
+            _("The store is at schema version {version}; nothing to do.").format(version=before)
+        )
+        return
+    click.echo(
+        _(
+            "Would upgrade the store from schema version {before} to {after}, in these steps:"
+        ).format(before=before if before is not None else "-", after=migrations.SCHEMA_VERSION)
+    )
+    for version in steps:
+        click.echo(f"  {version}: {_(migrations.STEPS[version])}")
+    click.echo(_("Nothing was changed (--dry-run)."))
 
 
 @contextmanager
