@@ -184,6 +184,9 @@ def upgrade(programme: Programme) -> tuple[int | None, int]:
                 MIGRATIONS[version](programme)
                 _record(programme, version)
                 current = version
+        # Every table of this version, also those a store opened with create=True makes only
+        # on first use (read models, outbox): a service opened with create=False finds them.
+        _create_everything(programme)
         return before, current
 
 

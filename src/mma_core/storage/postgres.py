@@ -345,7 +345,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 raise ErasureIncomplete(
                     "the key was deleted but the keys table was not rewritten ("
                     + " ".join(" ".join(details).split())[:200]
-                    + "); the store's database user must own the keys table to VACUUM it"
+                    + "); only the keys table's owner may rewrite it: run 'mma official wipe' "
+                    "with the owner's store URL (the erasure itself is recorded and the key row "
+                    "is deleted; see docs/operations.md, least privilege)"
                 )
             kept = sum(found)
             # An open transaction anywhere in the database keeps rows it might see.
