@@ -235,3 +235,23 @@ def test_a_postgresql_backup_is_an_sqlite_file_restored_to_postgresql(
     again = tmp_path / "again.sqlite"
     restore_store(backup, f"sqlite:///{again}")
     assert _leaf_rows(f"sqlite:///{again}") == _leaf_rows(demo_copy)
+
+
+def test_an_encrypted_store_copies_sealed_and_opens_with_its_key(tmp_path: Path) -> None:
+    from mma_core.cipher import new_key
+
+    key = new_key()
+    source = f"sqlite:///{tmp_path / 'sealed.sqlite'}"
+    with Programme.open(source, cipher_key=key) as prog:
+        prog.register_registry("noord-holland-2019", by="t")
+        official = prog.nominate_official(
+            "GM0363", name="Anna de Vries", email="anna@example.nl", by="t", on=date(2019, 11, 1)
+        )
+    target = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+    copy_store(source, target, cipher_key=key)
+    assert _event_rows(target) == _event_rows(source)  # still sealed, byte for byte
+    with Programme.open(target, cipher_key=key) as prog:
+        names = {o.id: o.name for o in prog.municipality("GM0363").officials}
+    assert names[official] == "Anna de Vries"
+    # Sealed under the store cipher, not a key file: none was made beside the copy.
+    assert not (tmp_path / "copy.sqlite.kek").exists()
