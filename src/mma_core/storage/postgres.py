@@ -31,6 +31,7 @@ from mma_core.storage.keys import (
     ErasureCheck,
 )
 from mma_core.storage.leaves import LEAF_COLUMNS, LEAF_NAMES, leaf_of_row, leaf_row
+from mma_core.store_errors import classify
 
 ATTEMPTS = 10  # as eventsourcing tries a statement again after a lost connection
 RETRIED = ("insert_events", "select_events", "select_notifications", "max_notification_id")
@@ -38,9 +39,10 @@ RETRIED = ("insert_events", "select_events", "select_notifications", "max_notifi
 
 def bounded_retries(recorder: Any) -> None:
     """Give ``recorder`` (an application or a snapshot recorder) eventsourcing's retries after
-    a lost connection, bounded: none after a lock not got within the lock timeout (the bound the
-    caller set), none after the pool waited its whole connect timeout for a connection (the
-    server is down: ``StoreUnavailable`` now, not ten connect timeouts later)."""
+    a lost connection, bounded: none after a permanent refusal (a database that does not
+    exist, a password refused), none after a lock not got within the lock timeout (the bound
+    the caller set), none after the pool waited its whole connect timeout for a connection
+    (the server is down: ``StoreUnavailable`` now, not ten connect timeouts later)."""
     for name in RETRIED:
         decorated = getattr(type(recorder), name, None)
         inner = getattr(decorated, "__wrapped__", None)
@@ -57,6 +59,7 @@ def bounded_retries(recorder: Any) -> None:
                     cause = error.__cause__
                     if (
                         attempts >= ATTEMPTS
+                        or not classify(error)[0].transient  # a refusal waiting will not cure
                         or getattr(cause, "sqlstate", None) == "55P03"
                         or isinstance(error, ConnectionUnavailableError)
                         or isinstance(cause, PoolTimeout)
