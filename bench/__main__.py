@@ -20,6 +20,7 @@ BENCHMARKS = [
     "views",
     "audit_verify",
     "national",
+    "store_copy",
 ]
 
 
