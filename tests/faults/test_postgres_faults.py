@@ -169,3 +169,41 @@ def test_a_server_stopped_for_30_seconds_fails_commands_fast_and_everything_resu
         f"\nFIGURES stopped 30 s: {len(timings)} commands failed, slowest "
         f"{slowest:.2f} s, first {timings[0]:.2f} s; resumed {resumed:.2f} s after the start"
     )
+
+
+def test_a_waiting_follower_survives_the_server_stopping_and_sees_what_comes_after(
+    private_postgres: PrivateServer,
+) -> None:
+    url = private_postgres.url
+    with Programme.open(url) as prog:
+        _command(prog, 0, 0)
+        first = prog.last_position()
+    seen: list[int] = []
+    failures: list[BaseException] = []
+    following = threading.Event()
+
+    def follower() -> None:
+        try:
+            with Programme.open(url) as prog:
+                following.set()
+                for record in prog.follow(after=first, wait=40.0, limit=1):
+                    seen.append(record.position)
+        except BaseException as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=follower)
+    thread.start()
+    assert following.wait(30)
+    time.sleep(1.0)  # waiting on LISTEN
+    private_postgres.stop("fast")  # the follower's connection is dropped
+    time.sleep(5)
+    private_postgres.start()
+    with Programme.open(url) as prog:
+        _command(prog, 0, 1)
+        expected = prog.last_position()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert not failures, failures
+    assert seen
+    assert seen[0] > first
+    assert seen[0] <= expected
