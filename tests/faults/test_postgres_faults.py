@@ -11,8 +11,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from pg_server import PrivateServer
 
-from conftest import PrivateServer
 from mma_core import Programme, StoreError, StoreUnavailable
 
 pytestmark = pytest.mark.slow
