@@ -70,7 +70,10 @@ def test_the_demo_store_copied_to_postgresql_verifies_against_a_checkpoint_signe
     signed = mma("audit", "checkpoint", "--key", "k", "-o", "cp", cwd=tmp_path, MMA_STORE=demo_copy)
     assert signed.returncode == 0, signed.stderr
 
-    done = mma("store", "copy", demo_copy, postgres_url, cwd=tmp_path)
+    done = mma(
+        "store", "copy", demo_copy, postgres_url, "--checkpoint", "cp", "--public-key", "k",
+        cwd=tmp_path,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "the copy verifies" in done.stdout
     assert "leaves" in done.stderr  # the progress bars
@@ -255,3 +258,34 @@ def test_an_encrypted_store_copies_sealed_and_opens_with_its_key(tmp_path: Path)
     assert names[official] == "Anna de Vries"
     # Sealed under the store cipher, not a key file: none was made beside the copy.
     assert not (tmp_path / "copy.sqlite.kek").exists()
+
+
+def test_a_source_whose_history_was_altered_is_not_reported_copied(
+    demo_copy: str, tmp_path: Path
+) -> None:
+    path = Path(demo_copy.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as conn:  # an edited event, as an attacker would
+        conn.execute("UPDATE stored_events SET state = CAST('{}' AS BLOB) WHERE rowid = 100")
+    target = tmp_path / "copy.sqlite"
+    done = mma("store", "copy", demo_copy, f"sqlite:///{target}", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "does not verify" in done.stderr
+    assert "position 100" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_checkpoint_the_copy_does_not_extend_fails_the_copy(
+    demo_copy: str, tmp_path: Path
+) -> None:
+    assert mma("audit", "keygen", "--key", "k", cwd=tmp_path, MMA_STORE=demo_copy).returncode == 0
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    with Programme.open(other) as prog:
+        prog.make_offer(reference="R-OTHER", sent_on=date(2024, 2, 1), by="t")
+    signed = mma("audit", "checkpoint", "--key", "k", "-o", "cp", cwd=tmp_path, MMA_STORE=other)
+    assert signed.returncode == 0, signed.stderr
+    done = mma(
+        "--json", "store", "copy", demo_copy, f"sqlite:///{tmp_path / 'copy.sqlite'}",
+        "--checkpoint", "cp", "--public-key", "k", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert '"code": "copy_not_verified"' in done.stdout

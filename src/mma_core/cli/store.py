@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mma_core.cli.output import _stderr, emit_json
+from mma_core.cli.output import _fail, _stderr, emit_json
 from mma_core.cli.root import CONTEXT_SETTINGS, Settings, cli, pass_settings
 from mma_core.i18n import _
 
@@ -103,7 +103,21 @@ def _upgrade_plan(settings: Settings) -> None:
 
 @contextmanager
 def _copy_progress(settings: Settings) -> Iterator[Any]:
-    """A progress bar per part of a copy (events, leaves, verifying) on stderr."""
+    """A progress bar per part of a copy (events, leaves, verifying) on stderr; a copy that
+    does not verify is one error line and exit status 1."""
+    from mma_core.store_copy import CopyNotVerified
+
+    try:
+        with _bars(settings) as advance:
+            yield advance
+    except CopyNotVerified as error:
+        if settings.as_json:
+            emit_json({"error": error.to_dict()})
+        _fail(str(error))
+
+
+@contextmanager
+def _bars(settings: Settings) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     names = {"events": _("events"), "leaves": _("leaves"), "verifying": _("verifying")}
@@ -124,6 +138,33 @@ def _copy_progress(settings: Settings) -> Iterator[Any]:
         yield advance
 
 
+def _signed(files: tuple[str, ...], values: tuple[str, ...]) -> tuple[list[Any], list[str]]:
+    """The public keys (each the key itself or a file) and the checkpoints' exact texts."""
+    from pathlib import Path
+
+    from mma_core.audit import checkpoint
+    from mma_core.domain.errors import InvalidInput
+
+    if files and not values:
+        raise InvalidInput(
+            _("--checkpoint needs --public-key: the key the checkpoint is signed with")
+        )
+    keys = []
+    for value in values:
+        text = Path(value).read_text(encoding="ascii").strip() if Path(value).is_file() else value
+        try:
+            if text.startswith("PRIVATE+KEY+"):  # a signing key file: its public half
+                keys.append(checkpoint.parse_signer_key(text).verifier())
+            else:
+                keys.append(checkpoint.parse_verifier_key(text))
+        except checkpoint.CheckpointError as error:
+            raise InvalidInput(
+                _("public key {key}: {error}").format(key=value, error=error)
+            ) from None
+    notes = [Path(f).read_bytes().decode("utf-8", "replace") for f in files]
+    return keys, notes
+
+
 def _report_copy(settings: Settings, result: Any, done: str) -> None:
     if settings.as_json:
         emit_json(result)
@@ -142,8 +183,29 @@ def _report_copy(settings: Settings, result: Any, done: str) -> None:
 @store_group.command("copy")
 @click.argument("source", metavar="SOURCE_URL")
 @click.argument("destination", metavar="DEST_URL")
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A checkpoint signed on the source: the copy must verify against it too. Repeatable.",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    metavar="KEY|FILE",
+    help="The public key the checkpoints are signed with (the key itself or a file).",
+)
 @pass_settings
-def store_copy(settings: Settings, source: str, destination: str) -> None:
+def store_copy(
+    settings: Settings,
+    source: str,
+    destination: str,
+    checkpoint_files: tuple[str, ...],
+    public_keys: tuple[str, ...],
+) -> None:
     """Copy a whole store into an empty one, and verify the copy against the source.
 
     SQLite to PostgreSQL, PostgreSQL to SQLite, or either to itself elsewhere. Every event
@@ -157,8 +219,11 @@ def store_copy(settings: Settings, source: str, destination: str) -> None:
     """
     from mma_core.store_copy import copy_store
 
+    keys, notes = _signed(checkpoint_files, public_keys)
     with _copy_progress(settings) as progress:
-        result = copy_store(source, destination, progress=progress)
+        result = copy_store(
+            source, destination, progress=progress, checkpoints=notes, public_keys=keys
+        )
     _report_copy(
         settings,
         result,
