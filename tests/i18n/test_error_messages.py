@@ -42,6 +42,8 @@ ALLOWED = {
     ("imports.py", "_CellError", "'session'"),
     # The CLI prints a DomainError's message, translated where it was raised.
     ("root.py", "_fail", "str(error)"),
+    # The same for a copy that does not verify (CopyNotVerified, translated where raised).
+    ("store.py", "_fail", "str(error)"),
 }
 
 
