@@ -292,7 +292,8 @@ def copy_store(
 
     Raises :class:`InvalidInput` for a destination that holds a history (nothing is written),
     :class:`StoreMisconfigured` for a source that is missing or not at this version, and
-    :class:`CopyNotVerified` should the copy not verify.
+    :class:`CopyNotVerified` should the copy not verify (the destination is then emptied
+    again: the copy is not left for anyone to use).
     """
     started = time.perf_counter()
     if store_env(source) == store_env(destination):
@@ -423,7 +424,12 @@ def _copy(
             derived += _insert(dst, out, dst.table(name), columns, src.rows(conn, statement))
         counts["derived"] = derived
     size, root = tree.size, tree.root()
-    _check(dst, size, root, checkpoints, public_keys, progress)
+    try:
+        _check(dst, size, root, checkpoints, public_keys, progress)
+    except CopyNotVerified:
+        with translated(dst.label, dst.secrets):
+            _undo(dst)  # a copy that does not verify is not left for anyone to use
+        raise
     return CopyResult(
         source=src.label,
         destination=dst.label,
@@ -437,6 +443,28 @@ def _copy(
         root=root.hex(),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _undo(dst: _Side) -> None:
+    """Empty the destination again, in one transaction: every row the copy wrote, and the
+    counters, as before it (the tables and the schema version stay)."""
+    with _writing(dst) as out:
+        if not dst.postgres:
+            out.execute("PRAGMA secure_delete=ON")  # the keys' cells zeroed, as an erasure's
+        for table in (dst.events, dst.leaves, dst.keys, dst.snapshots):
+            out.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
+        for name in PLAIN_TABLES:
+            out.execute(f"DELETE FROM {dst.table(name)}")  # noqa: S608
+        if dst.postgres:
+            out.execute(
+                f"UPDATE {dst.table('programme_leaf_counter')} SET last = 0 WHERE id = 1"  # noqa: S608
+            )
+            out.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), 1, false)",
+                (dst.events,),
+            )
+        else:
+            out.execute("DELETE FROM sqlite_sequence WHERE name = ?", (dst.leaves,))
 
 
 def _set_counters(dst: _Side, out: Any, counter: int) -> None:

@@ -272,6 +272,10 @@ def test_a_source_whose_history_was_altered_is_not_reported_copied(
     assert "does not verify" in done.stderr
     assert "position 100" in done.stderr
     assert "Traceback" not in done.stderr
+    # Not left for anyone to use: the destination is empty again, and takes a good copy.
+    with sqlite3.connect(target) as conn:
+        for table in ("stored_events", "mma_leaves", "mma_official_keys", "sqlite_sequence"):
+            assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
 
 
 def test_a_checkpoint_the_copy_does_not_extend_fails_the_copy(
@@ -289,3 +293,24 @@ def test_a_checkpoint_the_copy_does_not_extend_fails_the_copy(
     )  # fmt: skip
     assert done.returncode == 1
     assert '"code": "copy_not_verified"' in done.stdout
+
+
+@pytest.mark.postgres
+def test_a_postgresql_copy_that_does_not_verify_is_undone_and_the_next_one_goes_in(
+    demo_copy: str, postgres_url: str, tmp_path: Path
+) -> None:
+    from mma_core.audit import checkpoint
+    from mma_core.store_copy import CopyNotVerified
+
+    key = checkpoint.generate_key("elsewhere")
+    foreign = checkpoint.sign(key, "elsewhere", 3, b"\x01" * 32)  # a history not the source's
+    with pytest.raises(CopyNotVerified):
+        copy_store(demo_copy, postgres_url, checkpoints=[foreign], public_keys=[key.verifier()])
+    with Programme.open(postgres_url) as prog:
+        assert prog.event_count() == 0
+    result = copy_store(demo_copy, postgres_url)
+    assert result.events == 1446
+    assert _event_rows(postgres_url) == _event_rows(demo_copy)
+    with Programme.open(postgres_url) as prog:
+        prog.make_offer(reference="R-NEXT", sent_on=date(2024, 2, 1), by="t")
+        assert prog.last_position() == 1447
