@@ -75,6 +75,7 @@ class StoredApplication(Application[UUID]):
         self.store_label: str = "the programme's store"
         self.store_secrets: tuple[str, ...] = ()
         self.follow_signal = Signal()  # wakes this programme's followers after each write
+        self.own_position = 0  # the last position this programme wrote (see _notify)
         self._memory_retry_lock = threading.Lock()
         super().__init__(env)
 
@@ -175,6 +176,11 @@ class StoredApplication(Application[UUID]):
 
     def _notify(self, recordings: list[Any]) -> None:
         super()._notify(recordings)
+        if recordings:
+            # The last position this programme itself wrote: its queries read their own
+            # writes even while another process holds the write lock (views.models).
+            last = max(int(r.notification.id) for r in recordings)
+            self.own_position = max(self.own_position, last)
         self.follow_signal.notify()
 
     @property

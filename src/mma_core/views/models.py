@@ -121,7 +121,9 @@ class ReadModels:
 
         The catch-up a query makes for itself (no ``progress``) does not wait for another
         process that holds an SQLite store's write lock: the query reads the views as they
-        are, and a later query (or ``mma views update``) brings them up to date."""
+        are, and a later query (or ``mma views update``) brings them up to date. It does wait
+        (up to the lock timeout) when the views lack this programme's own writes, so that a
+        query always reads what its programme wrote."""
         if progress is None and self._writer_elsewhere():
             return 0
         return self.updater.catch_up(progress)
@@ -132,8 +134,11 @@ class ReadModels:
         path = str(env.get("SQLITE_DBNAME", ""))
         if env.get("PERSISTENCE_MODULE") != "eventsourcing.sqlite" or ":memory:" in path:
             return False
-        if self.store.tracking().position >= (self.source.recorder.max_notification_id() or 0):
+        at = self.store.tracking().position
+        if at >= (self.source.recorder.max_notification_id() or 0):
             return False  # nothing to write
+        if at < int(getattr(self.source, "own_position", 0) or 0):
+            return False  # this programme's own writes: a query reads them, waiting if need be
         probe = sqlite3.connect(path, timeout=0, isolation_level=None)
         try:
             probe.execute("BEGIN IMMEDIATE")
