@@ -21,6 +21,7 @@ BENCHMARKS = [
     "audit_verify",
     "audit_derived",
     "national",
+    "store_copy",
 ]
 
 

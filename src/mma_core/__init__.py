@@ -35,7 +35,14 @@ from mma_core.domain.values import (
     Terms,
     TrainingSlot,
 )
-from mma_core.storage.errors import StoreUnavailable
+from mma_core.storage.errors import (
+    StoreBusy,
+    StoreError,
+    StoreForbidden,
+    StoreMisconfigured,
+    StoreUnavailable,
+    StoreVersionError,
+)
 
 __version__ = "0.1.0"
 
@@ -65,7 +72,12 @@ __all__ = [
     "RequestIdReused",
     "RuleViolation",
     "Stage",
+    "StoreBusy",
+    "StoreError",
+    "StoreForbidden",
+    "StoreMisconfigured",
     "StoreUnavailable",
+    "StoreVersionError",
     "Terms",
     "TrainingSlot",
     "UnknownMunicipality",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mma_core import Programme, StoreUnavailable
+from mma_core import Programme, StoreForbidden, StoreMisconfigured, StoreUnavailable
 from mma_core.application.migrations import SCHEMA_VERSION, read_version
 from mma_core.cli import cli
 from mma_core.storage.errors import StoreVersionError
@@ -37,7 +37,10 @@ def test_a_store_of_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
         message = str(caught.value)
         assert f"schema version {SCHEMA_VERSION + 1}" in message
         assert "newer mma_core" in message
-        assert isinstance(caught.value, StoreUnavailable)
+        # Permanent: trying again will not help, upgrading mma_core will.
+        assert isinstance(caught.value, StoreMisconfigured)
+        assert not isinstance(caught.value, StoreUnavailable)
+        assert not caught.value.transient
         assert caught.value.to_dict()["code"] == "store_version"
     result = CliRunner().invoke(cli, ["--store", url, "store", "upgrade"])
     assert result.exit_code == 3
@@ -101,9 +104,16 @@ def test_a_role_without_ddl_rights_opens_with_create_false(postgres_url: str) ->
             assert prog.municipality("GM0363").name == "Amsterdam"
             assert prog.overview().total == 44  # after the 2022 mergers
             assert prog.health().ok
-        # The same role cannot create a store: DDL is what it lacks.
-        with pytest.raises(StoreUnavailable):
+        # Opened with create=True the same role meets what it lacks, the right to run DDL:
+        # a permission that waiting will not bring (never "try again later").
+        with pytest.raises(StoreForbidden) as forbidden:
+            Programme.open(url, create=True)
+        assert not forbidden.value.transient
+        assert forbidden.value.to_dict()["code"] == "store_forbidden"
+        # A schema that does not exist is a configuration to correct, not a wait either.
+        with pytest.raises(StoreMisconfigured) as missing:
             Programme.open(url.replace(schema, "public_" + schema[:8]), create=True)
+        assert missing.value.reason == "missing_database"
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))

@@ -146,7 +146,9 @@ def test_a_locked_sqlite_file_raises_store_unavailable(tmp_path: Path) -> None:
             prog.register_registry("noord-holland-2019", by="coordinator")
         assert not isinstance(caught.value, DomainError)
         assert caught.value.__cause__ is not None
-        assert caught.value.to_dict()["code"] == "store_unavailable"
+        # Busy: a transient StoreUnavailable, with a code of its own.
+        assert caught.value.to_dict()["code"] == "store_busy"
+        assert caught.value.transient
         assert "locked" in str(caught.value)
     finally:
         blocker.execute("ROLLBACK")

@@ -27,12 +27,13 @@ from mma_core.application.events import EventReader, EventRecord
 from mma_core.application.ports import Host
 from mma_core.domain.errors import InvalidInput
 from mma_core.language.i18n import _
-from mma_core.storage.errors import translated
+from mma_core.storage.errors import StoreUnavailable, translated
 from mma_core.storage.signals import Signal
 
 BATCH = 500
 POLL_FIRST = 0.01  # seconds before the first poll once caught up
 POLL_MAX = 0.2  # the longest pause between polls: a new event shows within this
+RESUME_PAUSE = 0.5  # seconds between attempts to resume after a transient store failure
 
 
 def check_arguments(after: int, limit: int | None, wait: float | None) -> None:
@@ -53,8 +54,38 @@ def check_arguments(after: int, limit: int | None, wait: float | None) -> None:
 def follow(
     programme: Host, after: int, limit: int | None, wait: float | None
 ) -> Iterator[EventRecord]:
-    """The generator behind :meth:`Programme.follow`."""
+    """The generator behind :meth:`Programme.follow`.
+
+    With ``wait``, a transient store failure (a lost connection, a server restarting: a
+    :class:`StoreUnavailable`) does not end the follow: it resumes after the last event it
+    handed out, for as long as it would wait for an event. A permanent failure
+    (:class:`StoreMisconfigured`, :class:`StoreForbidden`) is raised at once."""
     check_arguments(after, limit, wait)
+    if not wait:
+        yield from _follow(programme, after, limit, wait)
+        return
+    position, left = after, limit
+    failing_since: float | None = None
+    while True:
+        try:
+            for record in _follow(programme, position, left, wait):
+                failing_since = None
+                position = record.position
+                if left is not None:
+                    left -= 1
+                yield record
+            return
+        except StoreUnavailable:
+            now = time.monotonic()
+            failing_since = now if failing_since is None else failing_since
+            if now - failing_since >= wait:
+                raise
+            time.sleep(min(RESUME_PAUSE, wait))
+
+
+def _follow(
+    programme: Host, after: int, limit: int | None, wait: float | None
+) -> Iterator[EventRecord]:
     reader = EventReader(programme)
     left = limit
     position = after

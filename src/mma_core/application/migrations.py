@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mma_core.application.ports import Host
+from mma_core.application.ports import Host, Store
+from mma_core.language.i18n import N_
 from mma_core.storage.errors import StoreVersionError, translated
 from mma_core.storage.outbox import SQLOutboxStore
 
@@ -48,20 +49,27 @@ def _add_cost_chunks(programme: Host) -> None:
 
 
 MIGRATIONS: dict[int, Migration] = {1: _create_everything, 2: _add_cost_chunks}
+# What each step does, in the words `mma store upgrade --dry-run` shows (translated there).
+STEPS: dict[int, str] = {
+    1: N_(
+        "create the tables: events, officials' keys, audit leaves, snapshots, read models, outbox"
+    ),
+    2: N_("add the read models' cost chunks, filled from their cost ledger"),
+}
 
 
-def _kind(programme: Host) -> str:
+def _kind(programme: Store) -> str:
     return str(programme.env.get("PERSISTENCE_MODULE", ""))
 
 
-def _table(programme: Host) -> str:
+def _table(programme: Store) -> str:
     if _kind(programme) == "eventsourcing.postgres":
         schema = programme.factory.datastore.schema.replace('"', '""')  # type: ignore[attr-defined]
         return f'"{schema}".{programme.name.lower()}_schema'
     return "mma_schema"
 
 
-def read_version(programme: Host) -> int | None:
+def read_version(programme: Store) -> int | None:
     """The version the store records; ``None`` when it records none (or is in memory)."""
     kind = _kind(programme)
     datastore: Any = getattr(programme.factory, "datastore", None)
@@ -86,7 +94,7 @@ def read_version(programme: Host) -> int | None:
     return SCHEMA_VERSION  # memory://: made by this very process
 
 
-def _record(programme: Host, version: int) -> None:
+def _record(programme: Store, version: int) -> None:
     kind = _kind(programme)
     datastore: Any = programme.factory.datastore  # type: ignore[attr-defined]
     table = _table(programme)
@@ -103,11 +111,17 @@ def _record(programme: Host, version: int) -> None:
         )
 
 
-def _newer(programme: Host, found: int) -> StoreVersionError:
+def record_version(store: Store, version: int) -> None:
+    """Record ``version`` as the store's schema version (a copy keeps its source's)."""
+    _record(store, version)
+
+
+def _newer(programme: Store, found: int) -> StoreVersionError:
     return StoreVersionError(
         f"the store {programme.store_label} has schema version {found}, written by a newer "
         f"mma_core; this one knows versions up to {SCHEMA_VERSION}: upgrade mma_core",
         store=programme.store_label,
+        reason="schema_version",
     )
 
 
@@ -125,6 +139,7 @@ def check(programme: Host, create: bool) -> int:
                     "written by an old mma_core): run 'mma store upgrade' once, or open it "
                     "with create=True; create=False never creates or changes tables",
                     store=programme.store_label,
+                    reason="missing_tables",
                 )
             _record(programme, SCHEMA_VERSION)  # the tables were created just now
             return SCHEMA_VERSION
@@ -135,8 +150,21 @@ def check(programme: Host, create: bool) -> int:
                 f"the store {programme.store_label} has schema version {found}, this mma_core "
                 f"uses {SCHEMA_VERSION}: run 'mma store upgrade' to migrate it",
                 store=programme.store_label,
+                reason="schema_version",
             )
         return found
+
+
+def plan(programme: Host) -> tuple[int | None, list[int]]:
+    """What :func:`upgrade` would do, without doing it: the store's version and the versions
+    whose steps would run, in order (see :data:`STEPS`)."""
+    with translated(programme.store_label, programme.store_secrets):
+        before = read_version(programme)
+    if _kind(programme) not in ("eventsourcing.sqlite", "eventsourcing.postgres"):
+        return before, []
+    if before is not None and before > SCHEMA_VERSION:
+        raise _newer(programme, before)
+    return before, [version for version in sorted(MIGRATIONS) if version > (before or 0)]
 
 
 def upgrade(programme: Host) -> tuple[int | None, int]:
@@ -153,7 +181,18 @@ def upgrade(programme: Host) -> tuple[int | None, int]:
                 MIGRATIONS[version](programme)
                 _record(programme, version)
                 current = version
+        # Every table of this version, also those a store opened with create=True makes only
+        # on first use (read models, outbox): a service opened with create=False finds them.
+        _create_everything(programme)
         return before, current
 
 
-__all__ = ["SCHEMA_VERSION", "check", "read_version", "upgrade"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "STEPS",
+    "check",
+    "plan",
+    "read_version",
+    "record_version",
+    "upgrade",
+]

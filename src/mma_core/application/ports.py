@@ -21,13 +21,15 @@ from mma_core.views.models import ReadModels
 from mma_core.views.state import SessionView
 
 
-class Host(Protocol):
-    """What the parts read of the programme that calls them: its store and read models."""
+class Store(Protocol):
+    """What the migrations and a store's copy read: the store itself, with no read models."""
 
     store_label: str  # how errors name the store (no password)
     store_secrets: tuple[str, ...]  # what errors must never show
-    follow_signal: Signal  # raised after each write of this programme
     create_tables: bool  # False: the programme may run no DDL
+
+    @property
+    def lock_timeout(self) -> float: ...  # seconds any wait for a lock may take
 
     @property
     def name(self) -> str: ...
@@ -39,10 +41,16 @@ class Host(Protocol):
     def recorder(self) -> ApplicationRecorder: ...
 
     @property
-    def mapper(self) -> Mapper[UUID]: ...
+    def factory(self) -> InfrastructureFactory[Any]: ...
+
+
+class Host(Store, Protocol):
+    """What the parts read of the programme that calls them: its store and read models."""
+
+    follow_signal: Signal  # raised after each write of this programme
 
     @property
-    def factory(self) -> InfrastructureFactory[Any]: ...
+    def mapper(self) -> Mapper[UUID]: ...
 
     @property
     def snapshots(self) -> EventStore[UUID] | None: ...

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 from eventsourcing.utils import Environment
 
 from mma_core.application.repository import CopyingRepository
+from mma_core.language.i18n import _, number
 from mma_core.storage import (
     KeyStore,
     MemoryRecorder,
@@ -26,12 +28,38 @@ from mma_core.storage import (
     postgres_recorder_class,
 )
 from mma_core.storage.cipher import Keyring, StoreMapper
+from mma_core.storage.errors import StoreBusy, advice_for
 from mma_core.storage.locks import DDL_LOCK, RETRY_LOCK, advisory_lock
 from mma_core.storage.privacy import KeyWrapper, new_key
 from mma_core.storage.signals import Signal
 from mma_core.storage.transcodings import register_transcodings
+from mma_core.storage.urls import DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_KEY
 
 AGGREGATE_CACHE_SIZE = "1000"
+
+
+def key_wrapper_for(env: Mapping[str, str], keyring: Keyring | None) -> KeyWrapper:
+    """The key-encryption key of a store's officials' keys table, for its environment: the
+    store cipher's ``keyring``; else the key file beside an SQLite store; else none (a
+    PostgreSQL store without a store cipher keeps the keys bare)."""
+    if keyring is not None:
+        return KeyWrapper(keyring)
+    if env.get("PERSISTENCE_MODULE", "") == "eventsourcing.sqlite":
+        return KeyWrapper(kek_file=Path(f"{env.get('SQLITE_DBNAME', '')}.kek"))
+    return KeyWrapper()
+
+
+def probe_postgres(datastore: Any) -> None:
+    """Connect once, directly, before the pool does: the server's own answer (a database that
+    does not exist, a password refused, nothing listening) comes back at once and with its
+    SQLSTATE, where the pool would retry it quietly until its timeout and then say only that
+    it got no connection."""
+    import psycopg
+
+    kwargs = {k: v for k, v in datastore.pool.kwargs.items() if k != "row_factory"}
+    kwargs["connect_timeout"] = max(1, int(datastore.pool.timeout))
+    with psycopg.connect(**kwargs):
+        pass
 
 
 class StoredApplication(Application[UUID]):
@@ -47,6 +75,7 @@ class StoredApplication(Application[UUID]):
         self.store_label: str = "the programme's store"
         self.store_secrets: tuple[str, ...] = ()
         self.follow_signal = Signal()  # wakes this programme's followers after each write
+        self.own_position = 0  # the last position this programme wrote (see _notify)
         self._memory_retry_lock = threading.Lock()
         super().__init__(env)
 
@@ -62,8 +91,12 @@ class StoredApplication(Application[UUID]):
     def construct_snapshot_store(self) -> Any:
         if self.env.get("PERSISTENCE_MODULE", "") == "eventsourcing.postgres":
             # As for the events: services opening a fresh store at once wait for one another.
+            from mma_core.storage.postgres import bounded_retries
+
             with advisory_lock(self.factory.datastore, DDL_LOCK):  # type: ignore[attr-defined]
-                return super().construct_snapshot_store()
+                store = super().construct_snapshot_store()
+            bounded_retries(store.recorder)
+            return store
         return super().construct_snapshot_store()
 
     def construct_repository(self) -> Repository[UUID]:
@@ -98,10 +131,20 @@ class StoredApplication(Application[UUID]):
             # _pg3_N does not exist". Conflicts are routine here (retried commands), so the
             # connections do not prepare statements at all.
             self.factory.datastore.pool.kwargs["prepare_threshold"] = None  # type: ignore[attr-defined]
+            # Every wait for a lock is bounded, not only the events table's (eventsourcing's
+            # SET LOCAL): the read models', the outbox's, the advisory locks'. A wait that runs
+            # out raises lock_not_available, which reaches the caller as StoreBusy.
+            self.factory.datastore.pool.kwargs["options"] = (  # type: ignore[attr-defined]
+                f"-c lock_timeout={int(self.lock_timeout * 1000)}"
+            )
+            probe_postgres(self.factory.datastore)  # type: ignore[attr-defined]
             recorder = postgres_recorder_class()(
                 datastore=self.factory.datastore,  # type: ignore[attr-defined]
                 events_table_name=f"{self.name.lower()}_events",
             )
+            from mma_core.storage.postgres import bounded_retries
+
+            bounded_retries(recorder)
             # Several services opening a fresh store at once would race on the DDL
             # ("tuple concurrently updated"): one creates the tables while the others wait.
             if self.create_tables:
@@ -114,8 +157,30 @@ class StoredApplication(Application[UUID]):
             recorder.create_table()
         return recorder
 
+    @property
+    def lock_timeout(self) -> float:
+        """The bound, in seconds, on every wait for a lock (``MMA_LOCK_TIMEOUT``, 5 s)."""
+        text = self.env.get(LOCK_TIMEOUT_KEY)
+        return float(text) if text else DEFAULT_LOCK_TIMEOUT
+
+    def busy(self) -> StoreBusy:
+        """The error for a lock not got within the lock timeout."""
+        return StoreBusy(
+            _("the store {store} is busy: a lock was not free within {seconds} s").format(
+                store=self.store_label, seconds=number(self.lock_timeout, 1)
+            ),
+            store=self.store_label,
+            reason="busy",
+            advice=advice_for("busy"),
+        )
+
     def _notify(self, recordings: list[Any]) -> None:
         super()._notify(recordings)
+        if recordings:
+            # The last position this programme itself wrote: its queries read their own
+            # writes even while another process holds the write lock (views.models).
+            last = max(int(r.notification.id) for r in recordings)
+            self.own_position = max(self.own_position, last)
         self.follow_signal.notify()
 
     @property
@@ -129,16 +194,10 @@ class StoredApplication(Application[UUID]):
         store cipher; else a key file beside an SQLite store; else (memory) one per process;
         a PostgreSQL store without a store cipher keeps the keys bare."""
         if self._key_wrapper is None:
-            module = self.env.get("PERSISTENCE_MODULE", "")
-            if self.keyring is not None:
-                self._key_wrapper = KeyWrapper(self.keyring)
-            elif module == "eventsourcing.sqlite":
-                db = self.env.get("SQLITE_DBNAME", "")
-                self._key_wrapper = KeyWrapper(kek_file=Path(f"{db}.kek"))
-            elif module == "eventsourcing.popo":
-                self._key_wrapper = KeyWrapper(Keyring([new_key()]))
+            if self.env.get("PERSISTENCE_MODULE", "") == "eventsourcing.popo":
+                self._key_wrapper = KeyWrapper(self.keyring or Keyring([new_key()]))
             else:
-                self._key_wrapper = KeyWrapper()
+                self._key_wrapper = key_wrapper_for(dict(self.env), self.keyring)
         return self._key_wrapper
 
     @contextmanager
@@ -155,7 +214,15 @@ class StoredApplication(Application[UUID]):
             path = f"{self.env.get('SQLITE_DBNAME')}.retry-lock"
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                deadline = time.monotonic() + self.lock_timeout
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise self.busy() from None
+                        time.sleep(0.01)
                 yield
             finally:
                 os.close(fd)  # closing releases the lock

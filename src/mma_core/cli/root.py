@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mma_core.cli.output import STORE_UNAVAILABLE, _fail
+from mma_core.cli.output import STORE_UNAVAILABLE, _fail, emit_json
 from mma_core.cli.plugin_commands import login_name
 from mma_core.domain.errors import DomainError
 from mma_core.language.cli import TranslatedGroup, choose_language, reading
@@ -70,9 +70,12 @@ class MmaGroup(TranslatedGroup):
         except Exception as error:
             from eventsourcing.persistence import PersistenceError
 
-            from mma_core.storage.errors import StoreUnavailable
+            from mma_core.storage.errors import StoreError
 
-            if isinstance(error, StoreUnavailable):
+            if isinstance(error, StoreError):
+                if isinstance(ctx.obj, Settings) and ctx.obj.as_json:
+                    # The stable code and its kind for a script; the line below for a person.
+                    emit_json({"error": error.to_dict()})
                 _fail(str(error), STORE_UNAVAILABLE)
             if not isinstance(error, PersistenceError):
                 raise

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 import attrs
 
 from mma_core.extensions.values import Setting
+from mma_core.language.i18n import _
 
 __all__ = [
     "CONFIG_FILE",
@@ -64,7 +65,11 @@ class Config:
         return dict(self.raw_plugin(name))
 
     def validate_plugin(self, name: str, schema: Mapping[str, Setting]) -> dict[str, Any]:
-        values = validate_section(name, schema, self.raw_plugin(name), self.where)
+        raw = self.raw_plugin(name)
+        secrets = [key for key, setting in schema.items() if setting.secret and raw.get(key)]
+        if secrets and self.path is not None:
+            check_private(self.path, f"[plugins.{name}] {secrets[0]}")
+        values = validate_section(name, schema, raw, self.where)
         self._validated[name] = values
         return dict(values)
 
@@ -136,6 +141,27 @@ def load_config(
                 f"{found}: unknown table [{key}]; expected " + ", ".join(TOP_LEVEL_TABLES)
             )
     return Config(store=store, data=data, path=found)
+
+
+class SecretExposed(ConfigError):
+    """A configuration file holds a secret that others may read: refused for every command
+    (not only for its plugin), as the cipher key file is."""
+
+
+def check_private(path: Path, secret: str) -> None:
+    """Refuse a configuration file that holds a secret (``secret`` names it) and that group
+    or others may read or change, as the cipher key file is refused: with the chmod to run."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read it ({type(error).__name__})") from None
+    if mode & 0o077:
+        raise SecretExposed(
+            _(
+                "{path} holds a secret ({secret}) and others may read it (mode {mode}); make "
+                "it private with: chmod 600 {path}"
+            ).format(path=path, secret=secret, mode=f"{mode:04o}")
+        )
 
 
 def validate_section(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from mma_core.extensions import hookspecs
-from mma_core.extensions.config import Config, ConfigError, load_config
+from mma_core.extensions.config import Config, ConfigError, SecretExposed, load_config
 from mma_core.extensions.hooks import Hooks, PluginValidator
 from mma_core.extensions.hookspecs import ENTRY_POINT_GROUP, HOOK_API_VERSION, PROJECT
 from mma_core.extensions.records import BLOCKED, BROKEN, LOADED, HookCall, PluginRecord, describe
@@ -132,6 +132,8 @@ class Plugins:
             record.hooks = sorted(
                 caller.name for caller in self.pm.get_hookcallers(plugin) or () if caller.name
             )
+        except SecretExposed:
+            raise  # not a broken plugin: a secret on disk for others to read; nothing runs
         except Exception as error:
             self._broken(record, describe(error))
         return record

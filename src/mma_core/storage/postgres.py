@@ -10,14 +10,18 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import ConnectionUnavailableError, StoredEvent
 from eventsourcing.persistence import IntegrityError as PersistenceIntegrityError
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import PoolTimeout
 
 from mma_core.domain.errors import ErasureIncomplete, InvalidInput
+from mma_core.storage.errors import classify
 from mma_core.storage.keys import (
     ERASE_KEYS,
     ERASE_RETRY_SECONDS,
@@ -28,6 +32,42 @@ from mma_core.storage.keys import (
 )
 from mma_core.storage.leaf_format import HistoryAltered, Leaf, LeafChain, recorded_now
 from mma_core.storage.leaves import LEAF_COLUMNS, LEAF_NAMES, leaf_of_row, leaf_row
+
+ATTEMPTS = 10  # as eventsourcing tries a statement again after a lost connection
+RETRIED = ("insert_events", "select_events", "select_notifications", "max_notification_id")
+
+
+def bounded_retries(recorder: Any) -> None:
+    """Give ``recorder`` (an application or a snapshot recorder) eventsourcing's retries after
+    a lost connection, bounded: none after a permanent refusal (a database that does not
+    exist, a password refused), none after a lock not got within the lock timeout (the bound
+    the caller set), none after the pool waited its whole connect timeout for a connection
+    (the server is down: ``StoreUnavailable`` now, not ten connect timeouts later)."""
+    for name in RETRIED:
+        decorated = getattr(type(recorder), name, None)
+        inner = getattr(decorated, "__wrapped__", None)
+        if inner is None:
+            continue
+
+        def bounded(*args: Any, _inner: Any = inner, **kwargs: Any) -> Any:
+            attempts = 0
+            while True:
+                try:
+                    return _inner(recorder, *args, **kwargs)
+                except (PersistenceInterfaceError, PersistenceOperationalError) as error:
+                    attempts += 1
+                    cause = error.__cause__
+                    if (
+                        attempts >= ATTEMPTS
+                        or not classify(error)[0].transient  # a refusal waiting will not cure
+                        or getattr(cause, "sqlstate", None) == "55P03"
+                        or isinstance(error, ConnectionUnavailableError)
+                        or isinstance(cause, PoolTimeout)
+                    ):
+                        raise
+                    time.sleep(0.2)
+
+        setattr(recorder, name, bounded)
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -308,7 +348,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 raise ErasureIncomplete(
                     "the key was deleted but the keys table was not rewritten ("
                     + " ".join(" ".join(details).split())[:200]
-                    + "); the store's database user must own the keys table to VACUUM it"
+                    + "); only the keys table's owner may rewrite it: run 'mma official wipe' "
+                    "with the owner's store URL (the erasure itself is recorded and the key row "
+                    "is deleted; see docs/operations.md, least privilege)"
                 )
             kept = sum(found)
             # An open transaction anywhere in the database keeps rows it might see.

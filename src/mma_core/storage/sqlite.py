@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from mma_core.domain.errors import ErasureIncomplete
@@ -28,10 +28,11 @@ def create_private(path: str) -> None:
     except FileExistsError:
         return
     except OSError as error:
-        # As SQLite's own failure to open would be: the store cannot be used (exit status 3).
-        raise OperationalError(
-            f"cannot create the file {path}: {error.strerror or type(error).__name__}"
-        ) from None
+        # A missing folder is permanent (StoreMisconfigured), a permission denied too
+        # (StoreForbidden), a full disk transient: never "try again later" for all three.
+        from mma_core.storage.errors import from_os_error
+
+        raise from_os_error(error, f"sqlite:///{path}", path) from None
     os.close(fd)
 
 

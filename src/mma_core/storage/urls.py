@@ -3,15 +3,50 @@
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mma_core.domain.errors import InvalidInput
+from mma_core.language.i18n import _
 
 DEFAULT_STORE = "sqlite:///mma.sqlite"
+LOCK_TIMEOUT_ENV = "MMA_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 5.0  # seconds a command waits for a lock before StoreBusy
+CONNECT_TIMEOUT = 5  # seconds, at least, a command waits for a PostgreSQL connection
+LOCK_TIMEOUT_KEY = "MMA_LOCK_TIMEOUT"  # the bound, in seconds, as the store's environment keeps it
 
 
-def store_env(url: str) -> dict[str, str]:
-    """The eventsourcing environment for a store URL, from the URL alone."""
+def lock_timeout_from(value: float | None, env: Mapping[str, str] | None = None) -> float:
+    """The bound on every wait for a lock: ``value`` if given, else ``MMA_LOCK_TIMEOUT``, else
+    5 seconds. A number of seconds above 0, else :class:`InvalidInput`."""
+    name = "lock_timeout"
+    if value is None:
+        name = LOCK_TIMEOUT_ENV
+        text = (os.environ if env is None else env).get(LOCK_TIMEOUT_ENV, "").strip()
+        if not text:
+            return DEFAULT_LOCK_TIMEOUT
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInput(_("{name} is a number of seconds above 0, e.g. 5").format(name=name))
+    return float(value)
+
+
+def store_env(url: str, *, lock_timeout: float | None = None) -> dict[str, str]:
+    """The eventsourcing environment for a store URL, from the URL alone (and the bound on
+    lock waits: ``lock_timeout``, else ``MMA_LOCK_TIMEOUT``, else 5 seconds)."""
+    bound = lock_timeout_from(lock_timeout)
+    # eventsourcing takes whole seconds: SQLite's busy timeout, PostgreSQL's lock_timeout.
+    whole = str(max(1, math.ceil(bound)))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
@@ -34,7 +69,8 @@ def store_env(url: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
-            "SQLITE_LOCK_TIMEOUT": "30",
+            "SQLITE_LOCK_TIMEOUT": whole,
+            LOCK_TIMEOUT_KEY: repr(bound),
         }
     if scheme in ("postgresql", "postgres"):
         try:
@@ -53,8 +89,12 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
-            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_LOCK_TIMEOUT": whole,
+            # How long a command waits for a connection (the server stopped, restarting):
+            # then StoreUnavailable, never a wait of eventsourcing's default 30 s.
+            "POSTGRES_CONNECT_TIMEOUT": str(max(CONNECT_TIMEOUT, math.ceil(bound))),
             "POSTGRES_POOL_SIZE": "4",
+            LOCK_TIMEOUT_KEY: repr(bound),
         }
     raise InvalidInput(
         f"store URL scheme {scheme!r} is not supported; use memory://, sqlite:///PATH or "

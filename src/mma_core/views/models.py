@@ -7,6 +7,7 @@ in the past) replay the log into the same records and are answered by the same c
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -128,8 +129,37 @@ class ReadModels:
     # -- keeping them current ------------------------------------------------------------
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply the events recorded since the last update; returns how many."""
+        """Apply the events recorded since the last update; returns how many.
+
+        The catch-up a query makes for itself (no ``progress``) does not wait for another
+        process that holds an SQLite store's write lock: the query reads the views as they
+        are, and a later query (or ``mma views update``) brings them up to date. It does wait
+        (up to the lock timeout) when the views lack this programme's own writes, so that a
+        query always reads what its programme wrote."""
+        if progress is None and self._writer_elsewhere():
+            return 0
         return self.updater.catch_up(progress)
+
+    def _writer_elsewhere(self) -> bool:
+        """Whether the views lag and another connection holds the SQLite write lock now."""
+        env = self.source.env
+        path = str(env.get("SQLITE_DBNAME", ""))
+        if env.get("PERSISTENCE_MODULE") != "eventsourcing.sqlite" or ":memory:" in path:
+            return False
+        at = self.store.tracking().position
+        if at >= (self.source.recorder.max_notification_id() or 0):
+            return False  # nothing to write
+        if at < int(getattr(self.source, "own_position", 0) or 0):
+            return False  # this programme's own writes: a query reads them, waiting if need be
+        probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            probe.close()
+        return False
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild every view from the whole log; returns the events applied."""

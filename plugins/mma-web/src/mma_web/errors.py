@@ -1,8 +1,10 @@
 """Errors as RFC 9457 problem details (``application/problem+json``) with the stable ``code``.
 
 A ``DomainError`` keeps its code and message (messages never hold personal data); the HTTP
-status follows from the code. A store failure is 503 with no detail beyond "the store cannot be
-used"; anything else is 500 with nothing of the error in the body (it is logged).
+status follows from the code. A transient store failure (``StoreUnavailable``, ``StoreBusy``) is
+503 with ``Retry-After``; a permanent one (``StoreMisconfigured``, ``StoreForbidden``) is 500
+with its code, for an operator to act on. Neither says more of the store than its code;
+anything else is 500 with nothing of the error in the body (it is logged).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mma_core import DomainError, StoreUnavailable
+from mma_core import DomainError, StoreError, StoreUnavailable
 
 log = logging.getLogger("mma_web")
 PROBLEM = "application/problem+json"
@@ -78,6 +80,9 @@ class Forbidden(ApiError):
     code = "forbidden"
 
 
+RETRY_AFTER = 5  # seconds a client waits before retrying after a transient store failure
+
+
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     body = {
         "type": "about:blank",
@@ -88,6 +93,8 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
         **{k: v for k, v in extra.items() if v is not None},
     }
     headers = {"WWW-Authenticate": 'Bearer realm="mma"'} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER)}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -102,7 +109,14 @@ def domain_problem(error: DomainError) -> JSONResponse:
 
 
 def is_store_failure(error: BaseException) -> bool:
-    return isinstance(error, StoreUnavailable)
+    return isinstance(error, StoreError)
+
+
+def store_problem(error: StoreError) -> JSONResponse:
+    """503 with Retry-After for a transient failure, 500 with the code for a permanent one."""
+    if isinstance(error, StoreUnavailable):
+        return problem(503, error.code, "the store cannot be used for now; try again later")
+    return problem(500, error.code, "the store cannot be used as configured; the operator must act")
 
 
 def install(app: FastAPI) -> None:
@@ -136,10 +150,10 @@ def install(app: FastAPI) -> None:
         return problem(error.status_code, code, str(error.detail))
 
     async def on_other(request: Request, error: Exception) -> JSONResponse:
-        if is_store_failure(error):
-            request.app.state.metrics.errors.labels("store_unavailable").inc()
-            log.warning("store unavailable: %s", type(error).__name__)
-            return problem(503, "store_unavailable", "the store cannot be used; try again later")
+        if isinstance(error, StoreError):
+            request.app.state.metrics.errors.labels(error.code).inc()
+            log.warning("store failure %s: %s", error.code, type(error).__name__)
+            return store_problem(error)
         request.app.state.metrics.errors.labels("internal_error").inc()
         log.exception("unexpected error in %s %s", request.method, request.url.path)
         return problem(500, "internal_error", "an unexpected error; it has been logged")
