@@ -30,7 +30,7 @@ COPY = (
     PEAK_RSS_SNIPPET
     + """
 import sys
-from mma_core.store_copy import copy_store
+from mma_core.application.store_copy import copy_store
 result = copy_store(sys.argv[1], sys.argv[2])
 print(result.events, result.size)
 print(f"peak_mb {peak_mb()}", file=sys.stderr)

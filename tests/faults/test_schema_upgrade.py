@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from mma_core.application.migrations import SCHEMA_VERSION
-from mma_core.store_copy import copy_store
+from mma_core.application.store_copy import copy_store
 
 pytestmark = pytest.mark.slow
 

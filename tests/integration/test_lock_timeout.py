@@ -136,9 +136,9 @@ def test_the_retry_lock_of_an_sqlite_store_is_bounded_too(
 ) -> None:
     import fcntl
 
-    monkeypatch.setenv("MMA_LOCK_TIMEOUT", "1")
+    monkeypatch.setenv("MMA_LOCK_TIMEOUT", "30")  # the argument wins over the environment
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
-    with Programme.open(url) as prog:
+    with Programme.open(url, lock_timeout=1) as prog:
         fd = os.open(f"{tmp_path / 'r.sqlite'}.retry-lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)  # another process would hold it so
         try:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mma_core import InvalidInput, Programme
-from mma_core.store_copy import backup_store, copy_store, restore_store
+from mma_core.application.store_copy import backup_store, copy_store, restore_store
 
 MMA = [sys.executable, "-m", "mma_core.cli"]
 
@@ -79,7 +79,14 @@ def test_the_demo_store_copied_to_postgresql_verifies_against_a_checkpoint_signe
     assert "leaves" in done.stderr  # the progress bars
 
     verified = mma(
-        "audit", "verify", "--checkpoint", "cp", "--key", "k", cwd=tmp_path, MMA_STORE=postgres_url
+        "audit",
+        "verify",
+        "--checkpoint",
+        "cp",
+        "--public-key",
+        "k",
+        cwd=tmp_path,
+        MMA_STORE=postgres_url,
     )
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("OK: 1446 events verified")
@@ -137,9 +144,9 @@ def test_sqlite_to_sqlite_keeps_the_outbox_with_its_delivery_state_and_the_read_
 ) -> None:
     source = Path(demo_copy.removeprefix("sqlite:///"))
     with Programme.open(demo_copy) as prog:
-        from mma_core.outbox.delivery import store_for
+        from mma_core.storage.outbox import outbox_store
 
-        store_for(prog)  # the outbox tables
+        outbox_store(prog.env, prog.recorder)  # the outbox tables
         prog.views.catch_up()
     with sqlite3.connect(source) as conn:
         conn.execute(
@@ -154,7 +161,7 @@ def test_sqlite_to_sqlite_keeps_the_outbox_with_its_delivery_state_and_the_read_
         )
         conn.execute("INSERT INTO mma_delivery_tracking VALUES ('outbox', 8)")
     target = tmp_path / "copy.sqlite"
-    result = copy_store(demo_copy, f"sqlite:///{target}")
+    result = Programme.copy_store(demo_copy, f"sqlite:///{target}")  # the library's door
     assert result.derived_rows > 2
     tables = ("mma_delivery_outbox", "mma_delivery_tracking", "mma_views_municipalities")
     for table in tables:
@@ -209,7 +216,7 @@ def test_backup_writes_a_private_file_that_verifies_against_the_same_checkpoint(
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert stat.S_IMODE(Path(f"{backup}.kek").stat().st_mode) == 0o600
     verified = mma(
-        "audit", "verify", "--checkpoint", "cp", "--key", "k", cwd=tmp_path,
+        "audit", "verify", "--checkpoint", "cp", "--public-key", "k", cwd=tmp_path,
         MMA_STORE=f"sqlite:///{backup}",
     )  # fmt: skip
     assert verified.returncode == 0, verified.stderr
@@ -299,8 +306,8 @@ def test_a_checkpoint_the_copy_does_not_extend_fails_the_copy(
 def test_a_postgresql_copy_that_does_not_verify_is_undone_and_the_next_one_goes_in(
     demo_copy: str, postgres_url: str, tmp_path: Path
 ) -> None:
+    from mma_core.application.store_copy import CopyNotVerified
     from mma_core.audit import checkpoint
-    from mma_core.store_copy import CopyNotVerified
 
     key = checkpoint.generate_key("elsewhere")
     foreign = checkpoint.sign(key, "elsewhere", 3, b"\x01" * 32)  # a history not the source's

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from eventsourcing.persistence import RecordConflictError
 
@@ -33,6 +34,7 @@ from mma_core.application.costs import CostCalculator
 from mma_core.application.lifecycle import LifecycleCommands
 from mma_core.application.queries import Queries
 from mma_core.application.reports import ReportCommands
+from mma_core.application.store_copy import CopyResult, Progress, copy_store
 from mma_core.application.training import TrainingCommands
 from mma_core.domain.common import Stamp
 from mma_core.domain.errors import ConcurrencyConflict
@@ -58,6 +60,7 @@ class Programme(LifecycleCommands, TrainingCommands, ReportCommands, Queries):
         cipher_key: str | None = None,
         retries: int | None = None,
         create: bool = True,
+        lock_timeout: float | None = None,
     ) -> Programme:
         """Open the programme stored at ``url`` (created if new).
 
@@ -73,9 +76,13 @@ class Programme(LifecycleCommands, TrainingCommands, ReportCommands, Queries):
         command before it writes anything (plugins supply both). ``cipher_key`` (else the
         environment's ``MMA_CIPHER_KEY`` or ``MMA_CIPHER_KEY_FILE``, the only settings read
         from the environment) encrypts the stored events: see :mod:`mma_core.storage.cipher`.
+
+        ``lock_timeout`` (else ``MMA_LOCK_TIMEOUT``, else 5) bounds, in seconds, every wait for
+        a lock on the store: a command that does not get its lock in time raises ``StoreBusy``
+        (code ``store_busy``, transient) and writes nothing.
         """
         Stamp(by="-", origin=origin, at=clock())  # fail early on a bad origin or clock
-        env = store_env(url)
+        env = store_env(url, lock_timeout=lock_timeout)
         label, secrets = describe(url), (env.get("POSTGRES_PASSWORD", ""),)
         with translated(label, secrets):
             programme = cls(
@@ -103,10 +110,12 @@ class Programme(LifecycleCommands, TrainingCommands, ReportCommands, Queries):
         return programme
 
     @classmethod
-    def upgrade_store(cls, url: str = DEFAULT_STORE) -> tuple[int | None, int]:
+    def upgrade_store(
+        cls, url: str = DEFAULT_STORE, *, lock_timeout: float | None = None
+    ) -> tuple[int | None, int]:
         """``mma store upgrade``: open the store at ``url`` without the version check, apply
         every migration after its schema version, in order; returns (before, after)."""
-        env = store_env(url)
+        env = store_env(url, lock_timeout=lock_timeout)
         label, secrets = describe(url), (env.get("POSTGRES_PASSWORD", ""),)
         with translated(label, secrets):
             programme = cls(env, create=False)
@@ -115,6 +124,29 @@ class Programme(LifecycleCommands, TrainingCommands, ReportCommands, Queries):
             return migrations.upgrade(programme)
         finally:
             programme.close()
+
+    @staticmethod
+    def copy_store(
+        source: str,
+        destination: str,
+        *,
+        cipher_key: str | None = None,
+        progress: Progress | None = None,
+        checkpoints: Sequence[str] = (),
+        public_keys: Sequence[Any] = (),
+    ) -> CopyResult:
+        """Copy the store at ``source`` into the empty store at ``destination`` and verify it
+        against the source's root (``mma store copy``): every event with its position and
+        recorded time, every leaf, the sealed officials' keys, the outbox, the schema version
+        and the derived data. See :func:`mma_core.application.store_copy.copy_store`."""
+        return copy_store(
+            source,
+            destination,
+            cipher_key=cipher_key,
+            progress=progress,
+            checkpoints=checkpoints,
+            public_keys=public_keys,
+        )
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -105,7 +105,7 @@ def _upgrade_plan(settings: Settings) -> None:
 def _copy_progress(settings: Settings) -> Iterator[Any]:
     """A progress bar per part of a copy (events, leaves, verifying) on stderr; a copy that
     does not verify is one error line and exit status 1."""
-    from mma_core.store_copy import CopyNotVerified
+    from mma_core.application.store_copy import CopyNotVerified
 
     try:
         with _bars(settings) as advance:
@@ -217,7 +217,7 @@ def store_copy(
     Example:
       mma store copy sqlite:///mma.sqlite postgresql://owner@db/mma
     """
-    from mma_core.store_copy import copy_store
+    from mma_core.application.store_copy import copy_store
 
     keys, notes = _signed(checkpoint_files, public_keys)
     with _copy_progress(settings) as progress:
@@ -249,7 +249,7 @@ def store_backup(settings: Settings, path: str) -> None:
     Example:
       mma store backup backups/mma-2024-01-01.sqlite
     """
-    from mma_core.store_copy import backup_store
+    from mma_core.application.store_copy import backup_store
 
     with _copy_progress(settings) as progress:
         result = backup_store(settings.store, path, progress=progress)
@@ -273,7 +273,7 @@ def store_restore(settings: Settings, path: str, destination: str) -> None:
     Example:
       mma store restore backups/mma-2024-01-01.sqlite --to sqlite:///mma.sqlite
     """
-    from mma_core.store_copy import restore_store
+    from mma_core.application.store_copy import restore_store
 
     with _copy_progress(settings) as progress:
         result = restore_store(path, destination, progress=progress)
