@@ -47,7 +47,7 @@ def report() -> None:
 @click.option("--received-on", type=DATE, required=True, help="Day MMA forwarded the report.")
 @click.option(
     "--category",
-    type=click.Choice(MMA_CATEGORIES),
+    type=click.Choice(MMA_CATEGORIES, case_sensitive=False),
     required=True,
     help="The MMA category, e.g. 'sociale zekerheid'.",
 )

@@ -203,11 +203,23 @@ class MunicipalityCode:
         return self.value
 
 
+_CATEGORY_FORMS = {c.casefold(): c for c in MMA_CATEGORIES}
+
+
+def _canonical_category(value: object) -> object:
+    """A category in any case, with surrounding or doubled spaces ("Fraude", " Illegaal
+    Vuurwerk"), read as its canonical form ("fraude"); anything else is left for the check."""
+    if not isinstance(value, str):
+        return value
+    return _CATEGORY_FORMS.get(" ".join(value.split()).casefold(), value)
+
+
 @attrs.frozen
 class ReportCategory:
-    """One of the MMA categories (``data/README.md``); nothing else can be stored."""
+    """One of the MMA categories (``data/README.md``), read case-insensitively into its
+    canonical form; nothing else can be stored."""
 
-    value: str
+    value: str = attrs.field(converter=_canonical_category)
 
     def __attrs_post_init__(self) -> None:
         if self.value not in MMA_CATEGORIES:

@@ -76,6 +76,11 @@ def overview_from_records(
             for r in existing
         ),
         waterbed=waterbed(records, day),
+        merged_away=sum(
+            1
+            for r in records
+            if r.stage is Stage.MERGED and r.merged_on is not None and r.merged_on <= day
+        ),
     )
 
 

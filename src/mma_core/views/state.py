@@ -140,6 +140,9 @@ class Overview(JSONReady):
     municipalities: tuple[MunicipalityView, ...]
     # Unconnected municipalities ranked by their connected neighbours (``views.waterbed``).
     waterbed: tuple[WaterbedEntry, ...] = ()
+    # Municipalities merged into another on or before ``as_of``: gone, so outside ``total`` and
+    # ``by_stage`` (whose "merged" stays 0), but counted here for "now merged".
+    merged_away: int = 0
 
     @property
     def coverage_percent(self) -> float:
