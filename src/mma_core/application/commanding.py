@@ -47,6 +47,7 @@ from mma_core.domain.values import (
     OfficialId,
 )
 from mma_core.language.i18n import _ as _t
+from mma_core.language.i18n import message_date, message_money
 from mma_core.storage import (
     ErasureCheck,
 )
@@ -70,7 +71,7 @@ PERSONAL_ARGUMENTS = frozenset({"name", "email"})
 logger = logging.getLogger(__name__)
 # The domain's messages in the current language: the domain marks them, mma_core.language
 # (outside the domain, which imports nothing of the application) translates them.
-domain_text.translate_with(_t)
+domain_text.translate_with(_t, day=message_date, amount=message_money)
 
 
 def utc_now() -> datetime:

@@ -15,6 +15,7 @@ import attrs
 
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.text import N_, _
+from mma_core.domain.text import amount as message_amount
 
 __all__ = [
     "MMA_CATEGORIES",
@@ -142,7 +143,9 @@ class Money:
             raise InvalidInput(_("{what}: {error}").format(what=what, error=error)) from None
         if money.amount < 0:
             raise InvalidInput(
-                _("{what} {amount} is negative; give zero or more").format(what=what, amount=money)
+                _("{what} {amount} is negative; give zero or more").format(
+                    what=what, amount=message_amount(money)
+                )
             )
         return money
 

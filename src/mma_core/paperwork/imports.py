@@ -22,8 +22,8 @@ import attrs
 
 from mma_core.domain.errors import DomainError, InvalidInput
 from mma_core.domain.values import MunicipalityCode, Official
-from mma_core.language.i18n import N_, _, ngettext
-from mma_core.paperwork.tables import Column, TableRow, read_table
+from mma_core.language.i18n import _, ngettext
+from mma_core.paperwork.tables import Column, TableRow, column_label, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application.programme import Programme
@@ -60,16 +60,6 @@ OFFICIAL_COLUMNS = (
     Column("session", ("training", "sessie", "session id", "trainingsdatum"), required=False),
 )
 
-# The columns as a reader of the language calls them, in row errors.
-COLUMN_NAMES = {
-    "municipality": N_("municipality"),
-    "answer": N_("answer"),
-    "on": N_("on"),
-    "reason": N_("reason"),
-    "name": N_("name"),
-    "email": N_("email"),
-    "session": N_("session"),
-}
 
 ACCEPT = frozenset(
     {
@@ -99,7 +89,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        column = _(COLUMN_NAMES[self.column]) if self.column in COLUMN_NAMES else self.column
+        column = column_label(self.column)
         return _("line {line}, column {column}: {message}").format(
             line=self.line, column=column, message=self.message
         )

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from mma_core.domain.jsontypes import JSONObject
+from mma_core.language.i18n import _
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -88,7 +89,9 @@ def translated(store: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
         detail = redact(detail, secrets)
         kind = type(error).__name__
-        message = f"the store {store} is unavailable ({kind}: {detail}); try again later"
+        message = _("the store {store} is unavailable ({kind}: {detail}); try again later").format(
+            store=store, kind=kind, detail=detail
+        )
         raise StoreUnavailable(message, store=store) from error
 
 

@@ -13,6 +13,7 @@ from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from mma_core.domain.errors import ErasureIncomplete
+from mma_core.language.i18n import _
 from mma_core.storage.keys import ERASE_KEYS, ERASE_WAIT_MS, KEYS, WIPE_AGAIN, ErasureCheck
 from mma_core.storage.leaf_format import Leaf, LeafChain, recorded_now
 from mma_core.storage.leaves import LEAF_COLUMNS, LEAVES, leaf_of_row, leaf_row
@@ -27,10 +28,24 @@ def create_private(path: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
+    except FileNotFoundError:
+        # Not a passing failure: waiting will not make the folder. Say what to do instead.
+        from mma_core.storage.errors import StoreUnavailable
+
+        folder = os.path.dirname(path) or "."
+        raise StoreUnavailable(
+            _(
+                "the store cannot be made: the folder {folder} does not exist; make it first, "
+                "or give --store a file in a folder that exists"
+            ).format(folder=folder),
+            store=path,
+        ) from None
     except OSError as error:
         # As SQLite's own failure to open would be: the store cannot be used (exit status 3).
         raise OperationalError(
-            f"cannot create the file {path}: {error.strerror or type(error).__name__}"
+            _("cannot create the file {path}: {reason}").format(
+                path=path, reason=error.strerror or type(error).__name__
+            )
         ) from None
     os.close(fd)
 

@@ -18,6 +18,7 @@ from mma_core.domain.values import CostKind, Money, Payer, Stage
 from mma_core.extensions.values import Attachment
 from mma_core.language.i18n import N_, _
 from mma_core.paperwork.letters.model import KINDS, Block, Letter, Letterhead
+from mma_core.paperwork.tariffs import offers_sent
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application.programme import Programme
@@ -139,7 +140,7 @@ def compose(
             letters.append(_evaluation(prog, m, as_of, head))
         else:
             assert year is not None
-            letters.append(_statement(m, year, as_of, head))
+            letters.append(_statement(m, year, as_of, head, offers_sent(prog.offers())))
     return letters
 
 
@@ -524,14 +525,21 @@ def _evaluation(prog: Programme, m: MunicipalityView, as_of: date, head: Letterh
     )
 
 
-def _statement(m: MunicipalityView, year: int, as_of: date, head: Letterhead) -> Letter:
+def _statement(
+    m: MunicipalityView, year: int, as_of: date, head: Letterhead, sent: dict[str, date]
+) -> Letter:
+    from mma_core.language.i18n import language
+    from mma_core.paperwork.tariffs import tariff_words
+
     entries = [e for e in m.costs if e.on.year == year]
     rows: list[tuple[str, ...]] = []
     quarters: dict[tuple[int, str], list[Decimal]] = defaultdict(list)
     provenance: dict[int, set[str]] = defaultdict(set)
     for e in entries:
         line = e.line
-        source = f"{line.calculator} {line.calculator_version}, tarief {line.tariff_id}"
+        with language("nl"):  # the letters are Dutch, whatever the reader's language
+            words = tariff_words(line.tariff_id, sent)
+        source = f"{words} (rekenregel {line.calculator} {line.calculator_version})"
         if line.kind is CostKind.REPORT_FEE:
             q = (e.on.month - 1) // 3
             quarters[(q, line.payer.value)].append(line.amount.amount)
