@@ -29,6 +29,12 @@ def training() -> None:
 @click.option("--ends-at", type=DATETIME, required=True, help="End, same convention.")
 @click.option("--location", required=True, help="Where the training takes place.")
 @click.option("--capacity", type=int, required=True, help="Number of seats.")
+@click.option(
+    "--on",
+    "planned_on",
+    type=DATE,
+    help="The day the session was planned (default: today); letters dated earlier leave it out.",
+)
 @pass_settings
 def training_schedule(
     settings: Settings,
@@ -37,6 +43,7 @@ def training_schedule(
     ends_at: datetime,
     location: str,
     capacity: int,
+    planned_on: date | None,
 ) -> None:
     """Schedule training session SESSION_ID (letters, digits, . _ -).
 
@@ -53,6 +60,7 @@ def training_schedule(
             location=location,
             capacity=capacity,
             by=settings.by,
+            on=planned_on,
         )
     if settings.as_json:
         emit_json(

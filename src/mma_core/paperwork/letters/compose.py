@@ -83,6 +83,7 @@ def compose(
     year: int | None = None,
     letterhead: Letterhead | None = None,
     answer_link: Callable[[str], str | None] | None = None,
+    training_on_booking: bool = False,
 ) -> list[Letter]:
     """The letters of ``kind`` to ``codes`` (every municipality it applies to when empty).
 
@@ -102,9 +103,12 @@ def compose(
     if kind == "statement" and year is None:
         raise InvalidInput(_("a statement is for one year: give --year, e.g. --year 2020"))
     head = letterhead or Letterhead()
+    head.contact_list()  # a contact written wrong is refused before any letter is made
     explicit = bool(codes)
     wanted = list(dict.fromkeys(codes)) if explicit else prog.codes()
     sessions = prog.sessions()
+    history = SessionHistory(prog, sessions)
+    covenants = {o.reference: (o.covenant_on, o.covenant_place) for o in prog.offers()}
     letters: list[Letter] = []
     for code in wanted:
         m = _view(prog, code, as_of, kind, explicit)
@@ -121,10 +125,13 @@ def compose(
             continue
         if kind == "invitation":
             link = answer_link(m.code) if answer_link else None
-            letters.append(_invitation(prog, m, sessions, head, link))
+            assert m.invited_on is not None
+            shown = history.open_on(m.invited_on)
+            covenant = covenants.get(m.offer_reference or "", (None, ""))
+            letters.append(_invitation(prog, m, shown, head, link, covenant))
         elif kind == "reminder":
             link = answer_link(m.code) if answer_link else None
-            letters.append(_reminder(prog, m, sessions, as_of, head, link))
+            letters.append(_reminder(prog, m, history.open_on(as_of), as_of, head, link))
         elif kind == "training":
             booked = _booked(m, as_of, explicit)
             if explicit and not booked:
@@ -135,7 +142,12 @@ def compose(
                     ).format(code=m.code, name=m.name)
                 )
             by_id = {s.session_id: s for s in sessions}
-            letters.extend(_training(m, o, by_id[o.session_id or ""], as_of, head) for o in booked)
+            for o in booked:
+                session = by_id[o.session_id or ""]
+                on = as_of
+                if training_on_booking:
+                    on = history.booked_on(session.session_id, o.id) or as_of
+                letters.append(_training(m, o, session, on, head))
         elif kind == "evaluation":
             letters.append(_evaluation(prog, m, as_of, head))
         else:
@@ -216,8 +228,58 @@ def _booked(m: MunicipalityView, as_of: date, explicit: bool) -> list[OfficialVi
 # -- the letters ------------------------------------------------------------------------------
 
 
-def _to_mayor(m: MunicipalityView) -> tuple[str, ...]:
-    return ("Aan de burgemeester van", f"de gemeente {m.name}")
+def _to_mayor(m: MunicipalityView, head: Letterhead | None = None) -> tuple[str, ...]:
+    """The recipient's block: the mayor of the municipality, and its address when known."""
+    address = head.address_of(m.code) if head is not None else ()
+    return ("Aan de burgemeester van", f"de gemeente {m.name}", *address)
+
+
+class SessionHistory:
+    """The training sessions as they stood on a day: scheduled by then, and their seats then
+    (bookings and releases carry the day they were made)."""
+
+    def __init__(self, prog: Programme, sessions: Sequence[SessionView]) -> None:
+        from mma_core.domain.training import TrainingSession, session_id_to_uuid
+
+        self.sessions = list(sessions)
+        self.scheduled: dict[str, date] = {}
+        self.changes: dict[str, list[tuple[date, str, bool]]] = {}
+        for s in self.sessions:
+            changes: list[tuple[date, str, bool]] = []
+            for event in prog.events.get(session_id_to_uuid(s.session_id)):
+                if isinstance(event, TrainingSession.Scheduled):
+                    self.scheduled[s.session_id] = event.on
+                elif isinstance(event, TrainingSession.SeatBooked):
+                    changes.append((event.on, str(event.official_id), True))
+                elif isinstance(event, TrainingSession.SeatReleased):
+                    changes.append((event.on, str(event.official_id), False))
+            self.changes[s.session_id] = changes
+
+    def seats_left_on(self, s: SessionView, day: date) -> int:
+        booked: set[str] = set()
+        for on, official, booking in self.changes.get(s.session_id, ()):
+            if on <= day:
+                (booked.add if booking else booked.discard)(official)
+        return s.capacity - len(booked)
+
+    def open_on(self, day: date) -> list[SessionView]:
+        """Sessions scheduled on or before ``day``, still to come then, with seats left then."""
+        return [
+            s
+            for s in self.sessions
+            if self.scheduled.get(s.session_id, date.max) <= day
+            and _local_day(s.starts_at) >= day
+            and self.seats_left_on(s, day) > 0
+        ]
+
+    def booked_on(self, session_id: str, official_id: str) -> date | None:
+        """The day the official's (last) seat on the session was booked."""
+        days = [
+            on
+            for on, who, booking in self.changes.get(session_id, ())
+            if booking and who == official_id
+        ]
+        return max(days) if days else None
 
 
 def _offer_blocks(prog: Programme, m: MunicipalityView) -> list[Block]:
@@ -281,16 +343,52 @@ def _count_word(n: int) -> str:
     return {1: "één", 2: "twee", 3: "drie", 4: "vier"}.get(n, str(n))
 
 
-def _answer_block(head: Letterhead, answer_link: str | None) -> Block:
+def contacts_sentence(head: Letterhead) -> tuple[str, str]:
+    """Whom to mail ("dhr H. Groot (grooth@...) of mevr M. le Clercq") and how to reach them
+    ("kunt u hem bereiken", "kunt u hen bereiken", or the neutral form for one contact)."""
+    contacts = head.contact_list()
+    named = [f"{c.name} ({c.email})" if c.email else c.name for c in contacts]
+    who = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " of " + named[-1]
+    if len(contacts) > 1:
+        reach = "kunt u hen bereiken"
+    elif contacts[0].pronoun:
+        reach = f"kunt u {contacts[0].pronoun} bereiken"
+    else:
+        reach = f"kunt u {contacts[0].name} bereiken"
+    return who, reach
+
+
+def _answer_block(head: Letterhead, answer_link: str | None, answer_by: date) -> Block:
+    who, reach = contacts_sentence(head)
+    several = len(head.contacts) > 1
     paragraphs = [
-        "Graag horen we of u meedoet en wie er van uw organisatie deelneemt aan één van de "
-        f"trainingen. Ik verzoek u dit te mailen aan {head.contact_name} "
-        f"({head.contact_email}), die dit namens de provincie coördineert. Ook als u vragen "
-        "heeft, kunt u hem of haar bereiken."
+        "Graag horen we uiterlijk "
+        f"{dutch_date(answer_by)} of u meedoet en wie er van uw organisatie deelneemt aan één "
+        f"van de trainingen. Ik verzoek u dit te mailen aan {who}, die dit namens de provincie "
+        f"{'coördineren' if several else 'coördineert'}. Ook als u vragen heeft, {reach}."
     ]
     if answer_link:
-        paragraphs.append(f"U kunt ook antwoorden via {answer_link}.")
-    return Block("Slot", tuple(paragraphs))
+        paragraphs.append("U kunt ook antwoorden op de website, via deze persoonlijke link:")
+    return Block("Slot", tuple(paragraphs), link=answer_link or "")
+
+
+def _covenant_block(on: date, place: str, letter_on: date) -> Block:
+    at = f" tijdens de {place}" if place else ""
+    if on > letter_on:
+        text = (
+            f"Op {dutch_date(on)} onderteken ik{at} een convenant met Meld Misdaad Anoniem: "
+            "samen willen wij ervoor zorgen dat alle gemeenten in onze provincie zijn aangesloten "
+            "op het netwerk van Meld Misdaad Anoniem. Met deze brief nodig ik uw gemeente uit "
+            "daaraan deel te nemen."
+        )
+    else:
+        text = (
+            f"Op {dutch_date(on)} ondertekende ik{at} een convenant met Meld Misdaad Anoniem: "
+            "samen willen wij ervoor zorgen dat alle gemeenten in onze provincie zijn aangesloten "
+            "op het netwerk van Meld Misdaad Anoniem. Met deze brief nodig ik uw gemeente uit "
+            "daaraan deel te nemen."
+        )
+    return Block("Convenant", (text,))
 
 
 INTRO_BLOCKS = (
@@ -329,9 +427,17 @@ def _invitation(
     sessions: Sequence[SessionView],
     head: Letterhead,
     link: str | None,
+    covenant: tuple[date | None, str] = (None, ""),
 ) -> Letter:
+    from datetime import timedelta
+
     assert m.invited_on is not None
     terms = prog.offer_terms(m.offer_reference or "", on=m.invited_on)
+    covenant_on, place = covenant
+    opening = [] if covenant_on is None else [_covenant_block(covenant_on, place, m.invited_on)]
+    closing = "Ik kijk er naar uit om samen met u deze samenwerking aan te gaan."
+    if covenant_on is not None and covenant_on > m.invited_on:
+        closing += " Ik zie u graag op " + _day_month(covenant_on) + "."
     return Letter(
         kind="invitation",
         code=m.code,
@@ -339,17 +445,25 @@ def _invitation(
         on=m.invited_on,
         reference=m.offer_reference or "",
         subject=SUBJECT,
-        recipient=_to_mayor(m),
+        recipient=_to_mayor(m, head),
         salutation="Geachte burgemeester,",
         blocks=(
+            *opening,
             *INTRO_BLOCKS,
             *_offer_blocks(prog, m),
             _sessions_block(sessions, None, terms.officials_per_municipality),
-            _answer_block(head, link),
+            _answer_block(head, link, m.invited_on + timedelta(days=head.answer_days)),
         ),
-        closing="Ik kijk er naar uit om samen met u deze samenwerking aan te gaan.",
+        closing=closing,
         answer_link=link,
     )
+
+
+def _day_month(day: date) -> str:
+    """``30 oktober``: a day in the letter's own year."""
+    from babel.dates import format_date
+
+    return str(format_date(day, "d MMMM", locale=LOCALE))
 
 
 def _reminder(
@@ -368,11 +482,13 @@ def _reminder(
         "Misdaad Anoniem. Tot op heden heb ik nog geen antwoord van u ontvangen. Met deze brief "
         "herinner ik u graag aan dat aanbod."
     )
-    upcoming = [s for s in sessions if _local_day(s.starts_at) >= as_of]
+    from datetime import timedelta
+
+    upcoming = list(sessions)  # scheduled by then, still to come, with seats left then
     blocks = [Block("", (opening,)), *_offer_blocks(prog, m)]
     if upcoming:
         blocks.append(_sessions_block(upcoming, as_of, terms.officials_per_municipality))
-    blocks.append(_answer_block(head, link))
+    blocks.append(_answer_block(head, link, as_of + timedelta(days=head.answer_days)))
     return Letter(
         kind="reminder",
         code=m.code,
@@ -381,7 +497,7 @@ def _reminder(
         reference=m.offer_reference or "",
         their_reference="",
         subject=f"Herinnering: {SUBJECT} (onze brief van {dutch_date(m.invited_on)})",
-        recipient=_to_mayor(m),
+        recipient=_to_mayor(m, head),
         salutation="Geachte burgemeester,",
         blocks=tuple(blocks),
         closing="Ik zie uw antwoord graag tegemoet.",
@@ -406,7 +522,8 @@ def _training(
         reference=f"{m.offer_reference or ''} training {s.session_id}".strip(),
         subject=f"Bevestiging training Meld Misdaad Anoniem, {dutch_date(_local_day(s.starts_at))}",
         recipient=(o.name, f"OOV, gemeente {m.name}"),
-        salutation=f"Geachte {o.name},",
+        # The name alone says nothing of how to address someone: the neutral form.
+        salutation="Geachte heer, mevrouw,",
         blocks=(
             Block("", (body,)),
             Block(
@@ -417,7 +534,7 @@ def _training(
                     "terugmeldt wat ermee gebeurd is. Per gemeente krijgen ten hoogste twee "
                     "OOV-ambtenaren toegang.",
                     "De afspraak staat in het bijgevoegde agendabestand (.ics). Kunt u niet "
-                    f"komen, laat het dan weten aan {head.contact_name} ({head.contact_email}); "
+                    f"komen, laat het dan weten aan {contacts_sentence(head)[0]}; "
                     "u kunt dan op een andere datum deelnemen.",
                 ),
             ),
@@ -496,7 +613,7 @@ def _evaluation(prog: Programme, m: MunicipalityView, as_of: date, head: Letterh
         on=as_of,
         reference=m.offer_reference or "",
         subject=f"Evaluatie aansluiting Meld Misdaad Anoniem {m.name}",
-        recipient=_to_mayor(m),
+        recipient=_to_mayor(m, head),
         salutation="Geachte burgemeester,",
         blocks=(
             Block("", (facts,)),
@@ -584,7 +701,7 @@ def _statement(
         on=as_of,
         reference=f"{m.offer_reference or ''} overzicht {year}".strip(),
         subject=f"Kostenoverzicht Meld Misdaad Anoniem {year}",
-        recipient=_to_mayor(m),
+        recipient=_to_mayor(m, head),
         salutation="Geachte burgemeester,",
         blocks=(
             Block("", (intro,)),
