@@ -256,3 +256,146 @@ def test_pdf_a_parts_creation_time_and_a_clickable_answer_link(
     # On its own line, whole, and nothing after it.
     lines = [line.strip() for line in pdf_text(pdf).splitlines()]
     assert links[0] in lines
+
+
+def test_the_officials_record_can_set_the_salutation_sealed_with_the_name(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'mma.sqlite'}"
+    with Programme.open(url) as prog:
+        prog.register_registry("noord-holland-2019", by="c")
+        prog.make_offer(reference=REFERENCE, sent_on=date(2019, 10, 18), by="c")
+        prog.schedule_training(
+            "2019-11-13",
+            starts_at=datetime(2019, 11, 13, 13),
+            ends_at=datetime(2019, 11, 13, 15, 30),
+            location="Provinciehuis, Dreef 3, Haarlem",
+            capacity=40,
+            by="c",
+            on=date(2019, 10, 1),
+        )
+        prog.invite("GM0358", on=date(2019, 10, 18), reference=REFERENCE, by="c")
+        prog.accept("GM0358", on=date(2019, 11, 1), by="b")
+    status, output = run(
+        url,
+        "official",
+        "add",
+        "GM0358",
+        "--name",
+        "A. Smit",
+        "--email",
+        "a.smit@aalsmeer.example",
+        "--salutation",
+        "Geachte mevrouw Smit,",
+        "--on",
+        "2019-11-01",
+    )
+    assert status == 0, output
+    official = output.strip().splitlines()[-1]
+    other = (
+        run(
+            url,
+            "official",
+            "add",
+            "GM0358",
+            "--name",
+            "B. Bos",
+            "--email",
+            "b@x.example",
+            "--on",
+            "2019-11-01",
+        )[1]
+        .strip()
+        .splitlines()[-1]
+    )
+    for who in (official, other):
+        status, output = run(
+            url,
+            "training",
+            "book",
+            "GM0358",
+            "--official",
+            who,
+            "--session",
+            "2019-11-13",
+            "--on",
+            "2019-11-02",
+        )
+        assert status == 0, output
+    out = tmp_path / "out"
+    status, output = run(url, "letter", "training", "GM0358", "-o", str(out))
+    assert status == 0, output
+    text = flat(out / f"training-{official}.pdf")
+    assert "Geachte mevrouw Smit," in text
+    assert "Datum 2 november 2019" in text
+    assert "Geachte heer, mevrouw," in flat(out / f"training-{other}.pdf")
+    # Personal data: sealed with the name, never in the store's plain bytes.
+    for file in tmp_path.glob("mma.sqlite*"):
+        assert b"mevrouw Smit" not in file.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            (
+                "training",
+                "schedule",
+                "2030-01-15",
+                "--starts-at",
+                "2030-01-15T10:00",
+                "--ends-at",
+                "2030-01-15T12:00",
+                "--location",
+                "Haarlem",
+                "--capacity",
+                "10",
+                "--on",
+                "2999-01-01",
+            ),
+            "ligt in de toekomst",
+        ),
+        (
+            (
+                "training",
+                "schedule",
+                "2030-01-16",
+                "--starts-at",
+                "2030-01-16T10:00",
+                "--ends-at",
+                "2030-01-16T12:00",
+                "--location",
+                "Haarlem",
+                "--capacity",
+                "10",
+                "--on",
+                "morgen",
+            ),
+            "is geen datum",
+        ),
+        (
+            (
+                "official",
+                "add",
+                "GM0358",
+                "--name",
+                "A. Smit",
+                "--email",
+                "a@x.example",
+                "--salutation",
+                "Geachte\nmevrouw",
+            ),
+            "aanhef van een functionaris",
+        ),
+    ],
+)
+def test_bad_input_on_the_new_options_is_refused_in_dutch_and_writes_nothing(
+    demo_copy: str, args: tuple[str, ...], expected: str, event_count: object
+) -> None:
+    with Programme.open(demo_copy) as prog:
+        before = event_count(prog)  # type: ignore[operator]
+    status, output = run(demo_copy, *args)
+    assert status in (1, 2), output
+    assert expected in output, output
+    with Programme.open(demo_copy) as prog:
+        assert event_count(prog) == before  # type: ignore[operator]

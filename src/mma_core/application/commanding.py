@@ -67,7 +67,7 @@ MAX_ATTEMPTS = 5  # kept for callers that read it; the budget is Programme.retri
 DEFAULT_RETRIES = 12  # retries after a concurrent write, before ConcurrencyConflict
 RETRIES_ENV = "MMA_RETRIES"
 CONTENDED = 2.0  # seconds after a conflict in which commands take turns from the first try
-PERSONAL_ARGUMENTS = frozenset({"name", "email"})
+PERSONAL_ARGUMENTS = frozenset({"name", "email", "salutation"})
 logger = logging.getLogger(__name__)
 # The domain's messages in the current language: the domain marks them, mma_core.language
 # (outside the domain, which imports nothing of the application) translates them.

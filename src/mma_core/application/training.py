@@ -72,11 +72,14 @@ class TrainingCommands(Pricing):
         email: str,
         by: str,
         on: date | None = None,
+        salutation: str = "",
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        """Nominate an official; returns the official id (e.g. ``GM0363-1``)."""
-        person = Official(name=name, email=email)
+        """Nominate an official; returns the official id (e.g. ``GM0363-1``). ``salutation``
+        is how letters greet the official ("Geachte mevrouw Smit,"), sealed with the name;
+        without it they use the neutral form."""
+        person = Official(name=name, email=email, salutation=salutation)
         stamp = self._stamp(by, origin)
 
         def attempt() -> str:

@@ -356,10 +356,14 @@ class Official:
 
     name: str
     email: str
+    # How a letter greets the official ("Geachte heer De Vries,"); empty: the neutral form.
+    salutation: str = ""
 
     def __attrs_post_init__(self) -> None:
         # The messages never quote the value: it is personal data.
         check_text(self.name, N_("an official's name"), limit=200)
+        if self.salutation:
+            check_text(self.salutation, N_("an official's salutation"), limit=120)
         if not valid_email(self.email):
             raise InvalidInput(
                 _(
@@ -372,12 +376,13 @@ class Official:
         return "Official(<personal data>)"
 
     @classmethod
-    def restored(cls, name: str, email: str) -> Official:
+    def restored(cls, name: str, email: str, salutation: str = "") -> Official:
         """The data as it was sealed, unchecked: stored before a rule was tightened, it must
         still read (a printer escapes what it shows)."""
         official = object.__new__(cls)
         object.__setattr__(official, "name", name)
         object.__setattr__(official, "email", email)
+        object.__setattr__(official, "salutation", salutation)
         return official
 
 

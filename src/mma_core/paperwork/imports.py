@@ -58,6 +58,7 @@ OFFICIAL_COLUMNS = (
         required=False,
     ),
     Column("session", ("training", "sessie", "session id", "trainingsdatum"), required=False),
+    Column("salutation", ("aanhef",), required=False),
 )
 
 
@@ -298,9 +299,13 @@ def import_officials(
         code = _code(row, known, errors)
         day = _date(row, errors, required=False)
         try:
-            person = Official(name=row["name"], email=row["email"])
+            person = Official(
+                name=row["name"], email=row["email"], salutation=row.get("salutation", "")
+            )
         except InvalidInput as error:
             column = "email" if "e-mail" in str(error) else "name"
+            if _("an official's salutation") in str(error):
+                column = "salutation"
             errors.append(RowError(row.line, column, str(error)))
             person = None
         session_id = row.get("session", "")
@@ -346,7 +351,13 @@ def _official_step(
             accepted = prog.municipality(code).accepted_on
             on = accepted if accepted is not None and accepted <= session_day else session_day
         official_id = prog.nominate_official(
-            code, name=person.name, email=person.email, on=on, by=by, origin=origin
+            code,
+            name=person.name,
+            email=person.email,
+            salutation=person.salutation,
+            on=on,
+            by=by,
+            origin=origin,
         )
         if not session_id:
             return _("{official} nominated").format(official=official_id)

@@ -50,6 +50,7 @@ COLUMN_NAMES = {
     "name": N_("name"),
     "email": N_("email"),
     "session": N_("session"),
+    "salutation": N_("salutation"),
 }
 
 

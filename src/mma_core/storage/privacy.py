@@ -41,7 +41,10 @@ def new_key() -> bytes:
 
 def seal(key: bytes, official_id: OfficialId, official: Official) -> str:
     nonce = os.urandom(12)
-    plaintext = json.dumps({"name": official.name, "email": official.email}).encode()
+    data = {"name": official.name, "email": official.email}
+    if official.salutation:  # only when set: the sealed form of others stays as it was
+        data["salutation"] = official.salutation
+    plaintext = json.dumps(data).encode()
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, _AAD_PREFIX + official_id.value.encode())
     return f"{_VERSION}:{base64.b64encode(nonce + ciphertext).decode()}"
 
@@ -59,7 +62,7 @@ def unseal(key: bytes, official_id: OfficialId, sealed: str) -> Official | None:
     except InvalidTag:
         return None
     data = json.loads(plaintext)
-    return Official.restored(str(data["name"]), str(data["email"]))
+    return Official.restored(str(data["name"]), str(data["email"]), str(data.get("salutation", "")))
 
 
 class KeyWrapper:

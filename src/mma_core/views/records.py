@@ -98,6 +98,7 @@ class MunicipalityRecord(MunicipalityFacts):
                     session_date=o.session_date,
                     attended=o.attended,
                     erased=o.erased or person is None,
+                    salutation="" if person is None else person.salutation,
                 )
             )
         facts = {a.name: getattr(self, a.name) for a in attrs.fields(MunicipalityFacts)}

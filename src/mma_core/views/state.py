@@ -26,6 +26,7 @@ class OfficialView(JSONReady):
     session_date: date | None
     attended: bool | None
     erased: bool
+    salutation: str = ""  # how a letter greets the official; "" the neutral form
 
 
 @attrs.frozen

@@ -522,8 +522,9 @@ def _training(
         reference=f"{m.offer_reference or ''} training {s.session_id}".strip(),
         subject=f"Bevestiging training Meld Misdaad Anoniem, {dutch_date(_local_day(s.starts_at))}",
         recipient=(o.name, f"OOV, gemeente {m.name}"),
-        # The name alone says nothing of how to address someone: the neutral form.
-        salutation="Geachte heer, mevrouw,",
+        # The name alone says nothing of how to address someone: the official's record says
+        # it, or the neutral form.
+        salutation=o.salutation or "Geachte heer, mevrouw,",
         blocks=(
             Block("", (body,)),
             Block(
