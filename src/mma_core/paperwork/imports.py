@@ -22,7 +22,7 @@ import attrs
 
 from mma_core.domain.errors import DomainError, InvalidInput
 from mma_core.domain.values import MunicipalityCode, Official
-from mma_core.language.i18n import _, ngettext
+from mma_core.language.i18n import _, message_date, ngettext
 from mma_core.paperwork.tables import Column, TableRow, column_label, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -275,9 +275,9 @@ def _answer_step(
     def step() -> str:
         if answer in ACCEPT:
             prog.accept(code, on=day, by=by, origin=origin)
-            return _("{code} accepted on {day}").format(code=code, day=day.isoformat())
+            return _("{code} accepted on {day}").format(code=code, day=message_date(day))
         prog.decline(code, on=day, reason=reason, by=by, origin=origin)
-        return _("{code} declined on {day}").format(code=code, day=day.isoformat())
+        return _("{code} declined on {day}").format(code=code, day=message_date(day))
 
     return step
 

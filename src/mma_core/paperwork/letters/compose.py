@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from mma_core.domain.errors import InvalidInput, UnknownMunicipality
 from mma_core.domain.values import CostKind, Money, Payer, Stage
 from mma_core.extensions.values import Attachment
-from mma_core.language.i18n import N_, _
+from mma_core.language.i18n import N_, _, message_date
 from mma_core.paperwork.letters.model import KINDS, Block, Letter, Letterhead
 from mma_core.paperwork.tariffs import offers_sent
 
@@ -173,7 +173,7 @@ def _view(
         if explicit:
             raise InvalidInput(
                 _("{code} {name}: did not exist on {day}").format(
-                    code=whole.code, name=whole.name, day=as_of.isoformat()
+                    code=whole.code, name=whole.name, day=message_date(as_of)
                 )
             )
         return None
@@ -194,18 +194,18 @@ def _not_applicable(kind: str, m: MunicipalityView, as_of: date, year: int | Non
     """Why municipality ``m`` gets no letter of ``kind`` on ``as_of`` (in the current language);
     ``None`` if it does."""
     if kind in ("invitation", "reminder") and (m.invited_on is None or not m.offer_reference):
-        return _("it was not invited on {day}").format(day=as_of.isoformat())
+        return _("it was not invited on {day}").format(day=message_date(as_of))
     if kind == "reminder" and m.answered_on is not None:
-        return _("it answered on {day}").format(day=m.answered_on.isoformat())
+        return _("it answered on {day}").format(day=message_date(m.answered_on))
     if kind == "reminder" and m.stage is Stage.MERGED:
         return _("it has merged")
     if kind == "training" and not m.officials:
         return _("it has no officials")
     if kind == "evaluation":
         if m.stage is not Stage.CONNECTED or m.evaluation_due is None:
-            return _("it is not connected on {day}").format(day=as_of.isoformat())
+            return _("it is not connected on {day}").format(day=message_date(as_of))
         if (m.evaluation_due - as_of).days > EVALUATION_NOTICE_DAYS:
-            return _("its evaluation falls due on {day}").format(day=m.evaluation_due.isoformat())
+            return _("its evaluation falls due on {day}").format(day=message_date(m.evaluation_due))
     if kind == "statement":
         assert year is not None
         if not any(e.on.year == year for e in m.costs):
