@@ -8,7 +8,10 @@ English brings at least one of them.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,13 +130,29 @@ def test_report_import_errors_speak_dutch_with_dutch_column_names(
 
 
 def test_notify_and_plugins_and_costs_speak_dutch(demo_copy: str, tmp_path: Path) -> None:
-    result = invoke(
-        ["--store", demo_copy, "notify"], env={"MMA_LANG": "nl", "COLUMNS": "250"}, cwd=tmp_path
+    # A real process: the log channel's lines reach stderr as a coordinator sees them.
+    env = {**os.environ, "MMA_LANG": "nl", "COLUMNS": "250"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mma_core.cli", "--store", demo_copy, "notify"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
-    # stdout is the summary; stderr holds the log channel's technical log lines.
+    # stdout is the summary; stderr the log channel's lines, whose level, logger name and
+    # rule key are identifiers.
     assert result.stdout.startswith("Bezorgd: "), result.stdout
     assert english_in(result.stdout) == [], result.stdout
+    lines = result.stderr.splitlines()
+    assert lines
+    assert all(line.startswith("INFO mma_core.notify: notificatie ") for line in lines), lines[:3]
+    prose = "\n".join(
+        re.sub(r"^INFO mma_core\.notify: notificatie \S+", " ", line) for line in lines
+    )
+    assert english_in(prose) == [], prose[:500]
     plugins = _dutch(demo_copy, tmp_path, "plugins")
     assert "[geladen]" in plugins
     assert "[loaded]" not in plugins
