@@ -35,10 +35,10 @@ def create_private(path: str) -> None:
         folder = os.path.dirname(path) or "."
         raise StoreUnavailable(
             _(
-                "the store cannot be made: the folder {folder} does not exist; make it first, "
-                "or give --store a file in a folder that exists"
-            ).format(folder=folder),
-            store=path,
+                "the store {store} cannot be made: the folder {folder} does not exist; make it "
+                "first, or give --store a file in a folder that exists"
+            ).format(store=f"sqlite:///{path}", folder=folder),
+            store=f"sqlite:///{path}",
         ) from None
     except OSError as error:
         # As SQLite's own failure to open would be: the store cannot be used (exit status 3).
