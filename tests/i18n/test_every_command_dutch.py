@@ -215,3 +215,28 @@ def test_amounts_and_dates_inside_dutch_sentences_are_dutch(tmp_path: Path) -> N
     assert "31 december 2999" in message, message
     assert "2999-12-31" not in message
     assert "Europe/Amsterdam" not in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[plugins.mma-web]\nlink_days = "veel"\n', "moet een geheel getal zijn, niet 'veel'"),
+        ("[plugins.letter]\nkleur = 1\n", "heeft een onbekende sleutel 'kleur'"),
+        ("[onzin]\n", "onbekende tabel [onzin]"),
+        ('[plugins.letter]\ncontacts = "H. Groot"\n', "moet een lijst van teksten zijn"),
+    ],
+)
+def test_configuration_errors_speak_dutch(
+    demo_copy: str, tmp_path: Path, toml: str, expected: str
+) -> None:
+    store = Path(demo_copy.removeprefix("sqlite:///"))
+    (store.parent / "mma.toml").write_text(toml, encoding="utf-8")
+    result = invoke(["--store", demo_copy, "plugins"], env={"MMA_LANG": "nl"}, cwd=tmp_path)
+    text = result.stdout + result.stderr
+    assert expected in text, text
+    lines = [line for line in text.splitlines() if expected in line]
+    # The class, the tables, keys and values quoted, the file, the tables a file may hold.
+    prose = re.sub(
+        r"\b\w+Error:|\[[\w.-]+\]|'[^']*'|\"[^\"]*\"|\S+\.toml|verwacht: .*$", " ", lines[0]
+    )
+    assert english_in(prose) == [], lines[0]
