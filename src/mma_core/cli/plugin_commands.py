@@ -123,6 +123,9 @@ def _day(value: datetime | None) -> date | None:
 class _Date(click.DateTime):
     """A date written YYYY-MM-DD; a bad one is refused in the reader's language."""
 
+    def get_metavar(self, *args: Any, **kwargs: Any) -> str:
+        return "YYYY-MM-DD"  # as the other commands show a date, not strftime's "%Y-%m-%d"
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:
             return super().convert(value, param, ctx)
