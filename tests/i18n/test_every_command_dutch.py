@@ -240,3 +240,36 @@ def test_configuration_errors_speak_dutch(
         r"\b\w+Error:|\[[\w.-]+\]|'[^']*'|\"[^\"]*\"|\S+\.toml|verwacht: .*$", " ", lines[0]
     )
     assert english_in(prose) == [], lines[0]
+
+
+def test_letters_exports_and_imports_report_in_dutch(demo_copy: str, tmp_path: Path) -> None:
+    outputs = [
+        _dutch(demo_copy, tmp_path, "export", "csv", "--view", "ledger", "-o", "kosten.csv"),
+        _dutch(
+            demo_copy, tmp_path, "letter", "reminder", "--all", "--as-of", "2019-11-01", "-o", "b"
+        ),
+        _dutch(
+            demo_copy,
+            tmp_path,
+            "letter",
+            "reminder",
+            "GM0363",
+            "--as-of",
+            "2019-12-31",
+            "-o",
+            "c",
+            code=1,
+        ),
+    ]
+    answers = tmp_path / "antwoorden.csv"
+    answers.write_text("gemeente,antwoord,datum\nGM0363,ja,2019-11-01\n", encoding="utf-8")
+    outputs.append(
+        _dutch(demo_copy, tmp_path, "import", "answers", str(answers), "--dry-run", code=1)
+    )
+    for text in outputs:
+        prose = re.sub(r"\S+\.csv|\S*/\S*", " ", text)
+        assert english_in(prose) == [], text
+    assert "geschreven naar" in outputs[0]
+    assert "brieven van soort herinnering" in outputs[1]
+    assert "geen brief (herinnering)" in outputs[2]
+    assert "regel 2, kolom datum" in outputs[3]
