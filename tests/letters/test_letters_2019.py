@@ -399,3 +399,24 @@ def test_bad_input_on_the_new_options_is_refused_in_dutch_and_writes_nothing(
     assert expected in output, output
     with Programme.open(demo_copy) as prog:
         assert event_count(prog) == before  # type: ignore[operator]
+
+
+def test_an_evaluation_letter_never_asks_for_an_answer_by_a_day_already_past(
+    demo_url: str,
+) -> None:
+    from mma_core.paperwork.letters.compose import dutch_date
+
+    day = date(2020, 11, 20)
+    with Programme.open(demo_url) as prog:
+        letters = compose(prog, "evaluation", as_of=day)
+        assert letters
+        for letter in letters:
+            m = prog.municipality(letter.code, as_of=day)
+            assert m.evaluation_due is not None
+            text = " ".join(p for b in letter.blocks for p in b.paragraphs)
+            asked = re.search(r"vóór (\d+ \w+ \d{4})", text)
+            assert asked is not None
+            if m.evaluation_due > day:
+                assert asked.group(1) == dutch_date(m.evaluation_due)
+            else:  # overdue on the letter's date: three weeks from it
+                assert asked.group(1) == dutch_date(date(2020, 12, 11))

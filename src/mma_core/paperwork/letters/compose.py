@@ -603,9 +603,15 @@ def _evaluation(prog: Programme, m: MunicipalityView, as_of: date, head: Letterh
         f"gemeente {received} {'melding' if received == 1 else 'meldingen'}; daarvoor betaalde "
         f"uw gemeente {dutch_money(paid)}."
     )
+    from datetime import timedelta
+
+    # Never a day already past: an evaluation overdue on the letter's date gets the usual time.
+    ask_by = m.evaluation_due
+    if ask_by <= as_of:
+        ask_by = as_of + timedelta(days=head.answer_days)
     ask = (
         "Zoals aangekondigd in het aanbod kunt u na een jaar het gebruik evalueren. Wij vragen "
-        f"u ons vóór {dutch_date(m.evaluation_due)} te laten weten:"
+        f"u ons vóór {dutch_date(ask_by)} te laten weten:"
     )
     return Letter(
         kind="evaluation",
