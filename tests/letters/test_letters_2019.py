@@ -420,3 +420,17 @@ def test_an_evaluation_letter_never_asks_for_an_answer_by_a_day_already_past(
                 assert asked.group(1) == dutch_date(m.evaluation_due)
             else:  # overdue on the letter's date: three weeks from it
                 assert asked.group(1) == dutch_date(date(2020, 12, 11))
+
+
+def test_an_email_address_is_never_broken_over_two_lines(demo_url: str, tmp_path: Path) -> None:
+    status, output = run(
+        demo_url, "letter", "evaluation", "--all", "--as-of", "2020-11-20", "-o", str(tmp_path)
+    )
+    assert status == 0, output
+    pdfs = sorted(tmp_path.glob("*.pdf"))
+    assert pdfs
+    for pdf in pdfs:
+        text = pdf_text(pdf)
+        # The sender's column and the closing sentence both name it, each whole on a line.
+        assert text.count("grooth@noord-holland.nl") >= 2, pdf.name
+        assert "grooth@noord-\n" not in text
