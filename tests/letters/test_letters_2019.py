@@ -434,3 +434,15 @@ def test_an_email_address_is_never_broken_over_two_lines(demo_url: str, tmp_path
         # The sender's column and the closing sentence both name it, each whole on a line.
         assert text.count("grooth@noord-holland.nl") >= 2, pdf.name
         assert "grooth@noord-\n" not in text
+
+
+def test_answer_days_outside_a_year_is_refused_in_dutch_and_writes_nothing(
+    demo_copy: str, tmp_path: Path
+) -> None:
+    store = Path(demo_copy.removeprefix("sqlite:///"))
+    (store.parent / "mma.toml").write_text("[plugins.letter]\nanswer_days = 0\n", encoding="utf-8")
+    out = tmp_path / "out"
+    status, output = run(demo_copy, "letter", "invitation", "GM0363", "-o", str(out))
+    assert status == 1
+    assert "geef een aantal dagen van 1 tot en met 366" in output
+    assert not out.exists()

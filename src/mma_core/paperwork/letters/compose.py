@@ -104,6 +104,12 @@ def compose(
         raise InvalidInput(_("a statement is for one year: give --year, e.g. --year 2020"))
     head = letterhead or Letterhead()
     head.contact_list()  # a contact written wrong is refused before any letter is made
+    if not 1 <= head.answer_days <= 366:
+        raise InvalidInput(
+            _(
+                "answer_days in [plugins.letter] is {days}; give a number of days from 1 to 366"
+            ).format(days=head.answer_days)
+        )
     explicit = bool(codes)
     wanted = list(dict.fromkeys(codes)) if explicit else prog.codes()
     sessions = prog.sessions()
