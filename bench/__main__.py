@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bulk_import",
     "views",
     "audit_verify",
+    "audit_derived",
     "national",
 ]
 

@@ -93,9 +93,9 @@ VERIFY = (
     PEAK_RSS_SNIPPET
     + """
 import sys
-from mma_core.audit.cli import audit
+from mma_core.cli.audit import audit
 try:
-    audit(["verify"], prog_name="mma audit")
+    audit(["verify", "--log-only"], prog_name="mma audit")
 except SystemExit as done:
     print(f"peak_mb {peak_mb()}", file=sys.stderr)
     raise

@@ -27,10 +27,10 @@ RSS_LIMIT_MB = 200.0
 
 VERIFY_CHILD = """
 import json, sys, time
-from mma_core.audit.cli import audit
+from mma_core.cli.audit import audit
 started = time.perf_counter()
 try:
-    audit(["verify"], prog_name="mma audit")
+    audit(["verify", "--log-only"], prog_name="mma audit")
 except SystemExit as done:
     code = done.code
 seconds = time.perf_counter() - started

@@ -124,7 +124,14 @@ def replay(directory: Path, day: date) -> list[Municipality]:
                 continue
             m = municipalities.setdefault(row["aggregate_id"], Municipality())
             apply(m, kind, state)
-    return sorted((m for m in municipalities.values() if m.exists_on(day)), key=lambda m: m.code)
+    # A merged municipality stays in the list, as merged, with the costs it incurred: money
+    # paid before a merger stays paid (docs/events.md, "Costs of merged municipalities").
+    listed = [
+        m
+        for m in municipalities.values()
+        if m.exists_on(day) or m.merged or any(m.costs.get(payer) for payer in PAYERS)
+    ]
+    return sorted(listed, key=lambda m: m.code)
 
 
 def main(argv: list[str]) -> int:

@@ -28,7 +28,7 @@ OPS = ("invite", "accept", "decline", "nominate", "erase", "connect", "report", 
 # A small CLI with only the audit group, as the main CLI builds it: --store, env MMA_STORE.
 AUDIT_CLI = """
 import click, sys
-from mma_core.audit.cli import register
+from mma_core.cli.audit import register
 
 @click.group()
 @click.option("--store", envvar="MMA_STORE", default="sqlite:///mma.sqlite")
@@ -85,12 +85,12 @@ def verify_url(
 def sign_url(url: str, key: notes.SignerKey) -> str:
     result = verify_url(url)
     assert result.ok, result.problem
-    return notes.sign(key, "test/programme", result.size, result.root)
+    return notes.sign(key, notes.DEFAULT_ORIGIN, result.size, result.root)
 
 
 def export_url(url: str, directory: Path, key: notes.SignerKey) -> None:
     with open_recorder(url) as recorder, open_reader(recorder) as reader:
-        export(reader, directory, key, "test/programme")
+        export(reader, directory, key, notes.DEFAULT_ORIGIN)
 
 
 def standalone(directory: Path, *args: str) -> tuple[int, dict[str, Any]]:

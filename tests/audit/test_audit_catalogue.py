@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -149,7 +151,7 @@ def test_the_independent_replay_agrees_with_the_programme_on_many_days(
                     m.costs_province.amount,
                     m.costs_municipality.amount,
                 )
-                for m in overview.municipalities
+                for m in (*overview.municipalities, *overview.merged)
             }
             got = {
                 m.code: (m.stage, m.costs["province"], m.costs["municipality"])
@@ -186,3 +188,48 @@ def test_the_replay_as_a_command(demo: tuple[str, Path]) -> None:
         check=False,
     )
     assert bad.returncode == 2
+
+
+def test_the_costs_headline_is_the_sum_of_the_list_merged_municipalities_included(
+    demo: tuple[str, Path],
+) -> None:
+    """Four municipalities of the demo are merged away in 2022; their costs stay paid. They stay
+    in the list as merged, so ``costs_by_payer`` equals the sum of what the list shows, in
+    ``mma --json status`` and in the independent replay of the export alike."""
+    url, export = demo
+    done = subprocess.run(
+        [sys.executable, "-m", "mma_core.cli", "--store", url, "--json", "status"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "MMA_LANG": "en"},
+    )
+    status = json.loads(done.stdout)
+    listed = status["municipalities"]
+    merged = [m for m in listed if m["stage"] == "merged"]
+    assert len(merged) == 4
+    assert all(Decimal(m["costs_province"]) + Decimal(m["costs_municipality"]) for m in merged)
+    for payer in ("province", "municipality"):
+        assert Decimal(status["costs_by_payer"][payer]) == sum(
+            (Decimal(m[f"costs_{payer}"]) for m in listed), Decimal("0")
+        )
+    # The independent replay lists the same rows with the same costs, on the same day.
+    replayed = subprocess.run(
+        [sys.executable, str(REPLAY), str(export), "--as-of", status["as_of"], "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = json.loads(replayed.stdout)["municipalities"]
+    got = {
+        m["code"]: (
+            m["stage"],
+            *(Decimal(m["costs_by_payer"][p]) for p in ("province", "municipality")),
+        )
+        for m in rows
+    }
+    expected = {
+        m["code"]: (m["stage"], Decimal(m["costs_province"]), Decimal(m["costs_municipality"]))
+        for m in listed
+    }
+    assert got == expected

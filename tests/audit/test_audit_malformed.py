@@ -26,8 +26,8 @@ from audit_helpers import verify_url as verify_store
 from click.testing import CliRunner
 
 from mma_core.audit import checkpoint as notes
-from mma_core.audit.cli import audit
 from mma_core.audit.merkle import leaf_hash, root
+from mma_core.cli.audit import audit
 
 KEY = notes.generate_key("operator")
 OTHER = notes.generate_key("stranger")

@@ -24,10 +24,10 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 
 from mma_core.audit import checkpoint as notes
-from mma_core.audit.cli import audit
 from mma_core.audit.merkle import consistency_proof, leaf_hash, root
 from mma_core.audit.proofs import ProofError, consistency, inclusion
 from mma_core.audit.sources import open_reader, open_recorder
+from mma_core.cli.audit import audit
 from mma_core.storage import SQLiteRecorder
 
 KEY = notes.generate_key("operator")
@@ -78,7 +78,7 @@ def leaf_hashes(url: str) -> list[bytes]:
 
 
 def checkpoint_of(hashes: list[bytes], size: int) -> str:
-    return notes.sign(KEY, "test/programme", size, root(hashes[:size]))
+    return notes.sign(KEY, notes.DEFAULT_ORIGIN, size, root(hashes[:size]))
 
 
 @pytest.fixture(scope="module")

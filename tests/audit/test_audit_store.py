@@ -55,7 +55,7 @@ def test_erasing_an_officials_key_keeps_the_history_verifying(tmp_path: Path) ->
     path = tmp_path / "p.sqlite"
     build(path, SOME)
     before = verify_url(sqlite_url(path))
-    checkpoint = notes.sign(KEY, "test/programme", before.size, before.root)
+    checkpoint = notes.sign(KEY, notes.DEFAULT_ORIGIN, before.size, before.root)
     with Programme.open(sqlite_url(path)) as prog:
         prog.erase_official(f"{prog.codes()[0]}-1", by="test")
         assert prog.keys.select_official_key(f"{prog.codes()[0]}-1") is None

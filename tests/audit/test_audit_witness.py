@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from mma_core.audit import checkpoint as notes
-from mma_core.audit.cli import audit
+from mma_core.cli.audit import audit
 
 OPERATOR = notes.generate_key("operator")
 WITNESS = notes.generate_key("provincial-auditor")

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,3 +156,28 @@ ENGLISH = re.compile(
     r"stage|total|costs|paid|deadlines?|see|ends|due|since|stay)\b",
     re.IGNORECASE,
 )
+
+
+def test_a_merger_the_registry_does_not_list_is_refused_and_writes_nothing(
+    mma: Mma, demo_copy: str, event_count: Callable[[Programme], int]
+) -> None:
+    # Schagen into Amsterdam never happened: a typo of a new coordinator, not a merger.
+    with Programme.open(demo_copy) as prog:
+        before = event_count(prog)
+    refused = mma("--store", demo_copy, "merge", "GM0441", "--into", "GM0363", "--on", "2022-03-24")
+    assert refused.returncode == 1
+    assert "the registry lists no merger into GM0363 Amsterdam" in refused.stderr
+    assert "--unlisted --reason" in refused.stderr
+    with Programme.open(demo_copy) as prog:
+        assert event_count(prog) == before
+    # Said on purpose, with a reason, for a registry that lags reality, it is recorded.
+    mma.ok(
+        "--store", demo_copy, "merge", "GM0441", "--into", "GM0363", "--on", "2022-03-24",
+        "--unlisted", "--reason", "council decision of 1 March, registry not yet updated",
+    )  # fmt: skip
+    with Programme.open(demo_copy) as prog:
+        assert prog.municipality("GM0441").stage == "merged"
+        merged = prog.history("GM0441", latest=True, limit=1)[0]
+        assert merged.type == "Merged"
+        assert merged.data["unlisted"] is True
+        assert merged.data["reason"].startswith("council decision")

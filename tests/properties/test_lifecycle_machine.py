@@ -498,17 +498,19 @@ class LifecycleMachine(RuleBasedStateMachine):
     def advance_again(self, data: st.DataObject, days: int) -> None:
         self.advance(data, days)
 
-    @rule(data=st.data(), into=st.sampled_from(CODES), when=DAYS)
-    def merge(self, data: st.DataObject, into: str, when: date | After) -> None:
-        self.do_merge(self.pick_code(data, NOT_MERGED), into, when)
+    @rule(data=st.data(), into=st.sampled_from(CODES), when=DAYS, unlisted=st.booleans())
+    def merge(self, data: st.DataObject, into: str, when: date | After, unlisted: bool) -> None:
+        self.do_merge(self.pick_code(data, NOT_MERGED), into, when, unlisted)
 
-    def do_merge(self, code: str, into: str, when: date | After) -> None:
+    def do_merge(self, code: str, into: str, when: date | After, unlisted: bool = False) -> None:
         m, s = self.model[code], self.model[into]
         on = self.day(m, when)
         succession = m.stage == "connected" and s.stage != "connected"
         problem = (
             ("merged already" if m.stage == "merged" else None)
             or ("into itself" if code == into else None)
+            # A merger the registry does not list is recorded only when the coordinator says so.
+            or ("not in the registry" if m.registry_successor is None and not unlisted else None)
             or ("in the future" if on > TODAY else None)
             or ("runs backwards" if m.last_on and on < m.last_on else None)
             or ("before the last report" if m.last_report and on < m.last_report else None)
@@ -522,7 +524,16 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
         )
         if not self.attempt(
-            code, problem, lambda: self.prog.merge(code, into=into, on=on, by="coordinator")
+            code,
+            problem,
+            lambda: self.prog.merge(
+                code,
+                into=into,
+                on=on,
+                unlisted=unlisted,
+                reason="the registry lags" if unlisted else "",
+                by="coordinator",
+            ),
         ):
             return
         due = m.evaluation_due

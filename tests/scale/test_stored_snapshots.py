@@ -1,5 +1,6 @@
 """Stored snapshots are derived data: answers with them equal answers without them, on both
-time axes, in a fresh process; and ``mma audit verify`` neither reads nor needs them."""
+time axes, in a fresh process; and ``mma audit verify`` checks them against a replay of the log
+(``--log-only`` leaves them out)."""
 
 from __future__ import annotations
 
@@ -147,7 +148,9 @@ def test_each_stored_snapshot_equals_a_replay_to_its_version(
                 assert snapshot.state == again.state, (code, snapshot.originator_version)
 
 
-def test_audit_verify_ignores_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_audit_verify_checks_snapshots_and_views_rebuild_repairs_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from mma_core.cli import cli
@@ -163,5 +166,14 @@ def test_audit_verify_ignores_snapshots(tmp_path: Path, monkeypatch: pytest.Monk
         leaves = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         db.execute("UPDATE stored_snapshots SET state = X'00'")
     assert "stored_snapshots" in leaves
-    still = runner.invoke(cli, ["--store", url, "audit", "verify"])
-    assert still.exit_code == 0, still.output
+    # Snapshots are derived data, and derived data is evidence: a damaged one is named ...
+    damaged = runner.invoke(cli, ["--store", url, "audit", "verify"])
+    assert damaged.exit_code == 1, damaged.output
+    assert "FAILED: derived: stored_snapshots" in damaged.output
+    # ... the log itself still verifies ...
+    log_only = runner.invoke(cli, ["--store", url, "audit", "verify", "--log-only"])
+    assert log_only.exit_code == 0, log_only.output
+    # ... and rebuilding the views drops the snapshots, which reads store again.
+    assert runner.invoke(cli, ["--store", url, "views", "rebuild"]).exit_code == 0
+    repaired = runner.invoke(cli, ["--store", url, "audit", "verify"])
+    assert repaired.exit_code == 0, repaired.output

@@ -17,6 +17,7 @@ from mma_core import (
     InvalidDate,
     InvalidInput,
     InvalidTransition,
+    MergerNotInRegistry,
     Money,
     Programme,
     Terms,
@@ -27,6 +28,8 @@ from mma_core import (
 )
 
 OFFER = "1298348/1298354"
+# A merger the registry does not list, said on purpose (the registry lags reality).
+UNLISTED = {"unlisted": True, "reason": "registry lags"}
 SENT = date(2019, 10, 18)
 NAME, EMAIL = "Marijke Vos", "m.vos@gemeente.example"
 
@@ -595,6 +598,22 @@ CASES = [
         code="GM0457",
     ),
     Case(
+        "merge/not-in-registry",
+        [],
+        lambda p: p.merge("GM0441", into="GM0363", on=date(2022, 3, 24), by="c"),
+        MergerNotInRegistry,
+        "GM0441 Schagen: the registry lists no merger into GM0363 Amsterdam",
+        code="GM0441",
+    ),
+    Case(
+        "merge/unlisted-needs-a-reason",
+        [],
+        lambda p: p.merge("GM0441", into="GM0363", on=date(2022, 3, 24), unlisted=True, by="c"),
+        InvalidInput,
+        "a merger the registry does not list needs a reason",
+        code="GM0441",
+    ),
+    Case(
         "merge/not-into-itself",
         [],
         lambda p: p.merge("GM0358", into="GM0358", on=date(2022, 3, 24), by="c"),
@@ -605,7 +624,14 @@ CASES = [
     Case(
         "merge/not-into-a-merged-municipality",
         [lambda p: p.merge("GM0457", into="GM0363", on=date(2022, 3, 24), by="c")],
-        lambda p: p.merge("GM0358", into="GM0457", on=date(2022, 3, 24), by="c"),
+        lambda p: p.merge(
+            "GM0358",
+            into="GM0457",
+            on=date(2022, 3, 24),
+            unlisted=True,
+            reason="registry lags",
+            by="c",
+        ),
         InvalidTransition,
         "was itself merged into GM0363",
         code="GM0358",
@@ -613,7 +639,14 @@ CASES = [
     Case(
         "merge/successor-must-exist",
         [],
-        lambda p: p.merge("GM0358", into="GM1980", on=date(2021, 6, 1), by="c"),
+        lambda p: p.merge(
+            "GM0358",
+            into="GM1980",
+            on=date(2021, 6, 1),
+            unlisted=True,
+            reason="registry lags",
+            by="c",
+        ),
         InvalidTransition,
         "GM1980 Dijk en Waard: merger date 2021-06-01 lies before the municipality existed",
         code="GM0358",
@@ -621,7 +654,14 @@ CASES = [
     Case(
         "merge/not-before-last-step",
         [invited("GM0358", on=date(2021, 1, 5))],
-        lambda p: p.merge("GM0358", into="GM0363", on=date(2021, 1, 4), by="c"),
+        lambda p: p.merge(
+            "GM0358",
+            into="GM0363",
+            on=date(2021, 1, 4),
+            unlisted=True,
+            reason="registry lags",
+            by="c",
+        ),
         InvalidDate,
         "merger date 2021-01-04 lies before its previous lifecycle step",
         code="GM0358",
@@ -629,7 +669,14 @@ CASES = [
     Case(
         "merge/not-in-future",
         [],
-        lambda p: p.merge("GM0358", into="GM0363", on=date(2023, 6, 2), by="c"),
+        lambda p: p.merge(
+            "GM0358",
+            into="GM0363",
+            on=date(2023, 6, 2),
+            unlisted=True,
+            reason="registry lags",
+            by="c",
+        ),
         InvalidDate,
         "lies in the future",
         code="GM0358",

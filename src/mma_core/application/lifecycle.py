@@ -358,16 +358,25 @@ class LifecycleCommands(Pricing):
         into: str,
         on: date,
         by: str,
+        unlisted: bool = False,
+        reason: str = "",
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        """Merge ``code`` into ``into``; a connected predecessor connects its successor."""
+        """Merge ``code`` into ``into``; a connected predecessor connects its successor.
+
+        The registry must list the merger (the absorbed municipality's row names ``into`` as
+        its successor), else :class:`~mma_core.domain.errors.MergerNotInRegistry`. For a
+        registry that lags reality, ``unlisted=True`` with a ``reason`` records it all the
+        same; the reason is kept with the merger."""
+        if not isinstance(unlisted, bool):
+            raise InvalidInput(_t("unlisted is true or false"))
         stamp = self._stamp(by, origin)
 
         def attempt() -> str:
             absorbed = self.uow.municipality(code)
             successor = self.uow.municipality(into)
-            absorbed.merge(on, successor, stamp)
+            absorbed.merge(on, successor, stamp, unlisted, reason)
             self.save(absorbed, successor)
             return successor.code
 

@@ -136,13 +136,23 @@ def request_for(command: str, request_id: object, arguments: Mapping[str, Any]) 
     )
 
 
-def stored(programme: Answerer, request_id: str) -> CommandReceipt | None:
-    # Through the unit of work: a request answered earlier in the same atomic() block is
-    # answered again, not run twice.
-    if not programme.uow.exists(receipt_id(request_id)):
+def stored(programme: Answerer, request_id: str, held: bool = True) -> CommandReceipt | None:
+    """The receipt of ``request_id``. A command reads it through the unit of work (``held``),
+    so a request answered earlier in the same atomic() block is answered again, not run twice;
+    the query :func:`receipt_view` reads only what was written (a held receipt has no
+    positions yet)."""
+    if held:
+        found = programme.uow.exists(receipt_id(request_id))
+    else:
+        found = bool(programme.recorder.select_events(receipt_id(request_id), limit=1))
+    if not found:
         return None
     try:
-        receipt: CommandReceipt = programme.uow.get(receipt_id(request_id))
+        receipt: CommandReceipt = (
+            programme.uow.get(receipt_id(request_id))
+            if held
+            else programme.repository.get(receipt_id(request_id))
+        )
     except AggregateNotFoundError:  # pragma: no cover - selected just above
         return None
     return receipt
@@ -174,7 +184,7 @@ def result_of(receipt: CommandReceipt) -> Any:
 
 
 def receipt_view(programme: Answerer, request_id: str) -> Receipt | None:
-    receipt = stored(programme, check_request_id(request_id))
+    receipt = stored(programme, check_request_id(request_id), held=False)
     if receipt is None:
         return None
     positions = programme.keys.select_positions(receipt.id)

@@ -75,6 +75,10 @@ MEANINGS: dict[str, str] = {
     "notes": "the evaluation's notes (no personal data)",
     "reason": "why (free text, at most 500 characters, no personal data)",
     "predecessor": "the absorbed municipality's CBS code",
+    "unlisted": (
+        "true: the registry does not list this merger; the coordinator recorded it all the "
+        "same, saying why in reason"
+    ),
     "connected_by_succession": "whether this municipality became connected by the merger",
     "official_id": "the official's id: CBS code and a number, e.g. GM0363-1",
     "personal_data": "the official's name and e-mail, AES-GCM encrypted under the official's own "
@@ -336,6 +340,14 @@ lines of `Connected` (`cost`), `PriorConnectionCompensated` (`compensation`), `R
 (`fee`) and `Renewed` (`fee`, when present and not null); the costs by payer are the sums of
 their `amount` per `payer`. A municipality exists on *D* when `valid_from` is null or not after
 *D*, `valid_until` is null or not before *D*, and no `Merged` event of it counts on *D*.
+
+**Costs of merged municipalities.** Money paid before a merger stays paid, and stays where it
+was paid: a municipality that no longer exists on *D* but whose `Merged` event counts on *D*
+(or that has costs) stays in the list of municipalities, at stage `merged`, with its own costs;
+its costs are never moved to its successor. The costs by payer of the whole programme on *D* are
+the sums over that list: the municipalities that exist on *D* and the merged ones. So the
+headline of `mma status` (`costs_by_payer`) is always the sum of the rows of `mma --json status`,
+and `tools/replay_export.py` lists the same rows.
 """
 
 

@@ -31,6 +31,7 @@ DASH = "\u2014"  # the em dash that starts a signature line
 DEFAULT_KEY_NAME = "mma-audit"
 DEFAULT_ORIGIN = "mma-core/programme"
 MAX_SIGNATURES = 100
+MAX_SIZE = 2**63 - 1  # a size fits in a signed 64-bit integer
 _SIZE = re.compile("0|[1-9][0-9]{0,18}")  # ASCII digits, no leading zero, fits in int64
 
 
@@ -144,8 +145,22 @@ def sign_note(key: SignerKey, text: str) -> str:
     return f"{text}\n{DASH} {key.name} {line}\n"
 
 
-def sign(key: SignerKey, origin: str, size: int, root: bytes) -> str:
-    return sign_note(key, body(origin, size, root))
+def sign(key: SignerKey, origin: str, size: int, root: bytes, *also: SignerKey) -> str:
+    """The checkpoint signed by ``key``, and by each of ``also`` (a key rotation: the old and
+    the new operator key sign the same body while verifiers move to the new one)."""
+    note = sign_note(key, body(origin, size, root))
+    for other in also:
+        note = add_signature(note, other)
+    return note
+
+
+def add_signature(note: str, key: SignerKey) -> str:
+    """``note`` with one more signature line, by ``key``, over the same text."""
+    text, signatures = _split_note(note)
+    if any(name == key.name and kid == key.key_id for name, kid, _ in signatures):
+        raise CheckpointError(f"{key.name} has signed this note already")
+    signature = Ed25519PrivateKey.from_private_bytes(key.seed).sign(text.encode())
+    return f"{note}{DASH} {key.name} {base64.b64encode(key.key_id + signature).decode()}\n"
 
 
 def _strict_b64(text: str, what: str) -> bytes:
@@ -194,16 +209,21 @@ def _split_note(note: str) -> tuple[str, tuple[tuple[str, bytes, bytes], ...]]:
 def open_note(note: str, keys: list[VerifierKey]) -> str:
     """The note's text, when one of ``keys`` signed it; else :class:`CheckpointError`."""
     text, signatures = _split_note(note)
+    found = False
     for name, kid, signature in signatures:
         for key in keys:
             if key.name == name and key.key_id == kid:
+                # Every line of a trusted key must hold (during a key rotation two do), not
+                # only the first one found.
                 try:
                     Ed25519PublicKey.from_public_bytes(key.public).verify(signature, text.encode())
                 except InvalidSignature:
                     raise CheckpointError(
                         f"signature invalid: {name}'s signature does not match the text"
                     ) from None
-                return text
+                found = True
+    if found:
+        return text
     names = ", ".join(name for name, _, _ in signatures)
     raise CheckpointError(f"signature invalid: signed by {names}, not by any key given")
 
@@ -219,7 +239,7 @@ def parse(note: str) -> Checkpoint:
     origin, size_text, root_text = lines
     if not origin:
         raise CheckpointError("the origin line is empty")
-    if not _SIZE.fullmatch(size_text):
+    if not _SIZE.fullmatch(size_text) or int(size_text) > MAX_SIZE:
         raise CheckpointError(f"the size line {size_text[:40]!r} is not a decimal number")
     root = _strict_b64(root_text, "the root line")
     if len(root) != 32:
@@ -293,6 +313,21 @@ def cosign(note: str, key: SignerKey, timestamp: int) -> str:
     )
     raw = witness.key_id + timestamp.to_bytes(8, "big") + signature
     return f"{note}{DASH} {key.name} {base64.b64encode(raw).decode()}\n"
+
+
+def false_cosignatures(note: str, witnesses: list[WitnessKey]) -> list[str]:
+    """The names of ``witnesses`` with a signature line on ``note`` that is not their valid
+    cosignature: a line under a witness's name must verify under that witness's key (another
+    key id, time or signature byte is a forgery or damage, never "someone else")."""
+    checkpoint = parse(note)
+    valid = {name for name, _ in cosigners(note, witnesses)}
+    false = []
+    for name, _kid, _raw in checkpoint.signatures:
+        if name in valid or name in false:
+            continue
+        if any(witness.name == name for witness in witnesses):
+            false.append(name)
+    return false
 
 
 def cosigners(note: str, witnesses: list[WitnessKey]) -> list[tuple[str, int]]:

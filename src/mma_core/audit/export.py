@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,14 +44,22 @@ def event_record(position: int, aggregate_id: str, version: int, topic: str, sta
     )
 
 
-def export(reader: Reader, directory: Path, key: notes.SignerKey, origin: str) -> Exported:
-    """Write the export of the snapshot behind ``reader`` into ``directory``."""
+def export(
+    reader: Reader,
+    directory: Path,
+    key: notes.SignerKey,
+    origin: str,
+    also: Sequence[notes.SignerKey] = (),
+) -> Exported:
+    """Write the export of the snapshot behind ``reader`` into ``directory``: the checkpoint
+    signed by ``key`` and by each of ``also`` (a key rotation). An event row's ``position`` is
+    its place in store order, 1-based: the number of its leaf in a store that verifies."""
     directory.mkdir(parents=True, exist_ok=True)
     events = 0
     with (directory / EVENTS).open("wb") as out:
         for row in reader.event_rows():
-            out.write(event_record(*row) + b"\n")
             events += 1
+            out.write(event_record(events, *row[1:]) + b"\n")
     tree = StreamingTree()
     with (directory / LEAVES).open("wb") as out:
         for row in reader.leaf_rows():
@@ -59,11 +68,12 @@ def export(reader: Reader, directory: Path, key: notes.SignerKey, origin: str) -
             tree.append(leaf_hash(data))
     counter = reader.counter()
     root = tree.root()
-    note = notes.sign(key, origin, tree.size, root)
+    note = notes.sign(key, origin, tree.size, root, *also)
     (directory / CHECKPOINT).write_text(note, encoding="utf-8")
     (directory / PUBLIC_KEY).write_text(f"{key.verifier()}\n", encoding="ascii")
     manifest = {
         "format": EXPORT_FORMAT,
+        "origin": origin,
         "events": events,
         "leaves": tree.size,
         "leaf_counter": counter,

@@ -98,7 +98,8 @@ def inclusion(
                 "audit_path": [_b64(h) for h in path],
                 "checkpoint": checkpoint,
                 "leaf": data.decode("ascii"),
-                "event": json.loads(event_record(*row)),
+                # The row's place in store order: in a verified store, its leaf's number.
+                "event": json.loads(event_record(position, *row[1:])),
             }
         )
     return proofs

@@ -25,6 +25,9 @@ INSERTED = "inserted"
 REORDERED = "reordered"
 TRUNCATED = "truncated"
 SIGNATURE = "signature invalid"
+ORIGIN = "wrong origin"
+COSIGNATURE = "cosignature invalid"
+DERIVED_KIND = "derived"  # a read model or stored snapshot differs from a replay of the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +103,22 @@ def check_chain(leaf: Leaf, prev: Link | None) -> Problem | None:
     return None
 
 
+def _duplicated(row: StoredRow, seq: int) -> str:
+    return (
+        f"{_name(row)} (store position {row.position}) is duplicated: its leaf, leaf {seq}, "
+        "matched an earlier row"
+    )
+
+
 def compare(i: int, leaf: Leaf, row: StoredRow, reader: Reader) -> Problem | None:
     """Leaf ``i`` against the event row found at the same place in store order."""
     if _key(leaf) != _key(row):
         leaf_has_event = reader.has_event(*_key(leaf))
-        row_has_leaf = reader.leaf(*_key(row)) is not None
+        row_leaf = reader.leaf(*_key(row))
+        row_has_leaf = row_leaf is not None
+        if row_leaf is not None and 0 < row_leaf.seq < i:
+            # Every row before matched its leaf: this one's leaf was matched already.
+            return Problem(INSERTED, i, _duplicated(row, row_leaf.seq))
         if not leaf_has_event and not row_has_leaf:
             return Problem(
                 EDITED,
@@ -134,15 +148,28 @@ def compare(i: int, leaf: Leaf, row: StoredRow, reader: Reader) -> Problem | Non
 
 
 def load_checkpoints(
-    texts: Sequence[str], keys: Sequence[notes.VerifierKey]
+    texts: Sequence[str],
+    keys: Sequence[notes.VerifierKey],
+    origin: str | None = None,
+    labels: Sequence[str] = (),
 ) -> tuple[list[notes.Checkpoint], Problem | None]:
-    checkpoints = []
+    """Each checkpoint, signed by one of ``keys`` and (when ``origin`` is given) of that log."""
+    checkpoints: list[notes.Checkpoint] = []
     for n, text in enumerate(texts, 1):
+        label = labels[n - 1] if n <= len(labels) else f"checkpoint {n}"
         try:
-            checkpoints.append(notes.verify(text, list(keys)))
+            checkpoint = notes.verify(text, list(keys))
         except notes.CheckpointError as error:
             detail = str(error).removeprefix(SIGNATURE + ": ")
-            return checkpoints, Problem(SIGNATURE, None, f"checkpoint {n}: {detail}")
+            return checkpoints, Problem(SIGNATURE, None, f"{label}: {detail}")
+        if origin is not None and checkpoint.origin != origin:
+            return checkpoints, Problem(
+                ORIGIN,
+                None,
+                f"{label} is of the log {checkpoint.origin!r}, not {origin!r}: "
+                "a checkpoint of another programme proves nothing about this one",
+            )
+        checkpoints.append(checkpoint)
     return checkpoints, None
 
 
@@ -177,6 +204,9 @@ class _Walk:
         if lrow is None:
             assert erow is not None
             row = StoredRow(*erow)
+            found = self.reader.leaf(row.aggregate_id, row.version)
+            if found is not None and 0 < found.seq < i:
+                return Problem(INSERTED, i, _duplicated(row, found.seq))
             if i <= self.counter:  # the number was handed out: its leaf was removed
                 return Problem(
                     MISSING,
@@ -207,14 +237,18 @@ def verify(
     keys: Sequence[notes.VerifierKey] = (),
     progress: Callable[[int], None] | None = None,
     observe: Callable[[int, bytes, bytes, EventRow], None] | None = None,
+    *,
+    origin: str | None = None,
+    labels: Sequence[str] = (),
 ) -> Result:
     """Verify the store behind ``reader`` and each signed checkpoint against it.
 
     ``observe(position, leaf hash, leaf bytes, event row)`` sees every sound step (proofs are
-    built from it while the walk streams)."""
+    built from it while the walk streams). ``origin``: the log every checkpoint must name.
+    ``labels``: how the report names each checkpoint (default "checkpoint N")."""
     started = time.perf_counter()
     tree = StreamingTree()
-    signed, problem = load_checkpoints(checkpoints, keys)
+    signed, problem = load_checkpoints(checkpoints, keys, origin, labels)
 
     def result(problem: Problem | None) -> Result:
         return Result(tree.size, tree.root(), problem, time.perf_counter() - started)
@@ -306,13 +340,14 @@ def verify(
                 f"{tree.size}: the counter was set back",
             )
         )
-    for c in sorted(signed, key=lambda c: c.size):
+    names = [labels[n] if n < len(labels) else "a signed checkpoint" for n in range(len(signed))]
+    for c, label in sorted(zip(signed, names, strict=True), key=lambda pair: pair[0].size):
         if c.size > tree.size:
             return result(
                 Problem(
                     TRUNCATED,
                     tree.size + 1,
-                    f"a signed checkpoint covers {c.size} leaves, the store holds {tree.size}",
+                    f"{label} covers {c.size} leaves, the store holds {tree.size}",
                 )
             )
         if prefix_roots[c.size] != c.root:
@@ -320,7 +355,7 @@ def verify(
                 Problem(
                     EDITED,
                     None,
-                    f"the first {c.size} leaves are not the history the checkpoint signed "
+                    f"the first {c.size} leaves are not the history {label} signed "
                     f"({c.origin}): it was rewritten at or before position {c.size}",
                 )
             )

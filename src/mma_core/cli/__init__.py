@@ -29,7 +29,7 @@ from mma_core.cli.root import Settings, cli
 __all__ = ["REPORT_COLUMNS", "Settings", "cli", "main", "safe"]
 
 EXTENSIONS = (
-    "mma_core.audit.cli",
+    "mma_core.cli.audit",
     "mma_core.cli.plugin_commands",
     "mma_core.cli.cipher",
     "mma_core.cli.letters",

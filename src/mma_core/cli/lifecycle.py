@@ -312,16 +312,25 @@ def terminate(settings: Settings, code: str, on: date, reason: str) -> None:
 @click.argument("code")
 @click.option("--into", required=True, metavar="CODE", help="The successor municipality.")
 @click.option("--on", type=DATE, required=True, help="Day of the merger.")
+@click.option(
+    "--unlisted",
+    is_flag=True,
+    help="The registry does not list this merger yet; record it all the same (needs --reason).",
+)
+@click.option("--reason", default="", help="Why the registry does not list it (with --unlisted).")
 @pass_settings
-def merge(settings: Settings, code: str, into: str, on: date) -> None:
+def merge(settings: Settings, code: str, into: str, on: date, unlisted: bool, reason: str) -> None:
     """Merge municipality CODE into another; a connected one connects its successor.
+
+    The registry must list the merger; a merger it does not list yet is recorded only with
+    --unlisted and a reason.
 
     \b
     Example:
       mma merge GM0457 --into GM0363 --on 2022-03-24
     """
     with settings.programme() as prog:
-        prog.merge(code, into=into, on=on, by=settings.by)
+        prog.merge(code, into=into, on=on, unlisted=unlisted, reason=reason, by=settings.by)
         successor = prog.municipality(into)
         _done(
             settings,

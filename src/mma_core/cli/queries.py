@@ -165,7 +165,8 @@ def overview_data(o: Overview) -> dict[str, Any]:
                 "costs_province": m.costs_province,
                 "costs_municipality": m.costs_municipality,
             }
-            for m in o.municipalities
+            # The merged ones too (stage "merged"): the costs by payer are the sum of this list.
+            for m in (*o.municipalities, *o.merged)
         ],
     }
 

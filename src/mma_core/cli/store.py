@@ -78,6 +78,9 @@ def views_update(settings: Settings, batch_size: int) -> None:
 def views_rebuild(settings: Settings, batch_size: int) -> None:
     """Empty the read models and rebuild them from the whole event log, with a progress bar.
 
+    Also drops the stored snapshots, which reads store again from the log: the repair of
+    whatever 'mma audit verify' reports as derived.
+
     \b
     Example:
       mma views rebuild
@@ -108,6 +111,12 @@ def _run_views(settings: Settings, batch_size: int, rebuild: bool) -> None:
 
             run = models.rebuild if rebuild else models.catch_up
             applied = run(advance)
+            if rebuild:
+                # Stored snapshots are derived data too: dropped, they are stored again from
+                # the log as reads need them (what 'mma audit verify' names is repaired).
+                from mma_core.audit.derived import drop_snapshots
+
+                drop_snapshots(prog)
         position = models.tracking().position
     if settings.as_json:
         emit_json({"rebuilt": rebuild, "applied": applied, "position": position})

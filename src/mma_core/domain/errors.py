@@ -105,6 +105,13 @@ class InvalidTransition(DomainError):
     code = "invalid_transition"
 
 
+class MergerNotInRegistry(InvalidTransition):
+    """The registry lists no merger of the two municipalities. A coordinator whose registry
+    lags reality merges them all the same by saying so, with a reason (``unlisted=True``)."""
+
+    code = "merger_not_in_registry"
+
+
 class DuplicateReport(DomainError):
     """The MMA reference was recorded before; a reference counts once."""
 

@@ -21,6 +21,7 @@ from mma_core.domain.errors import (
     InvalidDate,
     InvalidInput,
     InvalidTransition,
+    MergerNotInRegistry,
 )
 from mma_core.domain.officials import OfficialRecord, OfficialsTrack
 from mma_core.domain.text import N_
@@ -231,6 +232,10 @@ class Municipality(OfficialsTrack, Aggregate):
     class Merged(Event):
         on: date
         successor: str
+        # Added later (events recorded before carry the defaults): a merger the registry does
+        # not list, recorded all the same because the coordinator said why.
+        unlisted: bool = False
+        reason: str = ""
 
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
@@ -726,7 +731,9 @@ class Municipality(OfficialsTrack, Aggregate):
         not_before(on, self.last_report_on, self.label, "termination date", "the last report on")
         self._trigger(self.Terminated, stamp, on=on, reason=self._reason(reason, N_("reason")))
 
-    def check_merge(self, on: date, into: Municipality, stamp: Stamp) -> date:
+    def check_merge(
+        self, on: date, into: Municipality, stamp: Stamp, unlisted: bool = False, reason: str = ""
+    ) -> date:
         if self.stage is Stage.MERGED:
             raise InvalidTransition(
                 _t("{label}: merged into {successor} on {day}; it cannot merge again").format(
@@ -736,6 +743,23 @@ class Municipality(OfficialsTrack, Aggregate):
         if into.code == self.code:
             raise InvalidInput(
                 _t("{label}: a municipality cannot merge into itself").format(label=self.label)
+            )
+        reason = self._reason(reason, N_("reason"))
+        if self.registry_successor is None and not unlisted:
+            raise MergerNotInRegistry(
+                _t(
+                    "{label}: the registry lists no merger into {into}, so none was recorded; "
+                    "if the registry lags reality, merge as unlisted and say why (on the command "
+                    "line: --unlisted --reason TEXT)"
+                ).format(label=self.label, into=into.label),
+                details={"successor": into.code},
+            )
+        if unlisted and not reason.strip():
+            raise InvalidInput(
+                _t(
+                    "{label}: a merger the registry does not list needs a reason (on the command "
+                    "line: --reason TEXT)"
+                ).format(label=self.label)
             )
         on = as_date(on, "merger date", self.label)
         not_in_future(on, stamp, self.label, "merger date")
@@ -788,8 +812,10 @@ class Municipality(OfficialsTrack, Aggregate):
             )
         return on
 
-    def merge(self, on: date, into: Municipality, stamp: Stamp) -> None:
-        on = self.check_merge(on, into, stamp)
+    def merge(
+        self, on: date, into: Municipality, stamp: Stamp, unlisted: bool = False, reason: str = ""
+    ) -> None:
+        on = self.check_merge(on, into, stamp, unlisted, reason)
         succession = self.stage is Stage.CONNECTED and into.stage is not Stage.CONNECTED
         due: date | None = None
         if self.stage is Stage.CONNECTED:
@@ -801,7 +827,14 @@ class Municipality(OfficialsTrack, Aggregate):
                 # connected predecessors; one connected in its own right keeps its own term.
                 due = min(self.evaluation_due, into.evaluation_due)
         inherited = self.offer_reference if succession and into.offer_reference is None else None
-        self._trigger(self.Merged, stamp, on=on, successor=into.code)
+        self._trigger(
+            self.Merged,
+            stamp,
+            on=on,
+            successor=into.code,
+            unlisted=bool(unlisted and self.registry_successor is None),
+            reason=reason,
+        )
         into._trigger(
             into.PredecessorMerged,
             stamp,

@@ -54,10 +54,18 @@ def overview_from_records(
     by_stage = {stage.value: 0 for stage in Stage}
     for r in existing:
         by_stage[r.stage.value] += 1
-    # Costs count every municipality ever in the programme, merged ones included: money paid
-    # before a merger stays paid.
+    # Money paid before a merger stays paid: a municipality that no longer exists on the day
+    # (merged into another) stays in the list, as merged, with the costs it incurred, and the
+    # costs by payer are the sum of the list, existing and merged rows together
+    # (docs/events.md, "Costs of merged municipalities").
+    gone = [
+        r
+        for r in records
+        if not r.exists_on(day)
+        and (r.stage is Stage.MERGED or r.costs_province.amount or r.costs_municipality.amount)
+    ]
     costs = {payer.value: Money.zero() for payer in Payer}
-    for r in records:
+    for r in [*existing, *gone]:
         costs[Payer.PROVINCE.value] += r.costs_province
         costs[Payer.MUNICIPALITY.value] += r.costs_municipality
     total = len(existing)
@@ -76,10 +84,9 @@ def overview_from_records(
             for r in existing
         ),
         waterbed=waterbed(records, day),
-        merged_away=sum(
-            1
-            for r in records
-            if r.stage is Stage.MERGED and r.merged_on is not None and r.merged_on <= day
+        merged=tuple(
+            r.view(reveal, day, known_at, () if costs_of is None else costs_of(r.code))
+            for r in gone
         ),
     )
 

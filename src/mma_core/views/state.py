@@ -141,9 +141,15 @@ class Overview(JSONReady):
     municipalities: tuple[MunicipalityView, ...]
     # Unconnected municipalities ranked by their connected neighbours (``views.waterbed``).
     waterbed: tuple[WaterbedEntry, ...] = ()
-    # Municipalities merged into another on or before ``as_of``: gone, so outside ``total`` and
-    # ``by_stage`` (whose "merged" stays 0), but counted here for "now merged".
-    merged_away: int = 0
+    # The municipalities that no longer exist on the day (merged into another), each with the
+    # costs it incurred: ``costs_by_payer`` is the sum over ``municipalities`` and ``merged``.
+    merged: tuple[MunicipalityView, ...] = ()
+
+    @property
+    def merged_away(self) -> int:
+        """How many municipalities had merged into another by the day: "now merged" (outside
+        ``total`` and ``by_stage``, whose "merged" stays 0)."""
+        return sum(1 for m in self.merged if m.stage is Stage.MERGED)
 
     @property
     def coverage_percent(self) -> float:

@@ -534,6 +534,66 @@ class SqlViewStore:
         entries = _Entries()
         return [entries.chunk(int(row["chunk"]), ChunkDoc.from_json(row["doc"])) for row in rows]
 
+    # -- the rows as stored, for verification (mma_core.audit.derived) --------------------
+
+    def raw_tracking(self, c: Any = None) -> tuple[Any, Any] | None:
+        """The tracking row's position and latest date as stored, or None."""
+        rows = self._read(
+            f"SELECT position, latest FROM {self.tracking_table} WHERE name=?",  # noqa: S608
+            (TRACKING_NAME,),
+            c,
+        )
+        return None if not rows else (rows[0]["position"], rows[0]["latest"])
+
+    def raw_municipalities(self, c: Any = None) -> dict[str, tuple[Any, Any]]:
+        """code -> (registered, doc), as stored."""
+        rows = self._read(
+            f"SELECT code, registered, doc FROM {self.municipalities_table}",  # noqa: S608
+            (),
+            c,
+        )
+        return {row["code"]: (row["registered"], row["doc"]) for row in rows}
+
+    def raw_sessions(self, c: Any = None) -> dict[str, tuple[Any, Any]]:
+        """session id -> (starts at, doc), as stored."""
+        rows = self._read(
+            f"SELECT session_id, starts_at, doc FROM {self.sessions_table}",  # noqa: S608
+            (),
+            c,
+        )
+        return {row["session_id"]: (row["starts_at"], row["doc"]) for row in rows}
+
+    def raw_ledger_page(
+        self, after: tuple[int, int], limit: int, c: Any = None
+    ) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` ledger rows after (position, idx), in ledger order, as stored."""
+        columns = ", ".join(LEDGER_COLUMNS)
+        rows = self._read(
+            f"SELECT {columns} FROM {self.ledger_table} "  # noqa: S608
+            "WHERE position > ? OR (position = ? AND idx > ?) ORDER BY position, idx LIMIT ?",
+            (after[0], after[0], after[1], limit),
+            c,
+        )
+        return [tuple(row[name] for name in LEDGER_COLUMNS) for row in rows]
+
+    def raw_chunk(self, code: str, chunk: int, c: Any = None) -> tuple[Any, Any] | None:
+        """(lines, doc) of one cost chunk, as stored."""
+        rows = self._read(
+            f"SELECT lines, doc FROM {self.chunks_table} WHERE code=? AND chunk=?",  # noqa: S608
+            (code, chunk),
+            c,
+        )
+        return None if not rows else (rows[0]["lines"], rows[0]["doc"])
+
+    def raw_chunk_counts(self, c: Any = None) -> dict[str, int]:
+        """code -> how many cost chunks are stored."""
+        rows = self._read(
+            f"SELECT code, COUNT(*) AS n FROM {self.chunks_table} GROUP BY code",  # noqa: S608
+            (),
+            c,
+        )
+        return {row["code"]: int(row["n"]) for row in rows}
+
 
 def store_for(app: ViewSource) -> ViewStore:
     """The view store that sits beside ``app``'s events."""

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -152,6 +153,20 @@ def keygen(key_file: str, name: str, force: bool) -> None:
     click.echo(str(key.verifier()))
 
 
+@audit.command("public-key")
+@KEY_OPTION
+@click.option(
+    "--witness",
+    is_flag=True,
+    help="Print the key's cosignature/v1 form (0x04), the one verifiers take with --witness-key.",
+)
+def public_key_command(key_file: str, witness: bool) -> None:
+    """Print the public key of a signing key file: the operator's verifier key (0x01), or with
+    --witness the witness key (0x04) under which its cosignatures are checked."""
+    key = _signer(key_file)
+    click.echo(str(notes.witness_key(key)) if witness else str(key.verifier()))
+
+
 @contextmanager
 def _walk(ctx: click.Context, label: str = N_("verifying")) -> Iterator[tuple[Any, Any]]:
     """A reader over one snapshot of the store, and a progress callback for its walk."""
@@ -253,6 +268,124 @@ OUTPUT_OPTION = click.option(
 )
 
 
+ORIGIN_HELP = "The checkpoints' origin: names this programme's log (env MMA_AUDIT_ORIGIN)."
+ORIGIN_OPTION = click.option(
+    "--origin",
+    envvar="MMA_AUDIT_ORIGIN",
+    default=notes.DEFAULT_ORIGIN,
+    show_default=True,
+    help=ORIGIN_HELP,
+)
+ALSO_KEY_OPTION = click.option(
+    "--also-key",
+    "also_key_files",
+    multiple=True,
+    metavar="FILE",
+    help="Another signing key that signs too (a key rotation: the old and the new key sign "
+    "the same checkpoint while auditors move to the new one). Repeatable.",
+)
+
+
+def _derived_child(opener: Any, conn: Any) -> None:
+    """In a child process: open the programme, check its derived data, send the verdict."""
+    from mma_core.audit.derived import verify_derived
+
+    try:
+        with opener() as source:
+            problem = verify_derived(source)
+    except Exception as error:  # the programme cannot be opened or read
+        conn.send(("error", type(error).__name__))
+    else:
+        conn.send(("ok", None if problem is None else (problem.kind, problem.detail)))
+    finally:
+        conn.close()
+
+
+class _DerivedCheck:
+    """The derived-data check (read models, stored snapshots against a replay of the log),
+    run in a child process beside the log's walk: both read the whole log, and on two cores
+    the full check then takes little longer than the walk alone. The programme comes from the
+    command line's settings (``mma`` opens it; the audit package names no application)."""
+
+    def __init__(self, ctx: click.Context, log_only: bool) -> None:
+        import multiprocessing
+
+        self.log_only = log_only
+        self.opener = None if log_only else getattr(ctx.find_root().obj, "programme", None)
+        self.process: Any = None
+        if self.opener is not None:
+            context = multiprocessing.get_context("spawn")  # nothing of this process shared
+            self.conn, child = context.Pipe(duplex=False)
+            self.process = context.Process(
+                target=_derived_child, args=(self.opener, child), daemon=True
+            )
+            self.process.start()
+            child.close()
+
+    def stop(self) -> None:
+        """The log did not verify: the derived data need not be checked."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.join()
+
+    def result(self) -> dict[str, Any]:
+        from mma_core.audit.verify import DERIVED_KIND, Problem
+
+        if self.log_only:
+            return {
+                "checked": False,
+                "problem": None,
+                "note": _("log only: read models and snapshots not checked (--log-only)"),
+            }
+        if self.process is None:
+            return {
+                "checked": False,
+                "problem": None,
+                "note": _("read models and snapshots not checked: no programme to replay"),
+            }
+        try:
+            status, value = self.conn.recv()
+        except EOFError:  # the child died without a verdict
+            status, value = "error", "EOFError"
+        self.process.join()
+        if status == "error":
+            return {
+                "checked": False,
+                "problem": None,
+                "note": _("read models and snapshots not checked: {error}").format(error=value),
+            }
+        problem = None if value is None else Problem(DERIVED_KIND, None, value[1])
+        return {
+            "checked": True,
+            "problem": problem,
+            "note": _("read models and snapshots match the log"),
+        }
+
+
+def _trusted_keys(
+    public_keys: tuple[str, ...], key_file: str, trust_bundled_key: bool
+) -> tuple[list[notes.VerifierKey], list[str]]:
+    """The keys a verifier trusts, from outside the store: every --public-key. Without one the
+    verifier refuses (exit 2), unless --trust-bundled-key takes the public half of --key, which
+    sits beside the store and so proves nothing against whoever can change both: a warning."""
+    if public_keys:
+        return [_verifier(value) for value in public_keys], []
+    if not trust_bundled_key:
+        raise click.UsageError(
+            _(
+                "give --public-key with the operator's public key as you received it; "
+                "--trust-bundled-key uses the key beside the store instead"
+            )
+        )
+    if not Path(key_file).exists():
+        raise click.UsageError(_("give --public-key to check the checkpoints' signatures"))
+    warning = _(
+        "warning: checked against the public half of {key}, not a key received separately "
+        "(--trust-bundled-key): whoever can rewrite the store and that file passes"
+    ).format(key=key_file)
+    return [_signer(key_file).verifier()], [warning]
+
+
 @audit.command("verify")
 @click.option(
     "--checkpoint",
@@ -278,9 +411,31 @@ OUTPUT_OPTION = click.option(
     multiple=True,
     metavar="KEY|FILE",
     help="A witness's public key (or its key file): report whether it cosigned each "
-    "checkpoint given. Repeatable.",
+    "checkpoint given; a cosignature under its name that does not hold fails. Repeatable.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Remember the largest checkpoint verified in FILE (created on first use); a later "
+    "run refuses a store older than it or disagreeing with it.",
+)
+@click.option(
+    "--log-only",
+    is_flag=True,
+    help="Check the event log alone, not the read models and stored snapshots beside it "
+    "(the result says so).",
 )
 @PUBLIC_KEY_OPTION
+@click.option(
+    "--trust-bundled-key",
+    is_flag=True,
+    help="Without --public-key, check signatures with the public half of --key (beside the "
+    "store: proves little; the result says so).",
+)
+@ORIGIN_OPTION
 @KEY_OPTION
 @click.pass_context
 def verify_command(
@@ -288,32 +443,63 @@ def verify_command(
     checkpoint_files: tuple[str, ...],
     since_file: str | None,
     witness_values: tuple[str, ...],
+    state_file: str | None,
+    log_only: bool,
     public_keys: tuple[str, ...],
+    trust_bundled_key: bool,
+    origin: str,
     key_file: str,
 ) -> None:
     """Recompute every leaf, chain and the tree from the stored events.
 
     Prints OK with the size and root, or the first bad position and what is wrong
-    (edited, missing, inserted, reordered, truncated, signature invalid), exit status 1.
-    With --witness-key, also names the witnesses (see 'mma audit cosign') whose
-    cosignatures on the given checkpoints hold.
+    (edited, missing, inserted, reordered, truncated, signature invalid, wrong origin,
+    cosignature invalid), exit status 1. Checkpoints are checked against --public-key (the
+    operator's key as you received it; required when a checkpoint, --since or --state is
+    given) and must name --origin. With --witness-key, also names the witnesses (see 'mma
+    audit cosign') whose cosignatures on the given checkpoints hold. Then, unless --log-only,
+    compares every read-model table and stored snapshot with a replay of the log (kind
+    derived; the repair is 'mma views rebuild').
     """
     from mma_core.audit.merkle import RangeRoots, consistency_ranges, verify_consistency
+    from mma_core.audit.state import StateError, read_state, record_state
 
-    needed = bool(checkpoint_files or since_file)
-    keys, texts = _checkpoints(public_keys, key_file, *checkpoint_files, needed=needed)
+    warnings: list[str] = []
+    state_path = None if state_file is None else Path(state_file)
+    remembered = None
+    if state_path is not None:
+        try:
+            remembered = read_state(state_path)
+        except StateError as error:
+            raise click.UsageError(str(error)) from None
+    witnesses = _witness_keys(witness_values)
+    keys: list[notes.VerifierKey] = []
+    if checkpoint_files or since_file or state_path is not None:
+        keys, warnings = _trusted_keys(public_keys, key_file, trust_bundled_key)
+    elif public_keys:
+        keys = [_verifier(value) for value in public_keys]
+    texts = [_read_note(path) for path in checkpoint_files]
+    labels = list(checkpoint_files)
     since: Any = None
     path: Any = None
     if since_file is not None:
         since_text = _read_note(since_file)
         texts.append(since_text)
+        labels.append(since_file)
         try:
             since = notes.parse(since_text)
         except notes.CheckpointError:
             since = None  # the walk reports it as a bad checkpoint
-    from mma_core.audit.verify import verify
+    given = len(texts)
+    if remembered is not None:
+        texts.append(remembered)
+        labels.append(_("the checkpoint remembered in {state}").format(state=state_file))
+    from mma_core.audit.verify import COSIGNATURE, Problem, verify
 
     with _walk(ctx) as (reader, advance):
+        # Started once the store is known to exist: opening the programme on a missing
+        # SQLite file would create it.
+        derived_check = _DerivedCheck(ctx, log_only)
         observe = None
         total = reader.counter()  # in this snapshot: the size today's tree has if it verifies
         if since is not None and 0 < since.size <= total:
@@ -322,7 +508,7 @@ def verify_command(
             def observe(i: int, hashed: bytes, data: bytes, row: Any) -> None:
                 path.add(i - 1, hashed)
 
-        result = verify(reader, texts, keys, advance, observe=observe)
+        result = verify(reader, texts, keys, advance, observe=observe, origin=origin, labels=labels)
     consistency: dict[str, Any] | None = None
     if result.ok and since is not None:
         proof = [] if path is None or since.size == 0 else path.roots()
@@ -336,15 +522,37 @@ def verify_command(
             "second_size": result.size,
             "consistency_path": [base64.b64encode(h).decode() for h in proof],
         }
-    witnesses = _witness_keys(witness_values)
-    files = [*checkpoint_files, *([] if since_file is None else [since_file])]
     cosigned: list[dict[str, Any]] = []
     if result.ok and witnesses:
-        for file, text in zip(files, texts, strict=True):
+        for label, text in zip(labels[:given], texts[:given], strict=True):
+            false = notes.false_cosignatures(text, witnesses)
+            if false:
+                result = replace(
+                    result,
+                    problem=Problem(
+                        COSIGNATURE,
+                        None,
+                        _(
+                            "{checkpoint}: the cosignature of {names} does not verify under "
+                            "the witness key given"
+                        ).format(checkpoint=label, names=", ".join(false)),
+                    ),
+                )
+                cosigned = []
+                break
             signed_by = notes.cosigners(text, witnesses)
             cosigned.append(
-                {"checkpoint": file, "witnesses": [{"name": n, "time": t} for n, t in signed_by]}
+                {"checkpoint": label, "witnesses": [{"name": n, "time": t} for n, t in signed_by]}
             )
+    if result.ok:
+        derived = derived_check.result()
+    else:
+        derived_check.stop()
+        derived = {"checked": False, "problem": None, "note": ""}
+    if derived["problem"] is not None:
+        result = replace(result, problem=derived["problem"])
+    if result.ok and state_path is not None:
+        record_state(state_path, texts, remembered)
     root = base64.b64encode(result.root).decode()
     problem = result.problem
     if _as_json(ctx):
@@ -354,6 +562,7 @@ def verify_command(
                     "ok": result.ok,
                     "size": result.size,
                     "root": root,
+                    "origin": origin,
                     "problem": None
                     if problem is None
                     else {
@@ -365,6 +574,8 @@ def verify_command(
                     "rate": round(result.rate),
                     "since": consistency,
                     "cosigned": cosigned,
+                    "derived": {"checked": derived["checked"], "note": derived["note"]},
+                    "warnings": warnings,
                 }
             )
         )
@@ -382,6 +593,8 @@ def verify_command(
                 count=result.size, size=result.size, root=root
             )
             + checked
+            + "; "
+            + derived["note"]
         )
         for entry in cosigned:
             names = ", ".join(w["name"] for w in entry["witnesses"]) or _(
@@ -404,8 +617,12 @@ def verify_command(
                     hashes=len(consistency["consistency_path"]),
                 )
             )
+        for warning in warnings:
+            click.echo(warning)
     else:
         click.echo(_("FAILED: {problem}").format(problem=result.problem))
+        for warning in warnings:
+            click.echo(warning)
     click.echo(
         _("{count} events in {seconds} s ({rate} events/s)").format(
             count=number(result.size),
@@ -420,28 +637,31 @@ def verify_command(
 
 @audit.command("checkpoint")
 @KEY_OPTION
-@click.option(
-    "--origin",
-    default=notes.DEFAULT_ORIGIN,
-    show_default=True,
-    help="The checkpoint's origin line: names this programme's log.",
-)
+@ALSO_KEY_OPTION
+@ORIGIN_OPTION
 @OUTPUT_OPTION
 @click.pass_context
-def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: str | None) -> None:
+def checkpoint_command(
+    ctx: click.Context,
+    key_file: str,
+    also_key_files: tuple[str, ...],
+    origin: str,
+    output: str | None,
+) -> None:
     """Verify the store, then sign its current tree (size and root) as a checkpoint.
 
     Keep the checkpoint outside the store: later, 'mma audit verify --checkpoint FILE'
     proves today's history still starts with what it signed.
     """
     key = _signer(key_file)
+    also = [_signer(file) for file in also_key_files]
     result = _verify(ctx, [], [])
     if not result.ok:
         _fail(
             _("the store does not verify, nothing signed: {problem}").format(problem=result.problem)
         )
     try:
-        note = notes.sign(key, origin, result.size, result.root)
+        note = notes.sign(key, origin, result.size, result.root, *also)
     except notes.CheckpointError as error:
         _fail(str(error))
     if output is None:
@@ -459,16 +679,17 @@ def checkpoint_command(ctx: click.Context, key_file: str, origin: str, output: s
 @audit.command("export")
 @click.argument("directory", type=click.Path(file_okay=False))
 @KEY_OPTION
-@click.option(
-    "--origin",
-    default=notes.DEFAULT_ORIGIN,
-    show_default=True,
-    help="The checkpoint's origin line.",
-)
+@ALSO_KEY_OPTION
+@ORIGIN_OPTION
 @click.option("--force", is_flag=True, help="Write into DIRECTORY even if it holds files already.")
 @click.pass_context
 def export_command(
-    ctx: click.Context, directory: str, key_file: str, origin: str, force: bool
+    ctx: click.Context,
+    directory: str,
+    key_file: str,
+    also_key_files: tuple[str, ...],
+    origin: str,
+    force: bool,
 ) -> None:
     """Verify the store, then write an export for auditors into DIRECTORY (new or empty; --force
     to write anyway).
@@ -476,7 +697,7 @@ def export_command(
     events.jsonl (the stored rows; officials' data stays encrypted), leaves.jsonl, a
     checkpoint signed now, public-key and manifest.json. A store that does not verify is
     refused and nothing is written. Verify the export without this library:
-    python tools/verify_export.py DIRECTORY
+    python tools/verify_export.py DIRECTORY --public-key KEY
     """
     from mma_core.audit.export import export
     from mma_core.audit.sources import open_reader
@@ -491,6 +712,7 @@ def export_command(
             )
         )
     key = _signer(key_file)
+    also = [_signer(file) for file in also_key_files]
     try:
         notes.body(origin, 0, bytes(32))
     except notes.CheckpointError as error:
@@ -505,7 +727,7 @@ def export_command(
                 )
             )
         try:
-            done = export(reader, Path(directory), key, origin)
+            done = export(reader, Path(directory), key, origin, also=also)
         except notes.CheckpointError as error:
             _fail(str(error))
     click.echo(
@@ -528,7 +750,7 @@ def export_command(
 )
 @PUBLIC_KEY_OPTION
 @KEY_OPTION
-@click.option("--origin", default=notes.DEFAULT_ORIGIN, show_default=True, help="For a new one.")
+@ORIGIN_OPTION
 @OUTPUT_OPTION
 @click.pass_context
 def prove_command(
