@@ -76,7 +76,7 @@ from mma_core.extensions.values import (
     Setting,
 )
 from mma_core.language.cli import translated_command, translated_group
-from mma_core.language.i18n import translator
+from mma_core.language.i18n import current_language, translator
 
 # The read models. This block is the only place a plugin's names reach into mma_core.views, so
 # when the views change shape only these lines follow them.
@@ -151,6 +151,7 @@ __all__ = [
     "add_months",
     "borders_on",
     "centroids",
+    "current_language",
     "due_items",
     "funnel",
     "hookimpl",

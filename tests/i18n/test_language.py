@@ -108,6 +108,11 @@ COMMANDS = (
     ("plugins",),
     ("training", "list"),
     ("store", "upgrade"),
+    ("show", "GM0393"),  # ended in 2018: its end and successor
+    ("offer", "show"),
+    ("due",),
+    ("notify", "--failed"),
+    ("views", "update"),
 )
 
 

@@ -250,8 +250,11 @@ def test_an_answer_link_from_a_plugin_appears_in_the_invitation(demo_url: str) -
         )
         (plain,) = compose(prog, "invitation", ["GM0358"], as_of=date(2019, 10, 18))
     assert letter.answer_link == "https://example.org/answer/GM0358"
-    assert "https://example.org/answer/GM0358" in " ".join(letter.blocks[-1].paragraphs)
-    assert "U kunt ook antwoorden via" not in " ".join(plain.blocks[-1].paragraphs)
+    # The link stands on its own line, as a link: not inside a sentence with a full stop.
+    assert letter.blocks[-1].link == "https://example.org/answer/GM0358"
+    assert "https://example.org" not in " ".join(letter.blocks[-1].paragraphs)
+    assert plain.blocks[-1].link == ""
+    assert "U kunt ook antwoorden" not in " ".join(plain.blocks[-1].paragraphs)
 
 
 def test_with_the_web_site_configured_each_invitation_carries_its_own_answer_link(

@@ -208,6 +208,7 @@ def test_a_missing_or_wrong_key_is_a_clear_error(
 
     # The command line says the same in one line, without a traceback.
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
+    env["MMA_LANG"] = "en"  # the words below are the English catalog's
     done = subprocess.run(
         [sys.executable, "-m", "mma_core.cli", "--store", sealed, "status"],
         capture_output=True,

@@ -120,6 +120,7 @@ PLUGIN_API = [
     "translated_command",
     "translated_group",
     "translator",
+    "current_language",
 ]
 
 

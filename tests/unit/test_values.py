@@ -190,10 +190,25 @@ def test_there_are_exactly_the_17_mma_categories() -> None:
     assert "sociale zekerheid" in MMA_CATEGORIES
 
 
-@pytest.mark.parametrize("bad", ["Fraude", "fraude ", "uitkeringsfraude", "", "other"])
+@pytest.mark.parametrize("bad", ["uitkeringsfraude", "", "other", "fraude x", "fr aude"])
 def test_report_category_refuses_anything_not_on_the_list(bad: str) -> None:
     with pytest.raises(InvalidInput, match="not an MMA category"):
         ReportCategory(bad)
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("Fraude", "fraude"),
+        ("fraude ", "fraude"),
+        ("SOCIALE  ZEKERHEID", "sociale zekerheid"),
+        ("Diefstal/Verduistering", "diefstal/verduistering"),
+    ],
+)
+def test_report_category_is_read_case_insensitively_into_its_canonical_form(
+    given: str, canonical: str
+) -> None:
+    assert ReportCategory(given).value == canonical
 
 
 # -- OfficialId and Official ----------------------------------------------------------------

@@ -47,6 +47,7 @@ from mma_core.domain.values import (
     OfficialId,
 )
 from mma_core.language.i18n import _ as _t
+from mma_core.language.i18n import message_date, message_money
 from mma_core.storage import (
     ErasureCheck,
 )
@@ -66,11 +67,11 @@ MAX_ATTEMPTS = 5  # kept for callers that read it; the budget is Programme.retri
 DEFAULT_RETRIES = 12  # retries after a concurrent write, before ConcurrencyConflict
 RETRIES_ENV = "MMA_RETRIES"
 CONTENDED = 2.0  # seconds after a conflict in which commands take turns from the first try
-PERSONAL_ARGUMENTS = frozenset({"name", "email"})
+PERSONAL_ARGUMENTS = frozenset({"name", "email", "salutation"})
 logger = logging.getLogger(__name__)
 # The domain's messages in the current language: the domain marks them, mma_core.language
 # (outside the domain, which imports nothing of the application) translates them.
-domain_text.translate_with(_t)
+domain_text.translate_with(_t, day=message_date, amount=message_money)
 
 
 def utc_now() -> datetime:

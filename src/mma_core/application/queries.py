@@ -29,6 +29,7 @@ from mma_core.domain.values import (
     Terms,
 )
 from mma_core.language.i18n import _ as _t
+from mma_core.language.i18n import message_date
 from mma_core.storage.cipher import StoreCipherError
 from mma_core.storage.errors import guarded, translated
 from mma_core.views.models import overview_from_records, records_and_costs
@@ -84,9 +85,11 @@ class Queries(Commanding):
             raise UnknownMunicipality(
                 _t("{label}: did not exist on {day} (valid {start} to {end})").format(
                     label=m.label,
-                    day=as_of.isoformat(),
-                    start=m.valid_from or _t("before 2019"),
-                    end=m.merged_on or m.valid_until or _t("now"),
+                    day=message_date(as_of),
+                    start=message_date(m.valid_from) if m.valid_from else _t("before 2019"),
+                    end=message_date(ended)
+                    if (ended := m.merged_on or m.valid_until)
+                    else _t("now"),
                 )
             )
         if as_of is None and known_at is None:

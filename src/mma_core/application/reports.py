@@ -27,6 +27,7 @@ from mma_core.domain.values import (
     ReportReference,
 )
 from mma_core.language.i18n import _ as _t
+from mma_core.language.i18n import message_date
 
 BULK_BATCH = 1000  # rows a transaction of a non-atomic record_reports
 
@@ -217,7 +218,7 @@ class ReportCommands(Pricing):
                         label=m.label,
                         reference=reference,
                         code=claim.code,
-                        day=claim.received_on.isoformat(),
+                        day=message_date(claim.received_on),
                     ),
                     details={"reference": reference.value},
                 )

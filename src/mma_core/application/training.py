@@ -42,10 +42,13 @@ class TrainingCommands(Pricing):
         location: str,
         capacity: int,
         by: str,
+        on: date | None = None,
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        """Schedule a training session. Naive datetimes are read as Europe/Amsterdam time."""
+        """Schedule a training session. Naive datetimes are read as Europe/Amsterdam time.
+        ``on`` is the day it was planned (default: today): letters dated before it do not
+        offer it."""
         session_id = check_session_id(session_id)
         slot = TrainingSlot(_aware(starts_at), _aware(ends_at), location, capacity)
         stamp = self._stamp(by, origin)
@@ -55,7 +58,7 @@ class TrainingCommands(Pricing):
                 raise InvalidTransition(
                     _t("session {session} was scheduled already").format(session=session_id)
                 )
-            self.save(TrainingSession.schedule(session_id, slot, stamp))
+            self.save(TrainingSession.schedule(session_id, slot, stamp, on=on))
             return session_id
 
         return self._run(attempt)
@@ -69,11 +72,14 @@ class TrainingCommands(Pricing):
         email: str,
         by: str,
         on: date | None = None,
+        salutation: str = "",
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
-        """Nominate an official; returns the official id (e.g. ``GM0363-1``)."""
-        person = Official(name=name, email=email)
+        """Nominate an official; returns the official id (e.g. ``GM0363-1``). ``salutation``
+        is how letters greet the official ("Geachte mevrouw Smit,"), sealed with the name;
+        without it they use the neutral form."""
+        person = Official(name=name, email=email, salutation=salutation)
         stamp = self._stamp(by, origin)
 
         def attempt() -> str:

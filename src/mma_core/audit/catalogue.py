@@ -81,8 +81,9 @@ MEANINGS: dict[str, str] = {
     ),
     "connected_by_succession": "whether this municipality became connected by the merger",
     "official_id": "the official's id: CBS code and a number, e.g. GM0363-1",
-    "personal_data": "the official's name and e-mail, AES-GCM encrypted under the official's own "
-    "key (`v1:` and base64); unreadable once the official is erased",
+    "personal_data": "the official's name and e-mail (and the salutation, when set), AES-GCM "
+    "encrypted under the official's own key (`v1:` and base64); unreadable once the official is "
+    "erased",
     "session_id": "the training session's id",
     "session_date": "the day of the booked training session",
     "attended": "whether the official attended the session",

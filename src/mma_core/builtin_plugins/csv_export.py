@@ -1,5 +1,11 @@
 """CSV exporter: one view as a CSV file with a header row (UTF-8, comma, CRLF).
 
+CSV is for programs: the header row holds the views' stable keys (``code``, ``received_on``,
+``amount``), in every language, and numbers use a decimal point. For a Dutch Excel,
+``mma export csv --excel-nl`` writes the same keys and cells with a semicolon between them,
+amounts with a decimal comma (``2000,00``) and a byte order mark, so Excel (and LibreOffice
+with a Dutch locale) opens it in columns with amounts as numbers.
+
 Text cells are neutralised against formula injection (:func:`mma_core.plugin_api.spreadsheet_text`);
 numbers and dates are written as they are, so a spreadsheet still reads them typed.
 """
@@ -9,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from mma_core.plugin_api import (
@@ -41,15 +48,31 @@ class CsvExporter:
     shareable_views: tuple[str | None, ...] = (None, "status", "ledger")
 
     def export(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
+        self._write(source, view, out, excel_nl=False)
+
+    def export_excel_nl(self, source: ExportSource, view: str | None, out: IO[bytes]) -> None:
+        """The view for a Dutch Excel: ``;`` between cells, decimal commas, a BOM."""
+        self._write(source, view, out, excel_nl=True)
+
+    def _write(
+        self, source: ExportSource, view: str | None, out: IO[bytes], *, excel_nl: bool
+    ) -> None:
         table = source.table(view or "status")
-        stream = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        encoding = "utf-8-sig" if excel_nl else "utf-8"
+        stream = io.TextIOWrapper(out, encoding=encoding, newline="", write_through=True)
+
+        def cell(value: Any) -> str:
+            if isinstance(value, str):
+                return spreadsheet_text(value)
+            if excel_nl and isinstance(value, Decimal):
+                return str(value).replace(".", ",")  # no thousands mark: a number, not a text
+            return text(value)
+
         try:
-            writer = csv.writer(stream)
+            writer = csv.writer(stream, delimiter=";" if excel_nl else ",")
             writer.writerow([c.name for c in table.columns])
             for row in table.rows:
-                writer.writerow(
-                    [spreadsheet_text(v) if isinstance(v, str) else text(v) for v in row]
-                )
+                writer.writerow([cell(v) for v in row])
         finally:
             stream.detach()
 

@@ -36,7 +36,15 @@ mma_configure = settings.mma_configure
 def _schema() -> dict[str, Setting]:
     schema: dict[str, Setting] = {}
     for field in attrs.fields(Letterhead):
-        kind = "list" if isinstance(field.default, tuple) else "str"
+        default = field.default
+        if isinstance(default, tuple):
+            kind = "list"
+        elif isinstance(default, int):
+            kind = "int"
+        elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            kind = "table"
+        else:
+            kind = "str"
         schema[field.name] = Setting(type=kind, help=f"Letterhead: {field.name.replace('_', ' ')}")
     return schema
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from mma_core.language.i18n import N_, _, ngettext
 from mma_core.plugin_api import (
     HOOK_API_VERSION,
     Notification,
@@ -17,19 +18,35 @@ from mma_core.plugin_api import (
 )
 
 logger = logging.getLogger("mma_core.notify")
+# The recipients' roles as the reader calls them; the rule's key stays as the rules name it.
+ROLES = {
+    "mayor": N_("mayor"),
+    "coordinator": N_("coordinator"),
+    "contact": N_("contact person"),
+    "official": N_("official"),
+}
 
 
 class LogNotifier:
     channel = "log"
 
     def send(self, notification: Notification) -> None:
+        role = notification.recipient.role
         logger.info(
-            "notification %s for the %s of %s (delivery %s, %d attachment(s))",
-            notification.key,
-            notification.recipient.role,
-            notification.recipient.code or "the programme",
-            notification.delivery_id,
-            len(notification.attachments),
+            "%s",
+            ngettext(
+                "notification {key} for the {role} of {code} (delivery {delivery}, "
+                "{count} attachment)",
+                "notification {key} for the {role} of {code} (delivery {delivery}, "
+                "{count} attachments)",
+                len(notification.attachments),
+            ).format(
+                key=notification.key,
+                role=_(ROLES[role]) if role in ROLES else role,
+                code=notification.recipient.code or _("the programme"),
+                delivery=notification.delivery_id,
+                count=len(notification.attachments),
+            ),
         )
 
 

@@ -499,6 +499,7 @@ def _schedule(session_id: str, starts: datetime, ends: datetime) -> Callable[[Pr
             location=LOCATION,
             capacity=CAPACITY,
             by=BY_LETTER,
+            on=LETTER,  # the letter of 18 October 2019 offered them
         )
 
     return run

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
+from mma_core.cli.params import DATE
 from mma_core.language.cli import TranslatedCommand
 from mma_core.paperwork.letters.model import KINDS
 
@@ -30,8 +31,14 @@ __all__ = ["letter_command", "register"]
 )
 @click.option(
     "--as-of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Fill the letters from the state on this day (default: today).",
+    type=DATE,
+    help="Fill the letters from the state on this day and date them so (default: today; "
+    "training letters: the day of the booking).",
+)
+@click.option(
+    "--future",
+    is_flag=True,
+    help="Allow an --as-of after today (letters dated in the future).",
 )
 @click.option("--year", type=click.IntRange(2000, 2100), help="The year of a statement.")
 @click.option(
@@ -45,7 +52,8 @@ def letter_command(
     codes: Sequence[str],
     every: bool,
     output: str,
-    as_of: datetime | None,
+    as_of: date | None,
+    future: bool,
     year: int | None,
     style: str,
 ) -> None:
@@ -74,6 +82,15 @@ def letter_command(
         raise click.UsageError(_("name municipality codes or give --all, not both"))
     if kind == "statement" and year is None:
         raise click.UsageError(_("a statement is for one year: give --year, e.g. --year 2020"))
+    if as_of is not None and as_of > date.today() and not future:
+        from mma_core.language.i18n import long_date
+
+        raise click.UsageError(
+            _(
+                "--as-of {day} lies after today: a letter would carry a date still to come; "
+                "give --future if that is meant"
+            ).format(day=long_date(as_of))
+        )
     store = store_url()
     plugins = load(store)
     exporter = plugins.hook.exporters().get(style)
@@ -84,7 +101,7 @@ def letter_command(
             )
         )
     letterhead = getattr(exporter, "letterhead", None)
-    day = as_of.date() if as_of is not None else date.today()
+    day = as_of if as_of is not None else date.today()
     by = actor()
     with _open(store) as prog:
 
@@ -101,6 +118,7 @@ def letter_command(
                 year=year,
                 letterhead=letterhead() if callable(letterhead) else None,
                 answer_link=answer_link,
+                training_on_booking=as_of is None,
             )
         except DomainError as error:
             _fail(str(error))
@@ -128,21 +146,34 @@ def letter_command(
     )
 
 
+def _private(path: Path) -> Any:
+    """A new file only its owner may read and write (0600), whatever the umask: a letter holds
+    a live answer link or an official's name."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
 def _write_all(exporter: Any, letters: Sequence[Any], directory: Path) -> list[str]:
     """Render every letter first, into a scratch directory, then move them in: a failure
-    halfway leaves no half set of letters behind."""
-    directory.mkdir(parents=True, exist_ok=True)
+    halfway leaves no half set of letters behind. A folder made here is 0700 and every file
+    0600, as the store's files with personal data are."""
+    if not letters:
+        return []
+    missing = [p for p in (directory, *directory.parents) if not p.exists()]
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for made in missing:
+        made.chmod(0o700)  # mkdir's mode is masked by the umask; parents get 0777 & ~umask
     written: list[str] = []
     with tempfile.TemporaryDirectory(dir=directory, prefix=".letters-") as scratch:
         staged: list[tuple[Path, Path]] = []
         for letter in letters:
             pdf = Path(scratch) / f"{letter.name}.pdf"
-            with pdf.open("wb") as out:
+            with _private(pdf) as out:
                 exporter.write_letter(letter, out)
             staged.append((pdf, directory / pdf.name))
             for attachment in letter.attachments:
                 extra = Path(scratch) / attachment.filename
-                extra.write_bytes(attachment.data)
+                with _private(extra) as out:
+                    out.write(attachment.data)
                 staged.append((extra, directory / attachment.filename))
         for source, target in staged:
             os.replace(source, target)

@@ -22,24 +22,84 @@ if TYPE_CHECKING:
 @click.option(
     "--registry", default=DEFAULT_REGISTRY, show_default=True, help="The shipped registry."
 )
+@click.option(
+    "--on",
+    "day",
+    type=DATE,
+    help="Count the municipalities existing on this day (default: the first offer's date, "
+    "or the day the registry was drawn up for).",
+)
 @pass_settings
-def init(settings: Settings, registry: str) -> None:
+def init(settings: Settings, registry: str, day: date | None) -> None:
     """Register every municipality of a registry, with its validity. Safe to repeat.
+
+    Says how many of them exist on the offer's date and which stand outside it (ended before,
+    or made later by a merger).
 
     \b
     Example:
       mma init --registry noord-holland-2019
     """
+    from mma_core.storage import registries
+
     with settings.programme() as prog:
         codes = prog.register_registry(registry, by=settings.by)
+        sent = sorted(o.sent_on for o in prog.offers())
+    counted_on = day or (sent[0] if sent else registries.reference_day(registry))
+    entries = registries.load(registry)
+    outside: list[dict[str, Any]] = []
+    if counted_on is not None:
+        for e in entries:
+            if e.valid_until is not None and e.valid_until < counted_on:
+                outside.append(
+                    {
+                        "code": e.code.value,
+                        "name": e.name,
+                        "ended_on": e.valid_until,
+                        "successor": e.successor.value if e.successor else None,
+                    }
+                )
+            elif e.valid_from is not None and e.valid_from > counted_on:
+                outside.append({"code": e.code.value, "name": e.name, "starts_on": e.valid_from})
+    counted = len(entries) - len(outside) if counted_on is not None else None
     if settings.as_json:
-        emit_json({"registry": registry, "codes": codes})
-    else:
-        click.echo(
-            _("Registry {registry}: {count} municipalities registered.").format(
-                registry=registry, count=len(codes)
-            )
+        emit_json(
+            {
+                "registry": registry,
+                "codes": codes,
+                "counted_on": counted_on,
+                "counted": counted,
+                "outside": outside,
+            }
         )
+        return
+    click.echo(
+        _("Registry {registry}: {count} municipalities registered.").format(
+            registry=registry, count=len(codes)
+        )
+    )
+    if counted_on is None:
+        return
+    click.echo(
+        _("On {day}, {counted} of them exist and count.").format(
+            day=long_date(counted_on), counted=counted
+        )
+    )
+    names = {e.code.value: e.name for e in entries}
+    for o in outside:
+        if "ended_on" in o:
+            line = _("{code} {name} ended on {day}").format(
+                code=o["code"], name=o["name"], day=long_date(o["ended_on"])
+            )
+            if o["successor"]:
+                line += " " + _("(continued by {code} {name})").format(
+                    code=o["successor"], name=names.get(o["successor"], "")
+                ).replace(" )", ")")
+        else:
+            line = _("{code} {name} exists from {day} (made by a merger)").format(
+                code=o["code"], name=o["name"], day=long_date(o["starts_on"])
+            )
+        click.echo(_("Outside it: {line}.").format(line=line))
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=True)

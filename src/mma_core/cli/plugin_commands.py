@@ -123,6 +123,9 @@ def _day(value: datetime | None) -> date | None:
 class _Date(click.DateTime):
     """A date written YYYY-MM-DD; a bad one is refused in the reader's language."""
 
+    def get_metavar(self, *args: Any, **kwargs: Any) -> str:
+        return "YYYY-MM-DD"  # as the other commands show a date, not strftime's "%Y-%m-%d"
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:
             return super().convert(value, param, ctx)
@@ -156,6 +159,9 @@ REGISTERED_NAMES = {
 }
 
 
+STATUS_NAMES = {"loaded": N_("loaded"), "blocked": N_("blocked"), "broken": N_("broken")}
+
+
 @click.command("plugins", cls=TranslatedCommand)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
 @CONFIG_OPTION
@@ -173,8 +179,9 @@ def plugins_command(as_json: bool, config_file: str | None) -> None:
     for item in listing:
         package = f"{item['package'] or '?'} {item['version'] or ''}".strip()
         source = _(SOURCE_NAMES.get(item["source"], item["source"]))
-        # The status stays as the JSON and the help name it: loaded, blocked or broken.
-        click.echo(f"{item['name']}  [{item['status']}]  {package} ({source})")
+        # The status in the reader's language; the JSON keeps its key (loaded, blocked, broken).
+        status = _(STATUS_NAMES.get(item["status"], item["status"]))
+        click.echo(f"{item['name']}  [{status}]  {package} ({source})")
         if item["error"]:
             click.echo(f"    {_('error')}: {item['error']}")
         if item["api_version"]:
@@ -201,7 +208,12 @@ def plugins_command(as_json: bool, config_file: str | None) -> None:
 @click.option(
     "--lang",
     type=click.Choice(["nl", "en"]),
-    help="Language of documents for people (html); default Dutch.",
+    help="Language of documents for people (html, xlsx); default: the language of mma.",
+)
+@click.option(
+    "--excel-nl",
+    is_flag=True,
+    help="With csv: semicolons, decimal commas and a BOM, for a Dutch Excel.",
 )
 @CONFIG_OPTION
 def export_command(
@@ -210,6 +222,7 @@ def export_command(
     output: str | None,
     as_of: datetime | None,
     lang: str | None,
+    excel_nl: bool,
     config_file: str | None,
 ) -> None:
     """Export a view of the programme in FORMAT (csv, jsonl, or a plugin's format).
@@ -219,8 +232,16 @@ def export_command(
       mma export csv --view ledger -o ledger.csv
       mma export jsonl --view events
       mma export html -o report.html --as-of 2020-12-31 --lang en
+      mma export csv --view ledger --excel-nl -o kosten.csv
     """
     from mma_core.extensions.exporting import ExportSource
+
+    if excel_nl and format_name != "csv":
+        raise click.UsageError(
+            _("--excel-nl is for the csv format only, not {format}").format(
+                format=repr(format_name)
+            )
+        )
 
     store = store_url()
     exporters = load(store, config_file).hook.exporters()
@@ -237,11 +258,17 @@ def export_command(
                 format=format_name, view=repr(view), views=", ".join(exporter.views)
             )
         )
+    write: Callable[[Any, str | None, Any], None] = exporter.export
+    if excel_nl:
+        dutch = getattr(exporter, "export_excel_nl", None)
+        if dutch is None:  # a plugin took over the csv format without the Dutch Excel form
+            _fail(_("the csv exporter in use cannot write --excel-nl"))
+        write = dutch
     with _open(store) as prog:
         source = ExportSource(prog, as_of=_day(as_of), lang=lang)
         if output is None:
             stream = sys.stdout.buffer
-            _run_exporter(format_name, lambda: exporter.export(source, view, stream))
+            _run_exporter(format_name, lambda: write(source, view, stream))
             stream.flush()
             return
         target = Path(output)
@@ -260,7 +287,7 @@ def export_command(
             )
         try:
             with os.fdopen(fd, "wb") as out:
-                _run_exporter(format_name, lambda: exporter.export(source, view, out))
+                _run_exporter(format_name, lambda: write(source, view, out))
             if shareable:
                 umask = os.umask(0)
                 os.umask(umask)
@@ -370,8 +397,11 @@ def _euro(amount: Decimal) -> str:
 @click.option("--by-municipality", is_flag=True, help="One line per municipality.")
 def costs_command(as_of: datetime | None, by_municipality: bool) -> None:
     """Who paid what: every charged cost, with the calculator and tariff that priced it."""
+    from mma_core.paperwork.tariffs import offers_sent, tariff_words
+
     with _open(store_url()) as prog:
         summary = cost_summary(prog, _day(as_of), by_municipality)
+        sent = offers_sent(prog.offers())
     if wants_json():
         _emit(summary)
         return
@@ -403,12 +433,13 @@ def costs_command(as_of: datetime | None, by_municipality: bool) -> None:
         click.echo(
             "  "
             + _(
-                "{kind} by {calculator} {version} ({tariff}), paid by {payer}: {lines} x, {amount}"
+                "{kind}, {tariff} (calculator {calculator} {version}), paid by {payer}: "
+                "{lines} x, {amount}"
             ).format(
                 kind=name(kinds, t["kind"]),
                 calculator=t["calculator"],
                 version=t["calculator_version"],
-                tariff=t["tariff_id"],
+                tariff=tariff_words(t["tariff_id"], sent),
                 payer=name(payers, t["payer"]),
                 lines=t["lines"],
                 amount=_euro(t["amount"]),
@@ -455,9 +486,18 @@ def notify_command(failed: bool, retry: bool, config_file: str | None) -> None:
                 click.echo(_("No dead letters."))
             for row in dead:
                 click.echo(
-                    f"{row['delivery_id']}  event {row['position'] or row['event_type']}  "
-                    f"{row['code'] or '-'}  channel {row['channel'] or '(rules)'}  "
-                    f"{row['rule']}  {row['attempts']} attempts: {row['last_error']}"
+                    _(
+                        "{delivery}  event {event}  {code}  channel {channel}  {rule}  "
+                        "{attempts} attempts: {error}"
+                    ).format(
+                        delivery=row["delivery_id"],
+                        event=row["position"] or row["event_type"],
+                        code=row["code"] or "-",
+                        channel=row["channel"] or _("(rules)"),
+                        rule=row["rule"],
+                        attempts=row["attempts"],
+                        error=row["last_error"],
+                    )
                 )
             return
         retried = outbox.retry() if retry else 0
@@ -469,11 +509,20 @@ def notify_command(failed: bool, retry: bool, config_file: str | None) -> None:
     if wants_json():
         _emit(result)
         return
-    click.echo(
-        f"Delivered {report.delivered}, failed {report.failed} (will retry), dead {report.dead}, "
-        f"dropped {report.dropped}; planned {report.planned} new; log position "
-        f"{report.position}." + (f" Retried {retried} dead letters." if retry else "")
+    line = _(
+        "Delivered {delivered}, failed {failed} (will retry), dead {dead}, dropped {dropped}; "
+        "planned {planned} new; log position {position}."
+    ).format(
+        delivered=report.delivered,
+        failed=report.failed,
+        dead=report.dead,
+        dropped=report.dropped,
+        planned=report.planned,
+        position=report.position,
     )
+    if retry:
+        line += " " + _("Retried {count} dead letters.").format(count=retried)
+    click.echo(line)
 
 
 # -- registration ---------------------------------------------------------------------------

@@ -152,6 +152,7 @@ def overview_data(o: Overview) -> dict[str, Any]:
         "costs_by_payer": o.costs_by_payer,
         "deadlines": o.deadlines,
         "waterbed": o.waterbed,
+        "merged_away": o.merged_away,
         "municipalities": [
             {
                 "code": m.code,
@@ -194,6 +195,11 @@ def print_status(console: Console, o: Overview, title: str | None = None) -> Non
         )
     table.add_section()
     for stage, count in o.by_stage.items():
+        if stage == "merged":
+            # Merged municipalities no longer exist, so they are not in the total: say so.
+            label = _("now merged (not in the total)")
+            table.add_row(label, str(o.merged_away), "")
+            continue
         table.add_row(_("now {stage}").format(stage=word(STAGE_NAMES, stage)), str(count), "")
     table.add_section()
     table.add_row(_("total"), str(o.total), "")
@@ -266,14 +272,16 @@ def show(settings: Settings, code: str, as_of: date | None, known_at: datetime |
         evaluations = [
             e for e in prog.evaluations(view.code) if view.as_of is None or e.on <= view.as_of
         ][: view.evaluations]
+        ended = _ended(prog, view, view.as_of or prog.views.today())
     if settings.as_json:
         data = jsonable(view)
         assert isinstance(data, dict)  # a view is an object
         data["evaluation_details"] = jsonable(evaluations)
+        data["ended"] = jsonable(ended)
         emit_json(data)
     else:
         console = _stdout()
-        _print_municipality(console, view)
+        _print_municipality(console, view, ended)
         if evaluations:
             _print_evaluations(console, evaluations)
 
@@ -311,7 +319,33 @@ def _print_evaluations(console: Console, evaluations: Sequence[Any]) -> None:
     console.print(table)
 
 
-def _print_municipality(console: Console, m: MunicipalityView) -> None:
+def _ended(prog: Programme, m: MunicipalityView, day: date) -> dict[str, Any] | None:
+    """A municipality whose registry validity ended before ``day`` without a recorded merger:
+    the day it ended and its successor (code and name) from the registry, when it names one."""
+    from mma_core.storage import registries
+
+    if m.valid_until is None or day <= m.valid_until or m.merged_on is not None:
+        return None
+    successor: str | None = None
+    try:
+        entries = {e.code.value: e for e in registries.load(m.registry)}
+    except Exception:  # a registry not shipped (any more): the end is still known
+        entries = {}
+    entry = entries.get(m.code)
+    if entry is not None and entry.successor is not None:
+        successor = entry.successor.value
+    successor_name = None
+    if successor is not None:
+        named = entries.get(successor)
+        successor_name = named.name if named is not None else None
+        if successor_name is None and successor in prog.codes():
+            successor_name = prog.municipality(successor).name
+    return {"on": m.valid_until, "successor": successor, "successor_name": successor_name}
+
+
+def _print_municipality(
+    console: Console, m: MunicipalityView, ended: dict[str, Any] | None = None
+) -> None:
     from rich.table import Table
 
     when = " " + _("as of {day}").format(day=long_date(m.as_of)) if m.as_of else ""
@@ -324,8 +358,15 @@ def _print_municipality(console: Console, m: MunicipalityView) -> None:
         if m.successor
         else "-"
     )
+    stage = word(STAGE_NAMES, m.stage)
+    if ended is not None:
+        stage = _("ended on {day}").format(day=long_date(ended["on"]))
+        if ended["successor"]:
+            stage += ", " + _("continued by {successor}").format(
+                successor=f"{ended['successor']} {safe(ended['successor_name'] or '')}".strip()
+            )
     rows: list[tuple[str, str]] = [
-        (_("stage"), word(STAGE_NAMES, m.stage)),
+        (_("stage"), stage),
         (_("offer"), m.offer_reference or "-"),
         (_("invited"), long_date(m.invited_on)),
         (_("answered"), long_date(m.answered_on)),

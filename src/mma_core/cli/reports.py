@@ -14,8 +14,8 @@ from mma_core.cli.params import DATE
 from mma_core.cli.root import CONTEXT_SETTINGS, Settings, cli, pass_settings
 from mma_core.domain.values import MMA_CATEGORIES
 from mma_core.language.cli import TranslatedGroup
-from mma_core.language.i18n import _
-from mma_core.paperwork.tables import Column
+from mma_core.language.i18n import _, ngettext
+from mma_core.paperwork.tables import Column, column_label
 
 if TYPE_CHECKING:
     pass
@@ -47,7 +47,7 @@ def report() -> None:
 @click.option("--received-on", type=DATE, required=True, help="Day MMA forwarded the report.")
 @click.option(
     "--category",
-    type=click.Choice(MMA_CATEGORIES),
+    type=click.Choice(MMA_CATEGORIES, case_sensitive=False),
     required=True,
     help="The MMA category, e.g. 'sociale zekerheid'.",
 )
@@ -133,9 +133,21 @@ def report_import(settings: Settings, file: Path, dry_run: bool, table_format: s
     if settings.as_json:
         emit_json({"file": file.name, "dry_run": dry_run, "reports": len(references)})
     elif dry_run:
-        click.echo(f"{len(references)} reports in {file.name} are valid; nothing was written.")
+        click.echo(
+            ngettext(
+                "{count} report in {file} is valid; nothing was written.",
+                "{count} reports in {file} are valid; nothing was written.",
+                len(references),
+            ).format(count=len(references), file=file.name)
+        )
     else:
-        click.echo(f"{len(references)} reports from {file.name} recorded.")
+        click.echo(
+            ngettext(
+                "{count} report from {file} recorded.",
+                "{count} reports from {file} recorded.",
+                len(references),
+            ).format(count=len(references), file=file.name)
+        )
 
 
 REPORT_COLUMNS = (
@@ -155,7 +167,7 @@ def _table_date(text: str, line: int) -> date:
         return parse_date(text)
     except InvalidInput:
         raise InvalidDate(
-            _("line {line}: received_on {text} is not a date; write YYYY-MM-DD").format(
-                line=line, text=repr(text)
+            _("line {line}: {column} {text} is not a date; write YYYY-MM-DD or DD-MM-YYYY").format(
+                line=line, column=column_label("received_on"), text=repr(text)
             )
         ) from None

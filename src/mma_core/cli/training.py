@@ -29,6 +29,12 @@ def training() -> None:
 @click.option("--ends-at", type=DATETIME, required=True, help="End, same convention.")
 @click.option("--location", required=True, help="Where the training takes place.")
 @click.option("--capacity", type=int, required=True, help="Number of seats.")
+@click.option(
+    "--on",
+    "planned_on",
+    type=DATE,
+    help="The day the session was planned (default: today); letters dated earlier leave it out.",
+)
 @pass_settings
 def training_schedule(
     settings: Settings,
@@ -37,6 +43,7 @@ def training_schedule(
     ends_at: datetime,
     location: str,
     capacity: int,
+    planned_on: date | None,
 ) -> None:
     """Schedule training session SESSION_ID (letters, digits, . _ -).
 
@@ -53,6 +60,7 @@ def training_schedule(
             location=location,
             capacity=capacity,
             by=settings.by,
+            on=planned_on,
         )
     if settings.as_json:
         emit_json(
@@ -206,8 +214,16 @@ def official() -> None:
     help="Day of the nomination (default: today; when recording a past campaign, give the "
     "real day, or the official cannot book its sessions).",
 )
+@click.option(
+    "--salutation",
+    default="",
+    help="How letters greet the official, e.g. 'Geachte mevrouw Smit,' (stored encrypted; "
+    "default: the neutral 'Geachte heer, mevrouw,').",
+)
 @pass_settings
-def official_add(settings: Settings, code: str, name: str, email: str, on: date | None) -> None:
+def official_add(
+    settings: Settings, code: str, name: str, email: str, on: date | None, salutation: str
+) -> None:
     """Nominate an official of municipality CODE and print the official id.
 
     \b
@@ -215,7 +231,9 @@ def official_add(settings: Settings, code: str, name: str, email: str, on: date 
       mma official add GM0363 --name "A. de Vries" --email a.devries@amsterdam.example
     """
     with settings.programme() as prog:
-        official_id = prog.nominate_official(code, name=name, email=email, on=on, by=settings.by)
+        official_id = prog.nominate_official(
+            code, name=name, email=email, on=on, salutation=salutation, by=settings.by
+        )
     if settings.as_json:
         emit_json({"official_id": official_id, "code": code})
     else:

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 
 from mma_core.domain.errors import InvalidDate, InvalidInput
 from mma_core.domain.text import N_, _
+from mma_core.domain.text import day as message_day
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -111,8 +112,8 @@ def not_in_future(day: date, stamp: Stamp, subject: str, what: str) -> None:
             ).format(
                 subject=subject,
                 what=_(what),
-                day=day.isoformat(),
-                today=stamp.today.isoformat(),
+                day=message_day(day),
+                today=message_day(stamp.today),
             )
         )
 
@@ -126,9 +127,9 @@ def not_before(day: date, earliest: date | None, subject: str, what: str, becaus
             ).format(
                 subject=subject,
                 what=_(what),
-                day=day.isoformat(),
+                day=message_day(day),
                 because=_(because),
-                earliest=earliest.isoformat(),
+                earliest=message_day(earliest),
             )
         )
 

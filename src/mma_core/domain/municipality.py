@@ -26,6 +26,7 @@ from mma_core.domain.errors import (
 from mma_core.domain.officials import OfficialRecord, OfficialsTrack
 from mma_core.domain.text import N_
 from mma_core.domain.text import _ as _t
+from mma_core.domain.text import day as message_day
 from mma_core.domain.values import (
     CostLine,
     Money,
@@ -432,8 +433,8 @@ class Municipality(OfficialsTrack, Aggregate):
                 ).format(
                     label=self.label,
                     what=_t(what),
-                    day=day.isoformat(),
-                    start=self.valid_from.isoformat(),
+                    day=message_day(day),
+                    start=message_day(self.valid_from),
                 )
             )
         if self.valid_until is not None and day > self.valid_until:
@@ -444,8 +445,8 @@ class Municipality(OfficialsTrack, Aggregate):
                 ).format(
                     label=self.label,
                     what=_t(what),
-                    day=day.isoformat(),
-                    end=self.valid_until.isoformat(),
+                    day=message_day(day),
+                    end=message_day(self.valid_until),
                 )
             )
 
@@ -494,7 +495,7 @@ class Municipality(OfficialsTrack, Aggregate):
                 _t(
                     "{label}: a prior connection (since {day}) was recorded already; it can be "
                     "recorded once"
-                ).format(label=self.label, day=self.prior_connected_on.isoformat())
+                ).format(label=self.label, day=message_day(self.prior_connected_on))
             )
         assert self.invited_on is not None
         connected_on = as_date(connected_on, "prior connection date", self.label)
@@ -505,8 +506,8 @@ class Municipality(OfficialsTrack, Aggregate):
                     "{invited}; a later connection is a programme connection ('connect')"
                 ).format(
                     label=self.label,
-                    day=connected_on.isoformat(),
-                    invited=self.invited_on.isoformat(),
+                    day=message_day(connected_on),
+                    invited=message_day(self.invited_on),
                 )
             )
         costs = Money.non_negative(
@@ -594,9 +595,9 @@ class Municipality(OfficialsTrack, Aggregate):
                         "{end}); reports count only while connected"
                     ).format(
                         label=self.label,
-                        day=received_on.isoformat(),
+                        day=message_day(received_on),
                         stage=_t(self.stage.value),
-                        end=end.isoformat(),
+                        end=message_day(end),
                     )
                 )
         self._require_exists(received_on, "report date")
@@ -647,7 +648,7 @@ class Municipality(OfficialsTrack, Aggregate):
                     "terminate next"
                 ).format(
                     label=self.label,
-                    day=self.term_evaluation[0].isoformat(),
+                    day=message_day(self.term_evaluation[0]),
                     outcome=_t(self.term_evaluation[1].value),
                 )
             )
@@ -780,8 +781,8 @@ class Municipality(OfficialsTrack, Aggregate):
                         "falls on the day after; use {day}"
                     ).format(
                         label=self.label,
-                        end=self.valid_until.isoformat(),
-                        day=date.fromordinal(self.valid_until.toordinal() + 1).isoformat(),
+                        end=message_day(self.valid_until),
+                        day=message_day(date.fromordinal(self.valid_until.toordinal() + 1)),
                     )
                 )
         elif self.valid_until is not None and on.toordinal() > self.valid_until.toordinal() + 1:
@@ -789,13 +790,13 @@ class Municipality(OfficialsTrack, Aggregate):
                 _t(
                     "{label}: the merger date {day} lies more than a day after the municipality "
                     "ceased to exist ({end})"
-                ).format(label=self.label, day=on.isoformat(), end=self.valid_until.isoformat())
+                ).format(label=self.label, day=message_day(on), end=message_day(self.valid_until))
             )
         if self.valid_from is not None and on <= self.valid_from:
             raise InvalidDate(
                 _t(
                     "{label}: the merger date {day} must lie after the municipality began ({start})"
-                ).format(label=self.label, day=on.isoformat(), start=self.valid_from.isoformat())
+                ).format(label=self.label, day=message_day(on), start=message_day(self.valid_from))
             )
         if into.stage is Stage.MERGED:
             raise InvalidTransition(

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from mma_core.domain.common import Recorded, Stamp, as_date, not_before, not_in_future
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.text import _
+from mma_core.domain.text import day as message_day
 from mma_core.domain.values import Terms
 
 _REFERENCE = re.compile(r"[A-Za-z0-9./_-]{1,60}")
@@ -111,7 +112,7 @@ class Offer(Aggregate):
             assert self.covenant is not None
             raise InvalidInput(
                 _("{subject}: the covenant was recorded as signed on {day} already").format(
-                    subject=subject, day=self.covenant[0].isoformat()
+                    subject=subject, day=message_day(self.covenant[0])
                 )
             )
         if not isinstance(place, str) or len(place) > 200:

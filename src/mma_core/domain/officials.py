@@ -22,6 +22,7 @@ from mma_core.domain.errors import (
     UnknownOfficial,
 )
 from mma_core.domain.text import _ as _t
+from mma_core.domain.text import day as message_day
 from mma_core.domain.values import MunicipalityCode, OfficialId, Stage
 
 MAX_ACTIVE_OFFICIALS = 2  # MMA grants access to at most two officials per municipality.
@@ -154,8 +155,8 @@ class OfficialsTrack:
                 ).format(
                     label=self.label,
                     official=official_id,
-                    nominated=official.nominated_on.isoformat(),
-                    session=session_date.isoformat(),
+                    nominated=message_day(official.nominated_on),
+                    session=message_day(session_date),
                 )
             )
         day = self._track_date(on, "booking date", stamp)
@@ -165,7 +166,7 @@ class OfficialsTrack:
                 _t(
                     "{label}: booking date {day} lies after the session on {session}; book a "
                     "session that is still to come"
-                ).format(label=self.label, day=day.isoformat(), session=session_date.isoformat())
+                ).format(label=self.label, day=message_day(day), session=message_day(session_date))
             )
         return day
 

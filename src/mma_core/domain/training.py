@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from mma_core.domain.common import AMSTERDAM, Recorded, Stamp
+from mma_core.domain.common import AMSTERDAM, Recorded, Stamp, not_in_future
 from mma_core.domain.errors import CapacityExceeded, InvalidInput, InvalidTransition
 from mma_core.domain.text import N_, _
 from mma_core.domain.values import OfficialId, TrainingSlot, check_text
@@ -82,16 +82,28 @@ class TrainingSession(Aggregate):
 
     @classmethod
     def schedule(
-        cls, session_id: str, slot: TrainingSlot, stamp: Stamp, *, online: bool = False
+        cls,
+        session_id: str,
+        slot: TrainingSlot,
+        stamp: Stamp,
+        *,
+        online: bool = False,
+        on: date | None = None,
     ) -> TrainingSession:
+        """``on`` is the day the session was planned (default: the day it is recorded): a
+        letter of an earlier date does not offer it yet."""
         check_text(slot.location, N_("a training's location"), limit=MAX_LOCATION)
+        if on is not None:
+            not_in_future(
+                on, stamp, _("session {session}").format(session=session_id), N_("scheduled on")
+            )
         return cls._create(
             cls.Scheduled,
             id=session_id_to_uuid(session_id),
             timestamp=stamp.at,
             by=stamp.by,
             origin=stamp.origin,
-            on=stamp.today,
+            on=stamp.today if on is None else on,
             session_id=session_id,
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,

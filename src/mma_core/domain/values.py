@@ -15,6 +15,7 @@ import attrs
 
 from mma_core.domain.errors import InvalidInput
 from mma_core.domain.text import N_, _
+from mma_core.domain.text import amount as message_amount
 
 __all__ = [
     "MMA_CATEGORIES",
@@ -142,7 +143,9 @@ class Money:
             raise InvalidInput(_("{what}: {error}").format(what=what, error=error)) from None
         if money.amount < 0:
             raise InvalidInput(
-                _("{what} {amount} is negative; give zero or more").format(what=what, amount=money)
+                _("{what} {amount} is negative; give zero or more").format(
+                    what=what, amount=message_amount(money)
+                )
             )
         return money
 
@@ -203,11 +206,23 @@ class MunicipalityCode:
         return self.value
 
 
+_CATEGORY_FORMS = {c.casefold(): c for c in MMA_CATEGORIES}
+
+
+def _canonical_category(value: object) -> object:
+    """A category in any case, with surrounding or doubled spaces ("Fraude", " Illegaal
+    Vuurwerk"), read as its canonical form ("fraude"); anything else is left for the check."""
+    if not isinstance(value, str):
+        return value
+    return _CATEGORY_FORMS.get(" ".join(value.split()).casefold(), value)
+
+
 @attrs.frozen
 class ReportCategory:
-    """One of the MMA categories (``data/README.md``); nothing else can be stored."""
+    """One of the MMA categories (``data/README.md``), read case-insensitively into its
+    canonical form; nothing else can be stored."""
 
-    value: str
+    value: str = attrs.field(converter=_canonical_category)
 
     def __attrs_post_init__(self) -> None:
         if self.value not in MMA_CATEGORIES:
@@ -341,10 +356,14 @@ class Official:
 
     name: str
     email: str
+    # How a letter greets the official ("Geachte heer De Vries,"); empty: the neutral form.
+    salutation: str = ""
 
     def __attrs_post_init__(self) -> None:
         # The messages never quote the value: it is personal data.
         check_text(self.name, N_("an official's name"), limit=200)
+        if self.salutation:
+            check_text(self.salutation, N_("an official's salutation"), limit=120)
         if not valid_email(self.email):
             raise InvalidInput(
                 _(
@@ -357,12 +376,13 @@ class Official:
         return "Official(<personal data>)"
 
     @classmethod
-    def restored(cls, name: str, email: str) -> Official:
+    def restored(cls, name: str, email: str, salutation: str = "") -> Official:
         """The data as it was sealed, unchecked: stored before a rule was tightened, it must
         still read (a printer escapes what it shows)."""
         official = object.__new__(cls)
         object.__setattr__(official, "name", name)
         object.__setattr__(official, "email", email)
+        object.__setattr__(official, "salutation", salutation)
         return official
 
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import attrs
 
 from mma_core.extensions.values import Setting
-from mma_core.language.i18n import _
+from mma_core.language.i18n import N_, _
 
 __all__ = [
     "CONFIG_FILE",
@@ -55,7 +55,9 @@ class Config:
     def raw_plugin(self, name: str) -> dict[str, Any]:
         section = self.data.get("plugins", {}).get(name, {})
         if not isinstance(section, dict):
-            raise ConfigError(f"{self.where}: [plugins.{name}] must be a table")
+            raise ConfigError(
+                _("{where}: [plugins.{name}] must be a table").format(where=self.where, name=name)
+            )
         return section
 
     def plugin(self, name: str) -> dict[str, Any]:
@@ -84,11 +86,16 @@ class Config:
         for key, value in table.items():
             if key not in kinds:
                 raise ConfigError(
-                    f"{self.where}: [costs] has unknown key {key!r}; use "
-                    + ", ".join(sorted(kinds))
+                    _("{where}: [costs] has unknown key {key}; use {keys}").format(
+                        where=self.where, key=repr(key), keys=", ".join(sorted(kinds))
+                    )
                 )
             if not isinstance(value, str):
-                raise ConfigError(f"{self.where}: [costs] {key} must name a calculator")
+                raise ConfigError(
+                    _("{where}: [costs] {key} must name a calculator").format(
+                        where=self.where, key=key
+                    )
+                )
             result[key] = value
         return result
 
@@ -132,13 +139,19 @@ def load_config(
     try:
         data = tomllib.loads(found.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"configuration file {found} does not exist") from None
+        raise ConfigError(
+            _("configuration file {file} does not exist").format(file=found)
+        ) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{found}: not valid TOML ({error})") from None
+        raise ConfigError(
+            _("{file}: not valid TOML ({error})").format(file=found, error=error)
+        ) from None
     for key in data:
         if key not in TOP_LEVEL_TABLES:
             raise ConfigError(
-                f"{found}: unknown table [{key}]; expected " + ", ".join(TOP_LEVEL_TABLES)
+                _("{file}: unknown table [{key}]; expected {tables}").format(
+                    file=found, key=key, tables=", ".join(TOP_LEVEL_TABLES)
+                )
             )
     return Config(store=store, data=data, path=found)
 
@@ -171,15 +184,19 @@ def validate_section(
     values: dict[str, Any] = {}
     for key in raw:
         if key not in schema:
-            accepted = ", ".join(sorted(schema)) or "no keys"
+            accepted = ", ".join(sorted(schema)) or _("no keys")
             raise ConfigError(
-                f"{where}: [plugins.{plugin}] has unknown key {key!r}; {plugin} accepts {accepted}"
+                _(
+                    "{where}: [plugins.{plugin}] has unknown key {key}; {plugin} accepts {keys}"
+                ).format(where=where, plugin=plugin, key=repr(key), keys=accepted)
             )
     for key, setting in schema.items():
         if key not in raw:
             if setting.required:
                 raise ConfigError(
-                    f"{where}: [plugins.{plugin}] needs key {key!r}"
+                    _("{where}: [plugins.{plugin}] needs key {key}").format(
+                        where=where, plugin=plugin, key=repr(key)
+                    )
                     + (f" ({setting.help})" if setting.help else "")
                 )
             values[key] = setting.default
@@ -192,38 +209,40 @@ def _convert(plugin: str, key: str, setting: Setting, value: Any, where: str) ->
     def bad(expected: str) -> ConfigError:
         shown = "<secret>" if setting.secret else repr(value)
         return ConfigError(
-            f"{where}: [plugins.{plugin}] key {key!r} must be {expected}, not {shown}"
+            _("{where}: [plugins.{plugin}] key {key} must be {expected}, not {value}").format(
+                where=where, plugin=plugin, key=repr(key), expected=_(expected), value=shown
+            )
         )
 
     kind = setting.type
     if kind == "str":
         if not isinstance(value, str):
-            raise bad("a string")
+            raise bad(N_("a string"))
         if setting.choices and value not in setting.choices:
-            raise bad("one of " + ", ".join(setting.choices))
+            raise bad(_("one of {choices}").format(choices=", ".join(setting.choices)))
         return value
     if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
-            raise bad("a whole number")
+            raise bad(N_("a whole number"))
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            raise bad("true or false")
+            raise bad(N_("true or false"))
         return value
     if kind == "decimal":
         if isinstance(value, bool | float) or not isinstance(value, str | int):
-            raise bad('an amount as a string, e.g. "1250.00"')
+            raise bad(N_('an amount as a string, e.g. "1250.00"'))
         try:
             amount = Decimal(str(value))
         except InvalidOperation:
-            raise bad('an amount as a string, e.g. "1250.00"') from None
+            raise bad(N_('an amount as a string, e.g. "1250.00"')) from None
         if not amount.is_finite():
-            raise bad("a finite amount")
+            raise bad(N_("a finite amount"))
         return amount
     if kind == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise bad("a list of strings")
+            raise bad(N_("a list of strings"))
         return list(value)
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise bad("a table of strings")
+        raise bad(N_("a table of strings"))
     return dict(value)

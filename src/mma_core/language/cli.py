@@ -27,7 +27,13 @@ from typing import Any, ClassVar
 
 import click
 
-from mma_core.language.i18n import check_language, current_language, language, translations
+from mma_core.language.i18n import (
+    N_,
+    check_language,
+    current_language,
+    language,
+    translations,
+)
 
 __all__ = [
     "CLICK_DOMAIN",
@@ -91,12 +97,20 @@ def _reader_language() -> str | None:
     return chosen[-1] if chosen else current_language()
 
 
+# Click's words that its source passes to ``_`` through a variable (``_(extra["required"])``),
+# so no extraction from click finds them: marked here, they land in mma_core's catalog.
+CLICK_WORDS = (N_("required"),)
+
+
 def click_text(message: str) -> str:
     """One of click's own messages in the reader's language (English outside ``mma``)."""
     lang = _reader_language()
     if lang is None:
         return gettext.gettext(message)
-    return translations(lang, CLICK_DOMAIN).gettext(message)
+    found = translations(lang, CLICK_DOMAIN).gettext(message)
+    if found == message and message in CLICK_WORDS:
+        found = translations(lang).gettext(message)
+    return found
 
 
 def _click_ngettext(singular: str, plural: str, n: int) -> str:

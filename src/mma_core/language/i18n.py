@@ -32,6 +32,8 @@ __all__ = [
     "current_language",
     "language",
     "long_date",
+    "message_date",
+    "message_money",
     "money",
     "ngettext",
     "number",
@@ -141,6 +143,19 @@ def long_date(day: date | None) -> str:
     from babel.dates import format_date
 
     return "-" if day is None else str(format_date(day, format="long", locale=locale()))
+
+
+def message_date(day: date) -> str:
+    """A date inside a sentence: ``31 december 2020`` in Dutch; in English the ISO form
+    ``2020-12-31`` the English messages have always carried (scripts match on it)."""
+    return day.isoformat() if current_language() == "en" else long_date(day)
+
+
+def message_money(amount: Any) -> str:
+    """An amount inside a sentence: ``€ -5,00`` / ``€ 2.000,00`` in Dutch; in English the form
+    ``EUR -5.00`` the English messages have always carried."""
+    value = getattr(amount, "amount", amount)
+    return f"EUR {value}" if current_language() == "en" else money(value)
 
 
 def number(value: float, places: int = 0) -> str:

@@ -22,8 +22,8 @@ import attrs
 
 from mma_core.domain.errors import DomainError, InvalidInput
 from mma_core.domain.values import MunicipalityCode, Official
-from mma_core.language.i18n import N_, _, ngettext
-from mma_core.paperwork.tables import Column, TableRow, read_table
+from mma_core.language.i18n import _, message_date, ngettext
+from mma_core.paperwork.tables import Column, TableRow, column_label, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application.programme import Programme
@@ -58,18 +58,9 @@ OFFICIAL_COLUMNS = (
         required=False,
     ),
     Column("session", ("training", "sessie", "session id", "trainingsdatum"), required=False),
+    Column("salutation", ("aanhef",), required=False),
 )
 
-# The columns as a reader of the language calls them, in row errors.
-COLUMN_NAMES = {
-    "municipality": N_("municipality"),
-    "answer": N_("answer"),
-    "on": N_("on"),
-    "reason": N_("reason"),
-    "name": N_("name"),
-    "email": N_("email"),
-    "session": N_("session"),
-}
 
 ACCEPT = frozenset(
     {
@@ -99,7 +90,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        column = _(COLUMN_NAMES[self.column]) if self.column in COLUMN_NAMES else self.column
+        column = column_label(self.column)
         return _("line {line}, column {column}: {message}").format(
             line=self.line, column=column, message=self.message
         )
@@ -284,9 +275,9 @@ def _answer_step(
     def step() -> str:
         if answer in ACCEPT:
             prog.accept(code, on=day, by=by, origin=origin)
-            return _("{code} accepted on {day}").format(code=code, day=day.isoformat())
+            return _("{code} accepted on {day}").format(code=code, day=message_date(day))
         prog.decline(code, on=day, reason=reason, by=by, origin=origin)
-        return _("{code} declined on {day}").format(code=code, day=day.isoformat())
+        return _("{code} declined on {day}").format(code=code, day=message_date(day))
 
     return step
 
@@ -308,9 +299,13 @@ def import_officials(
         code = _code(row, known, errors)
         day = _date(row, errors, required=False)
         try:
-            person = Official(name=row["name"], email=row["email"])
+            person = Official(
+                name=row["name"], email=row["email"], salutation=row.get("salutation", "")
+            )
         except InvalidInput as error:
             column = "email" if "e-mail" in str(error) else "name"
+            if _("an official's salutation") in str(error):
+                column = "salutation"
             errors.append(RowError(row.line, column, str(error)))
             person = None
         session_id = row.get("session", "")
@@ -356,7 +351,13 @@ def _official_step(
             accepted = prog.municipality(code).accepted_on
             on = accepted if accepted is not None and accepted <= session_day else session_day
         official_id = prog.nominate_official(
-            code, name=person.name, email=person.email, on=on, by=by, origin=origin
+            code,
+            name=person.name,
+            email=person.email,
+            salutation=person.salutation,
+            on=on,
+            by=by,
+            origin=origin,
         )
         if not session_id:
             return _("{official} nominated").format(official=official_id)

@@ -33,9 +33,30 @@ from typing import IO, Any
 from attrs import field, frozen
 
 from mma_core.domain.errors import InvalidInput
-from mma_core.language.i18n import _
+from mma_core.language.i18n import N_, _
 
 FORMATS = ("csv", "xlsx")
+
+# The imports' columns as a reader of the language calls them, in messages (a column's own
+# name, such as ``received_on``, is a key for programs, not a word for people).
+COLUMN_NAMES = {
+    "municipality": N_("municipality"),
+    "received_on": N_("received on"),
+    "category": N_("category"),
+    "reference": N_("reference"),
+    "answer": N_("answer"),
+    "on": N_("on"),
+    "reason": N_("reason"),
+    "name": N_("name"),
+    "email": N_("email"),
+    "session": N_("session"),
+    "salutation": N_("salutation"),
+}
+
+
+def column_label(name: str) -> str:
+    """The column ``name`` in the reader's language (itself when it has no label)."""
+    return _(COLUMN_NAMES[name]) if name in COLUMN_NAMES else name
 
 
 def normalise_header(text: str) -> str:
@@ -138,11 +159,13 @@ def _xlsx_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
         ) from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises several unrelated types for a damaged file
+    except Exception:  # openpyxl raises several unrelated types for a damaged file
+        # Its own words ("File is not a zip file") are English and say less than this does.
         raise TableError(
-            _("cannot read {file} as an XLSX workbook: {error}").format(
-                file=repr(path.name), error=error
-            )
+            _(
+                "cannot read {file} as an XLSX workbook: it is damaged or not a workbook saved "
+                "as .xlsx (save it again as .xlsx, or as CSV)"
+            ).format(file=repr(path.name))
         ) from None
     try:
         sheet = book.worksheets[0]
@@ -190,7 +213,7 @@ def _header(number: int, cells: list[str], columns: Sequence[Column]) -> dict[st
         if len(set(hits)) > 1:
             raise TableError(
                 _("the header names column {column} more than once ({headers})").format(
-                    column=repr(_(column.name)),
+                    column=repr(column_label(column.name)),
                     headers=", ".join(repr(cells[i]) for i in sorted(set(hits))),
                 ),
                 number,
@@ -200,7 +223,7 @@ def _header(number: int, cells: list[str], columns: Sequence[Column]) -> dict[st
         elif column.required:
             missing.append(
                 _("{column} (headed one of: {headers})").format(
-                    column=repr(_(column.name)), headers=", ".join(column.headers)
+                    column=repr(column_label(column.name)), headers=", ".join(column.headers)
                 )
             )
     if missing:

@@ -40,6 +40,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
 from mma_core.domain.errors import DomainError, InvalidInput
+from mma_core.language.i18n import _
 
 MAGIC = b"MMAC"
 FORMAT = 1
@@ -70,7 +71,7 @@ class Keyring:
 
     def __init__(self, keys: Sequence[bytes]) -> None:
         if not keys:
-            raise InvalidInput(f"{ENV_KEY} holds no key")
+            raise InvalidInput(_("{variable} holds no key").format(variable=ENV_KEY))
         self._keys: dict[bytes, AESGCM] = {}
         for key in keys:
             self._keys.setdefault(key_id(key), AESGCM(key))
@@ -89,8 +90,10 @@ class Keyring:
                 key = b""
             if len(key) != 32:
                 raise InvalidInput(
-                    f"{source}: key {n} is not a 256-bit key in URL-safe base64; "
-                    "make one with 'mma cipher new-key'"
+                    _(
+                        "{source}: key {n} is not a 256-bit key in URL-safe base64; "
+                        "make one with 'mma cipher new-key'"
+                    ).format(source=source, n=n)
                 )
             keys.append(key)
         return cls(keys)
@@ -111,8 +114,10 @@ class Keyring:
         aead = self._keys.get(kid)
         if aead is None:
             raise StoreCipherError(
-                f"{where}: sealed with key id {kid.hex()}, which the cipher keyring "
-                f'({ENV_KEY}) does not hold; add that key after the new one ("NEW,OLD")'
+                _(
+                    "{where}: sealed with key id {key_id}, which the cipher keyring "
+                    '({variable}) does not hold; add that key after the new one ("NEW,OLD")'
+                ).format(where=where, key_id=kid.hex(), variable=ENV_KEY)
             )
         try:
             return aead.decrypt(nonce, sealed[21:], aad)
@@ -147,11 +152,17 @@ def read_key_file(path: Path, what: str) -> str:
         mode = path.stat().st_mode & 0o777
         content = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"{what}: cannot read the key file ({type(error).__name__})") from None
+        raise InvalidInput(
+            _("{what}: cannot read the key file ({reason})").format(
+                what=what, reason=type(error).__name__
+            )
+        ) from None
     if mode & 0o077:
         raise InvalidInput(
-            f"{what}: the key file {path} may be read by others (mode {mode:04o}); make it "
-            f"private with: chmod 600 {path}"
+            _(
+                "{what}: the key file {path} may be read by others (mode {mode}); make it "
+                "private with: chmod 600 {path}"
+            ).format(what=what, path=path, mode=f"{mode:04o}")
         )
     return content
 
@@ -201,15 +212,19 @@ class StoreMapper(Mapper[UUID]):
         if self.keyring is None:
             if sealed:
                 raise StoreCipherError(
-                    f"{_where(stored)}: the store is encrypted; set {ENV_KEY} (or "
-                    f"{ENV_KEY_FILE}) to its key to open it"
+                    _(
+                        "{where}: the store is encrypted; set {variable} (or "
+                        "{file_variable}) to its key to open it"
+                    ).format(where=_where(stored), variable=ENV_KEY, file_variable=ENV_KEY_FILE)
                 )
             return stored
         if not sealed:
             raise StoreCipherError(
-                f"{_where(stored)}: the stored state is not encrypted, but a cipher key is "
-                f"set; a store is encrypted from its first event or not at all (unset {ENV_KEY} "
-                "to open a plain store)"
+                _(
+                    "{where}: the stored state is not encrypted, but a cipher key is "
+                    "set; a store is encrypted from its first event or not at all (unset "
+                    "{variable} to open a plain store)"
+                ).format(where=_where(stored), variable=ENV_KEY)
             )
         aad = _aad(stored.originator_id, stored.originator_version, stored.topic)
         return StoredEvent(

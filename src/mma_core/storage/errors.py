@@ -257,8 +257,15 @@ def from_os_error(error: OSError, store: str, path: str) -> StoreError:
         cls, reason = StoreUnavailable, "disk_full"
     else:
         cls, reason = _file_problem(path)
-    detail = error.strerror or type(error).__name__
-    message = _("the store {store} cannot be used ({detail})").format(store=store, detail=detail)
+    if reason in ("missing_folder", "forbidden", "disk_full"):
+        # The advice names the cause in the reader's language; the system's own words for it
+        # are English and would only repeat it.
+        message = _("the store {store} cannot be used").format(store=store)
+    else:
+        detail = error.strerror or type(error).__name__
+        message = _("the store {store} cannot be used ({detail})").format(
+            store=store, detail=detail
+        )
     return cls(message, store=store, reason=reason, advice=advice_for(reason, store))
 
 

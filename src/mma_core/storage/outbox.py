@@ -18,6 +18,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 import attrs
 
+from mma_core.language.i18n import _
 from mma_core.storage.schema import schema_prefix
 
 __all__ = [
@@ -280,7 +281,7 @@ class SQLOutboxStore(OutboxStore):
         with self.datastore.get_connection() as conn:
             row = conn.execute("SELECT pg_try_advisory_lock(%s) AS locked", (key,)).fetchone()
             if not row["locked"]:
-                raise DeliveryBusy("another delivery run holds the outbox; try again later")
+                raise DeliveryBusy(_("another delivery run holds the outbox; try again later"))
             try:
                 yield
             finally:
@@ -342,7 +343,7 @@ _PROCESS_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKey
 def _memory_lock(owner: Any) -> Iterator[None]:
     lock = _PROCESS_LOCKS.setdefault(owner, threading.Lock())
     if not lock.acquire(blocking=False):
-        raise DeliveryBusy("another delivery run is going on in this process")
+        raise DeliveryBusy(_("another delivery run is going on in this process"))
     try:
         yield
     finally:
@@ -358,7 +359,9 @@ def _file_lock(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DeliveryBusy("another delivery run holds the outbox; try again later") from None
+            raise DeliveryBusy(
+                _("another delivery run holds the outbox; try again later")
+            ) from None
         try:
             yield
         finally:

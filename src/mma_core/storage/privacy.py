@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mma_core.domain.values import Official, OfficialId
+from mma_core.language.i18n import _
 from mma_core.storage.cipher import Keyring, StoreCipherError, read_key_file, write_private
 from mma_core.storage.cipher import new_key as new_cipher_key
 
@@ -40,7 +41,10 @@ def new_key() -> bytes:
 
 def seal(key: bytes, official_id: OfficialId, official: Official) -> str:
     nonce = os.urandom(12)
-    plaintext = json.dumps({"name": official.name, "email": official.email}).encode()
+    data = {"name": official.name, "email": official.email}
+    if official.salutation:  # only when set: the sealed form of others stays as it was
+        data["salutation"] = official.salutation
+    plaintext = json.dumps(data).encode()
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, _AAD_PREFIX + official_id.value.encode())
     return f"{_VERSION}:{base64.b64encode(nonce + ciphertext).decode()}"
 
@@ -58,7 +62,7 @@ def unseal(key: bytes, official_id: OfficialId, sealed: str) -> Official | None:
     except InvalidTag:
         return None
     data = json.loads(plaintext)
-    return Official.restored(str(data["name"]), str(data["email"]))
+    return Official.restored(str(data["name"]), str(data["email"]), str(data.get("salutation", "")))
 
 
 class KeyWrapper:
@@ -98,9 +102,11 @@ class KeyWrapper:
         ring = self._ring(create=False)
         if ring is None:
             raise StoreCipherError(
-                f"official {official_id}: the officials' keys are sealed under a "
-                f"key-encryption key, and its file {self.kek_file} is missing; restore it "
-                "from the backup (or set the store cipher key the store was written with)"
+                _(
+                    "official {official}: the officials' keys are sealed under a "
+                    "key-encryption key, and its file {file} is missing; restore it "
+                    "from the backup (or set the store cipher key the store was written with)"
+                ).format(official=official_id, file=self.kek_file)
             )
         return ring.open(stored, _WRAP_AAD + official_id.encode(), f"official {official_id}")
 

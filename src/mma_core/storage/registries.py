@@ -13,10 +13,17 @@ from mma_core.domain.values import MunicipalityCode, RegistryEntry
 from mma_core.language.i18n import _
 
 _FILES = {"noord-holland-2019": "noord-holland-2019.csv"}
+# The day each registry was drawn up for: the offer's letter (18 October 2019 for Noord-Holland).
+_DAYS = {"noord-holland-2019": date(2019, 10, 18)}
 
 
 def available() -> tuple[str, ...]:
     return tuple(sorted(_FILES))
+
+
+def reference_day(name: str) -> date | None:
+    """The day the registry was drawn up for (its offer's letter), when known."""
+    return _DAYS.get(name)
 
 
 @cache

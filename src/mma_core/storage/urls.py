@@ -9,13 +9,18 @@ from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mma_core.domain.errors import InvalidInput
-from mma_core.language.i18n import _
+from mma_core.language.i18n import N_, _
 
 DEFAULT_STORE = "sqlite:///mma.sqlite"
 LOCK_TIMEOUT_ENV = "MMA_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 5.0  # seconds a command waits for a lock before StoreBusy
 CONNECT_TIMEOUT = 5  # seconds, at least, a command waits for a PostgreSQL connection
 LOCK_TIMEOUT_KEY = "MMA_LOCK_TIMEOUT"  # the bound, in seconds, as the store's environment keeps it
+# urllib's reasons for a malformed URL, in the reader's language (they hold no password).
+_URL_REASONS = {
+    "Invalid IPv6 URL": N_("an IPv6 address in brackets is not closed"),
+    "Port out of range 0-65535": N_("the port is not a number from 0 to 65535"),
+}
 
 
 def lock_timeout_from(value: float | None, env: Mapping[str, str] | None = None) -> float:
@@ -53,8 +58,10 @@ def store_env(url: str, *, lock_timeout: float | None = None) -> dict[str, str]:
     except ValueError as error:
         # urllib's reasons ("Port out of range 0-65535", "Invalid IPv6 URL") hold no password.
         raise InvalidInput(
-            f"the store URL is malformed ({error}); e.g. sqlite:///mma.sqlite or "
-            "postgresql://USER:PASSWORD@HOST:5432/DB"
+            _(
+                "the store URL is malformed ({error}); e.g. sqlite:///mma.sqlite or "
+                "postgresql://USER:PASSWORD@HOST:5432/DB"
+            ).format(error=_(_URL_REASONS[str(error)]) if str(error) in _URL_REASONS else error)
         ) from None
     scheme = parts.scheme.lower()
     if scheme == "memory":
@@ -65,7 +72,9 @@ def store_env(url: str, *, lock_timeout: float | None = None) -> dict[str, str]:
         if path.startswith("//") or path.startswith("/"):
             path = path[1:]
         if not path:
-            raise InvalidInput(f"store URL {url!r} names no file; e.g. sqlite:///mma.sqlite")
+            raise InvalidInput(
+                _("store URL {url} names no file; e.g. sqlite:///mma.sqlite").format(url=repr(url))
+            )
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
@@ -77,8 +86,10 @@ def store_env(url: str, *, lock_timeout: float | None = None) -> dict[str, str]:
             import psycopg  # noqa: F401 - only to say what is missing, before eventsourcing fails
         except ImportError:
             raise InvalidInput(
-                "a postgresql:// store needs the PostgreSQL driver, which is not installed: "
-                "pip install 'mma-core[postgres]'"
+                _(
+                    "a postgresql:// store needs the PostgreSQL driver, which is not installed: "
+                    "pip install 'mma-core[postgres]'"
+                )
             ) from None
         query = parse_qs(parts.query)
         return {
@@ -97,8 +108,10 @@ def store_env(url: str, *, lock_timeout: float | None = None) -> dict[str, str]:
             LOCK_TIMEOUT_KEY: repr(bound),
         }
     raise InvalidInput(
-        f"store URL scheme {scheme!r} is not supported; use memory://, sqlite:///PATH or "
-        "postgresql://USER:PASSWORD@HOST:PORT/DB"
+        _(
+            "store URL scheme {scheme} is not supported; use memory://, sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DB"
+        ).format(scheme=repr(scheme))
     )
 
 

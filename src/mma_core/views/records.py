@@ -82,7 +82,8 @@ class MunicipalityRecord(MunicipalityFacts):
         known_at: datetime | None,
         costs: Iterable[CostEntry] = (),
     ) -> MunicipalityView:
-        """The public view; ``costs`` are the municipality's ledger lines, in ledger order."""
+        """The public view; ``costs`` are the municipality's ledger lines, in date order (a
+        backdated line recorded later still stands at its date; one day keeps ledger order)."""
         officials = []
         for o in self.officials:
             person = None if o.erased else reveal(OfficialId(o.id), o.sealed)
@@ -97,6 +98,7 @@ class MunicipalityRecord(MunicipalityFacts):
                     session_date=o.session_date,
                     attended=o.attended,
                     erased=o.erased or person is None,
+                    salutation="" if person is None else person.salutation,
                 )
             )
         facts = {a.name: getattr(self, a.name) for a in attrs.fields(MunicipalityFacts)}
@@ -104,7 +106,7 @@ class MunicipalityRecord(MunicipalityFacts):
             **facts,
             officials=tuple(officials),
             reports_received=self.reports_received,
-            costs=tuple(costs),
+            costs=tuple(sorted(costs, key=lambda entry: entry.on)),
             costs_province=self.costs_province,
             costs_municipality=self.costs_municipality,
             as_of=as_of,

@@ -26,6 +26,7 @@ class OfficialView(JSONReady):
     session_date: date | None
     attended: bool | None
     erased: bool
+    salutation: str = ""  # how a letter greets the official; "" the neutral form
 
 
 @attrs.frozen
@@ -143,6 +144,12 @@ class Overview(JSONReady):
     # The municipalities that no longer exist on the day (merged into another), each with the
     # costs it incurred: ``costs_by_payer`` is the sum over ``municipalities`` and ``merged``.
     merged: tuple[MunicipalityView, ...] = ()
+
+    @property
+    def merged_away(self) -> int:
+        """How many municipalities had merged into another by the day: "now merged" (outside
+        ``total`` and ``by_stage``, whose "merged" stays 0)."""
+        return sum(1 for m in self.merged if m.stage is Stage.MERGED)
 
     @property
     def coverage_percent(self) -> float:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from mma_core.domain.errors import InvalidInput, UnknownMunicipality
 from mma_core.domain.values import CostKind, Money, Payer, Stage
 from mma_core.extensions.values import Attachment
-from mma_core.language.i18n import N_, _
+from mma_core.language.i18n import N_, _, message_date
 from mma_core.paperwork.letters.model import KINDS, Block, Letter, Letterhead
+from mma_core.paperwork.tariffs import offers_sent
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application.programme import Programme
@@ -82,6 +83,7 @@ def compose(
     year: int | None = None,
     letterhead: Letterhead | None = None,
     answer_link: Callable[[str], str | None] | None = None,
+    training_on_booking: bool = False,
 ) -> list[Letter]:
     """The letters of ``kind`` to ``codes`` (every municipality it applies to when empty).
 
@@ -101,9 +103,18 @@ def compose(
     if kind == "statement" and year is None:
         raise InvalidInput(_("a statement is for one year: give --year, e.g. --year 2020"))
     head = letterhead or Letterhead()
+    head.contact_list()  # a contact written wrong is refused before any letter is made
+    if not 1 <= head.answer_days <= 366:
+        raise InvalidInput(
+            _(
+                "answer_days in [plugins.letter] is {days}; give a number of days from 1 to 366"
+            ).format(days=head.answer_days)
+        )
     explicit = bool(codes)
     wanted = list(dict.fromkeys(codes)) if explicit else prog.codes()
     sessions = prog.sessions()
+    history = SessionHistory(prog, sessions)
+    covenants = {o.reference: (o.covenant_on, o.covenant_place) for o in prog.offers()}
     letters: list[Letter] = []
     for code in wanted:
         m = _view(prog, code, as_of, kind, explicit)
@@ -120,10 +131,13 @@ def compose(
             continue
         if kind == "invitation":
             link = answer_link(m.code) if answer_link else None
-            letters.append(_invitation(prog, m, sessions, head, link))
+            assert m.invited_on is not None
+            shown = history.open_on(m.invited_on)
+            covenant = covenants.get(m.offer_reference or "", (None, ""))
+            letters.append(_invitation(prog, m, shown, head, link, covenant))
         elif kind == "reminder":
             link = answer_link(m.code) if answer_link else None
-            letters.append(_reminder(prog, m, sessions, as_of, head, link))
+            letters.append(_reminder(prog, m, history.open_on(as_of), as_of, head, link))
         elif kind == "training":
             booked = _booked(m, as_of, explicit)
             if explicit and not booked:
@@ -134,12 +148,17 @@ def compose(
                     ).format(code=m.code, name=m.name)
                 )
             by_id = {s.session_id: s for s in sessions}
-            letters.extend(_training(m, o, by_id[o.session_id or ""], as_of, head) for o in booked)
+            for o in booked:
+                session = by_id[o.session_id or ""]
+                on = as_of
+                if training_on_booking:
+                    on = history.booked_on(session.session_id, o.id) or as_of
+                letters.append(_training(m, o, session, on, head))
         elif kind == "evaluation":
             letters.append(_evaluation(prog, m, as_of, head))
         else:
             assert year is not None
-            letters.append(_statement(m, year, as_of, head))
+            letters.append(_statement(m, year, as_of, head, offers_sent(prog.offers())))
     return letters
 
 
@@ -160,7 +179,7 @@ def _view(
         if explicit:
             raise InvalidInput(
                 _("{code} {name}: did not exist on {day}").format(
-                    code=whole.code, name=whole.name, day=as_of.isoformat()
+                    code=whole.code, name=whole.name, day=message_date(as_of)
                 )
             )
         return None
@@ -181,18 +200,18 @@ def _not_applicable(kind: str, m: MunicipalityView, as_of: date, year: int | Non
     """Why municipality ``m`` gets no letter of ``kind`` on ``as_of`` (in the current language);
     ``None`` if it does."""
     if kind in ("invitation", "reminder") and (m.invited_on is None or not m.offer_reference):
-        return _("it was not invited on {day}").format(day=as_of.isoformat())
+        return _("it was not invited on {day}").format(day=message_date(as_of))
     if kind == "reminder" and m.answered_on is not None:
-        return _("it answered on {day}").format(day=m.answered_on.isoformat())
+        return _("it answered on {day}").format(day=message_date(m.answered_on))
     if kind == "reminder" and m.stage is Stage.MERGED:
         return _("it has merged")
     if kind == "training" and not m.officials:
         return _("it has no officials")
     if kind == "evaluation":
         if m.stage is not Stage.CONNECTED or m.evaluation_due is None:
-            return _("it is not connected on {day}").format(day=as_of.isoformat())
+            return _("it is not connected on {day}").format(day=message_date(as_of))
         if (m.evaluation_due - as_of).days > EVALUATION_NOTICE_DAYS:
-            return _("its evaluation falls due on {day}").format(day=m.evaluation_due.isoformat())
+            return _("its evaluation falls due on {day}").format(day=message_date(m.evaluation_due))
     if kind == "statement":
         assert year is not None
         if not any(e.on.year == year for e in m.costs):
@@ -215,8 +234,58 @@ def _booked(m: MunicipalityView, as_of: date, explicit: bool) -> list[OfficialVi
 # -- the letters ------------------------------------------------------------------------------
 
 
-def _to_mayor(m: MunicipalityView) -> tuple[str, ...]:
-    return ("Aan de burgemeester van", f"de gemeente {m.name}")
+def _to_mayor(m: MunicipalityView, head: Letterhead | None = None) -> tuple[str, ...]:
+    """The recipient's block: the mayor of the municipality, and its address when known."""
+    address = head.address_of(m.code) if head is not None else ()
+    return ("Aan de burgemeester van", f"de gemeente {m.name}", *address)
+
+
+class SessionHistory:
+    """The training sessions as they stood on a day: scheduled by then, and their seats then
+    (bookings and releases carry the day they were made)."""
+
+    def __init__(self, prog: Programme, sessions: Sequence[SessionView]) -> None:
+        from mma_core.domain.training import TrainingSession, session_id_to_uuid
+
+        self.sessions = list(sessions)
+        self.scheduled: dict[str, date] = {}
+        self.changes: dict[str, list[tuple[date, str, bool]]] = {}
+        for s in self.sessions:
+            changes: list[tuple[date, str, bool]] = []
+            for event in prog.events.get(session_id_to_uuid(s.session_id)):
+                if isinstance(event, TrainingSession.Scheduled):
+                    self.scheduled[s.session_id] = event.on
+                elif isinstance(event, TrainingSession.SeatBooked):
+                    changes.append((event.on, str(event.official_id), True))
+                elif isinstance(event, TrainingSession.SeatReleased):
+                    changes.append((event.on, str(event.official_id), False))
+            self.changes[s.session_id] = changes
+
+    def seats_left_on(self, s: SessionView, day: date) -> int:
+        booked: set[str] = set()
+        for on, official, booking in self.changes.get(s.session_id, ()):
+            if on <= day:
+                (booked.add if booking else booked.discard)(official)
+        return s.capacity - len(booked)
+
+    def open_on(self, day: date) -> list[SessionView]:
+        """Sessions scheduled on or before ``day``, still to come then, with seats left then."""
+        return [
+            s
+            for s in self.sessions
+            if self.scheduled.get(s.session_id, date.max) <= day
+            and _local_day(s.starts_at) >= day
+            and self.seats_left_on(s, day) > 0
+        ]
+
+    def booked_on(self, session_id: str, official_id: str) -> date | None:
+        """The day the official's (last) seat on the session was booked."""
+        days = [
+            on
+            for on, who, booking in self.changes.get(session_id, ())
+            if booking and who == official_id
+        ]
+        return max(days) if days else None
 
 
 def _offer_blocks(prog: Programme, m: MunicipalityView) -> list[Block]:
@@ -280,16 +349,52 @@ def _count_word(n: int) -> str:
     return {1: "één", 2: "twee", 3: "drie", 4: "vier"}.get(n, str(n))
 
 
-def _answer_block(head: Letterhead, answer_link: str | None) -> Block:
+def contacts_sentence(head: Letterhead) -> tuple[str, str]:
+    """Whom to mail ("dhr H. Groot (grooth@...) of mevr M. le Clercq") and how to reach them
+    ("kunt u hem bereiken", "kunt u hen bereiken", or the neutral form for one contact)."""
+    contacts = head.contact_list()
+    named = [f"{c.name} ({c.email})" if c.email else c.name for c in contacts]
+    who = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " of " + named[-1]
+    if len(contacts) > 1:
+        reach = "kunt u hen bereiken"
+    elif contacts[0].pronoun:
+        reach = f"kunt u {contacts[0].pronoun} bereiken"
+    else:
+        reach = f"kunt u {contacts[0].name} bereiken"
+    return who, reach
+
+
+def _answer_block(head: Letterhead, answer_link: str | None, answer_by: date) -> Block:
+    who, reach = contacts_sentence(head)
+    several = len(head.contacts) > 1
     paragraphs = [
-        "Graag horen we of u meedoet en wie er van uw organisatie deelneemt aan één van de "
-        f"trainingen. Ik verzoek u dit te mailen aan {head.contact_name} "
-        f"({head.contact_email}), die dit namens de provincie coördineert. Ook als u vragen "
-        "heeft, kunt u hem of haar bereiken."
+        "Graag horen we uiterlijk "
+        f"{dutch_date(answer_by)} of u meedoet en wie er van uw organisatie deelneemt aan één "
+        f"van de trainingen. Ik verzoek u dit te mailen aan {who}, die dit namens de provincie "
+        f"{'coördineren' if several else 'coördineert'}. Ook als u vragen heeft, {reach}."
     ]
     if answer_link:
-        paragraphs.append(f"U kunt ook antwoorden via {answer_link}.")
-    return Block("Slot", tuple(paragraphs))
+        paragraphs.append("U kunt ook antwoorden op de website, via deze persoonlijke link:")
+    return Block("Slot", tuple(paragraphs), link=answer_link or "")
+
+
+def _covenant_block(on: date, place: str, letter_on: date) -> Block:
+    at = f" tijdens de {place}" if place else ""
+    if on > letter_on:
+        text = (
+            f"Op {dutch_date(on)} onderteken ik{at} een convenant met Meld Misdaad Anoniem: "
+            "samen willen wij ervoor zorgen dat alle gemeenten in onze provincie zijn aangesloten "
+            "op het netwerk van Meld Misdaad Anoniem. Met deze brief nodig ik uw gemeente uit "
+            "daaraan deel te nemen."
+        )
+    else:
+        text = (
+            f"Op {dutch_date(on)} ondertekende ik{at} een convenant met Meld Misdaad Anoniem: "
+            "samen willen wij ervoor zorgen dat alle gemeenten in onze provincie zijn aangesloten "
+            "op het netwerk van Meld Misdaad Anoniem. Met deze brief nodig ik uw gemeente uit "
+            "daaraan deel te nemen."
+        )
+    return Block("Convenant", (text,))
 
 
 INTRO_BLOCKS = (
@@ -328,9 +433,17 @@ def _invitation(
     sessions: Sequence[SessionView],
     head: Letterhead,
     link: str | None,
+    covenant: tuple[date | None, str] = (None, ""),
 ) -> Letter:
+    from datetime import timedelta
+
     assert m.invited_on is not None
     terms = prog.offer_terms(m.offer_reference or "", on=m.invited_on)
+    covenant_on, place = covenant
+    opening = [] if covenant_on is None else [_covenant_block(covenant_on, place, m.invited_on)]
+    closing = "Ik kijk er naar uit om samen met u deze samenwerking aan te gaan."
+    if covenant_on is not None and covenant_on > m.invited_on:
+        closing += " Ik zie u graag op " + _day_month(covenant_on) + "."
     return Letter(
         kind="invitation",
         code=m.code,
@@ -338,17 +451,25 @@ def _invitation(
         on=m.invited_on,
         reference=m.offer_reference or "",
         subject=SUBJECT,
-        recipient=_to_mayor(m),
+        recipient=_to_mayor(m, head),
         salutation="Geachte burgemeester,",
         blocks=(
+            *opening,
             *INTRO_BLOCKS,
             *_offer_blocks(prog, m),
             _sessions_block(sessions, None, terms.officials_per_municipality),
-            _answer_block(head, link),
+            _answer_block(head, link, m.invited_on + timedelta(days=head.answer_days)),
         ),
-        closing="Ik kijk er naar uit om samen met u deze samenwerking aan te gaan.",
+        closing=closing,
         answer_link=link,
     )
+
+
+def _day_month(day: date) -> str:
+    """``30 oktober``: a day in the letter's own year."""
+    from babel.dates import format_date
+
+    return str(format_date(day, "d MMMM", locale=LOCALE))
 
 
 def _reminder(
@@ -367,11 +488,13 @@ def _reminder(
         "Misdaad Anoniem. Tot op heden heb ik nog geen antwoord van u ontvangen. Met deze brief "
         "herinner ik u graag aan dat aanbod."
     )
-    upcoming = [s for s in sessions if _local_day(s.starts_at) >= as_of]
+    from datetime import timedelta
+
+    upcoming = list(sessions)  # scheduled by then, still to come, with seats left then
     blocks = [Block("", (opening,)), *_offer_blocks(prog, m)]
     if upcoming:
         blocks.append(_sessions_block(upcoming, as_of, terms.officials_per_municipality))
-    blocks.append(_answer_block(head, link))
+    blocks.append(_answer_block(head, link, as_of + timedelta(days=head.answer_days)))
     return Letter(
         kind="reminder",
         code=m.code,
@@ -380,7 +503,7 @@ def _reminder(
         reference=m.offer_reference or "",
         their_reference="",
         subject=f"Herinnering: {SUBJECT} (onze brief van {dutch_date(m.invited_on)})",
-        recipient=_to_mayor(m),
+        recipient=_to_mayor(m, head),
         salutation="Geachte burgemeester,",
         blocks=tuple(blocks),
         closing="Ik zie uw antwoord graag tegemoet.",
@@ -405,7 +528,9 @@ def _training(
         reference=f"{m.offer_reference or ''} training {s.session_id}".strip(),
         subject=f"Bevestiging training Meld Misdaad Anoniem, {dutch_date(_local_day(s.starts_at))}",
         recipient=(o.name, f"OOV, gemeente {m.name}"),
-        salutation=f"Geachte {o.name},",
+        # The name alone says nothing of how to address someone: the official's record says
+        # it, or the neutral form.
+        salutation=o.salutation or "Geachte heer, mevrouw,",
         blocks=(
             Block("", (body,)),
             Block(
@@ -416,7 +541,7 @@ def _training(
                     "terugmeldt wat ermee gebeurd is. Per gemeente krijgen ten hoogste twee "
                     "OOV-ambtenaren toegang.",
                     "De afspraak staat in het bijgevoegde agendabestand (.ics). Kunt u niet "
-                    f"komen, laat het dan weten aan {head.contact_name} ({head.contact_email}); "
+                    f"komen, laat het dan weten aan {contacts_sentence(head)[0]}; "
                     "u kunt dan op een andere datum deelnemen.",
                 ),
             ),
@@ -484,9 +609,15 @@ def _evaluation(prog: Programme, m: MunicipalityView, as_of: date, head: Letterh
         f"gemeente {received} {'melding' if received == 1 else 'meldingen'}; daarvoor betaalde "
         f"uw gemeente {dutch_money(paid)}."
     )
+    from datetime import timedelta
+
+    # Never a day already past: an evaluation overdue on the letter's date gets the usual time.
+    ask_by = m.evaluation_due
+    if ask_by <= as_of:
+        ask_by = as_of + timedelta(days=head.answer_days)
     ask = (
         "Zoals aangekondigd in het aanbod kunt u na een jaar het gebruik evalueren. Wij vragen "
-        f"u ons vóór {dutch_date(m.evaluation_due)} te laten weten:"
+        f"u ons vóór {dutch_date(ask_by)} te laten weten:"
     )
     return Letter(
         kind="evaluation",
@@ -495,7 +626,7 @@ def _evaluation(prog: Programme, m: MunicipalityView, as_of: date, head: Letterh
         on=as_of,
         reference=m.offer_reference or "",
         subject=f"Evaluatie aansluiting Meld Misdaad Anoniem {m.name}",
-        recipient=_to_mayor(m),
+        recipient=_to_mayor(m, head),
         salutation="Geachte burgemeester,",
         blocks=(
             Block("", (facts,)),
@@ -524,14 +655,21 @@ def _evaluation(prog: Programme, m: MunicipalityView, as_of: date, head: Letterh
     )
 
 
-def _statement(m: MunicipalityView, year: int, as_of: date, head: Letterhead) -> Letter:
+def _statement(
+    m: MunicipalityView, year: int, as_of: date, head: Letterhead, sent: dict[str, date]
+) -> Letter:
+    from mma_core.language.i18n import language
+    from mma_core.paperwork.tariffs import tariff_words
+
     entries = [e for e in m.costs if e.on.year == year]
     rows: list[tuple[str, ...]] = []
     quarters: dict[tuple[int, str], list[Decimal]] = defaultdict(list)
     provenance: dict[int, set[str]] = defaultdict(set)
     for e in entries:
         line = e.line
-        source = f"{line.calculator} {line.calculator_version}, tarief {line.tariff_id}"
+        with language("nl"):  # the letters are Dutch, whatever the reader's language
+            words = tariff_words(line.tariff_id, sent)
+        source = f"{words} (rekenregel {line.calculator} {line.calculator_version})"
         if line.kind is CostKind.REPORT_FEE:
             q = (e.on.month - 1) // 3
             quarters[(q, line.payer.value)].append(line.amount.amount)
@@ -576,7 +714,7 @@ def _statement(m: MunicipalityView, year: int, as_of: date, head: Letterhead) ->
         on=as_of,
         reference=f"{m.offer_reference or ''} overzicht {year}".strip(),
         subject=f"Kostenoverzicht Meld Misdaad Anoniem {year}",
-        recipient=_to_mayor(m),
+        recipient=_to_mayor(m, head),
         salutation="Geachte burgemeester,",
         blocks=(
             Block("", (intro,)),

@@ -8,6 +8,7 @@ change the layout.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -43,14 +44,24 @@ def template() -> bytes:
     )
 
 
-def letter_json(letter: Letter, letterhead: Letterhead) -> str:
+def letter_json(letter: Letter, letterhead: Letterhead, made: datetime | None = None) -> str:
+    """The letter for the template; ``made`` (default: now, UTC) is the PDF's creation time."""
     from mma_core.paperwork.letters.compose import dutch_date
 
+    moment = (made or datetime.now(UTC)).astimezone(UTC)
     data: dict[str, Any] = {
         "lang": letter.lang,
         "labels": LABELS.get(letter.lang, LABELS["nl"]),
         "letterhead": attrs.asdict(letterhead),
         "date": {"year": letter.on.year, "month": letter.on.month, "day": letter.on.day},
+        "made": {
+            "year": moment.year,
+            "month": moment.month,
+            "day": moment.day,
+            "hour": moment.hour,
+            "minute": moment.minute,
+            "second": moment.second,
+        },
         "date_text": dutch_date(letter.on),
         "reference": letter.reference,
         "their_reference": letter.their_reference,
