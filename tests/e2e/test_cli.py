@@ -624,7 +624,7 @@ def test_cli_commands_price_with_the_calculator_mma_toml_selects(invited: Mma) -
     invited.ok("accept", "GM0363", "--on", "2019-11-01")
     invited.ok("connect", "GM0363", "--on", "2019-12-01")
     with invited.programme() as prog:
-        costs = prog.municipality("GM0363").costs
+        costs = prog.municipality("GM0363", cost_lines=True).costs
     line = next(c.line for c in costs if c.line.kind == "connection")
     assert line.calculator == "fryslan-2022"
     assert line.amount == Money("4000.00")  # Amsterdam: 100,000 inhabitants or more
