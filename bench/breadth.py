@@ -152,9 +152,18 @@ def peak(url: str) -> dict[str, float]:
 def run(quick: bool = False) -> list[dict[str, Any]]:
     events = 100_000 if quick else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'breadth.sqlite'}"
+        # BENCH_BREADTH_STORE names a file to keep (and to reuse when it exists).
+        kept = os.environ.get("BENCH_BREADTH_STORE")
+        path = Path(kept) if kept else Path(tmp) / "breadth.sqlite"
+        url = f"sqlite:///{path}"
         started = time.perf_counter()
-        written = build(url, events)
+        if path.exists():
+            from mma_core import Programme
+
+            with Programme.open(url) as prog:
+                written = prog.event_count()
+        else:
+            written = build(url, events)
         build_s = time.perf_counter() - started
         status_s, as_of_s = paired(url, Path(tmp), 5)
         reads = in_process(url)

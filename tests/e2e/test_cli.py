@@ -523,8 +523,9 @@ def test_json_output_parses(invited: Mma, args: list[str], key: str | None, valu
 
 
 def test_every_command_has_help_with_an_example(mma: Mma) -> None:
-    from mma_core.cli import cli
+    from mma_core.cli import cli, load_all
 
+    load_all()
     # The real thing once; the texts themselves are checked in-process.
     top = mma.real("--help")
     assert top.returncode == 0, top.stderr
@@ -537,6 +538,39 @@ def test_every_command_has_help_with_an_example(mma: Mma) -> None:
     for name, command in _leaves(cli):
         with click.Context(command, info_name=name) as ctx, language("en"):
             assert "Example" in command.get_help(ctx), name
+
+
+def test_the_command_index_is_current() -> None:
+    """``mma --help`` lists the commands from ``cli/index.py`` without importing them: the
+    index holds each command, its module and its help exactly as loading them gives."""
+    sys.path.insert(0, str(Path(__file__).parents[2] / "tools"))
+    try:
+        import cli_index
+    finally:
+        sys.path.pop(0)
+    from mma_core.cli.index import COMMANDS
+
+    assert cli_index.computed() == COMMANDS, "run: python tools/cli_index.py"
+
+
+def test_a_command_loads_its_module_only_when_asked_for() -> None:
+    code = (
+        "import sys, json\n"
+        "from mma_core.cli import cli\n"
+        "try:\n"
+        "    cli(['--lang', 'en', 'history', '--help'], prog_name='mma')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "mods = ['mma_core.cli.queries', 'mma_core.cli.training', 'mma_core.audit.cli']\n"
+        "print(json.dumps({m: m in sys.modules for m in mods}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded == {
+        "mma_core.cli.queries": True,
+        "mma_core.cli.training": False,
+        "mma_core.audit.cli": False,
+    }
 
 
 def _leaves(group: click.Group, prefix: str = "mma") -> list[tuple[str, click.Command]]:
