@@ -28,8 +28,7 @@ def _loaded(code: str, *, lang: str = "en") -> dict[str, object]:
 
 def test_importing_mma_core_loads_no_application() -> None:
     found = _loaded(
-        "import sys, json, mma_core\n"
-        f"print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+        f"import sys, json, mma_core\nprint(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
     )
     assert not any(found.values()), found
 

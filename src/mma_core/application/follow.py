@@ -51,11 +51,17 @@ def check_arguments(after: int, limit: int | None, wait: float | None) -> None:
 
 
 def follow(
-    programme: Host, after: int, limit: int | None, wait: float | None
+    programme: Host,
+    after: int,
+    limit: int | None,
+    wait: float | None,
+    include_receipts: bool = True,
 ) -> Iterator[EventRecord]:
     """The generator behind :meth:`Programme.follow`."""
     check_arguments(after, limit, wait)
-    reader = EventReader(programme)
+    if not isinstance(include_receipts, bool):
+        raise InvalidInput(_("include_receipts is True or False"))
+    reader = EventReader(programme, include_receipts)
     left = limit
     position = after
 
@@ -67,8 +73,10 @@ def follow(
     while True:
         batch = select(position + 1)
         for notification in batch:
-            yield reader.record(notification)
             position = int(notification.id)
+            if not reader.wanted(notification):
+                continue
+            yield reader.record(notification)
             if left is not None:
                 left -= 1
                 if left == 0:
@@ -99,8 +107,10 @@ def _poll(
         batch = select(position + 1)
         if batch:
             for notification in batch:
-                yield reader.record(notification)
                 position = int(notification.id)
+                if not reader.wanted(notification):
+                    continue
+                yield reader.record(notification)
                 if left is not None:
                     left -= 1
                     if left == 0:
@@ -149,6 +159,8 @@ def _listen(
                 if notification is None:  # stopped: waited long enough
                     return
                 waiting_since[0] = None
+                if not reader.wanted(notification):
+                    continue
                 yield reader.record(notification)
                 if left is not None:
                     left -= 1

@@ -32,6 +32,7 @@ from mma_core.domain.values import (
 from mma_core.language.i18n import _ as _t
 from mma_core.storage.cipher import StoreCipherError
 from mma_core.storage.errors import guarded, translated
+from mma_core.views.deadlines import DUE_WITHIN, Due
 from mma_core.views.models import overview_from_records, records_and_costs
 from mma_core.views.replay import event_data, municipality_view
 from mma_core.views.state import (
@@ -235,6 +236,7 @@ class Queries(Commanding):
 
     @guarded
     def sessions(self) -> list[SessionView]:
+        """Every training session with its seats and bookings, earliest first."""
         views = []
         for scheduled in self.events_of_type(TrainingSession.Scheduled):
             s: TrainingSession = self.repository.get(scheduled.originator_id)
@@ -281,6 +283,7 @@ class Queries(Commanding):
 
     @guarded
     def offer_terms(self, reference: str, *, on: date) -> Terms:
+        """The terms of offer ``reference`` in force on ``on``."""
         return self.uow.offer(check_offer_reference(reference)).terms_on(on)
 
     @guarded
@@ -360,7 +363,12 @@ class Queries(Commanding):
         return sorted(entries, key=lambda e: e.position)
 
     def follow(
-        self, after: int = 0, *, limit: int | None = None, wait: float | None = None
+        self,
+        after: int = 0,
+        *,
+        limit: int | None = None,
+        wait: float | None = None,
+        include_receipts: bool = True,
     ) -> Iterator[EventRecord]:
         """The events after position ``after``, in the store's order, as exporters see them.
 
@@ -370,9 +378,25 @@ class Queries(Commanding):
         :mod:`mma_core.application.follow`). ``limit`` stops after that many events. Without
         ``wait`` the iterator ends once caught up; with ``wait`` it waits up to that many
         seconds for each new event once caught up (PostgreSQL: LISTEN/NOTIFY; SQLite: polling,
-        a new event shows within 0.2 s).
+        a new event shows within 0.2 s). ``include_receipts=False`` leaves out the commands'
+        receipts (``CommandReceipt.Issued``, one per command given a ``request_id``; see
+        ``docs/events.md``); by default they are followed like every other event.
         """
-        return follow(self, after, limit, wait)
+        return follow(self, after, limit, wait, include_receipts)
+
+    @guarded
+    def due(self, *, today: date | None = None, within: int = DUE_WITHIN) -> list[Due]:
+        """The deadlines due within ``within`` days of ``today`` (default: the programme's
+        today), overdue ones included, most urgent first: answers outstanding, evaluations
+        due, municipalities without a trained official, sessions over or under capacity. Each
+        :class:`~mma_core.views.deadlines.Due` has ``kind``, ``code``, ``name``, ``due_on``,
+        ``days_left`` (negative when overdue), ``overdue`` and a ``detail`` without personal
+        data. A ``today`` in the past is answered as of that day."""
+        if today is not None:
+            today = as_date(today, "today", "due")
+        if not isinstance(within, int) or isinstance(within, bool) or within < 0:
+            raise InvalidInput(_t("within is a whole number of days, 0 or more"))
+        return self.views.due(today, within)
 
     def last_position(self) -> int:
         """The latest position in the store (0 when empty)."""

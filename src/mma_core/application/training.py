@@ -102,6 +102,7 @@ class TrainingCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Book official ``official_id`` of ``code`` on session ``session_id``."""
         oid = _official_of(code, official_id)
         stamp = self._stamp(by, origin)
 
@@ -129,6 +130,7 @@ class TrainingCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Record whether official ``official_id`` attended session ``session_id``."""
         oid = _official_of(code, official_id)
         stamp = self._stamp(by, origin)
 
@@ -160,6 +162,8 @@ class TrainingCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Withdraw official ``official_id`` (from ``on``); their seat on a session to come is
+        released."""
         oid = OfficialId(official_id)
         stamp = self._stamp(by, origin)
 

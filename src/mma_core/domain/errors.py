@@ -25,6 +25,10 @@ class DomainError(Exception):
     """
 
     code: ClassVar[str] = "domain_error"
+    # The HTTP status a service answers it with (``mma serve`` does), and when it is raised,
+    # as the table of ``docs/embedding.md`` says it (generated from these).
+    http_status: ClassVar[int] = 422
+    when: ClassVar[str] = "the base class: any broken rule"
 
     def __init__(
         self,
@@ -67,66 +71,85 @@ class InvalidInput(DomainError, ValueError):
     """A value is malformed or out of range (a bad code, a negative amount, an empty actor)."""
 
     code = "invalid_input"
+    when = "a malformed value: a code, an amount, an empty `by`, a float for money"
 
 
 class InvalidDate(InvalidInput):
     """A business date lies in the future or runs backwards within a lifecycle."""
 
     code = "invalid_date"
+    when = "a date in the future, or one that runs backwards"
 
 
 class UnknownMunicipality(DomainError, LookupError):
     """No municipality with that code exists (on the date asked about)."""
 
     code = "unknown_municipality"
+    http_status = 404
+    when = "no municipality by that code (on that date)"
 
 
 class UnknownOfficial(DomainError, LookupError):
     """No official with that id was nominated."""
 
     code = "unknown_official"
+    http_status = 404
+    when = "no official by that id"
 
 
 class UnknownSession(DomainError, LookupError):
     """No training session with that id was scheduled."""
 
     code = "unknown_session"
+    http_status = 404
+    when = "no training session by that id"
 
 
 class UnknownOffer(DomainError, LookupError):
     """No offer with that reference was made."""
 
     code = "unknown_offer"
+    http_status = 404
+    when = "no offer by that reference"
 
 
 class InvalidTransition(DomainError):
     """The command does not fit the municipality's current stage."""
 
     code = "invalid_transition"
+    http_status = 409
+    when = "the command does not fit the current stage"
 
 
 class DuplicateReport(DomainError):
     """The MMA reference was recorded before; a reference counts once."""
 
     code = "duplicate_report"
+    http_status = 409
+    when = "the MMA reference was recorded before (`details.reference`)"
 
 
 class CapacityExceeded(DomainError):
     """A training session is full, or a municipality already has two active officials."""
 
     code = "capacity_exceeded"
+    http_status = 409
+    when = "a full session, or a third active official"
 
 
 class ConcurrencyConflict(DomainError):
     """Another writer changed the same aggregate at the same moment, and retrying did not help."""
 
     code = "concurrency_conflict"
+    http_status = 409
+    when = "another writer kept changing the same aggregate; retried and gave up"
 
 
 class RuleViolation(DomainError):
     """A validation rule (built in or from a plugin) rejected the command."""
 
     code = "rule_violation"
+    when = "a validator (for example a plugin) rejected the command"
 
 
 class RequestIdReused(DomainError):
@@ -135,6 +158,7 @@ class RequestIdReused(DomainError):
     A retry must repeat the first call exactly; a new command needs a new request id."""
 
     code = "request_id_reused"
+    when = "a `request_id` was used before with other arguments"
 
 
 class ErasureIncomplete(DomainError):
@@ -142,3 +166,9 @@ class ErasureIncomplete(DomainError):
     the file (a reader held an old snapshot). The erasure is recorded; wipe again later."""
 
     code = "erasure_incomplete"
+    http_status = 503
+    when = (
+        "the key was deleted and the erasure recorded, but the store could not show the "
+        "key's bytes gone from its files (a reader held an old snapshot): call "
+        "`wipe_erased_keys()` later"
+    )

@@ -30,6 +30,7 @@ class StoreUnavailable(Exception):
     """
 
     code: ClassVar[str] = "store_unavailable"
+    http_status: ClassVar[int] = 503
 
     def __init__(self, message: str, *, store: str = "") -> None:
         super().__init__(message)
