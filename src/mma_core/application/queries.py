@@ -217,7 +217,7 @@ class Queries(Commanding):
             states: Any = None
             if (fold_day is None) != (moment is None):
                 states = self.views.nearest_states(fold_day, moment)
-            codes = [record.code for record in self.views.records()]
+            codes = self.views.codes()
         except StoreCipherError:
             # A damaged row stops the views' catch-up: fold each municipality's history.
             fold_day, states = day, None

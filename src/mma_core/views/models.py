@@ -152,6 +152,10 @@ class ReadModels:
     def records(self) -> list[MunicipalityRecord]:
         return self.store.municipalities()
 
+    def codes(self) -> list[str]:
+        """Every municipality's code in registration order (as far as the views reach)."""
+        return self.store.codes()
+
     def sessions(self) -> list[SessionRecord]:
         return self.store.sessions()
 
@@ -240,7 +244,7 @@ class ReadModels:
         states = self.nearest_states(day, None)
         transcoder = self.source.mapper.transcoder
         result = []
-        for code in [record.code for record in self.records()]:
+        for code in self.codes():
             aggregate_id = municipality_id(code)
             m = fold_from(states.get(code), aggregate_id, day, None, self.source.events, transcoder)
             if m is MISSING:

@@ -205,6 +205,9 @@ class ViewStore(Protocol):
     def index_last(self, code: str) -> IndexState | None:
         """``code``'s latest business state of the as-of index."""
 
+    def codes(self) -> list[str]:
+        """Every municipality's code, in registration order."""
+
 
 class MemoryViewStore:
     """The views of a ``memory://`` store: as volatile as its events."""
@@ -282,6 +285,13 @@ class MemoryViewStore:
         with self._lock:
             states = [s for s in self._index.values() if code is None or s.code == code]
         return list(nearest(states, axis, point).values())
+
+    def codes(self) -> list[str]:
+        with self._lock:
+            rows = sorted(
+                (registered, code) for code, (registered, _) in self._municipalities.items()
+            )
+        return [code for _, code in rows]
 
     def index_last(self, code: str) -> IndexState | None:
         with self._lock:
@@ -654,27 +664,40 @@ class SqlViewStore:
         return [(int(row["chunk"]), int(row["lines"])) for row in rows]
 
     def index_states(self, axis: str, point: str, code: str | None = None) -> list[IndexState]:
-        columns = ", ".join(INDEX_TYPES)
+        columns = ", ".join(f"t.{name}" for name in INDEX_TYPES)
         where, params = ("", ()) if code is None else (" AND code=?", (code,))
-        # Per municipality the latest state at or before the point, and (business axis) the
-        # first of those that have none that early: two reads of the primary key.
-        rows = self._read(
-            f"SELECT {columns} FROM {self.index_table} t WHERE axis=? AND point = ("  # noqa: S608
-            f"SELECT MAX(point) FROM {self.index_table} u "
-            "WHERE u.code=t.code AND u.axis=t.axis AND u.point <= ?)" + where,
-            (axis, point, *params),
+        # Per municipality the latest point at or before ``point`` (and, on the business
+        # axis, the first point of those that have none that early), found in the primary
+        # key's index alone; then only those states are read.
+        found: dict[str, IndexState] = {}
+        nearest_point = (
+            f"SELECT code, MAX(point) AS point FROM {self.index_table} "  # noqa: S608
+            f"WHERE axis=? AND point <= ?{where} GROUP BY code"
         )
-        found = {row["code"]: IndexState.from_row(row) for row in rows}
-        if axis == BUSINESS:
+        first_point = (
+            f"SELECT code, MIN(point) AS point FROM {self.index_table} "  # noqa: S608
+            f"WHERE axis=?{where} GROUP BY code HAVING MIN(point) > ?"
+        )
+        for points, args in (
+            (nearest_point, (axis, point, *params)),
+            (first_point, (axis, *params, point)),
+        ):
+            if points is first_point and axis != BUSINESS:
+                break
             rows = self._read(
-                f"SELECT {columns} FROM {self.index_table} t WHERE axis=? AND point = ("  # noqa: S608
-                f"SELECT MIN(point) FROM {self.index_table} u "
-                "WHERE u.code=t.code AND u.axis=t.axis) AND point > ?" + where,
-                (axis, point, *params),
+                f"SELECT {columns} FROM {self.index_table} t JOIN ({points}) m "  # noqa: S608
+                "ON t.code = m.code AND t.point = m.point WHERE t.axis=?",
+                (*args, axis),
             )
             for row in rows:
                 found.setdefault(row["code"], IndexState.from_row(row))
         return list(found.values())
+
+    def codes(self) -> list[str]:
+        rows = self._read(
+            f"SELECT code FROM {self.municipalities_table} ORDER BY registered, code"  # noqa: S608
+        )
+        return [row["code"] for row in rows]
 
     def index_last(self, code: str) -> IndexState | None:
         rows = self._read(
