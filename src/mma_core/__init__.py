@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mma_core.application.events import EventRecord
     from mma_core.application.health import Health
     from mma_core.application.programme import Programme
+    from mma_core.application.projector import Projector
     from mma_core.application.receipts import Receipt
     from mma_core.application.report_rows import ReportRow
     from mma_core.domain.errors import (
@@ -61,6 +62,7 @@ _WHERE = {
     "EventRecord": "mma_core.application.events",
     "Health": "mma_core.application.health",
     "Programme": "mma_core.application.programme",
+    "Projector": "mma_core.application.projector",
     "Receipt": "mma_core.application.receipts",
     "ReportRow": "mma_core.application.report_rows",
     "CapacityExceeded": "mma_core.domain.errors",
@@ -125,6 +127,7 @@ __all__ = [
     "MunicipalityCode",
     "Official",
     "Programme",
+    "Projector",
     "Receipt",
     "ReportCategory",
     "ReportRow",
