@@ -676,3 +676,21 @@ def test_cli_commands_obey_plugin_validators(invited: Mma) -> None:
     assert "GM0363" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert invited.count() == before
+
+
+def test_history_json_pages_with_a_cursor(invited: Mma) -> None:
+    """``mma --json history CODE --limit N`` is one page and the position of the next:
+    following ``next`` reads every event once, in order, as the whole list has them."""
+    whole = json.loads(invited.ok("--json", "history", "GM0363"))
+    seen: list[int] = []
+    after = "0"
+    while True:
+        page = json.loads(
+            invited.ok("--json", "history", "GM0363", "--limit", "2", "--after", after)
+        )
+        assert len(page["events"]) <= 2
+        seen += [e["position"] for e in page["events"]]
+        if page["next"] is None:
+            break
+        after = str(page["next"])
+    assert seen == [e["position"] for e in whole]

@@ -44,17 +44,31 @@ class DomainError(Exception):
             municipality = found.group(1) if found else None
         self.municipality: str | None = municipality
         self.details: dict[str, JSONValue] = dict(details or {})
+        self._subject = ""  # a municipality named in front of the message (with_subject)
 
     @property
     def message(self) -> str:
         return str(self)
 
-    def to_dict(self) -> JSONObject:
-        """The error as JSON: ``code``, ``type``, ``message``, ``municipality``, ``details``."""
+    def message_in(self, lang: str) -> str:
+        """The message in ``lang`` (``nl`` or ``en``), whatever language was in force where
+        it was raised. A message written as one translatable text is written again; one put
+        together from several (a file's row errors) stays as it was raised. Values inside it
+        (codes, dates) are the same in both."""
+        text = self.args[0] if self.args else ""
+        again = getattr(text, "in_language", None)
+        if again is None:
+            return self.message
+        rewritten: str = again(lang)
+        return f"{self._subject}: {rewritten}" if self._subject else rewritten
+
+    def to_dict(self, lang: str | None = None) -> JSONObject:
+        """The error as JSON: ``code``, ``type``, ``message``, ``municipality``, ``details``;
+        with ``lang`` the message in that language (see :meth:`message_in`)."""
         return {
             "code": self.code,
             "type": type(self).__name__,
-            "message": self.message,
+            "message": self.message if lang is None else self.message_in(lang),
             "municipality": self.municipality,
             "details": dict(self.details),
         }
@@ -64,7 +78,24 @@ class DomainError(Exception):
         if self.municipality is None:
             self.municipality = subject
         if subject not in str(self):
-            self.args = (f"{subject}: {self}", *self.args[1:])
+            self._subject = subject
+            text = self.args[0] if self.args else ""
+            self.args = (_Prefixed(f"{subject}: {text}", text), *self.args[1:])
+
+
+class _Prefixed(str):
+    """A message with a municipality put in front, keeping the message it was made from."""
+
+    def __new__(cls, text: str, original: str = "") -> _Prefixed:
+        made = super().__new__(cls, text)
+        made.original = original
+        return made
+
+    original: str
+
+    def in_language(self, lang: str) -> str:
+        again = getattr(self.original, "in_language", None)
+        return str(self.original) if again is None else str(again(lang))
 
 
 class InvalidInput(DomainError, ValueError):
