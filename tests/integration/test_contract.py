@@ -106,3 +106,15 @@ def test_follow_can_leave_the_receipts_out(memory_programme: Programme) -> None:
     assert list(prog.follow(after=last, include_receipts=False)) == []
     with pytest.raises(InvalidInput):
         list(prog.follow(include_receipts="no"))  # type: ignore[arg-type]
+
+
+def test_the_report_categories_are_a_top_level_enum_and_in_the_event_schema() -> None:
+    from mma_core import ReportCategories, ReportCategory
+    from mma_core.domain.values import MMA_CATEGORIES
+
+    assert [c.value for c in ReportCategories] == list(MMA_CATEGORIES)
+    assert ReportCategory(ReportCategories.FRAUDE).value == "fraude"
+    schema = json.loads(
+        (SCHEMAS.parent / "Municipality.ReportReceived.schema.json").read_text(encoding="utf-8")
+    )
+    assert schema["properties"]["category"]["enum"] == list(MMA_CATEGORIES)

@@ -30,7 +30,15 @@ from mma_core.domain.offer import Offer
 from mma_core.domain.receipt import CommandReceipt
 from mma_core.domain.report_claim import ReportClaim
 from mma_core.domain.training import TrainingSession
-from mma_core.domain.values import CostLine, Money, Terms
+from mma_core.domain.values import CostLine, Money, ReportCategories, Terms
+
+# Fields stored as plain strings whose values are one of a fixed list.
+ENUMS: dict[str, tuple[dict[str, Any], str]] = {
+    "Municipality.ReportReceived.category": (
+        {"type": "string", "enum": [category.value for category in ReportCategories]},
+        "string, one of the 17 categories (`mma_core.ReportCategories`)",
+    ),
+}
 
 AGGREGATES: tuple[type[Aggregate], ...] = (
     Municipality,
@@ -267,6 +275,8 @@ def event_types() -> list[EventType]:
             for field in names:
                 annotation = int if field == "class_version" else hints[field]
                 schema, type_name = type_schema(annotation)
+                if f"{aggregate.__name__}.{name}.{field}" in ENUMS:
+                    schema, type_name = ENUMS[f"{aggregate.__name__}.{name}.{field}"]
                 default = getattr(value, field, inspect.Parameter.empty)
                 has_default = field != "class_version" and not isinstance(
                     default, type(inspect.Parameter.empty)
