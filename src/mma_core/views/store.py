@@ -56,6 +56,7 @@ class Batch:
     # municipalities whose business states are all written again (their old ones go first).
     index: list[IndexState] = attrs.field(factory=list)
     index_reset: frozenset[str] = frozenset()
+    offers: list[tuple[str, int]] = attrs.field(factory=list)  # (reference, position) made
 
 
 @attrs.frozen
@@ -208,6 +209,9 @@ class ViewStore(Protocol):
     def codes(self) -> list[str]:
         """Every municipality's code, in registration order."""
 
+    def offer_references(self) -> list[str]:
+        """Every offer's reference, in the order they were made."""
+
 
 class MemoryViewStore:
     """The views of a ``memory://`` store: as volatile as its events."""
@@ -219,6 +223,7 @@ class MemoryViewStore:
         self._sessions: dict[str, tuple[str, str]] = {}
         self._ledger: dict[tuple[int, int], LedgerLine] = {}
         self._index: dict[tuple[str, str, str], IndexState] = {}
+        self._offers: dict[str, int] = {}
 
     def tracking(self) -> Tracking:
         with self._lock:
@@ -244,6 +249,7 @@ class MemoryViewStore:
                 at = (state.code, state.axis, state.point)
                 if state.axis == BUSINESS or at not in self._index:
                     self._index[at] = state
+            self._offers.update(batch.offers)
             self._tracking = batch.end
 
     def reset(self) -> None:
@@ -253,6 +259,7 @@ class MemoryViewStore:
             self._sessions.clear()
             self._ledger.clear()
             self._index.clear()
+            self._offers.clear()
 
     def municipalities(self) -> list[MunicipalityRecord]:
         with self._lock:
@@ -286,6 +293,10 @@ class MemoryViewStore:
             states = [s for s in self._index.values() if code is None or s.code == code]
         return list(nearest(states, axis, point).values())
 
+    def offer_references(self) -> list[str]:
+        with self._lock:
+            return sorted(self._offers, key=self._offers.__getitem__)
+
     def codes(self) -> list[str]:
         with self._lock:
             rows = sorted(
@@ -316,6 +327,7 @@ class SqlViewStore:
         self.ledger_index = "mma_views_ledger_by_code"
         self.chunks_table = f"{qualify}mma_views_cost_chunks"
         self.index_table = f"{qualify}mma_views_asof"
+        self.offers_table = f"{qualify}mma_views_offers"
         self.qualify = qualify
         # Each municipality's last chunk as this store last wrote it, valid while the tracking
         # position is still ``_tails_at``: a rebuild's batches extend chunks without reading.
@@ -379,8 +391,19 @@ class SqlViewStore:
             (self.index_table,),
         )
         row = c.fetchone()
-        if row is not None and row["name"] is not None:
+        c.execute(
+            "SELECT name FROM sqlite_master WHERE name=?"
+            if self.mark == "?"
+            else "SELECT to_regclass(%s) AS name",
+            (self.offers_table,),
+        )
+        offers = c.fetchone()
+        if all(found is not None and found["name"] is not None for found in (row, offers)):
             return
+        c.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.offers_table} ("
+            "reference TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+        )
         c.execute(
             f"CREATE TABLE IF NOT EXISTS {self.index_table} ("
             "code TEXT NOT NULL, axis TEXT NOT NULL, point TEXT NOT NULL, "
@@ -393,7 +416,7 @@ class SqlViewStore:
             ),
             (TRACKING_NAME,),
         )
-        for table in self._view_tables()[:-1]:
+        for table in self._view_tables():
             c.execute(f"DELETE FROM {table}")  # noqa: S608
 
     def _view_tables(self) -> tuple[str, ...]:
@@ -403,6 +426,7 @@ class SqlViewStore:
             self.ledger_table,
             self.chunks_table,
             self.index_table,
+            self.offers_table,
         )
 
     def _fill_chunks(self, c: Any) -> None:
@@ -433,10 +457,11 @@ class SqlViewStore:
             self.ledger_table,
             self.chunks_table,
             self.index_table,
+            self.offers_table,
         )
         if self.mark == "?":
             found = self._read(
-                f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * 7)})",  # noqa: S608
+                f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * 8)})",  # noqa: S608
                 (*names, self.ledger_index),
                 c,
             )
@@ -526,6 +551,13 @@ class SqlViewStore:
                 self._insert(c, self.ledger_table, LEDGER_TYPES, rows)
                 self._write_chunks(c, rows, tails)
             self._write_index(c, batch)
+            self._insert(
+                c,
+                self.offers_table,
+                {"reference": "text", "position": "bigint"},
+                batch.offers,
+                "ON CONFLICT (reference) DO NOTHING",
+            )
             latest = batch.end.latest
             c.execute(
                 self._sql(
@@ -692,6 +724,12 @@ class SqlViewStore:
             for row in rows:
                 found.setdefault(row["code"], IndexState.from_row(row))
         return list(found.values())
+
+    def offer_references(self) -> list[str]:
+        rows = self._read(
+            f"SELECT reference FROM {self.offers_table} ORDER BY position"  # noqa: S608
+        )
+        return [row["reference"] for row in rows]
 
     def codes(self) -> list[str]:
         rows = self._read(

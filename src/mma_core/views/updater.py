@@ -23,6 +23,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from mma_core.domain.municipality import Municipality
+from mma_core.domain.offer import Offer
 from mma_core.domain.training import TrainingSession
 from mma_core.views.asof_index import (
     BUSINESS,
@@ -48,6 +49,7 @@ Progress = Callable[[int, int], None]  # (position reached, highest position in 
 
 _MUNICIPALITY = get_topic(Municipality) + "."
 _SESSION = get_topic(TrainingSession) + "."
+_OFFER_MADE = get_topic(Offer.Made)
 
 
 class ViewUpdater:
@@ -123,8 +125,12 @@ class ViewUpdater:
         states: dict[tuple[str, str, str], IndexState] = {}
         stale: set[UUID] = set()
         to_domain_event = self.app.mapper.to_domain_event
+        offers: list[tuple[str, int]] = []
         for n in notifications:
             topic = n.topic
+            if topic == _OFFER_MADE:
+                offers.append((to_domain_event(n).reference, int(n.id)))
+                continue
             is_municipality = topic.startswith(_MUNICIPALITY)
             if not is_municipality and not topic.startswith(_SESSION):
                 continue
@@ -161,7 +167,14 @@ class ViewUpdater:
                 states[(code, BUSINESS, state.point)] = state
         end = Tracking(int(notifications[-1].id), latest)
         return Batch(
-            start, end, municipalities, sessions, ledger, list(states.values()), frozenset(reset)
+            start,
+            end,
+            municipalities,
+            sessions,
+            ledger,
+            list(states.values()),
+            frozenset(reset),
+            offers,
         )
 
     # -- the as-of index (``views.asof_index``) ------------------------------------------
