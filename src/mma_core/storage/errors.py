@@ -36,7 +36,9 @@ class StoreUnavailable(Exception):
         super().__init__(message)
         self.store = store
 
-    def to_dict(self) -> JSONObject:
+    def to_dict(self, lang: str | None = None) -> JSONObject:
+        """As ``DomainError.to_dict``; ``lang`` is accepted for the same signature (a store's
+        failure is reported as the driver words it)."""
         return {
             "code": self.code,
             "type": type(self).__name__,
