@@ -63,8 +63,8 @@ class Queries(Commanding):
                 try:
                     states = self.views.nearest_states(as_of, known_at, code)
                 except StoreCipherError:
-                    states = {}  # a damaged row stops the views: fold the history
-            if states:
+                    states = None  # a damaged row stops the views: fold the history
+            if states is not None:
                 m = self._asof.from_index(aggregate_id, states.get(code), as_of, known_at)
                 if m is not MISSING:
                     return m

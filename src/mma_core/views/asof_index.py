@@ -173,8 +173,15 @@ def fold_from(
         return fold(events.get(aggregate_id, gt=tail[0] - 1, lte=tail[1]), as_of, None, start)
     if known_at is None:
         return MISSING
-    m: Any = None if state is None else state.aggregate(transcoder, aggregate_id)
-    since = 0 if state is None else state.version
+    known: Any = None if state is None else state.aggregate(transcoder, aggregate_id)
+    return fold_known(known, 0 if state is None else state.version, aggregate_id, known_at, events)
+
+
+def fold_known(start: Any, since: int, aggregate_id: Any, known_at: datetime, events: Any) -> Any:
+    """Fold on from ``start`` (the municipality at version ``since``, every event of it
+    recorded by ``known_at``; ``None`` and 0 for none) a page of events at a time, up to the
+    first one recorded after ``known_at``."""
+    m: Any = start
     event: Any
     while True:
         page = list(events.get(aggregate_id, gt=since, limit=TAIL_PAGE))
@@ -258,6 +265,7 @@ __all__ = [
     "Latest",
     "business_states",
     "fold_from",
+    "fold_known",
     "latest_of",
     "month_end_before",
     "point_text",
