@@ -266,8 +266,8 @@ class Queries(Commanding):
 
     @guarded
     def offers(self) -> list[OfferView]:
-        """Every offer made, in the order they were made (their references from the read
-        models, caught up first: no scan of the log)."""
+        """Every offer made, in the order they were made. Their references come from the read
+        models, caught up first: no scan of the log."""
         try:
             self.views.catch_up()
             references = self.views.store.offer_references()
