@@ -18,6 +18,7 @@ BENCHMARKS = [
     "depth",
     "bulk_import",
     "views",
+    "breadth",
     "audit_verify",
     "audit_derived",
     "national",

@@ -25,8 +25,9 @@ def messages(package: str = "mma_core") -> list[str]:
     from mma_core.language.cli import commands_of, help_messages
 
     if package == "mma_core":
-        from mma_core.cli import cli
+        from mma_core.cli import cli, load_all
 
+        load_all()
         found = set(help_messages(cli))
         group = cli
     else:

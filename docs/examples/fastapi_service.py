@@ -3,7 +3,7 @@
 Run it with ``MMA_STORE=sqlite:///mma.sqlite uvicorn fastapi_service:app`` (``pip install
 fastapi uvicorn``). It shows the four things every such service needs:
 
-- errors mapped to HTTP statuses by their stable ``code`` (never by parsing the message);
+- errors answered with the HTTP status their class carries (never by parsing the message);
 - ``Idempotency-Key`` passed on as ``request_id``: a client that retries after a timeout
   gets the first answer, and nothing is recorded twice;
 - read-your-writes: a command answers with the positions it wrote, a query may ask to wait
@@ -27,24 +27,6 @@ from pydantic import BaseModel
 
 from mma_core import DomainError, JSONObject, Programme, StoreUnavailable
 
-# One status per error code (docs/embedding.md lists every code); anything else is a 422.
-STATUS_BY_CODE: dict[str, int] = {
-    "unknown_municipality": 404,
-    "unknown_offer": 404,
-    "unknown_session": 404,
-    "unknown_official": 404,
-    "invalid_transition": 409,
-    "duplicate_report": 409,
-    "capacity_exceeded": 409,
-    "concurrency_conflict": 409,
-    "invalid_input": 422,
-    "invalid_date": 422,
-    "invalid_table": 422,
-    "rule_violation": 422,
-    "request_id_reused": 422,
-    "history_altered": 500,
-    "store_cipher_error": 500,
-}
 MAX_WAIT = 30.0  # seconds a follow request may hold the connection
 
 
@@ -75,8 +57,8 @@ def create_app(url: str) -> FastAPI:
 
     async def broken_rule(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError)
-        status = STATUS_BY_CODE.get(error.code, 422)
-        return JSONResponse(status_code=status, content=error.to_dict())
+        # Each error class carries its status (docs/embedding.md's table is made from them).
+        return JSONResponse(status_code=error.http_status, content=error.to_dict())
 
     async def store_unavailable(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StoreUnavailable)

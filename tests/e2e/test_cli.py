@@ -523,8 +523,9 @@ def test_json_output_parses(invited: Mma, args: list[str], key: str | None, valu
 
 
 def test_every_command_has_help_with_an_example(mma: Mma) -> None:
-    from mma_core.cli import cli
+    from mma_core.cli import cli, load_all
 
+    load_all()
     # The real thing once; the texts themselves are checked in-process.
     top = mma.real("--help")
     assert top.returncode == 0, top.stderr
@@ -537,6 +538,39 @@ def test_every_command_has_help_with_an_example(mma: Mma) -> None:
     for name, command in _leaves(cli):
         with click.Context(command, info_name=name) as ctx, language("en"):
             assert "Example" in command.get_help(ctx), name
+
+
+def test_the_command_index_is_current() -> None:
+    """``mma --help`` lists the commands from ``cli/index.py`` without importing them: the
+    index holds each command, its module and its help exactly as loading them gives."""
+    sys.path.insert(0, str(Path(__file__).parents[2] / "tools"))
+    try:
+        import cli_index
+    finally:
+        sys.path.pop(0)
+    from mma_core.cli.index import COMMANDS
+
+    assert cli_index.computed() == COMMANDS, "run: python tools/cli_index.py"
+
+
+def test_a_command_loads_its_module_only_when_asked_for() -> None:
+    code = (
+        "import sys, json\n"
+        "from mma_core.cli import cli\n"
+        "try:\n"
+        "    cli(['--lang', 'en', 'history', '--help'], prog_name='mma')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "mods = ['mma_core.cli.queries', 'mma_core.cli.training', 'mma_core.audit.cli']\n"
+        "print(json.dumps({m: m in sys.modules for m in mods}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded == {
+        "mma_core.cli.queries": True,
+        "mma_core.cli.training": False,
+        "mma_core.audit.cli": False,
+    }
 
 
 def _leaves(group: click.Group, prefix: str = "mma") -> list[tuple[str, click.Command]]:
@@ -624,7 +658,7 @@ def test_cli_commands_price_with_the_calculator_mma_toml_selects(invited: Mma) -
     invited.ok("accept", "GM0363", "--on", "2019-11-01")
     invited.ok("connect", "GM0363", "--on", "2019-12-01")
     with invited.programme() as prog:
-        costs = prog.municipality("GM0363").costs
+        costs = prog.municipality("GM0363", cost_lines=True).costs
     line = next(c.line for c in costs if c.line.kind == "connection")
     assert line.calculator == "fryslan-2022"
     assert line.amount == Money("4000.00")  # Amsterdam: 100,000 inhabitants or more
@@ -642,3 +676,21 @@ def test_cli_commands_obey_plugin_validators(invited: Mma) -> None:
     assert "GM0363" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert invited.count() == before
+
+
+def test_history_json_pages_with_a_cursor(invited: Mma) -> None:
+    """``mma --json history CODE --limit N`` is one page and the position of the next:
+    following ``next`` reads every event once, in order, as the whole list has them."""
+    whole = json.loads(invited.ok("--json", "history", "GM0363"))
+    seen: list[int] = []
+    after = "0"
+    while True:
+        page = json.loads(
+            invited.ok("--json", "history", "GM0363", "--limit", "2", "--after", after)
+        )
+        assert len(page["events"]) <= 2
+        seen += [e["position"] for e in page["events"]]
+        if page["next"] is None:
+            break
+        after = str(page["next"])
+    assert seen == [e["position"] for e in whole]

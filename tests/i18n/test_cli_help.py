@@ -194,7 +194,8 @@ def test_a_plugin_without_a_catalog_keeps_its_words_in_the_readers_frame() -> No
 def test_a_listing_line_ends_at_a_sentence_not_at_a_named_full_stop() -> None:
     """``schedule``'s first sentence names the characters ``. _ -``; its listing line in
     ``mma training --help`` is that whole sentence, not cut at the lone full stop."""
-    training = cli.commands["training"]
+    training = cli.get_command(click.Context(cli), "training")
+    assert training is not None
     with click.Context(training, info_name="mma training") as ctx, reading(), language("nl"):
         text = training.get_help(ctx)
     assert "Plan trainingssessie SESSION_ID (letters, cijfers, . _ -)." in text, text

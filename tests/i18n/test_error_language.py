@@ -210,3 +210,36 @@ def test_a_dutch_error_is_the_dutch_message_not_the_english_one(
     en = stderr(demo_store, files, "en", args)
     assert nl.startswith("fout: GM0363 Amsterdam: ambtenaar GM0363-1 heeft sessie 2019-11-13")
     assert en.startswith("error: GM0363 Amsterdam: official GM0363-1 attended session 2019-11-13")
+
+
+def test_an_error_gives_its_message_in_either_language_per_call() -> None:
+    """``to_dict(lang=...)`` writes the message again in the language asked for, whatever
+    language was in force where the error was raised; the code and fields stay the same."""
+    import pickle
+    from datetime import date
+
+    from mma_core import DomainError, Programme
+    from mma_core.language.i18n import language
+
+    with language("nl"), Programme.open("memory://") as prog:
+        prog.register_registry("noord-holland-2019", by="t")
+        with pytest.raises(DomainError) as caught:
+            prog.accept("GM0363", on=date(2019, 11, 1), by="b")
+        with pytest.raises(DomainError) as prefixed:
+            prog.book_training("GM0363", official_id="GM0363-1", session_id="?", by="c")
+    error = caught.value
+    assert "aanbod aanvaarden kan niet" in error.to_dict()["message"]  # as raised
+    english = error.to_dict(lang="en")
+    assert str(english["message"]).startswith("GM0363 Amsterdam: cannot accept the offer")
+    assert error.to_dict(lang="nl")["message"] == error.to_dict()["message"]
+    assert {k: v for k, v in english.items() if k != "message"} == {
+        k: v for k, v in error.to_dict().items() if k != "message"
+    }
+    assert pickle.loads(pickle.dumps(error)).to_dict(lang="en") == english
+    message = prefixed.value.to_dict(lang="en")["message"]
+    assert (
+        message
+        == "GM0363: '?' is not a session id: 1 to 60 letters, digits or . _ -, e.g. 2019-11-06"
+    )
+    with pytest.raises(ValueError, match="language"):
+        error.to_dict(lang="de")

@@ -208,3 +208,36 @@ def test_missing_column_names_the_header_line(store: str, tmp_path: Path) -> Non
     assert status == 1
     assert "line 1" in err
     assert "answer" in err
+
+
+def test_one_pass_names_every_bad_row_cells_and_rules_together(
+    store: str, tmp_path: Path, event_count: Callable[[Programme], int]
+) -> None:
+    """A wrong cell on one row and a broken rule on another are reported together, and
+    ``to_dict()["details"]["errors"]`` lists each (line, column, code, message)."""
+    with Programme.open(store) as prog:
+        before = event_count(prog)
+    path = write_csv(
+        tmp_path / "answers.csv",
+        "municipality,answer,on\n"
+        "GM0358,accept,2019-10-25\n"
+        "GM0361,misschien,2019-10-28\n"  # a wrong cell
+        "GM0373,accept,2019-10-26\n"  # never invited: a rule
+        "GM9999,accept,2019-10-26\n",  # no such municipality
+    )
+    with Programme.open(store) as prog, pytest.raises(ImportRejected) as caught:
+        import_answers(prog, path, by="t")
+    details = caught.value.to_dict()["details"]
+    assert isinstance(details, dict)
+    assert details["errors"] == [
+        {"line": e.line, "column": e.column, "code": e.code, "message": e.message}
+        for e in caught.value.errors
+    ]
+    assert [(e["line"], e["column"], e["code"]) for e in details["errors"]] == [  # type: ignore[index]
+        (3, "answer", "invalid_input"),
+        (4, "on", "invalid_transition"),
+        (5, "municipality", "invalid_input"),
+    ]
+    assert json.loads(json.dumps(caught.value.to_dict())) == caught.value.to_dict()
+    with Programme.open(store) as prog:
+        assert event_count(prog) == before

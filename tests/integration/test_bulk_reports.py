@@ -46,7 +46,7 @@ def test_bulk_equals_one_at_a_time(
     before = event_count(prog)
     assert prog.record_reports(rows(30), by="t") == [f"MMA-B-{i}" for i in range(30)]
     assert event_count(prog) == before + 60  # a report and its claim each
-    amsterdam = prog.municipality("GM0363")
+    amsterdam = prog.municipality("GM0363", cost_lines=True)
     assert amsterdam.reports_received == 15
     assert len(amsterdam.costs) == 16
     with pytest.raises(DuplicateReport):

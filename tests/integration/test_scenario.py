@@ -128,7 +128,7 @@ def test_scenario_gives_the_expected_views(programme: Programme) -> None:
     assert beemster.stage is Stage.DECLINED
     assert beemster.answered_on == date(2019, 11, 4)
 
-    zaanstad = programme.municipality("GM0479")
+    zaanstad = programme.municipality("GM0479", cost_lines=True)
     assert zaanstad.stage is Stage.CONNECTED  # connected at once: it was connected before
     assert zaanstad.connected_on == date(2018, 3, 1)
     assert zaanstad.evaluation_due == date(2020, 11, 5)  # a year after accepting

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from mma_core import InvalidInput, Programme
+from mma_core.application.migrations import SCHEMA_VERSION
 from mma_core.application.store_copy import backup_store, copy_store, restore_store
 
 MMA = [sys.executable, "-m", "mma_core.cli"]
@@ -169,7 +170,7 @@ def test_sqlite_to_sqlite_keeps_the_outbox_with_its_delivery_state_and_the_read_
             query = f"SELECT * FROM {table} ORDER BY 1, 2"
             assert a.execute(query).fetchall() == b.execute(query).fetchall(), table
     with sqlite3.connect(target) as b:
-        assert b.execute("SELECT version FROM mma_schema").fetchone() == (2,)
+        assert b.execute("SELECT version FROM mma_schema").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_a_destination_that_holds_a_history_is_refused_and_left_alone(

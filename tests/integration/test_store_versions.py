@@ -189,7 +189,7 @@ def test_upgrading_a_version_1_store_derives_the_cost_chunks_from_its_ledger(
                 [(code, date(2020, 1, 1 + n // 30), "fraude", f"{code}-{n}") for n in range(300)],
                 by="cdk",
             )
-        before = {code: prog.municipality(code).costs for code in codes}
+        before = {code: prog.municipality(code, cost_lines=True).costs for code in codes}
     assert all(len(costs) == 301 for costs in before.values())
     query = "SELECT code, chunk, lines, doc FROM mma_views_cost_chunks ORDER BY code, chunk"
     with sqlite3.connect(path) as conn:  # as version 1 left it
@@ -210,4 +210,43 @@ def test_upgrading_a_version_1_store_derives_the_cost_chunks_from_its_ledger(
     with sqlite3.connect(path) as conn:
         assert conn.execute(query).fetchall() == chunks
     with Programme.open(url, create=False) as prog:
-        assert {code: prog.municipality(code).costs for code in codes} == before
+        assert {code: prog.municipality(code, cost_lines=True).costs for code in codes} == before
+
+
+def test_upgrading_a_version_2_store_rebuilds_the_views_with_the_as_of_index(
+    tmp_path: Path,
+) -> None:
+    """Version 3 adds the as-of index (and the offers' references): ``mma store upgrade`` of
+    a version-2 store empties its read models, the next catch-up rebuilds them with the
+    index, and a row-only programme (``create=False``) then answers as before, from it."""
+    path = tmp_path / "v2.sqlite"
+    url = f"sqlite:///{path}"
+    with Programme.open(url) as prog:
+        prog.register_registry("noord-holland-2019", by="coordinator")
+        prog.make_offer(reference="R-1", sent_on=date(2019, 10, 18), by="cdk")
+        prog.invite("GM0363", on=date(2019, 10, 18), reference="R-1", by="cdk")
+        prog.accept("GM0363", on=date(2019, 11, 1), by="cdk")
+        prog.connect("GM0363", on=date(2019, 12, 1), by="cdk")
+        prog.record_reports(
+            [("GM0363", date(2020, 1, 1 + n // 10), "fraude", f"R-{n}") for n in range(200)],
+            by="cdk",
+        )
+        end_2019 = prog.overview(as_of=date(2019, 12, 31))
+        mid_january = prog.municipality("GM0363", as_of=date(2020, 1, 15))
+    with sqlite3.connect(path) as conn:  # as version 2 left it
+        conn.execute("DROP TABLE mma_views_asof")
+        conn.execute("DROP TABLE mma_views_offers")
+        conn.execute("UPDATE mma_schema SET version = 2")
+    with pytest.raises(StoreVersionError, match="mma store upgrade"):
+        Programme.open(url)
+    result = CliRunner().invoke(cli, ["--json", "--store", url, "store", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT position FROM mma_views_tracking").fetchone() == (0,)
+    with Programme.open(url, create=False) as prog:
+        assert prog.overview(as_of=date(2019, 12, 31)) == end_2019
+        assert prog.municipality("GM0363", as_of=date(2020, 1, 15)) == mid_january
+        assert [o.reference for o in prog.offers()] == ["R-1"]
+    with sqlite3.connect(path) as conn:
+        (states,) = conn.execute("SELECT count(*) FROM mma_views_asof").fetchone()
+    assert states >= 3  # the month ends of GM0363's history, at least

@@ -183,7 +183,7 @@ def test_mma_register_cost_calculators(clock: Any) -> None:
         prog.invite("GM0358", on=LETTER, reference=OFFER, by="t")  # Aalsmeer, 31,927
         prog.accept("GM0358", on=date(2019, 11, 1), by="t")
         prog.connect("GM0358", on=date(2019, 12, 1), by="t")
-        (entry,) = prog.municipality("GM0358").costs
+        (entry,) = prog.municipality("GM0358", cost_lines=True).costs
     assert entry.line.amount == Money("4000.00")
     assert (entry.line.calculator, entry.line.calculator_version) == ("banded-test", "3")
     assert entry.line.tariff_id == "test-bands"

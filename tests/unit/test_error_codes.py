@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -50,6 +51,31 @@ def documented_codes() -> dict[str, str]:
 def test_the_docs_table_and_the_classes_agree() -> None:
     classes = {cls.__name__: cls.code for cls in all_domain_errors()}
     assert documented_codes() == classes
+
+
+def test_the_docs_tables_are_generated_from_the_code() -> None:
+    """The error table (code, when, HTTP status) and the command table of the embedding
+    guide are what ``tools/contract_docs.py`` writes from the classes and the API list."""
+    sys.path.insert(0, str(DOCS.parents[1] / "tools"))
+    try:
+        import contract_docs
+    finally:
+        sys.path.pop(0)
+    text = DOCS.read_text(encoding="utf-8")
+    assert contract_docs.rendered(text) == text, "run: python tools/contract_docs.py"
+
+
+def test_each_error_carries_its_http_status() -> None:
+    statuses = {cls.code: cls.http_status for cls in all_domain_errors()}
+    assert statuses["rule_violation"] == statuses["request_id_reused"] == 422
+    assert statuses["invalid_transition"] == statuses["duplicate_report"] == 409
+    assert statuses["unknown_municipality"] == 404
+    assert statuses["erasure_incomplete"] == StoreUnavailable.http_status == 503
+    assert all(400 <= status < 600 for status in statuses.values())
+    for cls in all_domain_errors():
+        assert isinstance(cls.when, str)
+        assert cls.when
+        assert "when" in vars(cls) or cls is DomainError, cls  # said, not inherited
 
 
 def test_codes_are_stable_snake_case_and_unique() -> None:

@@ -90,7 +90,7 @@ def test_ledger_equals_a_fresh_replay(
                 assert ledger == [(e.on, e.line) for e in replayed]
                 # A municipality's view shows its lines in date order (ledger order per day).
                 in_date_order = sorted(replayed, key=lambda entry: entry.on)
-                assert list(prog.municipality(code).costs) == in_date_order
+                assert list(prog.municipality(code, cost_lines=True).costs) == in_date_order
                 assert list(views.costs(code)) == replayed
                 assert list(ReadModels(prog).costs(code)) == replayed  # nothing kept in memory
                 m = prog.repository.get(municipality_id(code))

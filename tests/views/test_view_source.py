@@ -24,6 +24,7 @@ class OnlyTheProtocol:
 
     recorder = property(lambda self: self._programme.recorder)
     mapper = property(lambda self: self._programme.mapper)
+    events = property(lambda self: self._programme.events)
     repository = property(lambda self: self._programme.repository)
     env = property(lambda self: self._programme.env)
     factory = property(lambda self: self._programme.factory)

@@ -24,7 +24,7 @@ def main(url: str, codes: list[str]) -> None:
     ) as prog:
         for code in codes:
             prog.connect(code, on=date(2022, 3, 1), by="coordinator")
-            (line,) = [c.line for c in prog.municipality(code).costs]
+            (line,) = [c.line for c in prog.municipality(code, cost_lines=True).costs]
             charged[code] = str(line.amount.amount)
     print(json.dumps(charged))
 

@@ -29,9 +29,12 @@ from eventsourcing.persistence import RecordConflictError
 from mma_core.application.snapshots import SNAPSHOT_INTERVAL, MunicipalitySnapshot
 from mma_core.domain.common import Recorded
 from mma_core.domain.municipality import Municipality
+from mma_core.views.asof_index import MISSING, IndexState, fold_from, fold_known
 from mma_core.views.replay import business_day
 from mma_core.views.replay import fold as fold_events
 from mma_core.views.state import CostEntry
+
+__all__ = ["MISSING", "AsOf", "Charges"]
 
 SNAPSHOT_EVERY = SNAPSHOT_INTERVAL  # events between a municipality's stored snapshots
 SNAPSHOT_AGGREGATES = 64  # aggregates whose cost lines are kept in memory (LRU)
@@ -86,6 +89,35 @@ class AsOf:
         last = self.charges(aggregate_id).last_visible(since, as_of, known_at)
         events = self.app.events.get(aggregate_id, gt=since, lte=last) if last > since else ()
         return fold_events(events, as_of, known_at, None if start is None else start.mutate(None))
+
+    def from_index(
+        self,
+        aggregate_id: UUID,
+        state: IndexState | None,
+        as_of: date | None,
+        known_at: datetime | None,
+    ) -> Any:
+        """The fold as of ``as_of`` *or* ``known_at`` started from the as-of index's nearest
+        ``state`` (:func:`mma_core.views.asof_index.fold_from`); ``MISSING`` when it cannot
+        serve (the caller folds the whole history)."""
+        if as_of is None and known_at is not None and self.app.snapshots is not None:
+            # A store written within one month has no recorded-time state: the stored
+            # snapshots (every SNAPSHOT_EVERY events) serve then, whichever is later.
+            self.catch_up(aggregate_id)
+            snapshot = self.stored_snapshot(aggregate_id, None, (None, known_at))
+            if snapshot is not None and (
+                state is None or snapshot.originator_version > state.version
+            ):
+                return fold_known(
+                    snapshot.mutate(None),
+                    snapshot.originator_version,
+                    aggregate_id,
+                    known_at,
+                    self.app.events,
+                )
+        return fold_from(
+            state, aggregate_id, as_of, known_at, self.app.events, self.app.mapper.transcoder
+        )
 
     def stored_snapshot(
         self,

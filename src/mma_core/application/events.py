@@ -11,10 +11,12 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
+from eventsourcing.utils import get_topic
 
 from mma_core.application.ports import Host
 from mma_core.domain.jsonable import JSONReady
 from mma_core.domain.municipality import Municipality, municipality_id
+from mma_core.domain.receipt import CommandReceipt
 from mma_core.domain.values import OfficialId
 from mma_core.views.replay import event_data
 from mma_core.views.state import SessionView
@@ -51,11 +53,15 @@ class EventRecord(JSONReady):
     due_on: date | None = None
 
 
+_RECEIPT = get_topic(CommandReceipt) + "."
+
+
 class EventReader:
     """Turns stored notifications into :class:`EventRecord` values (no personal data)."""
 
-    def __init__(self, programme: Host) -> None:
+    def __init__(self, programme: Host, include_receipts: bool = True) -> None:
         self.programme = programme
+        self.include_receipts = include_receipts
         self._codes: dict[UUID, str] | None = None
         self._sessions: dict[str, SessionView] | None = None
 
@@ -76,6 +82,11 @@ class EventReader:
         if self._sessions is None or session_id not in self._sessions:
             self._sessions = {s.session_id: s for s in self.programme.sessions()}
         return self._sessions.get(session_id)
+
+    def wanted(self, notification: Any) -> bool:
+        """Whether ``notification`` is followed: every event, or without receipts none of
+        the commands' receipts (told by topic, not decoded)."""
+        return self.include_receipts or not notification.topic.startswith(_RECEIPT)
 
     def record(self, notification: Any) -> EventRecord:
         event: Any = self.programme.mapper.to_domain_event(notification)

@@ -52,7 +52,11 @@ def check_arguments(after: int, limit: int | None, wait: float | None) -> None:
 
 
 def follow(
-    programme: Host, after: int, limit: int | None, wait: float | None
+    programme: Host,
+    after: int,
+    limit: int | None,
+    wait: float | None,
+    include_receipts: bool = True,
 ) -> Iterator[EventRecord]:
     """The generator behind :meth:`Programme.follow`.
 
@@ -61,14 +65,16 @@ def follow(
     handed out, for as long as it would wait for an event. A permanent failure
     (:class:`StoreMisconfigured`, :class:`StoreForbidden`) is raised at once."""
     check_arguments(after, limit, wait)
+    if not isinstance(include_receipts, bool):
+        raise InvalidInput(_("include_receipts is True or False"))
     if not wait:
-        yield from _follow(programme, after, limit, wait)
+        yield from _follow(programme, after, limit, wait, include_receipts)
         return
     position, left = after, limit
     failing_since: float | None = None
     while True:
         try:
-            for record in _follow(programme, position, left, wait):
+            for record in _follow(programme, position, left, wait, include_receipts):
                 failing_since = None
                 position = record.position
                 if left is not None:
@@ -84,9 +90,9 @@ def follow(
 
 
 def _follow(
-    programme: Host, after: int, limit: int | None, wait: float | None
+    programme: Host, after: int, limit: int | None, wait: float | None, include_receipts: bool
 ) -> Iterator[EventRecord]:
-    reader = EventReader(programme)
+    reader = EventReader(programme, include_receipts)
     left = limit
     position = after
 
@@ -98,8 +104,10 @@ def _follow(
     while True:
         batch = select(position + 1)
         for notification in batch:
-            yield reader.record(notification)
             position = int(notification.id)
+            if not reader.wanted(notification):
+                continue
+            yield reader.record(notification)
             if left is not None:
                 left -= 1
                 if left == 0:
@@ -130,8 +138,10 @@ def _poll(
         batch = select(position + 1)
         if batch:
             for notification in batch:
-                yield reader.record(notification)
                 position = int(notification.id)
+                if not reader.wanted(notification):
+                    continue
+                yield reader.record(notification)
                 if left is not None:
                     left -= 1
                     if left == 0:
@@ -180,6 +190,8 @@ def _listen(
                 if notification is None:  # stopped: waited long enough
                     return
                 waiting_since[0] = None
+                if not reader.wanted(notification):
+                    continue
                 yield reader.record(notification)
                 if left is not None:
                     left -= 1

@@ -135,6 +135,7 @@ class LifecycleCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Invite ``code`` on ``on`` to take up offer ``reference``; returns the code."""
 
         def change(m: Municipality, stamp: Stamp) -> None:
             offer = self.uow.offer(check_offer_reference(reference))
@@ -194,6 +195,8 @@ class LifecycleCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Record that ``code`` was connected to MMA before the programme (on ``connected_on``, at
+        ``costs``); it is compensated once it accepts."""
 
         def change(m: Municipality, stamp: Stamp) -> None:
             m.record_prior_connection(connected_on, costs, on, stamp)
@@ -233,6 +236,8 @@ class LifecycleCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Record that ``code`` declined the offer on ``on``; ``reason`` (free text, no
+        personal data) is kept with it."""
         return self._change(code, by, origin, lambda m, stamp: m.decline(on, reason, stamp))
 
     @command
@@ -245,6 +250,7 @@ class LifecycleCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Record that ``code`` was connected to MMA on ``on``; the connection fee is charged."""
         stamp = self._stamp(by, origin)
 
         def attempt() -> str:
@@ -326,6 +332,7 @@ class LifecycleCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Renew ``code``'s connection for a term from ``on`` (after a ``continue`` evaluation)."""
 
         def change(m: Municipality, stamp: Stamp) -> None:
             day = m.check_renew(on, stamp)
@@ -348,6 +355,8 @@ class LifecycleCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """End ``code``'s connection on ``on``; ``reason`` (free text, no personal data) is
+        kept with it."""
         return self._change(code, by, origin, lambda m, stamp: m.terminate(on, reason, stamp))
 
     @command

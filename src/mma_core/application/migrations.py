@@ -21,12 +21,14 @@ from mma_core.language.i18n import N_
 from mma_core.storage.errors import StoreVersionError, translated
 from mma_core.storage.outbox import SQLOutboxStore
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Version -> the step that brings a store of the version before it there. Version 1 is the
 # layout of the first releases: events, officials' keys, audit leaves, stored snapshots, read
 # models, outbox. Version 2 adds the read models' cost chunks (``mma_views_cost_chunks``),
-# derived from their ledger by the migration.
+# derived from their ledger by the migration. Version 3 adds the as-of index
+# (``mma_views_asof``); the migration empties the read models, so that the next catch-up
+# rebuilds them and the index together (``views.store.SqlViewStore._create_index``).
 Migration = Callable[[Host], None]
 
 
@@ -48,13 +50,19 @@ def _add_cost_chunks(programme: Host) -> None:
     programme.views.store.create_tables()  # type: ignore[attr-defined]
 
 
-MIGRATIONS: dict[int, Migration] = {1: _create_everything, 2: _add_cost_chunks}
+def _add_asof_index(programme: Host) -> None:
+    # The index's table is created, the views emptied in the same transaction.
+    programme.views.store.create_tables()  # type: ignore[attr-defined]
+
+
+MIGRATIONS: dict[int, Migration] = {1: _create_everything, 2: _add_cost_chunks, 3: _add_asof_index}
 # What each step does, in the words `mma store upgrade --dry-run` shows (translated there).
 STEPS: dict[int, str] = {
     1: N_(
         "create the tables: events, officials' keys, audit leaves, snapshots, read models, outbox"
     ),
     2: N_("add the read models' cost chunks, filled from their cost ledger"),
+    3: N_("add the as-of index of month-end states beside the read models, rebuilt with them"),
 }
 
 

@@ -3,13 +3,12 @@ time, read from the read models or folded from the log; the history; following t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from eventsourcing.utils import get_topic
-
 from mma_core.application import receipts
+from mma_core.application.asof import MISSING
 from mma_core.application.commanding import Commanding
 from mma_core.application.events import EventRecord
 from mma_core.application.follow import follow, last_position, wait_for
@@ -32,9 +31,12 @@ from mma_core.language.i18n import _ as _t
 from mma_core.language.i18n import message_date
 from mma_core.storage.cipher import StoreCipherError
 from mma_core.storage.errors import guarded, translated
+from mma_core.views.deadlines import DUE_WITHIN, Due
 from mma_core.views.models import overview_from_records, records_and_costs
 from mma_core.views.replay import event_data, municipality_view
 from mma_core.views.state import (
+    CostEntry,
+    CostLinesPage,
     EvaluationView,
     HistoryEntry,
     MunicipalityView,
@@ -52,11 +54,28 @@ class Queries(Commanding):
         with translated(self.store_label, self.store_secrets):
             return receipts.receipt_view(self, request_id)
 
+    def _folded(self, code: str, as_of: date | None, known_at: datetime | None, states: Any) -> Any:
+        """The municipality's fold as of ``as_of`` and/or ``known_at``: from the as-of index
+        when it serves (``states``: its nearest states, or ``None`` to read them), else the
+        whole history's."""
+        aggregate_id = municipality_id(MunicipalityCode(code))
+        if (as_of is None) != (known_at is None):
+            if states is None:
+                try:
+                    states = self.views.nearest_states(as_of, known_at, code)
+                except StoreCipherError:
+                    states = None  # a damaged row stops the views: fold the history
+            if states is not None:
+                m = self._asof.from_index(aggregate_id, states.get(code), as_of, known_at)
+                if m is not MISSING:
+                    return m
+        return self._asof.fold(aggregate_id, as_of, known_at)
+
     def _as_of(self, code: str, as_of: date | None, known_at: datetime | None) -> Municipality:
         parsed = MunicipalityCode.parse(code)
         if as_of is None and known_at is None:
             return self.uow.municipality(parsed)
-        m = self._asof.fold(municipality_id(parsed), as_of, _utc(known_at))
+        m = self._folded(parsed.value, as_of, _utc(known_at), None)
         if m is None:
             raise UnknownMunicipality(
                 (
@@ -75,9 +94,17 @@ class Queries(Commanding):
 
     @guarded
     def municipality(
-        self, code: str, *, as_of: date | None = None, known_at: datetime | None = None
+        self,
+        code: str,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        cost_lines: bool = False,
     ) -> MunicipalityView:
-        """The municipality as of a business date and/or as the store knew it at a time."""
+        """The municipality as of a business date and/or as the store knew it at a time.
+
+        Its cost totals are always there; its cost lines only with ``cost_lines=True`` (they
+        grow with its reports: page through them with :meth:`cost_lines` instead)."""
         if as_of is not None:
             as_of = as_date(as_of, "as_of", str(code))
         m = self._as_of(code, as_of, known_at)
@@ -92,7 +119,9 @@ class Queries(Commanding):
                     else _t("now"),
                 )
             )
-        if as_of is None and known_at is None:
+        if not cost_lines:
+            costs: Sequence[CostEntry] = ()
+        elif as_of is None and known_at is None:
             try:
                 costs = self.views.costs(m.code)
             except StoreCipherError:
@@ -102,6 +131,56 @@ class Queries(Commanding):
         else:
             costs = self._asof.costs(m.id, as_of, _utc(known_at))
         return municipality_view(m, self.reveal, as_of, _utc(known_at), costs)
+
+    @guarded
+    def cost_lines(
+        self,
+        code: str,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        after: int | None = None,
+        limit: int = 100,
+    ) -> CostLinesPage:
+        """A page of the municipality's cost lines, in the order the store charged them
+        (position order): the ``limit`` lines after the first ``after`` ones. The page's
+        ``next`` is the ``after`` of the next page (``None`` on the last). Without ``as_of``
+        and ``known_at`` a page reads only its own lines, however many there are; with
+        them, the lines a fold as of then would see."""
+        parsed = MunicipalityCode.parse(code)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 10_000:
+            raise InvalidInput(
+                _t("{code}: limit is a whole number of cost lines, 1 to 10000").format(code=parsed)
+            )
+        if after is not None and (
+            not isinstance(after, int) or isinstance(after, bool) or after < 0
+        ):
+            raise InvalidInput(
+                _t("{code}: after is a number of cost lines, 0 or more").format(code=parsed)
+            )
+        start = after or 0
+        view = self.municipality(parsed.value, as_of=as_of, known_at=known_at)
+        if as_of is None and known_at is None:
+            try:
+                lines, total = self.views.cost_page(parsed.value, start, limit)
+            except StoreCipherError:
+                every = self._asof.costs(municipality_id(parsed), None, None)
+                lines, total = tuple(every[start : start + limit]), len(every)
+        else:
+            every = self._asof.costs(municipality_id(parsed), as_of, _utc(known_at))
+            lines, total = tuple(every[start : start + limit]), len(every)
+        end = start + len(lines)
+        return CostLinesPage(
+            code=parsed.value,
+            as_of=view.as_of,
+            known_at=view.known_at,
+            lines=lines,
+            after=start,
+            next=end if end < total else None,
+            total=total,
+            costs_province=view.costs_province,
+            costs_municipality=view.costs_municipality,
+        )
 
     @guarded
     def codes(self) -> list[str]:
@@ -114,13 +193,15 @@ class Queries(Commanding):
         *,
         as_of: date | None = None,
         known_at: datetime | None = None,
-        cost_lines: bool = True,
+        cost_lines: bool = False,
     ) -> Overview:
         """Totals over the municipalities that exist on ``as_of`` (default: today).
 
         Without ``as_of`` and ``known_at`` it reads the read models, caught up first; otherwise
-        it replays. ``cost_lines=False`` leaves each municipality's cost lines out (their totals
-        stay), which keeps a large programme's status fast.
+        each municipality's state from the as-of index and the few events after it. Cost
+        totals are always there; ``cost_lines=True`` adds every municipality's cost lines
+        (which grow with the whole programme: page through one municipality's with
+        :meth:`cost_lines` instead).
         """
         if as_of is None and known_at is None:
             day = self.today()
@@ -128,9 +209,23 @@ class Queries(Commanding):
             if self.views.current_on(day):
                 return self.views.overview(day, cost_lines=cost_lines)
         day = as_date(as_of, "as_of", "overview") if as_of is not None else self.today()
+        moment = _utc(known_at)
+        fold_day: date | None = day
+        try:
+            self.views.catch_up()
+            if as_of is None and self.views.current_on(day):
+                fold_day = None  # nothing dated after today: known_at alone decides
+            states: Any = None
+            if (fold_day is None) != (moment is None):
+                states = self.views.nearest_states(fold_day, moment)
+            codes = self.views.codes()
+        except StoreCipherError:
+            # A damaged row stops the views' catch-up: fold each municipality's history.
+            fold_day, states = day, None
+            codes = [m.code for m in self.events_of_type(Municipality.Registered)]
         aggregates = []
-        for registered in self.events_of_type(Municipality.Registered):
-            m = self._asof.fold(registered.originator_id, day, _utc(known_at))
+        for code in codes:
+            m = self._folded(code, fold_day, moment, states)
             if m is not None:
                 aggregates.append(m)
         records, costs = records_and_costs(
@@ -142,6 +237,7 @@ class Queries(Commanding):
 
     @guarded
     def sessions(self) -> list[SessionView]:
+        """Every training session with its seats and bookings, earliest first."""
         views = []
         for scheduled in self.events_of_type(TrainingSession.Scheduled):
             s: TrainingSession = self.repository.get(scheduled.originator_id)
@@ -173,21 +269,19 @@ class Queries(Commanding):
 
     @guarded
     def offers(self) -> list[OfferView]:
-        """Every offer made, in the order they were made."""
-        topic = get_topic(Offer.Made)
-        found: list[OfferView] = []
-        start = 1
-        while True:
-            batch = self.recorder.select_notifications(start, 500, topics=[topic])
-            for notification in batch:
-                made = self.mapper.to_domain_event(notification)
-                found.append(self.offer(made.reference))  # type: ignore[attr-defined]
-            if len(batch) < 500:
-                return found
-            start = batch[-1].id + 1
+        """Every offer made, in the order they were made. Their references come from the read
+        models, caught up first: no scan of the log."""
+        try:
+            self.views.catch_up()
+            references = self.views.store.offer_references()
+        except StoreCipherError:
+            # A damaged row of another aggregate stops the views: find the offers in the log.
+            references = [made.reference for made in self.events_of_type(Offer.Made)]
+        return [self.offer(reference) for reference in references]
 
     @guarded
     def offer_terms(self, reference: str, *, on: date) -> Terms:
+        """The terms of offer ``reference`` in force on ``on``."""
         return self.uow.offer(check_offer_reference(reference)).terms_on(on)
 
     @guarded
@@ -267,7 +361,12 @@ class Queries(Commanding):
         return sorted(entries, key=lambda e: e.position)
 
     def follow(
-        self, after: int = 0, *, limit: int | None = None, wait: float | None = None
+        self,
+        after: int = 0,
+        *,
+        limit: int | None = None,
+        wait: float | None = None,
+        include_receipts: bool = True,
     ) -> Iterator[EventRecord]:
         """The events after position ``after``, in the store's order, as exporters see them.
 
@@ -277,9 +376,25 @@ class Queries(Commanding):
         :mod:`mma_core.application.follow`). ``limit`` stops after that many events. Without
         ``wait`` the iterator ends once caught up; with ``wait`` it waits up to that many
         seconds for each new event once caught up (PostgreSQL: LISTEN/NOTIFY; SQLite: polling,
-        a new event shows within 0.2 s).
+        a new event shows within 0.2 s). ``include_receipts=False`` leaves out the commands'
+        receipts (``CommandReceipt.Issued``, one per command given a ``request_id``; see
+        ``docs/events.md``); by default they are followed like every other event.
         """
-        return follow(self, after, limit, wait)
+        return follow(self, after, limit, wait, include_receipts)
+
+    @guarded
+    def due(self, *, today: date | None = None, within: int = DUE_WITHIN) -> list[Due]:
+        """The deadlines due within ``within`` days of ``today`` (default: the programme's
+        today), overdue ones included, most urgent first: answers outstanding, evaluations
+        due, municipalities without a trained official, sessions over or under capacity. Each
+        :class:`~mma_core.views.deadlines.Due` has ``kind``, ``code``, ``name``, ``due_on``,
+        ``days_left`` (negative when overdue), ``overdue`` and a ``detail`` without personal
+        data. A ``today`` in the past is answered as of that day."""
+        if today is not None:
+            today = as_date(today, "today", "due")
+        if not isinstance(within, int) or isinstance(within, bool) or within < 0:
+            raise InvalidInput(_t("within is a whole number of days, 0 or more"))
+        return self.views.due(today, within)
 
     def last_position(self) -> int:
         """The latest position in the store (0 when empty)."""

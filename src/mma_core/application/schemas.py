@@ -37,6 +37,7 @@ from mma_core.domain.values import (
 from mma_core.views.deadlines import Due
 from mma_core.views.state import (
     CostEntry,
+    CostLinesPage,
     Deadline,
     HistoryEntry,
     MunicipalityView,
@@ -58,6 +59,7 @@ RESULTS: tuple[type[Any], ...] = (
     Receipt,
     Health,
     Due,
+    CostLinesPage,
 )
 _NAMES: dict[str, Any] = {
     cls.__name__: cls
@@ -73,7 +75,10 @@ _NAMES: dict[str, Any] = {
     )
 }
 # Values whose to_dict() adds fields to the attrs ones.
-EXTRA: dict[type[Any], dict[str, Any]] = {SessionView: {"seats_left": {"type": "integer"}}}
+EXTRA: dict[type[Any], dict[str, Any]] = {
+    SessionView: {"seats_left": {"type": "integer"}},
+    Due: {"overdue": {"type": "boolean"}},
+}
 ERROR = {
     "type": "object",
     "properties": {

@@ -16,7 +16,6 @@ the state; a snapshot of another shape is passed over as if absent.
 
 from __future__ import annotations
 
-import copy
 from datetime import date, datetime
 from typing import Any
 
@@ -24,12 +23,10 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 
 from mma_core.domain.municipality import Municipality
-from mma_core.domain.officials import OfficialRecord
-from mma_core.domain.values import Outcome, Stage
+from mma_core.views.aggregate_state import municipality_from, state_of
 
 SNAPSHOT_INTERVAL = 100
 FORMAT = 1
-_BOOKKEEPING = ("_id", "_version", "_pending_events")
 
 
 class MunicipalitySnapshot(Snapshot):
@@ -39,21 +36,7 @@ class MunicipalitySnapshot(Snapshot):
     def of(
         cls, m: Municipality, recorded_until: datetime, business_until: date | None
     ) -> MunicipalitySnapshot:
-        state: dict[str, Any] = {}
-        for key, value in vars(m).items():
-            if key in _BOOKKEEPING:
-                continue
-            if isinstance(value, Stage | Outcome):
-                value = value.value
-            elif key == "term_evaluation" and value is not None:
-                value = [value[0], value[1].value]
-            elif key == "officials":
-                value = {oid: dict(vars(o)) for oid, o in value.items()}
-            elif isinstance(value, tuple):
-                value = list(value)
-            state[key] = value
-        # A copy: the aggregate goes on changing (its lists and dicts) after the snapshot.
-        state = copy.deepcopy(state)
+        state = state_of(m)
         state["_format"] = FORMAT
         state["_recorded_until"] = recorded_until
         state["_business_until"] = business_until
@@ -87,25 +70,4 @@ class MunicipalitySnapshot(Snapshot):
         return as_of is None or until is None or until <= as_of
 
     def mutate(self, _: Any) -> Municipality:
-        state = {k: v for k, v in self.state.items() if not k.startswith("_") or k in _KEPT}
-        state["stage"] = Stage(state["stage"])
-        if state.get("last_outcome") is not None:
-            state["last_outcome"] = Outcome(state["last_outcome"])
-        if state.get("term_evaluation") is not None:
-            on, outcome = state["term_evaluation"]
-            state["term_evaluation"] = (on, Outcome(outcome))
-        officials = {}
-        for oid, fields in state.get("officials", {}).items():
-            record = OfficialRecord.__new__(OfficialRecord)
-            record.__dict__.update(fields)
-            officials[oid] = record
-        state["officials"] = officials
-        state["_id"] = self.originator_id
-        state["_version"] = self.originator_version
-        state["_pending_events"] = []
-        m = object.__new__(Municipality)
-        object.__setattr__(m, "__dict__", state)
-        return m
-
-
-_KEPT = ("_created_on", "_modified_on")
+        return municipality_from(self.state, self.originator_id, self.originator_version)

@@ -53,6 +53,8 @@ PLAIN_TABLES = (
     "mma_views_sessions",
     "mma_views_ledger",
     "mma_views_cost_chunks",
+    "mma_views_asof",
+    "mma_views_offers",
     "mma_delivery_tracking",
     "mma_delivery_outbox",
 )

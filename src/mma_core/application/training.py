@@ -108,6 +108,7 @@ class TrainingCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Book official ``official_id`` of ``code`` on session ``session_id``."""
         oid = _official_of(code, official_id)
         stamp = self._stamp(by, origin)
 
@@ -135,6 +136,7 @@ class TrainingCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Record whether official ``official_id`` attended session ``session_id``."""
         oid = _official_of(code, official_id)
         stamp = self._stamp(by, origin)
 
@@ -166,6 +168,8 @@ class TrainingCommands(Pricing):
         origin: str | None = None,
         request_id: str | None = None,
     ) -> str:
+        """Withdraw official ``official_id`` (from ``on``); their seat on a session to come is
+        released."""
         oid = OfficialId(official_id)
         stamp = self._stamp(by, origin)
 

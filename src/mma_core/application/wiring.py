@@ -163,7 +163,7 @@ class StoredApplication(Application[UUID]):
         text = self.env.get(LOCK_TIMEOUT_KEY)
         return float(text) if text else DEFAULT_LOCK_TIMEOUT
 
-    def busy(self) -> StoreBusy:
+    def _busy(self) -> StoreBusy:
         """The error for a lock not got within the lock timeout."""
         return StoreBusy(
             _("the store {store} is busy: a lock was not free within {seconds} s").format(
@@ -221,7 +221,7 @@ class StoredApplication(Application[UUID]):
                         break
                     except BlockingIOError:
                         if time.monotonic() >= deadline:
-                            raise self.busy() from None
+                            raise self._busy() from None
                         time.sleep(0.01)
                 yield
             finally:

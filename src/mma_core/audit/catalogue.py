@@ -27,11 +27,26 @@ from eventsourcing.utils import get_topic
 
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.offer import Offer
+from mma_core.domain.receipt import CommandReceipt
 from mma_core.domain.report_claim import ReportClaim
 from mma_core.domain.training import TrainingSession
-from mma_core.domain.values import CostLine, Money, Terms
+from mma_core.domain.values import CostLine, Money, ReportCategories, Terms
 
-AGGREGATES: tuple[type[Aggregate], ...] = (Municipality, Offer, TrainingSession, ReportClaim)
+# Fields stored as plain strings whose values are one of a fixed list.
+ENUMS: dict[str, tuple[dict[str, Any], str]] = {
+    "Municipality.ReportReceived.category": (
+        {"type": "string", "enum": [category.value for category in ReportCategories]},
+        "string, one of the 17 categories (`mma_core.ReportCategories`)",
+    ),
+}
+
+AGGREGATES: tuple[type[Aggregate], ...] = (
+    Municipality,
+    Offer,
+    TrainingSession,
+    ReportClaim,
+    CommandReceipt,
+)
 # Kept by the recorder in the row, not in the state.
 ROW_FIELDS = ("originator_id", "originator_version")
 SCHEMA_BASE = "https://mma-core.example/schemas/"
@@ -102,6 +117,13 @@ MEANINGS: dict[str, str] = {
     "Municipality.Renewed.fee": "the yearly fee charged at this renewal, as a cost line; null "
     "or absent: none (renewals recorded before yearly fees existed)",
     "Municipality.Merged.successor": "the CBS code of the municipality it merged into",
+    "CommandReceipt.Issued.request_id": "the caller's request id the command was given",
+    "CommandReceipt.Issued.command": "the command's name, e.g. accept",
+    "CommandReceipt.Issued.fingerprint": "SHA-256 (hex) of the command's arguments in canonical "
+    "JSON, officials' names and e-mail addresses left out",
+    "CommandReceipt.Issued.result": "what the command returned: a string, or a list of strings",
+    "CommandReceipt.Issued.events": "how many events the command wrote, saved just before this "
+    "one in the same transaction",
 }
 
 _TAGGED = {
@@ -178,6 +200,9 @@ def type_schema(annotation: Any) -> tuple[dict[str, Any], str]:
         return {"type": "string"}, "string"
     if annotation is UUID:
         return {"type": "string", "format": "uuid"}, "UUID"
+    if annotation is Any:  # a receipt's result
+        strings = {"type": "array", "items": {"type": "string"}}
+        return {"anyOf": [{"type": "string"}, strings]}, "string or list of strings"
     return {}, str(annotation)
 
 
@@ -255,6 +280,8 @@ def event_types() -> list[EventType]:
             for field in names:
                 annotation = int if field == "class_version" else hints[field]
                 schema, type_name = type_schema(annotation)
+                if f"{aggregate.__name__}.{name}.{field}" in ENUMS:
+                    schema, type_name = ENUMS[f"{aggregate.__name__}.{name}.{field}"]
                 default = getattr(value, field, inspect.Parameter.empty)
                 has_default = field != "class_version" and not isinstance(
                     default, type(inspect.Parameter.empty)

@@ -426,7 +426,8 @@ HISTORY_JSON_PAGE = 500
     "--limit",
     type=click.IntRange(0),
     default=None,
-    help=f"Show at most N events (default {HISTORY_PAGE}; with --json: all).",
+    help=f"Show at most N events (default {HISTORY_PAGE}; with --json: all, or a page of N "
+    "with the position of the next).",
 )
 @click.option(
     "--after",
@@ -440,17 +441,23 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
 
     Shows the latest 50 events; page forward from a position with --after, change the page
     size with --limit. Columns: position, recorded time (UTC), business date, event type, by,
-    origin, data. With --json every event (or --limit of them) is streamed as one JSON array.
+    origin, data. With --json every event is streamed as one JSON array; with --json and
+    --limit one page: {"events": [...], "next": POS}, where --after POS reads the next page
+    (null: none left).
 
     \b
     Examples:
       mma history GM0363
       mma history GM0363 --after 0 --limit 200
       mma --json history GM0363 > gm0363.json
+      mma --json history GM0363 --limit 500 --after 0
     """
     with settings.programme() as prog:
+        if settings.as_json and limit is not None:
+            _history_page(prog, code, after, limit)
+            return
         if settings.as_json:
-            _stream_history(prog, code, after, limit)
+            _stream_history(prog, code, after, None)
             return
         size = HISTORY_PAGE if limit is None else limit
         if after is None:
@@ -487,6 +494,22 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
                 f"by={e.by}  origin={e.origin}  {data}"
             )
         )
+
+
+def _history_page(prog: Programme, code: str, after: int | None, limit: int) -> None:
+    """One page of the history as JSON, with the cursor of the next page: ``next`` is the
+    position to pass as ``--after`` (``null`` when no event follows the page)."""
+    page = prog.history(code, after=after or 0, limit=limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
+    emit_json(
+        {
+            "code": code.upper(),
+            "after": after or 0,
+            "events": [jsonable(entry) for entry in page],
+            "next": page[-1].position if more and page else None,
+        }
+    )
 
 
 def _stream_history(prog: Programme, code: str, after: int | None, limit: int | None) -> None:

@@ -3,7 +3,7 @@ one place where a broken rule or an unusable store becomes one line and an exit 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,7 +13,13 @@ import click
 from mma_core.cli.output import STORE_UNAVAILABLE, _fail, emit_json
 from mma_core.cli.plugin_commands import login_name
 from mma_core.domain.errors import DomainError
-from mma_core.language.cli import TranslatedGroup, choose_language, reading
+from mma_core.language.cli import (
+    TranslatedCommand,
+    TranslatedGroup,
+    choose_language,
+    click_text,
+    reading,
+)
 from mma_core.language.i18n import LANGUAGES, _
 
 if TYPE_CHECKING:
@@ -58,9 +64,42 @@ class MmaGroup(TranslatedGroup):
     a store that cannot be reached into one line and exit status 3: never a traceback. What
     click prints around it, and every command's help, speaks the reader's language."""
 
+    # The commands whose module is imported when one of them is first asked for (filled by
+    # ``mma_core.cli`` from ``cli/index.py``): name -> (module, help, short help as written).
+    # (Set on the ``mma`` group itself: the groups under it, of this class too, have none.)
+    lazy: dict[str, tuple[str, str, str | None]] = {}  # noqa: RUF012
+    # Imports a command module and lets it add its commands (set by ``mma_core.cli``).
+    loaders: tuple[Callable[[str], None], ...] = ()
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         with reading():
             return super().main(*args, **kwargs)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            for load in self.loaders:
+                load(self.lazy[cmd_name][0])
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The listing of ``mma --help``: a command not loaded yet is listed from the index
+        (its help as written, translated as its own would be), without importing it."""
+        commands: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None and name in self.lazy:
+                _, text, short = self.lazy[name]
+                command = TranslatedCommand(name, help=text, short_help=short)
+            if command is not None and not command.hidden:
+                commands.append((name, command))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            rows = [(name, command.get_short_help_str(limit)) for name, command in commands]
+            with formatter.section(click_text("Commands")):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

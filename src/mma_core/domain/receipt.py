@@ -23,6 +23,12 @@ def receipt_id(request_id: str) -> UUID:
 
 
 class CommandReceipt(Aggregate):
+    """The answer to a command given a ``request_id``: one event, saved in the same transaction
+    as the command's own events and right after them, so a retry with the same request id gets
+    the same answer and writes nothing. It changes no municipality and counts on no day. A
+    follower that wants only the programme's facts passes ``include_receipts=False`` to
+    ``follow()`` (the default, ``True``, follows them like every other event)."""
+
     class Event(Recorded):
         pass
 

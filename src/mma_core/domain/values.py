@@ -28,6 +28,7 @@ __all__ = [
     "Outcome",
     "Payer",
     "RegistryEntry",
+    "ReportCategories",
     "ReportCategory",
     "ReportReference",
     "Stage",
@@ -86,6 +87,17 @@ MMA_CATEGORIES: tuple[str, ...] = (
     "radicalisering",
     "vervalsingen",
     "woonfraude",
+)
+
+
+def _member(category: str) -> str:
+    return re.sub(r"[^A-Z]+", "_", category.upper()).strip("_")
+
+
+# The same categories as an enum (``ReportCategories.FRAUDE.value == "fraude"``), for a
+# service's own models and forms; ``ReportCategory`` checks a value against them.
+ReportCategories = StrEnum(  # type: ignore[misc]
+    "ReportCategories", [(_member(category), category) for category in MMA_CATEGORIES]
 )
 
 

@@ -142,7 +142,7 @@ class ExportSource:
     def ledger(self) -> Table:
         rows = []
         for code in self.programme.codes():
-            m = self.programme.municipality(code)
+            m = self.programme.municipality(code, cost_lines=True)
             for entry in m.costs:
                 if self.as_of is not None and entry.on > self.as_of:
                     continue

@@ -28,8 +28,10 @@ __all__ = [
     "DOMAIN",
     "LANGUAGES",
     "N_",
+    "Text",
     "_",
     "current_language",
+    "in_language",
     "language",
     "long_date",
     "message_date",
@@ -112,9 +114,57 @@ def translator(package: str) -> Callable[[str], str]:
     return translate
 
 
+class Text(str):
+    """A message in the current language that remembers what it was made of (its msgid and
+    the values formatted into it), so that it can be written again in another language:
+    :meth:`in_language`. It is a ``str`` in every other respect. Values formatted into it
+    that are themselves ``Text`` are rewritten too; other values (a code, an ISO date, a date
+    spelled out in words) stay as they were."""
+
+    _msgid: str
+    _values: tuple[tuple[object, ...], dict[str, object]] | None
+
+    @classmethod
+    def of(
+        cls,
+        text: str,
+        msgid: str,
+        values: tuple[tuple[object, ...], dict[str, object]] | None = None,
+    ) -> Text:
+        made = cls(text)
+        made._msgid, made._values = msgid, values
+        return made
+
+    def format(self, *args: object, **kwargs: object) -> Text:
+        return Text.of(str.format(self, *args, **kwargs), self._msgid, (args, kwargs))
+
+    def in_language(self, lang: str) -> str:
+        """The same message in ``lang`` (``nl`` or ``en``)."""
+        lang = check_language(lang)
+        with language(lang):
+            again = translations(lang).gettext(self._msgid)
+            if self._values is None:
+                return again
+            args, kwargs = self._values
+            return again.format(
+                *[_again(value, lang) for value in args],
+                **{key: _again(value, lang) for key, value in kwargs.items()},
+            )
+
+
+def _again(value: object, lang: str) -> object:
+    return value.in_language(lang) if isinstance(value, Text) else value
+
+
+def in_language(message: str, lang: str) -> str:
+    """``message`` in ``lang`` if it is a :class:`Text` (made by ``_``), else as it is."""
+    return message.in_language(lang) if isinstance(message, Text) else message
+
+
 def _(message: str) -> str:
-    """``message`` in the current language."""
-    return translations(current_language()).gettext(message)
+    """``message`` in the current language (a :class:`Text`: it can be written again in
+    another language)."""
+    return Text.of(translations(current_language()).gettext(message), message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

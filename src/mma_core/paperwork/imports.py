@@ -16,11 +16,12 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from mma_core.domain.errors import DomainError, InvalidInput
+from mma_core.domain.jsontypes import JSONValue
 from mma_core.domain.values import MunicipalityCode, Official
 from mma_core.language.i18n import _, message_date, ngettext
 from mma_core.paperwork.tables import Column, TableRow, column_label, read_table
@@ -88,6 +89,15 @@ class RowError:
     line: int
     column: str
     message: str
+    code: str = "invalid_input"  # the error's code: a cell's malformed value, or the rule's
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "message": self.message,
+        }
 
     def __str__(self) -> str:
         column = column_label(self.column)
@@ -100,17 +110,25 @@ class ImportRejected(InvalidInput):
     """At least one row is wrong; nothing was written. ``errors`` lists every wrong row."""
 
     code = "import_rejected"
+    when = (
+        "an import has wrong rows; nothing was written; `details.errors` lists every row "
+        "error (line, column, code, message)"
+    )
 
     def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors = tuple(errors)
+        self.errors = tuple(sorted(errors, key=lambda e: e.line))
         rows = len({e.line for e in self.errors})
         super().__init__(
             ngettext(
                 "{rows} row is wrong, nothing was written: {errors}",
                 "{rows} rows are wrong, nothing was written: {errors}",
                 rows,
-            ).format(rows=rows, errors="; ".join(str(e) for e in self.errors))
+            ).format(rows=rows, errors="; ".join(str(e) for e in self.errors)),
+            details={"errors": [e.to_dict() for e in self.errors]},
         )
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.errors,))
 
 
 @attrs.frozen
@@ -127,6 +145,7 @@ class _CellError(InvalidInput):
     def __init__(self, column: str, error: DomainError) -> None:
         super().__init__(str(error))
         self.column = column
+        self.rule = error.code
 
 
 class _DryRun(Exception):
@@ -198,10 +217,12 @@ def _run(
     kind: str,
     steps: Sequence[tuple[int, str, Callable[[], str]]],
     dry_run: bool,
+    cell_errors: Sequence[RowError] = (),
 ) -> ImportResult:
-    """Run every step inside one atomic block; any failing step (all are tried, to report each)
-    or a dry run leaves the store as it was."""
-    errors: list[RowError] = []
+    """Run every step inside one atomic block; any failing step (all are tried, to report each,
+    with the rows whose cells were wrong: one pass names every bad row), any wrong cell, or a
+    dry run leaves the store as it was."""
+    errors: list[RowError] = list(cell_errors)
     done: list[str] = []
     try:
         with prog.atomic():
@@ -209,7 +230,10 @@ def _run(
                 try:
                     done.append(step())
                 except DomainError as error:
-                    errors.append(RowError(line, getattr(error, "column", column), str(error)))
+                    code = error.rule if isinstance(error, _CellError) else error.code
+                    errors.append(
+                        RowError(line, getattr(error, "column", column), str(error), code)
+                    )
             if errors:
                 raise ImportRejected(errors)
             if dry_run:
@@ -256,9 +280,7 @@ def import_answers(
             continue
         seen[code] = row.line
         steps.append((row.line, "on", _answer_step(prog, code, answer, day, row, by, origin)))
-    if errors:
-        raise ImportRejected(errors)
-    return _run(prog, "answers", steps, dry_run)
+    return _run(prog, "answers", steps, dry_run, errors)
 
 
 def _answer_step(
@@ -330,9 +352,7 @@ def import_officials(
                 _official_step(prog, code, person, day, session_id, session_day, by, origin),
             )
         )
-    if errors:
-        raise ImportRejected(errors)
-    return _run(prog, "officials", steps, dry_run)
+    return _run(prog, "officials", steps, dry_run, errors)
 
 
 def _official_step(

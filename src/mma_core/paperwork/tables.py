@@ -98,6 +98,7 @@ class TableError(InvalidInput):
     """A file cannot be read as a table with the columns asked for; ``line`` says where."""
 
     code = "invalid_table"
+    when = "a file of rows (`record_reports`, imports) cannot be read; `details.line` says where"
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(

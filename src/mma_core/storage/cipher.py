@@ -54,6 +54,8 @@ class StoreCipherError(DomainError):
     """A stored event's state does not open with the cipher keyring (or needs one)."""
 
     code = "store_cipher_error"
+    http_status = 500
+    when = "a stored event does not open with the cipher key (or needs one)"
 
 
 def new_key() -> str:

@@ -43,6 +43,8 @@ class StoreError(Exception):
     code: ClassVar[str] = "store_error"
     transient: ClassVar[bool] = False
 
+    http_status: ClassVar[int] = 500  # permanent: no retry will help
+
     def __init__(
         self, message: str, *, store: str = "", reason: str = "", advice: str = ""
     ) -> None:
@@ -54,7 +56,9 @@ class StoreError(Exception):
     def __reduce__(self) -> Any:
         return _rebuild, (type(self), str(self), self.store, self.reason, self.advice)
 
-    def to_dict(self) -> JSONObject:
+    def to_dict(self, lang: str | None = None) -> JSONObject:
+        """As ``DomainError.to_dict``; ``lang`` is accepted for the same signature (a store's
+        failure is reported as the driver words it)."""
         return {
             "code": self.code,
             "type": type(self).__name__,
@@ -85,6 +89,7 @@ class StoreUnavailable(StoreError):
 
     code: ClassVar[str] = "store_unavailable"
     transient: ClassVar[bool] = True
+    http_status: ClassVar[int] = 503  # with Retry-After: trying again may help
 
 
 class StoreBusy(StoreUnavailable):

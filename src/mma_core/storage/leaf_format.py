@@ -135,6 +135,8 @@ class HistoryAltered(DomainError):
     deleted events behind the library's back. Nothing was written."""
 
     code = "history_altered"
+    http_status = 500
+    when = "the audit leaves say events were deleted behind the library's back"
 
     def __init__(self, message: str, aggregate_id: str = "", version: int = 0) -> None:
         super().__init__(message, details={"aggregate_id": aggregate_id, "version": version})

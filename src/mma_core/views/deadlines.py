@@ -25,7 +25,7 @@ from datetime import date, timedelta
 import attrs
 
 from mma_core.domain.common import AMSTERDAM
-from mma_core.domain.jsonable import JSONReady
+from mma_core.domain.jsonable import JSONObject, JSONReady
 from mma_core.domain.values import Stage
 from mma_core.views.records import MunicipalityRecord, SessionRecord
 from mma_core.views.state import Deadline
@@ -74,6 +74,9 @@ class Due(JSONReady):
     @property
     def overdue(self) -> bool:
         return self.days_left < 0
+
+    def to_dict(self) -> JSONObject:
+        return {**super().to_dict(), "overdue": self.overdue}
 
 
 def deadlines(records: Sequence[MunicipalityRecord], day: date) -> list[Deadline]:

@@ -17,9 +17,17 @@ from typing import Any, Protocol
 
 import attrs
 
-from mma_core.domain.municipality import Municipality
+from mma_core.domain.municipality import Municipality, municipality_id
 from mma_core.domain.training import TrainingSession
 from mma_core.domain.values import Money, Payer, Stage
+from mma_core.views.asof_index import (
+    BUSINESS,
+    MISSING,
+    RECORDED,
+    IndexState,
+    fold_from,
+    point_text,
+)
 from mma_core.views.deadlines import DUE_WITHIN, Due, deadlines, due_items
 from mma_core.views.records import (
     LedgerLine,
@@ -186,6 +194,10 @@ class ReadModels:
     def records(self) -> list[MunicipalityRecord]:
         return self.store.municipalities()
 
+    def codes(self) -> list[str]:
+        """Every municipality's code in registration order (as far as the views reach)."""
+        return self.store.codes()
+
     def sessions(self) -> list[SessionRecord]:
         return self.store.sessions()
 
@@ -214,6 +226,41 @@ class ReadModels:
                 self._costs.popitem(last=False)
         return entries
 
+    def cost_page(self, code: str, after: int, limit: int) -> tuple[tuple[CostEntry, ...], int]:
+        """``limit`` of the municipality's cost lines after the first ``after``, and how many
+        it has: reads only the chunks that hold the page (the views caught up first)."""
+        self.catch_up()
+        sizes = self.store.chunk_sizes(code)
+        total = sum(lines for _, lines in sizes)
+        first = last = None
+        offset = begins = 0
+        for chunk, lines in sizes:
+            if offset + lines > after and offset < after + limit:
+                if first is None:
+                    first, begins = chunk, offset
+                last = chunk
+            offset += lines
+        if first is None:
+            return (), total
+        entries = [
+            entry
+            for found in self.store.cost_chunks(code, first=first, last=last)
+            for entry in found.entries
+        ]
+        skip = after - begins
+        return tuple(entries[skip : skip + limit]), total
+
+    def nearest_states(
+        self, as_of: date | None, known_at: datetime | None, code: str | None = None
+    ) -> dict[str, IndexState]:
+        """The as-of index's states nearest ``as_of`` or ``known_at`` (one of them), per
+        municipality (of ``code``, or all); the views caught up first."""
+        self.catch_up()
+        if as_of is not None:
+            return {s.code: s for s in self.store.index_states(BUSINESS, point_text(as_of), code)}
+        assert known_at is not None
+        return {s.code: s for s in self.store.index_states(RECORDED, point_text(known_at), code)}
+
     def overview(self, day: date, *, cost_lines: bool = True) -> Overview:
         costs_of: CostsOf | None = None
         if cost_lines:
@@ -234,9 +281,16 @@ class ReadModels:
     # -- as of another day: replayed into the same records -------------------------------
 
     def records_as_of(self, day: date) -> list[MunicipalityRecord]:
+        """Every municipality's record as of ``day``: from its state in the as-of index and
+        the few events after it (its whole history only where the index cannot serve)."""
+        states = self.nearest_states(day, None)
+        transcoder = self.source.mapper.transcoder
         result = []
-        for registered in self.source.events_of_type(Municipality.Registered):
-            m = fold(self.source.aggregate_events(registered.originator_id), day, None)
+        for code in self.codes():
+            aggregate_id = municipality_id(code)
+            m = fold_from(states.get(code), aggregate_id, day, None, self.source.events, transcoder)
+            if m is MISSING:
+                m = fold(self.source.aggregate_events(aggregate_id), day, None)
             if m is not None:
                 result.append(record_of(m))
         return result

@@ -32,6 +32,10 @@ class ViewSource(Protocol):
         """Gets an aggregate at a version (``get(aggregate_id, version=...)``)."""
 
     @property
+    def events(self) -> Any:
+        """The event store: an aggregate's events by version (``get(id, gt=, lte=, limit=)``)."""
+
+    @property
     def env(self) -> Any:
         """The store's settings: ``PERSISTENCE_MODULE`` says where the views live."""
 

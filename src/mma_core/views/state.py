@@ -99,6 +99,23 @@ class MunicipalityView(MunicipalityFacts):
 
 
 @attrs.frozen
+class CostLinesPage(JSONReady):
+    # A page of one municipality's cost lines (``Programme.cost_lines``), with its totals.
+    # ``after`` is where the page starts (lines before it); ``next`` is the ``after`` of the
+    # next page, ``None`` on the last; ``total`` counts all the lines.
+
+    code: str
+    as_of: date | None
+    known_at: datetime | None
+    lines: tuple[CostEntry, ...]
+    after: int
+    next: int | None
+    total: int
+    costs_province: Money
+    costs_municipality: Money
+
+
+@attrs.frozen
 class Deadline(JSONReady):
     code: str
     name: str

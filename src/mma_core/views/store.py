@@ -21,6 +21,7 @@ import attrs
 from mma_core.domain.values import CostLine
 from mma_core.storage.locks import DDL_LOCK  # the lock the application takes for its tables
 from mma_core.storage.schema import schema_prefix
+from mma_core.views.asof_index import BUSINESS, IndexState
 from mma_core.views.records import (
     LEDGER_COLUMNS,
     LedgerLine,
@@ -51,6 +52,11 @@ class Batch:
     municipalities: dict[str, tuple[int, str]]  # code -> (registration position, record JSON)
     sessions: dict[str, tuple[str, str]]  # session id -> (starts at, record JSON)
     ledger: list[LedgerLine]
+    # The as-of index: states to write (a recorded-time state never replaces one), and the
+    # municipalities whose business states are all written again (their old ones go first).
+    index: list[IndexState] = attrs.field(factory=list)
+    index_reset: frozenset[str] = frozenset()
+    offers: list[tuple[str, int]] = attrs.field(factory=list)  # (reference, position) made
 
 
 @attrs.frozen
@@ -140,6 +146,31 @@ LEDGER_TYPES = {
 }
 CHUNK_TYPES = {"code": "text", "chunk": "integer", "lines": "integer", "doc": "text"}
 CHUNK_CONFLICT = "ON CONFLICT (code, chunk) DO UPDATE SET lines=excluded.lines, doc=excluded.doc"
+INDEX_TYPES = {
+    "code": "text",
+    "axis": "text",
+    "point": "text",
+    "version": "bigint",
+    "state": "text",
+    "bucket": "text",
+}
+INDEX_REPLACE = (
+    "ON CONFLICT (code, axis, point) DO UPDATE SET version=excluded.version, "
+    "state=excluded.state, bucket=excluded.bucket"
+)
+INDEX_KEEP = "ON CONFLICT (code, axis, point) DO NOTHING"
+
+
+def nearest(states: Iterable[IndexState], axis: str, point: str) -> dict[str, IndexState]:
+    """Per municipality, its state of ``axis`` latest at or before ``point``; on the business
+    axis, when it has none that early, its first (the state before its first dated event)."""
+    found: dict[str, IndexState] = {}
+    for state in sorted(states, key=lambda s: s.point):
+        if state.axis != axis:
+            continue
+        if state.point <= point or (axis == BUSINESS and state.code not in found):
+            found[state.code] = state
+    return found
 
 
 class Conflict(Exception):
@@ -162,8 +193,24 @@ class ViewStore(Protocol):
     def ledger(self, code: str | None = None, *, after: int = 0) -> list[LedgerLine]:
         """The ledger lines (of ``code``, if given) charged after position ``after``."""
 
-    def cost_chunks(self, code: str, *, first: int = 0) -> list[CostChunk]:
-        """``code``'s cost lines in chunks, from chunk number ``first`` on, in ledger order."""
+    def cost_chunks(self, code: str, *, first: int = 0, last: int | None = None) -> list[CostChunk]:
+        """``code``'s cost lines in chunks, from chunk number ``first`` on (to ``last``), in
+        ledger order."""
+
+    def chunk_sizes(self, code: str) -> list[tuple[int, int]]:
+        """(chunk number, lines in it) of each of ``code``'s chunks, in order."""
+
+    def index_states(self, axis: str, point: str, code: str | None = None) -> list[IndexState]:
+        """The as-of index's states nearest ``point`` (see ``nearest``), of ``code`` or all."""
+
+    def index_last(self, code: str) -> IndexState | None:
+        """``code``'s latest business state of the as-of index."""
+
+    def codes(self) -> list[str]:
+        """Every municipality's code, in registration order."""
+
+    def offer_references(self) -> list[str]:
+        """Every offer's reference, in the order they were made."""
 
 
 class MemoryViewStore:
@@ -175,6 +222,8 @@ class MemoryViewStore:
         self._municipalities: dict[str, tuple[int, str]] = {}
         self._sessions: dict[str, tuple[str, str]] = {}
         self._ledger: dict[tuple[int, int], LedgerLine] = {}
+        self._index: dict[tuple[str, str, str], IndexState] = {}
+        self._offers: dict[str, int] = {}
 
     def tracking(self) -> Tracking:
         with self._lock:
@@ -193,6 +242,14 @@ class MemoryViewStore:
                 if key in self._ledger:
                     raise AssertionError(f"ledger line {key} written twice")
                 self._ledger[key] = line
+            reset = batch.index_reset
+            for at in [k for k in self._index if k[0] in reset and k[1] == BUSINESS]:
+                del self._index[at]
+            for state in batch.index:
+                at = (state.code, state.axis, state.point)
+                if state.axis == BUSINESS or at not in self._index:
+                    self._index[at] = state
+            self._offers.update(batch.offers)
             self._tracking = batch.end
 
     def reset(self) -> None:
@@ -201,6 +258,8 @@ class MemoryViewStore:
             self._municipalities.clear()
             self._sessions.clear()
             self._ledger.clear()
+            self._index.clear()
+            self._offers.clear()
 
     def municipalities(self) -> list[MunicipalityRecord]:
         with self._lock:
@@ -218,10 +277,37 @@ class MemoryViewStore:
             lines = [self._ledger[key] for key in keys]
         return [line for line in lines if code is None or line.code == code]
 
-    def cost_chunks(self, code: str, *, first: int = 0) -> list[CostChunk]:
+    def cost_chunks(self, code: str, *, first: int = 0, last: int | None = None) -> list[CostChunk]:
         entries = _Entries()
         chunks = chunked((line_key(line.row()) for line in self.ledger(code)), None)
-        return [entries.chunk(n, doc) for n, doc in chunks if n >= first]
+        return [
+            entries.chunk(n, doc) for n, doc in chunks if n >= first and (last is None or n <= last)
+        ]
+
+    def chunk_sizes(self, code: str) -> list[tuple[int, int]]:
+        chunks = chunked((line_key(line.row()) for line in self.ledger(code)), None)
+        return [(n, len(doc.lines)) for n, doc in chunks]
+
+    def index_states(self, axis: str, point: str, code: str | None = None) -> list[IndexState]:
+        with self._lock:
+            states = [s for s in self._index.values() if code is None or s.code == code]
+        return list(nearest(states, axis, point).values())
+
+    def offer_references(self) -> list[str]:
+        with self._lock:
+            return sorted(self._offers, key=self._offers.__getitem__)
+
+    def codes(self) -> list[str]:
+        with self._lock:
+            rows = sorted(
+                (registered, code) for code, (registered, _) in self._municipalities.items()
+            )
+        return [code for _, code in rows]
+
+    def index_last(self, code: str) -> IndexState | None:
+        with self._lock:
+            states = [s for s in self._index.values() if s.code == code and s.axis == BUSINESS]
+        return max(states, key=lambda s: s.point, default=None)
 
 
 class SqlViewStore:
@@ -240,6 +326,8 @@ class SqlViewStore:
         self.ledger_table = f"{qualify}mma_views_ledger"
         self.ledger_index = "mma_views_ledger_by_code"
         self.chunks_table = f"{qualify}mma_views_cost_chunks"
+        self.index_table = f"{qualify}mma_views_asof"
+        self.offers_table = f"{qualify}mma_views_offers"
         self.qualify = qualify
         # Each municipality's last chunk as this store last wrote it, valid while the tracking
         # position is still ``_tails_at``: a rebuild's batches extend chunks without reading.
@@ -290,6 +378,56 @@ class SqlViewStore:
             for statement in statements:
                 c.execute(statement)
             self._fill_chunks(c)
+            self._create_index(c)
+
+    def _create_index(self, c: Any) -> None:
+        """The as-of index's table. A store whose views were written before the index was
+        kept has its views emptied here, in the same transaction: the next catch-up rebuilds
+        them and the index with them (an index missing states would answer wrongly)."""
+        c.execute(
+            "SELECT name FROM sqlite_master WHERE name=?"
+            if self.mark == "?"
+            else "SELECT to_regclass(%s) AS name",
+            (self.index_table,),
+        )
+        row = c.fetchone()
+        c.execute(
+            "SELECT name FROM sqlite_master WHERE name=?"
+            if self.mark == "?"
+            else "SELECT to_regclass(%s) AS name",
+            (self.offers_table,),
+        )
+        offers = c.fetchone()
+        if all(found is not None and found["name"] is not None for found in (row, offers)):
+            return
+        c.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.offers_table} ("
+            "reference TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+        )
+        c.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.index_table} ("
+            "code TEXT NOT NULL, axis TEXT NOT NULL, point TEXT NOT NULL, "
+            "version BIGINT NOT NULL, state TEXT NOT NULL, bucket TEXT NOT NULL, "
+            "PRIMARY KEY (code, axis, point))"
+        )
+        c.execute(
+            self._sql(
+                f"UPDATE {self.tracking_table} SET position=0, latest=NULL WHERE name=?"  # noqa: S608
+            ),
+            (TRACKING_NAME,),
+        )
+        for table in self._view_tables():
+            c.execute(f"DELETE FROM {table}")  # noqa: S608
+
+    def _view_tables(self) -> tuple[str, ...]:
+        return (
+            self.municipalities_table,
+            self.sessions_table,
+            self.ledger_table,
+            self.chunks_table,
+            self.index_table,
+            self.offers_table,
+        )
 
     def _fill_chunks(self, c: Any) -> None:
         """Derive the chunks from the ledger of a store written before they were kept (in
@@ -318,10 +456,12 @@ class SqlViewStore:
             self.sessions_table,
             self.ledger_table,
             self.chunks_table,
+            self.index_table,
+            self.offers_table,
         )
         if self.mark == "?":
             found = self._read(
-                f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * 6)})",  # noqa: S608
+                f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * 8)})",  # noqa: S608
                 (*names, self.ledger_index),
                 c,
             )
@@ -410,6 +550,14 @@ class SqlViewStore:
                 rows = [line.row() for line in batch.ledger]
                 self._insert(c, self.ledger_table, LEDGER_TYPES, rows)
                 self._write_chunks(c, rows, tails)
+            self._write_index(c, batch)
+            self._insert(
+                c,
+                self.offers_table,
+                {"reference": "text", "position": "bigint"},
+                batch.offers,
+                "ON CONFLICT (reference) DO NOTHING",
+            )
             latest = batch.end.latest
             c.execute(
                 self._sql(
@@ -423,6 +571,17 @@ class SqlViewStore:
             )
 
         self._tails, self._tails_at = tails, batch.end.position
+
+    def _write_index(self, c: Any, batch: Batch) -> None:
+        for code in sorted(batch.index_reset):
+            c.execute(
+                self._sql(f"DELETE FROM {self.index_table} WHERE code=? AND axis=?"),  # noqa: S608
+                (code, BUSINESS),
+            )
+        business = [s.row() for s in batch.index if s.axis == BUSINESS]
+        recorded = [s.row() for s in batch.index if s.axis != BUSINESS]
+        self._insert(c, self.index_table, INDEX_TYPES, business, INDEX_REPLACE)
+        self._insert(c, self.index_table, INDEX_TYPES, recorded, INDEX_KEEP)
 
     def _write_chunks(
         self, c: Any, rows: list[tuple[Any, ...]], tails: dict[str, tuple[int, ChunkDoc]]
@@ -489,12 +648,7 @@ class SqlViewStore:
                 ),
                 (TRACKING_NAME,),
             )
-            for table in (
-                self.municipalities_table,
-                self.sessions_table,
-                self.ledger_table,
-                self.chunks_table,
-            ):
+            for table in self._view_tables():
                 c.execute(f"DELETE FROM {table}")  # noqa: S608
 
     def municipalities(self) -> list[MunicipalityRecord]:
@@ -525,11 +679,11 @@ class SqlViewStore:
             )
         return [LedgerLine.from_row(row) for row in rows]
 
-    def cost_chunks(self, code: str, *, first: int = 0) -> list[CostChunk]:
+    def cost_chunks(self, code: str, *, first: int = 0, last: int | None = None) -> list[CostChunk]:
         rows = self._read(
             f"SELECT chunk, doc FROM {self.chunks_table} "  # noqa: S608
-            "WHERE code=? AND chunk >= ? ORDER BY chunk",
-            (code, first),
+            "WHERE code=? AND chunk >= ? AND chunk <= ? ORDER BY chunk",
+            (code, first, 2**31 - 1 if last is None else last),
         )
         entries = _Entries()
         return [entries.chunk(int(row["chunk"]), ChunkDoc.from_json(row["doc"])) for row in rows]
@@ -593,6 +747,63 @@ class SqlViewStore:
             c,
         )
         return {row["code"]: int(row["n"]) for row in rows}
+
+    def chunk_sizes(self, code: str) -> list[tuple[int, int]]:
+        rows = self._read(
+            f"SELECT chunk, lines FROM {self.chunks_table} WHERE code=? ORDER BY chunk",  # noqa: S608
+            (code,),
+        )
+        return [(int(row["chunk"]), int(row["lines"])) for row in rows]
+
+    def index_states(self, axis: str, point: str, code: str | None = None) -> list[IndexState]:
+        columns = ", ".join(f"t.{name}" for name in INDEX_TYPES)
+        where, params = ("", ()) if code is None else (" AND code=?", (code,))
+        # Per municipality the latest point at or before ``point`` (and, on the business
+        # axis, the first point of those that have none that early), found in the primary
+        # key's index alone; then only those states are read.
+        found: dict[str, IndexState] = {}
+        nearest_point = (
+            f"SELECT code, MAX(point) AS point FROM {self.index_table} "  # noqa: S608
+            f"WHERE axis=? AND point <= ?{where} GROUP BY code"
+        )
+        first_point = (
+            f"SELECT code, MIN(point) AS point FROM {self.index_table} "  # noqa: S608
+            f"WHERE axis=?{where} GROUP BY code HAVING MIN(point) > ?"
+        )
+        for points, args in (
+            (nearest_point, (axis, point, *params)),
+            (first_point, (axis, *params, point)),
+        ):
+            if points is first_point and axis != BUSINESS:
+                break
+            rows = self._read(
+                f"SELECT {columns} FROM {self.index_table} t JOIN ({points}) m "  # noqa: S608
+                "ON t.code = m.code AND t.point = m.point WHERE t.axis=?",
+                (*args, axis),
+            )
+            for row in rows:
+                found.setdefault(row["code"], IndexState.from_row(row))
+        return list(found.values())
+
+    def offer_references(self) -> list[str]:
+        rows = self._read(
+            f"SELECT reference FROM {self.offers_table} ORDER BY position"  # noqa: S608
+        )
+        return [row["reference"] for row in rows]
+
+    def codes(self) -> list[str]:
+        rows = self._read(
+            f"SELECT code FROM {self.municipalities_table} ORDER BY registered, code"  # noqa: S608
+        )
+        return [row["code"] for row in rows]
+
+    def index_last(self, code: str) -> IndexState | None:
+        rows = self._read(
+            f"SELECT {', '.join(INDEX_TYPES)} FROM {self.index_table} "  # noqa: S608
+            "WHERE code=? AND axis=? ORDER BY point DESC LIMIT 1",
+            (code, BUSINESS),
+        )
+        return IndexState.from_row(rows[0]) if rows else None
 
 
 def store_for(app: ViewSource) -> ViewStore:

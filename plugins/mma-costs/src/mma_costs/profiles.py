@@ -77,7 +77,7 @@ class PopulationBands:
         """What this tariff charged so far, over every municipality."""
         total = Money.zero()
         for code in self._programme.codes():
-            for entry in self._programme.municipality(code).costs:
+            for entry in self._programme.municipality(code, cost_lines=True).costs:
                 if entry.line.calculator == self.name:
                     total += entry.line.amount
         return total

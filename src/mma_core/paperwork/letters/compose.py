@@ -168,13 +168,13 @@ def _view(
     """The municipality on ``as_of``; for the letters about the past (an invitation, a year's
     statement) also one that has merged since, as it stood when it ended."""
     try:
-        return prog.municipality(code, as_of=as_of)
+        return prog.municipality(code, as_of=as_of, cost_lines=True)
     except UnknownMunicipality:
         if kind not in ("invitation", "statement"):
             if explicit:
                 raise
             return None
-    whole = prog.municipality(code)
+    whole = prog.municipality(code, cost_lines=True)
     if whole.valid_from is not None and as_of < whole.valid_from:
         if explicit:
             raise InvalidInput(

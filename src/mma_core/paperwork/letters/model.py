@@ -8,11 +8,12 @@ asked for.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mma_core.extensions.values import Attachment
+if TYPE_CHECKING:  # an annotation only: the command line reads KINDS without the extensions
+    from mma_core.extensions.values import Attachment
 
 KINDS = ("invitation", "reminder", "training", "evaluation", "statement")
 
