@@ -186,7 +186,8 @@ def test_a_waiting_follower_survives_the_server_stopping_and_sees_what_comes_aft
         try:
             with Programme.open(url) as prog:
                 following.set()
-                for record in prog.follow(after=first, wait=40.0, limit=1):
+                # Generous: under load the pool takes a while to reconnect after the restart.
+                for record in prog.follow(after=first, wait=90.0, limit=1):
                     seen.append(record.position)
         except BaseException as error:
             failures.append(error)
@@ -201,7 +202,7 @@ def test_a_waiting_follower_survives_the_server_stopping_and_sees_what_comes_aft
     with Programme.open(url) as prog:
         _command(prog, 0, 1)
         expected = prog.last_position()
-    thread.join(timeout=60)
+    thread.join(timeout=120)
     assert not thread.is_alive()
     assert not failures, failures
     assert seen

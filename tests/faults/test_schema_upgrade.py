@@ -76,8 +76,10 @@ def _upgrade_from_version_1(url: str) -> None:
     steps = json.loads(plan.stdout)
     assert steps["before"] == 1
     assert steps["after"] == SCHEMA_VERSION
-    assert [s["version"] for s in steps["steps"]] == [2]
+    # Every step after version 1, in order: the cost chunks (2), the as-of index (3), ...
+    assert [s["version"] for s in steps["steps"]] == list(range(2, SCHEMA_VERSION + 1))
     assert "cost chunks" in steps["steps"][0]["does"]
+    assert "as-of index" in steps["steps"][1]["does"]
     text = mma("--store", url, "store", "upgrade", "--dry-run")
     assert "Nothing was changed" in text.stdout
     assert _chunks(url) is None  # the dry run changed nothing
