@@ -79,7 +79,8 @@ def test_loopback() -> None:
 def test_tokens_from_the_environment_and_mma_toml() -> None:
     table = load_tokens(
         {
-            "MMA_WEB_TOKENS": "7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0:viewer,QWxEbfXTKRIBCY5ml0n3V-ssgRgKDDbVrsLoDf87hOg:coordinator:Bea"
+            "MMA_WEB_TOKENS": "7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0:viewer,"
+            "QWxEbfXTKRIBCY5ml0n3V-ssgRgKDDbVrsLoDf87hOg:coordinator:Bea"
         },
         {
             "tokens": {
@@ -226,7 +227,8 @@ def test_mma_serve_without_tokens_makes_one_for_the_run(store_url: str) -> None:
 
 def test_mma_serve_reads_web_tokens_from_mma_toml(store_url: str, tmp_path: Path) -> None:
     (tmp_path / "mma.toml").write_text(
-        '[web.tokens]\nAnna = { token = "Vt3q9xLr2mZpK8wN4cYhB6dJf0sQeGu1aTkRoWiE5nA", role = "coordinator" }\n'
+        "[web.tokens]\n"
+        'Anna = { token = "Vt3q9xLr2mZpK8wN4cYhB6dJf0sQeGu1aTkRoWiE5nA", role = "coordinator" }\n'
     )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
