@@ -43,6 +43,8 @@ def fixed(at: datetime) -> Callable[[], datetime]:
 
 
 def settings(port: int, **extra: object) -> SmtpSettings:
+    # A loopback test server speaks plain SMTP unless the test asks for TLS.
+    extra.setdefault("allow_insecure", not (extra.get("starttls") or extra.get("implicit_tls")))
     return SmtpSettings(
         sender="mma@provincie.example",
         host="127.0.0.1",
@@ -145,6 +147,16 @@ def test_a_login_without_tls_is_refused(tmp_path: Path) -> None:
         settings(25, starttls=True, implicit_tls=True)
 
 
+def test_plain_smtp_is_refused_unless_allowed(smtp_server: SmtpServer) -> None:
+    """Officials' addresses never cross the network in the clear by default."""
+    with pytest.raises(InsecureTransport, match="allow_insecure"):
+        settings(smtp_server.port, allow_insecure=False)
+    plugins: Any = plugins_for(smtp_server.port, allow_insecure=False)
+    assert "smtp" not in plugins.hook.notifiers()
+    assert smtp_server.inbox.messages == []
+    assert "smtp" in plugins_for(smtp_server.port).hook.notifiers()  # type: ignore[attr-defined]
+
+
 def test_a_plugin_with_a_login_and_no_tls_registers_no_channel() -> None:
     plugins: Any = plugins_for(25, username="mma", password=PASSWORD)
     assert "smtp" not in plugins.hook.notifiers()
@@ -205,6 +217,7 @@ def plugins_for(port: int, **extra: object) -> object:
                     "port": port,
                     "timeout": 5,
                     "addresses": ADDRESSES,
+                    "allow_insecure": True,
                     **extra,
                 }
             },
@@ -255,6 +268,7 @@ def test_killed_in_the_middle_of_a_batch_every_mail_arrives_once(
         'host = "127.0.0.1"\n'
         f"port = {smtp_server.port}\n"
         "timeout = 5\n"
+        "allow_insecure = true\n"
         'addresses = { mayor = "burgemeester.{code}@example.org" }\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}

@@ -40,6 +40,7 @@ class SmtpSettings:
     password: str | None = attrs.field(default=None, repr=False)
     timeout: int = 30
     addresses: Mapping[str, str] = attrs.field(factory=dict)
+    allow_insecure: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.starttls and self.implicit_tls:
@@ -51,6 +52,12 @@ class SmtpSettings:
             raise InsecureTransport(
                 "the SMTP login would send the password in the clear; set starttls = true "
                 "(port 587) or implicit_tls = true (port 465)"
+            )
+        if not self.tls and not self.allow_insecure:
+            raise InsecureTransport(
+                "the mail, officials' addresses included, would go in the clear; set "
+                "starttls = true (port 587) or implicit_tls = true (port 465), or "
+                "allow_insecure = true for a relay on this machine"
             )
 
     @property
