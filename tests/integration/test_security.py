@@ -313,6 +313,25 @@ def test_the_email_rule_accepts_what_the_old_pattern_did(text: str) -> None:
     assert valid_email(text) == bool(_OLD_RULE.fullmatch(text))
 
 
+@pytest.mark.parametrize(
+    "listed",
+    [
+        "zz@x.nl,alle-medewerkers",
+        "zz@x.nl;b@y.nl",
+        "Zz <zz@x.nl>",
+        "groep: zz@x.nl;",
+        '"zz"@x.nl',
+        "zz@x.nl,",
+        "zz@[127.0.0.1]",
+    ],
+)
+def test_an_email_field_holds_exactly_one_address(listed: str) -> None:
+    assert not valid_email(listed)
+    with pytest.raises(InvalidInput):
+        Official(name="Zz", email=listed)
+    assert valid_email("zz.de-vries+mma@x.gemeente.nl")
+
+
 def test_the_email_limit_is_254() -> None:
     local = "a" * 64
     domain = "b" * (MAX_EMAIL - 64 - 1 - 4) + ".org"

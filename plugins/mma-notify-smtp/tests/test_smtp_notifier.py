@@ -85,6 +85,13 @@ def test_an_official_gets_mail_at_their_own_address(smtp_server: SmtpServer) -> 
     assert smtp_server.inbox.messages[0]["To"] == "a.b@gemeente.example"
 
 
+def test_an_address_list_from_an_old_store_is_refused(smtp_server: SmtpServer) -> None:
+    listed = Recipient("official", "GM0363", "zz@x.nl,alle-medewerkers@x.nl", "Zz")
+    with pytest.raises(ValueError, match="exactly one e-mail address"):
+        SmtpNotifier(settings(smtp_server.port)).send(note(recipient=listed))
+    assert smtp_server.inbox.messages == []
+
+
 def test_a_role_without_address_fails() -> None:
     with pytest.raises(LookupError, match="no address for the role 'contact'"):
         SmtpNotifier(settings(1)).address(note(recipient=Recipient("contact", "GM0363")))

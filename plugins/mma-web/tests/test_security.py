@@ -351,3 +351,32 @@ def test_link_tokens_are_nowhere_in_the_server_output(store_url: str, tmp_path: 
     assert "/antwoord/…" in out + err  # the requests were logged, without their token
     assert token not in out + err
     assert token[:16] not in out + err
+
+
+def test_an_answer_link_takes_one_address_per_official_not_a_list(
+    client: TestClient, programme: Programme, event_count
+) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from conftest import SESSION
+
+    token, _ = LinkStore.for_programme(programme).create("GM0392", by="test")
+    form = client.get(f"/antwoord/{token}")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    before = event_count(programme)
+    refused = client.post(
+        f"/antwoord/{token}",
+        data={
+            "csrf": csrf,
+            "besluit": "akkoord",
+            "naam1": "Eva de Vries",
+            "email1": "zz@x.nl,alle-medewerkers",
+            "naam2": "Piet Bakker",
+            "email2": "piet@haarlem.example",
+            "sessie": SESSION,
+        },
+    )
+    assert refused.status_code == 422
+    assert "e-mailadres is niet geldig" in refused.text
+    assert event_count(programme) == before
+    assert client.get(f"/antwoord/{token}").status_code == 200  # the link still works

@@ -21,6 +21,7 @@ from email.utils import formatdate
 
 import attrs
 
+from mma_core import DomainError, Official
 from mma_core.plugin_api import Notification
 
 
@@ -65,6 +66,16 @@ class SmtpSettings:
         return self.starttls or self.implicit_tls
 
 
+def one_address(address: str) -> str:
+    """``address`` if it is exactly one e-mail address (the rule of an official's e-mail): a
+    list such as ``a@x.nl,alle-medewerkers`` from an old store would mail everyone on it."""
+    try:
+        Official(name="recipient", email=address)
+    except DomainError:
+        raise ValueError("the recipient's address is not exactly one e-mail address") from None
+    return address
+
+
 class SmtpNotifier:
     channel = "smtp"
 
@@ -75,14 +86,14 @@ class SmtpNotifier:
         """The official's own address, or the configured address of the role."""
         recipient = notification.recipient
         if recipient.address:
-            return recipient.address
+            return one_address(recipient.address)
         template = self.settings.addresses.get(recipient.role)
         if template is None:
             raise LookupError(
                 f"no address for the role {recipient.role!r}; set [plugins.mma-notify-smtp] "
                 f'addresses = {{ {recipient.role} = "..." }} (may contain {{code}})'
             )
-        return template.format(code=recipient.code or "")
+        return one_address(template.format(code=recipient.code or ""))
 
     def message(self, notification: Notification) -> EmailMessage:
         message = EmailMessage()
