@@ -494,9 +494,7 @@ def test_an_export_to_a_terminal_shows_control_characters_as_text(tmp_path: Path
     command += ["export", "csv", "--view", "events"]
     leader, follower = pty.openpty()
     try:
-        process = subprocess.Popen(  # noqa: S603 - our own arguments
-            command, stdout=follower, stderr=subprocess.PIPE, env=env
-        )
+        process = subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, env=env)
         os.close(follower)
         shown = b""
         while True:
@@ -515,7 +513,5 @@ def test_an_export_to_a_terminal_shows_control_characters_as_text(tmp_path: Path
     assert "\x07" not in text
     assert "c\\x1b]0;pwned\\x07\\x1b[2Jk" in text
     assert text.count("Registered") > 40  # the export itself is whole
-    piped = subprocess.run(  # noqa: S603 - our own arguments
-        command, capture_output=True, env=env, check=True, timeout=60
-    )
+    piped = subprocess.run(command, capture_output=True, env=env, check=True, timeout=60)
     assert b"c\x1b]0;pwned\x07\x1b[2Jk" in piped.stdout
