@@ -229,7 +229,7 @@ def _crafted(source: Path, target: Path, change: Callable[[str, bytes], bytes | 
         lambda name, data: None if name.endswith("sheet1.xml") else data,
         lambda name, data: b"<workbook/>" if name.endswith("workbook.xml") else data,
         lambda name, data: data.replace(b'r="A2"', b'r="ZZZZZZ99999999"'),
-        lambda name, data: b"<worksheet><sheetData><row><c" if name.endswith("sheet1.xml") else data,
+        lambda name, data: b"<worksheet><row><c" if name.endswith("sheet1.xml") else data,
     ],
     ids=["no-sheet", "empty-workbook", "bad-cell-reference", "broken-xml"],
 )
