@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from mma_core.storage.schema import schema_prefix
 from mma_core.store_errors import StoreVersionError, translated
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,8 +59,9 @@ def _kind(programme: Programme) -> str:
 
 def _table(programme: Programme) -> str:
     if _kind(programme) == "eventsourcing.postgres":
-        schema = programme.factory.datastore.schema.replace('"', '""')  # type: ignore[attr-defined]
-        return f'"{schema}".{programme.name.lower()}_schema'
+        # The schema as psycopg's sql.Identifier quotes it; the table name is a constant.
+        prefix = schema_prefix(programme.factory.datastore)  # type: ignore[attr-defined]
+        return f"{prefix}{programme.name.lower()}_schema"
     return "mma_schema"
 
 

@@ -380,3 +380,28 @@ def test_an_answer_link_takes_one_address_per_official_not_a_list(
     assert "e-mailadres is niet geldig" in refused.text
     assert event_count(programme) == before
     assert client.get(f"/antwoord/{token}").status_code == 200  # the link still works
+
+
+def test_table_names_are_quoted_identifiers() -> None:
+    from mma_web.db import postgres_identifier, sqlite_identifier
+
+    assert postgres_identifier('we"ird', "mma_web_links") == '"we""ird"."mma_web_links"'
+    assert sqlite_identifier('x"; DROP TABLE y; --') == '"x""; DROP TABLE y; --"'
+    database = Database.in_memory()
+    assert database.sql("SELECT 1 FROM {t} WHERE a = ?", t="mma_web_links") == (
+        'SELECT 1 FROM "mma_web_links" WHERE a = ?'
+    )
+
+
+def test_the_web_tables_work_in_a_postgresql_schema(postgres_url: str) -> None:
+    with Programme.open(postgres_url, origin="test") as prog:
+        prog.register_registry("noord-holland-2019", by="setup")
+        links = LinkStore.for_programme(prog)
+        token, link = links.create("GM0363", by="test")
+        assert links.resolve(token) == link
+        assert links.use(link)
+        assert links.resolve(token) is None
+        app = create_app(prog, TokenTable.parse_env(TOKENS))
+        with TestClient(app, base_url="https://testserver") as client:
+            assert post_login(client, COORDINATOR).status_code == 303
+            assert client.get("/", follow_redirects=False).status_code == 200
