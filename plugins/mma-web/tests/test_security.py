@@ -61,6 +61,17 @@ def test_login_from_another_origin_is_refused(client: TestClient) -> None:
     assert cookie(client) is None
     cross = post_login(client, COORDINATOR, headers={"Sec-Fetch-Site": "cross-site"})
     assert cross.status_code == 403
+    sibling = post_login(client, COORDINATOR, headers={"Sec-Fetch-Site": "same-site"})
+    assert sibling.status_code == 403
+    # A page without a referrer policy of its own may post with Origin: null; only the
+    # browser's Sec-Fetch-Site can vouch for it.
+    unknown = post_login(client, COORDINATOR, headers={"Origin": "null"})
+    assert unknown.status_code == 403
+    assert cookie(client) is None
+    ours = post_login(
+        client, COORDINATOR, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    )
+    assert ours.status_code == 303
     same = post_login(client, COORDINATOR, headers={"Origin": "https://testserver"})
     assert same.status_code == 303
 

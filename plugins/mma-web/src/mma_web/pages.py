@@ -157,12 +157,20 @@ def _check_csrf(request: Request, values: Mapping[str, str]) -> HTMLResponse | N
 
 
 def refused_origin(request: Request) -> HTMLResponse | None:
-    """A form posted from another site (its ``Origin``, or the browser's ``Sec-Fetch-Site``,
-    says so) is refused before anything else is looked at."""
+    """A form posted from another site is refused before anything else is looked at.
+
+    A browser says where a request comes from in ``Sec-Fetch-Site``, which no page can set:
+    only ``same-origin`` (or ``none``, typed by the user) passes. A browser that does not send
+    it is judged by ``Origin``, which must be this site's own; our pages send no referrer, so
+    their own posts carry ``Origin: null``, which is trusted only with ``Sec-Fetch-Site``."""
+    site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    cross = request.headers.get("sec-fetch-site") == "cross-site"
-    if cross or (origin is not None and origin != own):
+    if site is not None:
+        cross = site not in ("same-origin", "none")
+    else:
+        cross = origin is not None and origin != own
+    if cross:
         return render(
             "message.html.j2",
             403,
