@@ -20,6 +20,7 @@ BENCHMARKS = [
     "views",
     "audit_verify",
     "national",
+    "web_throughput",
 ]
 
 

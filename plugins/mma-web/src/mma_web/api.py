@@ -5,6 +5,8 @@ Annotations here are evaluated when each route is made (no ``from __future__ imp
 annotations``): FastAPI reads them to build the request models of the generated routes.
 """
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -72,7 +74,10 @@ def run_command(
     arguments = {**arguments, "by": principal.by, "origin": ORIGIN}
     if key is not None:
         arguments["request_id"] = key
-    result = getattr(programme, spec.name)(**arguments)
+    # Commands on one municipality take turns within this process: run side by side they
+    # would only conflict on its aggregate and retry (read, check, save) up to five times.
+    with _turn(request, arguments.get("code")):
+        result = getattr(programme, spec.name)(**arguments)
     request.app.state.metrics.commands.labels(spec.name).inc()
     receipt = None if key is None else programme.receipt(key)
     return CommandResult(
@@ -81,6 +86,21 @@ def run_command(
         request_id=key,
         position=programme.last_position() if receipt is None else receipt.last_position,
     )
+
+
+_TURNS_LOCK = threading.Lock()
+
+
+def _turn(request: Request, code: Any) -> AbstractContextManager[Any]:
+    """The lock of one municipality's commands in this app (none for other commands)."""
+    if not isinstance(code, str):
+        return nullcontext()
+    with _TURNS_LOCK:
+        turns: dict[str, threading.Lock] = request.app.state.turns
+        lock = turns.get(code)
+        if lock is None:
+            lock = turns[code] = threading.Lock()
+    return lock
 
 
 def _command_route(router: APIRouter, spec: CommandSpec) -> None:

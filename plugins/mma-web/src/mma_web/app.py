@@ -187,6 +187,7 @@ def create_app(
     app.state.metrics = Metrics(programme)
     app.state.form_secret = secret
     app.state.broadcaster = broadcaster
+    app.state.turns = {}  # a lock per municipality code for the API's commands (api._turn)
     errors.install(app)
     app.include_router(build_router())
     app.include_router(build_pages())
