@@ -61,7 +61,7 @@ def _served(url: str, each: int) -> tuple[float, int]:
     port = _port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
     env["MMA_WEB_TOKENS"] = f"{token}:coordinator:bench"
-    process = subprocess.Popen(  # noqa: S603 - our own arguments
+    process = subprocess.Popen(
         [sys.executable, "-m", "mma_core.cli", "--store", url, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
