@@ -22,6 +22,8 @@ import pytest
 from conftest import COORDINATOR, VIEWER, auth, free_port, play_campaign
 from mma_core import Programme
 
+# Each test starts two or three mma serve processes (10 to 20 s): they run in make test-all.
+pytestmark = pytest.mark.slow
 
 def clean_env(tokens: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
@@ -173,7 +175,6 @@ async def _streams_and_health(first: str, second: str, count: int) -> tuple[list
         return timings, reached
 
 
-@pytest.mark.slow
 def test_120_open_streams_do_not_starve_health_and_hear_the_other_server(pg_store: str) -> None:
     with (
         serving(pg_store, BOTH, "--streams-per-caller", "200") as first,
