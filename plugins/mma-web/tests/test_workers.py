@@ -25,6 +25,7 @@ from mma_core import Programme
 # Each test starts two or three mma serve processes (10 to 20 s): they run in make test-all.
 pytestmark = pytest.mark.slow
 
+
 def clean_env(tokens: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
     return {**env, "MMA_WEB_TOKENS": tokens, "MMA_LANG": "en"}
@@ -32,7 +33,17 @@ def clean_env(tokens: str) -> dict[str, str]:
 
 @contextmanager
 def serving(url: str, tokens: str, *args: str) -> Iterator[str]:
-    port = free_port()
+    """``mma serve`` in its own process; yields its address."""
+    with serving_process(url, tokens, *args) as (base, _process):
+        yield base
+
+
+@contextmanager
+def serving_process(
+    url: str, tokens: str, *args: str, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``mma serve`` in its own process; yields its address and the process."""
+    port = port or free_port()
     process = subprocess.Popen(  # noqa: S603 - our own arguments
         [sys.executable, "-m", "mma_core.cli", "--store", url, "serve", "--port", str(port), *args],
         env=clean_env(tokens),
@@ -53,9 +64,10 @@ def serving(url: str, tokens: str, *args: str) -> Iterator[str]:
                 pass
             assert time.monotonic() < deadline, "mma serve did not become ready"
             time.sleep(0.2)
-        yield base
+        yield base, process
     finally:
-        process.terminate()
+        if process.poll() is None:  # a test may have stopped it already
+            process.terminate()
         try:
             process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
