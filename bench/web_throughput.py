@@ -132,9 +132,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     each = 20 if quick else 100
     rows = []
     with tempfile.TemporaryDirectory() as directory:
-        rows.append(
-            _row("sqlite", lambda name: f"sqlite:///{Path(directory) / name}.sqlite", each)
-        )
+        rows.append(_row("sqlite", lambda name: f"sqlite:///{Path(directory) / name}.sqlite", each))
     if postgres_available():
         schemas = [fresh_schema("bench_web"), fresh_schema("bench_web")]
         try:
