@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,6 +22,7 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mma_core import Programme
@@ -137,6 +138,74 @@ class BodyLimit:
         return f"the request body is over {self.limit} bytes"
 
 
+async def decide(request: Request, path: str) -> Response | None:
+    """``None`` to let the request through (``request.state.principal`` set), else the
+    refusal."""
+    metrics: Metrics = request.app.state.metrics
+    if path in OPEN_PATHS or path.startswith("/antwoord/"):
+        return None
+    if bearer(request) is None and not (path.startswith(API) or path == "/metrics"):
+        # A page: the session is in the store, so it is read in the thread pool.
+        principal = await run_in_threadpool(authenticate, request, path)
+        if principal is not None and request.method != "GET":
+            refusal = refused_origin(request)
+            if refusal is not None:
+                return refusal
+    else:
+        principal = authenticate(request, path)
+    if principal is None:
+        if path.startswith(API) or path == "/metrics" or request.method != "GET":
+            metrics.errors.labels("unauthorized").inc()
+            detail = "give a valid token: 'Authorization: Bearer TOKEN'"
+            return problem(401, "unauthorized", detail)
+        return redirect("/login")
+    writes = path.startswith(API) and request.method in WRITE_METHODS
+    if writes and not principal.can_record:
+        metrics.errors.labels("forbidden").inc()
+        detail = f"role {principal.role.value} cannot record; a coordinator can"
+        return problem(403, "forbidden", detail)
+    request.state.principal = principal
+    return None
+
+
+class Access:
+    """Who may do what, decided before any route reads its arguments (:func:`decide`); then
+    ``Cache-Control: no-store`` on every response that says nothing else, and its latency.
+    Plain ASGI: a response is passed on as it is sent, never buffered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        ROOT.set(scope.get("root_path", ""))
+        path = scope["path"].removeprefix(ROOT.get()) or "/"
+        request = Request(scope, receive)
+        request.state.principal = None
+        metrics: Metrics = scope["app"].state.metrics
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # Anything may name people: no cache (a proxy's or the browser's) keeps it.
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    headers.append("Cache-Control", "no-store")
+                label = getattr(scope.get("route"), "path", "unmatched")
+                metrics.latency.labels(label, scope["method"]).observe(
+                    time.perf_counter() - started
+                )
+            await send(message)
+
+        refusal = await decide(request, path)
+        if refusal is not None:
+            await refusal(scope, receive, send_no_store)
+        else:
+            await self.app(scope, receive, send_no_store)
+
+
 def own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.headers.get('host', '')}"
 
@@ -193,53 +262,7 @@ def create_app(
     app.include_router(build_pages())
     app.add_middleware(BodyLimit, limit=max_body)
 
-    @app.middleware("http")
-    async def access(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        ROOT.set(request.scope.get("root_path", ""))
-        path = request.scope["path"].removeprefix(ROOT.get()) or "/"
-        request.state.principal = None
-        response = await _access(request, path)
-        if response is None:
-            response = await call_next(request)
-        # Anything but the probes may name people: no cache (a proxy's or the browser's) keeps it.
-        response.headers.setdefault("Cache-Control", "no-store")
-        route = request.scope.get("route")
-        label = getattr(route, "path", "unmatched")
-        app.state.metrics.latency.labels(label, request.method).observe(
-            time.perf_counter() - started
-        )
-        return response
-
-    async def _access(request: Request, path: str) -> Response | None:
-        """``None`` to let the request through (``request.state.principal`` set), else the
-        refusal."""
-        if path in OPEN_PATHS or path.startswith("/antwoord/"):
-            return None
-        if bearer(request) is None and not (path.startswith(API) or path == "/metrics"):
-            # A page: the session is in the store, so it is read in the thread pool.
-            principal = await run_in_threadpool(authenticate, request, path)
-            if principal is not None and request.method != "GET":
-                refusal = refused_origin(request)
-                if refusal is not None:
-                    return refusal
-        else:
-            principal = authenticate(request, path)
-        if principal is None:
-            if path.startswith(API) or path == "/metrics" or request.method != "GET":
-                app.state.metrics.errors.labels("unauthorized").inc()
-                detail = "give a valid token: 'Authorization: Bearer TOKEN'"
-                return problem(401, "unauthorized", detail)
-            return redirect("/login")
-        writes = path.startswith(API) and request.method in WRITE_METHODS
-        if writes and not principal.can_record:
-            app.state.metrics.errors.labels("forbidden").inc()
-            detail = f"role {principal.role.value} cannot record; a coordinator can"
-            return problem(403, "forbidden", detail)
-        request.state.principal = principal
-        return None
+    app.add_middleware(Access)
 
     @app.get("/health", response_model=Health, tags=["probes"])
     async def health() -> Health:
