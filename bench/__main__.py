@@ -23,6 +23,7 @@ BENCHMARKS = [
     "audit_derived",
     "national",
     "store_copy",
+    "web_throughput",
 ]
 
 

@@ -56,16 +56,19 @@ def fresh_schema(prefix: str) -> str:
     import psycopg
 
     schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    from psycopg import sql
+
     with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     return schema
 
 
 def drop_schema(schema: str) -> None:
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 PEAK_RSS_SNIPPET = """

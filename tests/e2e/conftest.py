@@ -48,13 +48,15 @@ class Mma:
         return invoke(args, env=self._env(env), cwd=self.cwd)
 
     def real(
-        self, *args: str, env: dict[str, str] | None = None
+        self, *args: str, env: dict[str, str] | None = None, input_text: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """The command in a real ``python -m mma_core.cli`` process."""
+        """The command in a real ``python -m mma_core.cli`` process (``input_text`` on its
+        standard input)."""
         return subprocess.run(
             [sys.executable, "-m", "mma_core.cli", *args],
             cwd=self.cwd,
             env={**os.environ, **self._env(env)},
+            input=input_text,
             capture_output=True,
             text=True,
             timeout=60,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 import pytest
 
-from mma_core import Money, Stage
+from mma_core import Money, Programme, Stage
 from mma_core.language.i18n import language
 
 if TYPE_CHECKING:
@@ -694,3 +694,32 @@ def test_history_json_pages_with_a_cursor(invited: Mma) -> None:
             break
         after = str(page["next"])
     assert seen == [e["position"] for e in whole]
+
+
+def test_official_add_reads_personal_data_from_a_prompt_or_a_file(
+    invited: Mma, tmp_path: Path
+) -> None:
+    """Options put a name and an address in the process list and the shell's history; the
+    prompt and --from FILE keep them out."""
+    prompted = invited.real(
+        "official", "add", "GM0392", "--on", "2019-10-20", input_text="Eva de Vries\neva@h.nl\n"
+    )
+    assert prompted.returncode == 0, prompted.stderr
+    first = prompted.stdout.strip().splitlines()[-1]
+    person = tmp_path / "official.txt"
+    person.write_text("name: Piet Bakker\nemail: piet@h.nl\n", encoding="utf-8")
+    from_file = invited.real("official", "add", "GM0392", "--from", str(person))
+    assert from_file.returncode == 0, from_file.stderr
+    second = from_file.stdout.strip()
+    with Programme.open(invited.store) as prog:
+        officials = {o.id: (o.name, o.email) for o in prog.municipality("GM0392").officials}
+    assert officials == {first: ("Eva de Vries", "eva@h.nl"), second: ("Piet Bakker", "piet@h.nl")}
+    person.write_text("name: Half\n", encoding="utf-8")
+    before = invited.count()
+    half = invited("official", "add", "GM0363", "--from", str(person))
+    assert half.returncode == 2
+    assert "missing: email" in half.stderr
+    assert "Half" not in half.stderr
+    both = invited("official", "add", "GM0363", "--from", str(person), "--name", "X")
+    assert both.returncode == 2
+    assert invited.count() == before

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -239,5 +240,47 @@ def test_one_pass_names_every_bad_row_cells_and_rules_together(
         (5, "municipality", "invalid_input"),
     ]
     assert json.loads(json.dumps(caught.value.to_dict())) == caught.value.to_dict()
+    with Programme.open(store) as prog:
+        assert event_count(prog) == before
+
+
+def _crafted(source: Path, target: Path, change: Callable[[str, bytes], bytes | None]) -> Path:
+    """``source``'s archive with each member passed through ``change`` (None leaves it out)."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as given, zipfile.ZipFile(target, "w") as out:
+        for item in given.infolist():
+            data = change(item.filename, given.read(item.filename))
+            if data is not None:
+                out.writestr(item, data)
+    return target
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda name, data: None if name.endswith("sheet1.xml") else data,
+        lambda name, data: b"<workbook/>" if name.endswith("workbook.xml") else data,
+        lambda name, data: data.replace(b'r="A2"', b'r="ZZZZZZ99999999"'),
+        lambda name, data: b"<worksheet><row><c" if name.endswith("sheet1.xml") else data,
+    ],
+    ids=["no-sheet", "empty-workbook", "bad-cell-reference", "broken-xml"],
+)
+def test_a_crafted_xlsx_is_one_error_line_and_writes_nothing(
+    store: str, tmp_path: Path, event_count: Callable[[Programme], int], change: Any
+) -> None:
+    good = write_xlsx(
+        tmp_path / "good.xlsx",
+        [("code", "received", "category", "reference"), ("GM0363", "2020-01-05", "fraude", "X")],
+    )
+    crafted = _crafted(good, tmp_path / "crafted.xlsx", change)
+    with Programme.open(store) as prog:
+        before = event_count(prog)
+    result = CliRunner().invoke(
+        cli, ["--store", store, "--by", "tester", "report", "import", str(crafted)]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "cannot read 'crafted.xlsx' as an XLSX workbook" in result.stderr
     with Programme.open(store) as prog:
         assert event_count(prog) == before

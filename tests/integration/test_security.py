@@ -313,6 +313,25 @@ def test_the_email_rule_accepts_what_the_old_pattern_did(text: str) -> None:
     assert valid_email(text) == bool(_OLD_RULE.fullmatch(text))
 
 
+@pytest.mark.parametrize(
+    "listed",
+    [
+        "zz@x.nl,alle-medewerkers",
+        "zz@x.nl;b@y.nl",
+        "Zz <zz@x.nl>",
+        "groep: zz@x.nl;",
+        '"zz"@x.nl',
+        "zz@x.nl,",
+        "zz@[127.0.0.1]",
+    ],
+)
+def test_an_email_field_holds_exactly_one_address(listed: str) -> None:
+    assert not valid_email(listed)
+    with pytest.raises(InvalidInput):
+        Official(name="Zz", email=listed)
+    assert valid_email("zz.de-vries+mma@x.gemeente.nl")
+
+
 def test_the_email_limit_is_254() -> None:
     local = "a" * 64
     domain = "b" * (MAX_EMAIL - 64 - 1 - 4) + ".org"
@@ -454,3 +473,45 @@ def test_bad_input_in_a_real_process_is_one_line(tmp_path: Path) -> None:
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert "Traceback" not in done.stderr
         assert "secret" not in done.stderr
+
+
+def test_an_export_to_a_terminal_shows_control_characters_as_text(tmp_path: Path) -> None:
+    """A store written before the input rules (or altered) may hold an escape sequence; on a
+    terminal it is written out, not obeyed. To a pipe or a file the data stays exact."""
+    import pty
+
+    database = tmp_path / "mma.sqlite"
+    url = f"sqlite:///{database}"
+    with Programme.open(url) as prog:
+        prog.register_registry("noord-holland-2019", by="cdk")
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), ?, ?) AS BLOB)",
+            ('"by":"cdk"', '"by":"c\\u001b]0;pwned\\u0007\\u001b[2Jk"'),
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
+    command = [sys.executable, "-m", "mma_core.cli", "--store", url]
+    command += ["export", "csv", "--view", "events"]
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, env=env)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the follower side closed: the command ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
+    finally:
+        os.close(leader)
+    text = shown.decode("utf-8")
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "c\\x1b]0;pwned\\x07\\x1b[2Jk" in text
+    assert text.count("Registered") > 40  # the export itself is whole
+    piped = subprocess.run(command, capture_output=True, env=env, check=True, timeout=60)
+    assert b"c\x1b]0;pwned\x07\x1b[2Jk" in piped.stdout

@@ -283,3 +283,19 @@ def test_with_the_web_site_configured_each_invitation_carries_its_own_answer_lin
     status, output = run(demo_copy, "letter", "invitation", "GM0363", "-o", str(plain))
     assert status == 0, output
     assert "antwoord/" not in pdf_text(next(plain.glob("*.pdf")))
+
+
+def test_letters_to_a_directory_that_cannot_be_made_is_one_error_line(
+    demo_url: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    for target in ("/proc/x", str(blocker / "below")):
+        result = CliRunner().invoke(
+            cli,
+            ["--store", demo_url, "letter", "invitation", "GM0363", "-o", target],
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        assert f"cannot write {target}:" in result.output

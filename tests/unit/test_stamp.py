@@ -32,8 +32,19 @@ def test_every_event_carries_by_origin_and_a_utc_recorded_time() -> None:
 
 @pytest.mark.parametrize(
     "by",
-    ["", "   ", "x" * 121, "coordinator\nGM0363 erased", "co\x00ordinator", "a\tb"],
-    ids=["empty", "blank", "too-long", "line-break", "nul", "tab"],
+    [
+        "",
+        "   ",
+        "x" * 121,
+        "coordinator\nGM0363 erased",
+        "co\x00ordinator",
+        "a\tb",
+        "coordinator\u2028GM0363 erased",
+        "coordinator\u2029GM0363 erased",
+        "coordinator\x85GM0363 erased",
+        "coordinator\x0bGM0363",
+    ],
+    ids=["empty", "blank", "too-long", "line-break", "nul", "tab", "u2028", "u2029", "nel", "vt"],
 )
 def test_by_is_required_and_fits_on_one_audit_line(
     memory_programme: Programme, event_count: Callable[[Programme], int], by: str

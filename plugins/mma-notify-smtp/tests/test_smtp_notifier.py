@@ -43,6 +43,8 @@ def fixed(at: datetime) -> Callable[[], datetime]:
 
 
 def settings(port: int, **extra: object) -> SmtpSettings:
+    # A loopback test server speaks plain SMTP unless the test asks for TLS.
+    extra.setdefault("allow_insecure", not (extra.get("starttls") or extra.get("implicit_tls")))
     return SmtpSettings(
         sender="mma@provincie.example",
         host="127.0.0.1",
@@ -81,6 +83,13 @@ def test_an_official_gets_mail_at_their_own_address(smtp_server: SmtpServer) -> 
     official = Recipient("official", "GM0363", "a.b@gemeente.example", "A B")
     SmtpNotifier(settings(smtp_server.port)).send(note(recipient=official))
     assert smtp_server.inbox.messages[0]["To"] == "a.b@gemeente.example"
+
+
+def test_an_address_list_from_an_old_store_is_refused(smtp_server: SmtpServer) -> None:
+    listed = Recipient("official", "GM0363", "zz@x.nl,alle-medewerkers@x.nl", "Zz")
+    with pytest.raises(ValueError, match="exactly one e-mail address"):
+        SmtpNotifier(settings(smtp_server.port)).send(note(recipient=listed))
+    assert smtp_server.inbox.messages == []
 
 
 def test_a_role_without_address_fails() -> None:
@@ -145,6 +154,16 @@ def test_a_login_without_tls_is_refused(tmp_path: Path) -> None:
         settings(25, starttls=True, implicit_tls=True)
 
 
+def test_plain_smtp_is_refused_unless_allowed(smtp_server: SmtpServer) -> None:
+    """Officials' addresses never cross the network in the clear by default."""
+    with pytest.raises(InsecureTransport, match="allow_insecure"):
+        settings(smtp_server.port, allow_insecure=False)
+    plugins: Any = plugins_for(smtp_server.port, allow_insecure=False)
+    assert "smtp" not in plugins.hook.notifiers()
+    assert smtp_server.inbox.messages == []
+    assert "smtp" in plugins_for(smtp_server.port).hook.notifiers()  # type: ignore[attr-defined]
+
+
 def test_a_plugin_with_a_login_and_no_tls_registers_no_channel() -> None:
     plugins: Any = plugins_for(25, username="mma", password=PASSWORD)
     assert "smtp" not in plugins.hook.notifiers()
@@ -205,6 +224,7 @@ def plugins_for(port: int, **extra: object) -> object:
                     "port": port,
                     "timeout": 5,
                     "addresses": ADDRESSES,
+                    "allow_insecure": True,
                     **extra,
                 }
             },
@@ -255,6 +275,7 @@ def test_killed_in_the_middle_of_a_batch_every_mail_arrives_once(
         'host = "127.0.0.1"\n'
         f"port = {smtp_server.port}\n"
         "timeout = 5\n"
+        "allow_insecure = true\n"
         'addresses = { mayor = "burgemeester.{code}@example.org" }\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}

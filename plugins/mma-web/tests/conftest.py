@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -15,14 +16,15 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from mma_web.app import create_app
+from mma_web.server import HeaderTimeoutProtocol
 from mma_web.tokens import TokenTable
 
 from mma_core import Programme
 
-COORDINATOR = "coordinator-token-for-anna-0001"
-COORDINATOR_ANONYMOUS = "coordinator-token-nameless-0002"
-VIEWER = "viewer-token-for-victor-000003"
-AUDITOR = "auditor-token-for-aud-00000004"
+COORDINATOR = "aP6BjhGafJV2ZIYUfokqhie43rxN22wpzIrnBgb7zNA"
+COORDINATOR_ANONYMOUS = "HyTDvOWLuylaAc_56z-iaEBHzo6HR0B_9LiJaI40V80"
+VIEWER = "JfnbtSLzfSTsd-8wsOtFwcuNNthnXS-X-aKydBFRHgk"
+AUDITOR = "Ra7twO-3D2xsc91ueTHUE_XWfxsU7Gw5p3O8BG01lus"
 TOKENS = (
     f"{COORDINATOR}:coordinator:Anna,{COORDINATOR_ANONYMOUS}:coordinator,"
     f"{VIEWER}:viewer:Victor,{AUDITOR}:auditor:Audrey"
@@ -108,6 +110,21 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
         yield test_client
 
 
+def login_form(client: TestClient, path: str = "/login") -> str:
+    """Open the login page (which sets its nonce cookie); returns the form's CSRF token."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert match is not None
+    return match.group(1)
+
+
+def post_login(client: TestClient, token: str, path: str = "/login", **kwargs):  # type: ignore[no-untyped-def]
+    """Log in as a browser does: the form first, then its POST with the CSRF token."""
+    csrf = login_form(client, path)
+    return client.post(path, data={"token": token, "csrf": csrf}, follow_redirects=False, **kwargs)
+
+
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -121,11 +138,18 @@ def free_port() -> int:
 class LiveServer:
     """The app under a real uvicorn on loopback, in a thread."""
 
-    def __init__(self, app, port: int) -> None:  # type: ignore[no-untyped-def]
-        # As mma serve: open event streams get a second to finish when the server stops.
+    def __init__(self, app, port: int, header_timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+        # As mma serve: open event streams get a second to finish when the server stops, and
+        # a request's headers must arrive in time.
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+            http=HeaderTimeoutProtocol,
         )
+        config.mma_header_timeout = header_timeout  # type: ignore[attr-defined]
         self.server = uvicorn.Server(config)
         self.url = f"http://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -11,7 +11,7 @@ from mma_web.app import create_app
 from mma_web.mapsvg import INK, STAGE_COLOURS, map_svg
 from mma_web.tokens import TokenTable
 
-from conftest import COORDINATOR, INVITED, TOKENS
+from conftest import COORDINATOR, INVITED, TOKENS, post_login
 from mma_core import Programme
 from mma_core.plugin_api import MapArea
 
@@ -37,7 +37,7 @@ def areas_of(client: TestClient) -> dict[str, dict[str, str]]:
 
 
 def login(client: TestClient) -> None:
-    done = client.post("/login", data={"token": COORDINATOR}, follow_redirects=False)
+    done = post_login(client, COORDINATOR)
     assert done.status_code == 303
 
 

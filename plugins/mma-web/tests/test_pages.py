@@ -10,13 +10,13 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 from fastapi.testclient import TestClient
 
-from conftest import COORDINATOR, FULL_SESSION, SESSION, VIEWER, auth
+from conftest import COORDINATOR, FULL_SESSION, SESSION, VIEWER, auth, post_login
 from mma_core import Programme
 
 
 def login(client: TestClient, token: str) -> str:
     """Log in; returns the CSRF token of the dashboard's forms."""
-    response = client.post("/login", data={"token": token}, follow_redirects=False)
+    response = post_login(client, token)
     assert response.status_code == 303, response.text
     page = client.get("/gemeente/GM0363")
     match = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -27,10 +27,10 @@ def login(client: TestClient, token: str) -> str:
 def test_login_sets_a_secure_httponly_samesite_cookie(
     client: TestClient, programme: Programme
 ) -> None:
-    refused = client.post("/login", data={"token": "wrong-token-wrong-token"})
+    refused = post_login(client, "wrong-token-wrong-token")
     assert refused.status_code == 401
     assert "onbekend" in refused.text
-    response = client.post("/login", data={"token": COORDINATOR}, follow_redirects=False)
+    response = post_login(client, COORDINATOR)
     cookie = response.headers["set-cookie"]
     assert "mma_session=" in cookie
     assert COORDINATOR not in cookie
@@ -202,7 +202,7 @@ def test_behind_a_proxy_links_and_redirects_keep_the_root_path(app) -> None:  # 
     with TestClient(app, base_url="https://testserver", root_path="/mma") as proxied:
         anonymous = proxied.get("/", follow_redirects=False)
         assert anonymous.headers["location"] == "/mma/login"
-        done = proxied.post("/login", data={"token": COORDINATOR}, follow_redirects=False)
+        done = post_login(proxied, COORDINATOR)
         assert done.headers["location"] == "/mma/"
         page = proxied.get("/gemeente/GM0363")
         assert 'action="/mma/gemeente/GM0363/antwoord"' in page.text

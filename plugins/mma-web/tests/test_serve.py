@@ -78,26 +78,39 @@ def test_loopback() -> None:
 
 def test_tokens_from_the_environment_and_mma_toml() -> None:
     table = load_tokens(
-        {"MMA_WEB_TOKENS": "aaaaaaaaaaaaaaaa1:viewer,bbbbbbbbbbbbbbbb2:coordinator:Bea"},
-        {"tokens": {"Carl": {"sha256": digest("cccccccccccccccc3"), "role": "auditor"}}},
+        {
+            "MMA_WEB_TOKENS": "7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0:viewer,"
+            "QWxEbfXTKRIBCY5ml0n3V-ssgRgKDDbVrsLoDf87hOg:coordinator:Bea"
+        },
+        {
+            "tokens": {
+                "Carl": {
+                    "sha256": digest("Rxz22Z5gU1EAHnrR9AeHOZ1c6G_BkhTkOOpQVoxlmTI"),
+                    "role": "auditor",
+                }
+            }
+        },
     )
-    viewer = table.lookup("aaaaaaaaaaaaaaaa1")
+    viewer = table.lookup("7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0")
     assert viewer is not None
     assert viewer.role is Role.VIEWER
-    assert viewer.by == f"viewer-{digest('aaaaaaaaaaaaaaaa1')[:8]}"
-    assert table.lookup("bbbbbbbbbbbbbbbb2").by == "Bea"  # type: ignore[union-attr]
-    assert table.lookup("cccccccccccccccc3").role is Role.AUDITOR  # type: ignore[union-attr]
-    assert table.lookup("dddddddddddddddd4") is None
+    assert viewer.by == f"viewer-{digest('7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0')[:8]}"
+    assert table.lookup("QWxEbfXTKRIBCY5ml0n3V-ssgRgKDDbVrsLoDf87hOg").by == "Bea"  # type: ignore[union-attr]
+    assert table.lookup("Rxz22Z5gU1EAHnrR9AeHOZ1c6G_BkhTkOOpQVoxlmTI").role is Role.AUDITOR  # type: ignore[union-attr]
+    assert table.lookup("b37SFZFJt8srVR9cat5LYK2y5X4A7qybZnlC1VZIpeU") is None
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
         ("short:viewer", "at least 16"),
-        ("aaaaaaaaaaaaaaaa1:admin", "not one of"),
-        ("aaaaaaaaaaaaaaaa1:municipality", "answer links only"),
-        ("aaaaaaaaaaaaaaaa1", "TOKEN:ROLE"),
-        ("aaaaaaaaaaaaaaaa1:viewer,aaaaaaaaaaaaaaaa1:auditor", "twice"),
+        ("7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0:admin", "not one of"),
+        ("7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0:municipality", "answer links only"),
+        ("7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0", "TOKEN:ROLE"),
+        (
+            "7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0:viewer,7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0:auditor",
+            "twice",
+        ),
     ],
 )
 def test_bad_token_configuration_is_refused_without_showing_the_token(
@@ -105,7 +118,7 @@ def test_bad_token_configuration_is_refused_without_showing_the_token(
 ) -> None:
     with pytest.raises(TokenError, match=message) as caught:
         TokenTable.parse_env(value)
-    assert "aaaaaaaaaaaaaaaa1" not in str(caught.value)
+    assert "7u1kXm47tkMN7M5LEIP5MyMerhzXf28GOu1rMJeHyJ0" not in str(caught.value)
 
 
 def read_events(response: httpx.Response, count: int) -> list[dict[str, str]]:
@@ -214,7 +227,8 @@ def test_mma_serve_without_tokens_makes_one_for_the_run(store_url: str) -> None:
 
 def test_mma_serve_reads_web_tokens_from_mma_toml(store_url: str, tmp_path: Path) -> None:
     (tmp_path / "mma.toml").write_text(
-        '[web.tokens]\nAnna = { token = "token-from-mma-toml-0001", role = "coordinator" }\n'
+        "[web.tokens]\n"
+        'Anna = { token = "Vt3q9xLr2mZpK8wN4cYhB6dJf0sQeGu1aTkRoWiE5nA", role = "coordinator" }\n'
     )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -224,7 +238,7 @@ def test_mma_serve_reads_web_tokens_from_mma_toml(store_url: str, tmp_path: Path
         accepted = httpx.post(
             f"{base}/api/v1/commands/accept",
             json={"code": "GM0363", "on": date.today().isoformat()},
-            headers=auth("token-from-mma-toml-0001"),
+            headers=auth("Vt3q9xLr2mZpK8wN4cYhB6dJf0sQeGu1aTkRoWiE5nA"),
         )
         assert accepted.status_code == 200, accepted.text
     finally:
@@ -241,7 +255,7 @@ def test_mma_serve_stops_promptly_with_an_event_stream_open(store_url: str) -> N
     import threading
 
     port = free_port()
-    token = "viewer-token-for-the-stream-0001"  # noqa: S105 - a test token
+    token = "nY7cK2pQ9rT4vX1zB6mW3sL8dF5gH0jA-uE_iOkPqRw"  # noqa: S105 - a test token
     process = start_serve(store_url, port, {**clean_env(), "MMA_WEB_TOKENS": f"{token}:viewer"})
     base = f"http://127.0.0.1:{port}"
     opened = threading.Event()

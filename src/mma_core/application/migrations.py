@@ -20,6 +20,7 @@ from mma_core.application.ports import Host, Store
 from mma_core.language.i18n import N_
 from mma_core.storage.errors import StoreVersionError, translated
 from mma_core.storage.outbox import SQLOutboxStore
+from mma_core.storage.schema import schema_prefix
 
 SCHEMA_VERSION = 3
 
@@ -72,8 +73,9 @@ def _kind(programme: Store) -> str:
 
 def _table(programme: Store) -> str:
     if _kind(programme) == "eventsourcing.postgres":
-        schema = programme.factory.datastore.schema.replace('"', '""')  # type: ignore[attr-defined]
-        return f'"{schema}".{programme.name.lower()}_schema'
+        # The schema as psycopg's sql.Identifier quotes it; the table name is a constant.
+        prefix = schema_prefix(programme.factory.datastore)  # type: ignore[attr-defined]
+        return f"{prefix}{programme.name.lower()}_schema"
     return "mma_schema"
 
 

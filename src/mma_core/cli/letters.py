@@ -122,7 +122,14 @@ def letter_command(
             )
         except DomainError as error:
             _fail(str(error))
-    written = _write_all(exporter, letters, Path(output))
+    try:
+        written = _write_all(exporter, letters, Path(output))
+    except OSError as error:  # not a directory one can write in (/proc/x, a file, no rights)
+        _fail(
+            _("cannot write {target}: {error}").format(
+                target=output, error=error.strerror or type(error).__name__
+            )
+        )
     if wants_json():
         _emit({"kind": kind, "as_of": day.isoformat(), "letters": len(letters), "files": written})
         return

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from mma_core.domain.jsonable import jsonable
+from mma_core.domain.values import has_control
 from mma_core.language.i18n import N_, _, money
 from mma_core.language.i18n import percent as i18n_percent
 
@@ -42,8 +43,6 @@ def safe(text: str) -> str:
     """Text people typed, as a terminal may show it: control characters (an escape sequence
     that clears the screen or retitles the window) and bidirectional overrides written out
     as ``\\x1b``. New input cannot hold them; a store written before may."""
-    from mma_core.domain.values import has_control
-
     if not has_control(text):
         return text
     return "".join(

@@ -10,6 +10,7 @@ first command that needs them, so ``mma --help`` and the core commands stay fast
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -267,7 +268,11 @@ def export_command(
     with _open(store) as prog:
         source = ExportSource(prog, as_of=_day(as_of), lang=lang)
         if output is None:
-            stream = sys.stdout.buffer
+            stream: IO[bytes] = sys.stdout.buffer
+            if stream.isatty():
+                from mma_core.cli.terminal import TerminalSafe
+
+                stream = io.BufferedWriter(TerminalSafe(stream))
             _run_exporter(format_name, lambda: write(source, view, stream))
             stream.flush()
             return

@@ -206,8 +206,22 @@ def official() -> None:
 
 @official.command("add")
 @click.argument("code")
-@click.option("--name", required=True, help="The official's name (stored encrypted).")
-@click.option("--email", required=True, help="The official's e-mail (stored encrypted).")
+@click.option(
+    "--from",
+    "source",
+    type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
+    help="Read 'name: ...' and 'email: ...' lines from FILE ('-': standard input), so the "
+    "personal data is not in the command line.",
+)
+@click.option(
+    "--name",
+    help="The official's name (stored encrypted); asked for when neither it nor --from is given.",
+)
+@click.option(
+    "--email",
+    help="The official's e-mail (stored encrypted); asked for when neither it nor --from is given.",
+)
 @click.option(
     "--on",
     type=DATE,
@@ -222,14 +236,32 @@ def official() -> None:
 )
 @pass_settings
 def official_add(
-    settings: Settings, code: str, name: str, email: str, on: date | None, salutation: str
+    settings: Settings,
+    code: str,
+    source: Any,
+    name: str | None,
+    email: str | None,
+    on: date | None,
+    salutation: str,
 ) -> None:
     """Nominate an official of municipality CODE and print the official id.
 
+    The name and address are personal data: options put them in the process list and the
+    shell's history, so prefer the prompt (leave out --name and --email) or --from FILE.
+
     \b
-    Example:
-      mma official add GM0363 --name "A. de Vries" --email a.devries@amsterdam.example
+    Examples:
+      mma official add GM0363 --on 2019-11-01
+      mma official add GM0363 --from official.txt
     """
+    if source is not None:
+        if name is not None or email is not None:
+            raise click.UsageError(_("give --from FILE or --name and --email, not both"))
+        name, email = _personal_data(source)
+    if name is None:
+        name = click.prompt(_("Name"), err=True)
+    if email is None:
+        email = click.prompt(_("E-mail address"), err=True)
     with settings.programme() as prog:
         official_id = prog.nominate_official(
             code, name=name, email=email, on=on, salutation=salutation, by=settings.by
@@ -238,6 +270,24 @@ def official_add(
         emit_json({"official_id": official_id, "code": code})
     else:
         click.echo(official_id)
+
+
+def _personal_data(source: Any) -> tuple[str, str]:
+    """``name: ...`` and ``email: ...`` from a file; a usage error names what is missing (never
+    what the file holds)."""
+    values: dict[str, str] = {}
+    for line in source.read(64 * 1024).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in ("name", "email"):
+            values[key.strip().lower()] = value.strip()
+    missing = [key for key in ("name", "email") if not values.get(key)]
+    if missing:
+        raise click.UsageError(
+            _("{file} needs a line 'name: ...' and a line 'email: ...'; missing: {keys}").format(
+                file=getattr(source, "name", "-"), keys=", ".join(missing)
+            )
+        )
+    return values["name"], values["email"]
 
 
 @official.command("withdraw")

@@ -18,6 +18,9 @@ from mma_core.domain.text import day as message_day
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 _ORIGIN = re.compile(r"[A-Za-z0-9._:/-]{1,60}")
+# Line and paragraph separators (U+2028, U+2029) break a line as a newline does; the other
+# separators a reader takes for a line break (NEL, VT, FF) are control characters already.
+_SEPARATORS = frozenset("\u2028\u2029")
 
 
 @attrs.frozen
@@ -33,7 +36,7 @@ class Stamp:
             raise InvalidInput(_("every command needs 'by': who is doing this (e.g. coordinator)"))
         if len(self.by) > 120:
             raise InvalidInput(_("'by' is at most 120 characters"))
-        if any(unicodedata.category(c).startswith("C") for c in self.by):
+        if any(unicodedata.category(c)[0] == "C" or c in _SEPARATORS for c in self.by):
             # 'by' goes into every audit line: no line breaks or control characters in it.
             raise InvalidInput(_("'by' may not contain line breaks or control characters"))
         object.__setattr__(self, "by", self.by.strip())

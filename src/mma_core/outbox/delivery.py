@@ -74,7 +74,8 @@ logger = logging.getLogger("mma_core.outbox.delivery")
 
 PLAN = ""  # the channel of a row that stands for a rules plugin that failed on an event
 EVALUATION_DUE, ANSWER_OVERDUE = "EvaluationDue", "AnswerOverdue"
-_EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+")
+# What ends an address in a server's reply: white space, angle brackets and quotes.
+_SEPARATORS = re.compile(r"([\s<>\"']+)")
 
 
 def utc_now() -> datetime:
@@ -122,9 +123,30 @@ def redact(message: str, personal: Sequence[str | None] = ()) -> str:
     for value in personal:
         if value:
             message = message.replace(value, "<personal data>")
-    message = _EMAIL.sub("<address>", message)
+    message = "".join(_addresses_hidden(chunk) for chunk in _SEPARATORS.split(message))
     message = " ".join(message.split())
     return message[:200]
+
+
+def _addresses_hidden(chunk: str) -> str:
+    """``chunk`` (no separator in it) with each ``name@domain`` as ``<address>``, read left to
+    right as the pattern ``[^@\\s<>"']+@[^@\\s<>"']+`` would, in linear time: that pattern
+    tried every start of a long run without ``@`` again (9 s on 40,000 characters)."""
+    if "@" not in chunk:
+        return chunk
+    parts = chunk.split("@")
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        if i + 1 < len(parts) and parts[i] and parts[i + 1]:
+            out.append("<address>")
+            i += 2
+        else:
+            out.append(parts[i])
+            i += 1
+        if i < len(parts):
+            out.append("@")
+    return "".join(out)
 
 
 def _error_text(error: BaseException, personal: Sequence[str | None]) -> str:

@@ -169,11 +169,33 @@ def _xlsx_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
             ).format(file=repr(path.name))
         ) from None
     try:
-        sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(v) for v in values]
+        # A crafted file can be a valid archive whose sheet is missing or malformed: openpyxl
+        # then fails while reading rows, with whatever type; it is the same refusal.
+        try:
+            rows = enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)
+        except Exception as error:
+            raise _damaged(path, error) from None
+        while True:
+            try:
+                item = next(rows, None)
+                if item is None:
+                    return
+                number, values = item
+                line = [_cell_text(v) for v in values]
+            except Exception as error:
+                raise _damaged(path, error) from None
+            yield number, line
     finally:
         book.close()
+
+
+def _damaged(path: Path, error: Exception) -> TableError:
+    return TableError(
+        _("cannot read {file} as an XLSX workbook: {error}").format(
+            file=repr(path.name),
+            error=_("the sheet is damaged ({kind})").format(kind=type(error).__name__),
+        )
+    )
 
 
 def _cell_text(value: Any) -> str:

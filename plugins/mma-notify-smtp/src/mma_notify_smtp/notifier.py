@@ -21,6 +21,7 @@ from email.utils import formatdate
 
 import attrs
 
+from mma_core import DomainError, Official
 from mma_core.plugin_api import Notification
 
 
@@ -40,6 +41,7 @@ class SmtpSettings:
     password: str | None = attrs.field(default=None, repr=False)
     timeout: int = 30
     addresses: Mapping[str, str] = attrs.field(factory=dict)
+    allow_insecure: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.starttls and self.implicit_tls:
@@ -52,10 +54,26 @@ class SmtpSettings:
                 "the SMTP login would send the password in the clear; set starttls = true "
                 "(port 587) or implicit_tls = true (port 465)"
             )
+        if not self.tls and not self.allow_insecure:
+            raise InsecureTransport(
+                "the mail, officials' addresses included, would go in the clear; set "
+                "starttls = true (port 587) or implicit_tls = true (port 465), or "
+                "allow_insecure = true for a relay on this machine"
+            )
 
     @property
     def tls(self) -> bool:
         return self.starttls or self.implicit_tls
+
+
+def one_address(address: str) -> str:
+    """``address`` if it is exactly one e-mail address (the rule of an official's e-mail): a
+    list such as ``a@x.nl,alle-medewerkers`` from an old store would mail everyone on it."""
+    try:
+        Official(name="recipient", email=address)
+    except DomainError:
+        raise ValueError("the recipient's address is not exactly one e-mail address") from None
+    return address
 
 
 class SmtpNotifier:
@@ -68,14 +86,14 @@ class SmtpNotifier:
         """The official's own address, or the configured address of the role."""
         recipient = notification.recipient
         if recipient.address:
-            return recipient.address
+            return one_address(recipient.address)
         template = self.settings.addresses.get(recipient.role)
         if template is None:
             raise LookupError(
                 f"no address for the role {recipient.role!r}; set [plugins.mma-notify-smtp] "
                 f'addresses = {{ {recipient.role} = "..." }} (may contain {{code}})'
             )
-        return template.format(code=recipient.code or "")
+        return one_address(template.format(code=recipient.code or ""))
 
     def message(self, notification: Notification) -> EmailMessage:
         message = EmailMessage()

@@ -35,6 +35,11 @@ def mma_plugin_info() -> PluginInfo:
             "username": Setting("str", help="log in; needs starttls or implicit_tls"),
             "password": Setting("str", secret=True),
             "timeout": Setting("int", default=30, help="seconds"),
+            "allow_insecure": Setting(
+                "bool",
+                default=False,
+                help="send without TLS (a relay on this machine only); never with a login",
+            ),
             "addresses": Setting(
                 "table", default={}, help="role -> address, '{code}' is the municipality code"
             ),

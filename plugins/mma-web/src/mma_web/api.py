@@ -5,8 +5,8 @@ Annotations here are evaluated when each route is made (no ``from __future__ imp
 annotations``): FastAPI reads them to build the request models of the generated routes.
 """
 
-import json
-from collections.abc import Iterator
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -14,10 +14,10 @@ import attrs
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from mma_core import Programme
 from mma_core.plugin_api import MunicipalityView, Overview, jsonable
-from mma_web.errors import PROBLEM_RESPONSES, Forbidden, NotFound
-from mma_web.links import Link, LinkStore
+from mma_web.deps import BroadcasterDep, Caller, Links, ProgrammeDep, caller_of, programme_of
+from mma_web.errors import PROBLEM_RESPONSES, ApiError, Forbidden, NotFound, TooManyRequests
+from mma_web.links import Link
 from mma_web.models import (
     CommandResult,
     CommandSpec,
@@ -32,10 +32,10 @@ from mma_web.models import (
     TermsModel,
     commands,
 )
+from mma_web.streams import HEARTBEAT_SECONDS, MAX_POSITION, TooManyStreams, event_stream
 from mma_web.tokens import Principal
 
 ORIGIN = "web"
-HEARTBEAT_SECONDS = 5.0
 HIDDEN = "[verborgen]"
 PERSONAL = "[personal data]"
 
@@ -55,16 +55,6 @@ KnownAt = Annotated[
 ]
 
 
-def principal_of(request: Request) -> Principal:
-    principal: Principal = request.state.principal
-    return principal
-
-
-def programme_of(request: Request) -> Programme:
-    programme: Programme = request.app.state.programme
-    return programme
-
-
 def without_names(view: MunicipalityView, principal: Principal) -> MunicipalityView:
     """Officials' names and addresses only for coordinators."""
     if principal.sees_names:
@@ -78,13 +68,16 @@ def run_command(
 ) -> CommandResult:
     """Run one command as the caller, record the metrics, and say where the log stands."""
     programme = programme_of(request)
-    principal = principal_of(request)
+    principal = caller_of(request)
     if not principal.can_record:
         raise Forbidden(f"role {principal.role.value} cannot record; a coordinator can")
     arguments = {**arguments, "by": principal.by, "origin": ORIGIN}
     if key is not None:
         arguments["request_id"] = key
-    result = getattr(programme, spec.name)(**arguments)
+    # Commands on one municipality take turns within this process: run side by side they
+    # would only conflict on its aggregate and retry (read, check, save) up to five times.
+    with _turn(request, arguments.get("code")):
+        result = getattr(programme, spec.name)(**arguments)
     request.app.state.metrics.commands.labels(spec.name).inc()
     receipt = None if key is None else programme.receipt(key)
     return CommandResult(
@@ -93,6 +86,21 @@ def run_command(
         request_id=key,
         position=programme.last_position() if receipt is None else receipt.last_position,
     )
+
+
+_TURNS_LOCK = threading.Lock()
+
+
+def _turn(request: Request, code: Any) -> AbstractContextManager[Any]:
+    """The lock of one municipality's commands in this app (none for other commands)."""
+    if not isinstance(code, str):
+        return nullcontext()
+    with _TURNS_LOCK:
+        turns: dict[str, threading.Lock] = request.app.state.turns
+        lock = turns.get(code)
+        if lock is None:
+            lock = turns[code] = threading.Lock()
+    return lock
 
 
 def _command_route(router: APIRouter, spec: CommandSpec) -> None:
@@ -129,28 +137,31 @@ def build_router() -> APIRouter:
         _command_route(router, spec)
 
     @router.get("/municipalities", response_model=list[str], tags=["queries"])
-    def codes(request: Request) -> Any:
+    def codes(programme: ProgrammeDep) -> Any:
         """Every registered municipality code, in registration order."""
-        return programme_of(request).codes()
+        return programme.codes()
 
     @router.get("/municipalities/{code}", response_model=MunicipalityModel, tags=["queries"])
     def municipality(
-        request: Request, code: CodePath, as_of: AsOf = None, known_at: KnownAt = None
+        programme: ProgrammeDep,
+        caller: Caller,
+        code: CodePath,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
     ) -> Any:
         """One municipality as of a business date and/or as the store knew it at a time."""
-        view = programme_of(request).municipality(code, as_of=as_of, known_at=known_at)
-        return jsonable(without_names(view, principal_of(request)))
+        view = programme.municipality(code, as_of=as_of, known_at=known_at)
+        return jsonable(without_names(view, caller))
 
     @router.get(
         "/municipalities/{code}/history", response_model=list[HistoryModel], tags=["queries"]
     )
-    def history(request: Request, code: CodePath) -> Any:
+    def history(programme: ProgrammeDep, caller: Caller, code: CodePath) -> Any:
         """Every event of the municipality (coordinators and auditors)."""
-        principal = principal_of(request)
-        if not principal.can_read_history:
+        if not caller.can_read_history:
             raise Forbidden("only coordinators and auditors read the history")
-        entries = programme_of(request).history(code)
-        if not principal.sees_names:
+        entries = programme.history(code)
+        if not caller.sees_names:
             entries = [
                 attrs.evolve(e, data={**e.data, "personal_data": PERSONAL})
                 if "personal_data" in e.data
@@ -161,35 +172,35 @@ def build_router() -> APIRouter:
 
     @router.get("/overview", response_model=OverviewModel, tags=["queries"])
     def overview(
-        request: Request, as_of: AsOf = None, known_at: KnownAt = None, cost_lines: bool = True
+        programme: ProgrammeDep,
+        caller: Caller,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        cost_lines: bool = True,
     ) -> Any:
         """Totals over the municipalities that exist on ``as_of``."""
-        result: Overview = programme_of(request).overview(
-            as_of=as_of, known_at=known_at, cost_lines=cost_lines
-        )
-        principal = principal_of(request)
-        views = tuple(without_names(m, principal) for m in result.municipalities)
+        result: Overview = programme.overview(as_of=as_of, known_at=known_at, cost_lines=cost_lines)
+        views = tuple(without_names(m, caller) for m in result.municipalities)
         return jsonable(attrs.evolve(result, municipalities=views))
 
     @router.get("/sessions", response_model=list[SessionModel], tags=["queries"])
-    def sessions(request: Request) -> Any:
+    def sessions(programme: ProgrammeDep) -> Any:
         """Every training session, with its bookings and seats left."""
-        sessions = programme_of(request).sessions()
+        sessions = programme.sessions()
         return [{**s.to_dict(), "seats_left": s.seats_left} for s in sessions]
 
     @router.get("/offer-terms", response_model=TermsModel, tags=["queries"])
     def offer_terms(
-        request: Request,
+        programme: ProgrammeDep,
         reference: Annotated[str, Query(max_length=100)],
         on: date,
     ) -> Any:
         """The terms of an offer on a day."""
-        return jsonable(programme_of(request).offer_terms(reference, on=on))
+        return jsonable(programme.offer_terms(reference, on=on))
 
     @router.get("/event-count", response_model=EventCount, tags=["queries"])
-    def event_count(request: Request) -> Any:
+    def event_count(programme: ProgrammeDep) -> Any:
         """How many events the store holds, and the latest position."""
-        programme = programme_of(request)
         return EventCount(events=programme.event_count(), last_position=programme.last_position())
 
     @router.get(
@@ -204,20 +215,32 @@ def build_router() -> APIRouter:
             }
         },
     )
-    def events(
-        request: Request,
-        after: Annotated[int | None, Query(ge=0)] = None,
+    async def events(
+        broadcaster: BroadcasterDep,
+        caller: Caller,
+        after: Annotated[
+            str | None,
+            Query(description="the position to start after (a whole number, default 0)"),
+        ] = None,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     ) -> StreamingResponse:
         """The event log from ``after`` (or the ``Last-Event-ID`` a reconnecting client sends),
         then each new event as it is recorded. A comment line every few seconds keeps proxies
-        from closing an idle stream."""
-        start = after or 0
-        if last_event_id is not None and last_event_id.strip().isdigit():
-            start = int(last_event_id.strip())
-        stream = event_stream(programme_of(request), start)
+        from closing an idle stream. A caller may hold a limited number of streams at once
+        (429 beyond it)."""
+        start = position(after, "after") if after is not None else 0
+        if last_event_id is not None and last_event_id.strip():
+            start = position(last_event_id.strip(), "Last-Event-ID")
+        key = f"{caller.role.value}-{caller.fingerprint}"
+        try:
+            broadcaster.check(key)
+        except TooManyStreams:
+            raise TooManyRequests(
+                f"this caller holds {broadcaster.per_caller} open event streams already",
+                retry_after=int(HEARTBEAT_SECONDS),
+            ) from None
         return StreamingResponse(
-            stream,
+            event_stream(broadcaster, key, start),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -225,11 +248,12 @@ def build_router() -> APIRouter:
     @router.post(
         "/municipalities/{code}/answer-links", response_model=LinkModel, tags=["answer links"]
     )
-    def make_answer_link(request: Request, code: CodePath, body: LinkRequest) -> Any:
+    def make_answer_link(
+        programme: ProgrammeDep, caller: Caller, links: Links, code: CodePath, body: LinkRequest
+    ) -> Any:
         """A one-time answer link for the municipality (the token is shown only now)."""
-        view = programme_of(request).municipality(code)  # an unknown code is 404
-        links: LinkStore = request.app.state.links
-        token, link = links.create(view.code, by=principal_of(request).by, days=body.days)
+        view = programme.municipality(code)  # an unknown code is 404
+        token, link = links.create(view.code, by=caller.by, days=body.days)
         return {**link_dict(link), "token": token, "path": f"/antwoord/{token}"}
 
     @router.get(
@@ -237,19 +261,17 @@ def build_router() -> APIRouter:
         response_model=list[LinkModel],
         tags=["answer links"],
     )
-    def answer_links(request: Request, code: CodePath) -> Any:
+    def answer_links(caller: Caller, links: Links, code: CodePath) -> Any:
         """The municipality's answer links, without their tokens (coordinators)."""
-        if not principal_of(request).can_record:
+        if not caller.can_record:
             raise Forbidden("only coordinators see answer links")
-        links: LinkStore = request.app.state.links
         return [link_dict(link) for link in links.links(code)]
 
     @router.post("/answer-links/{link_id}/revoke", response_model=Revoked, tags=["answer links"])
     def revoke_answer_link(
-        request: Request, link_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
+        links: Links, link_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
     ) -> Any:
         """Revoke an answer link; ``revoked`` is false if it was revoked before."""
-        links: LinkStore = request.app.state.links
         if links.get(link_id) is None:
             raise NotFound(f"no answer link {link_id}")
         return Revoked(link_id=link_id, revoked=links.revoke(link_id))
@@ -261,19 +283,9 @@ def link_dict(link: Link) -> dict[str, Any]:
     return {f.name: getattr(link, f.name) for f in attrs.fields(Link)}
 
 
-def event_stream(
-    programme: Programme, after: int, heartbeat: float = HEARTBEAT_SECONDS
-) -> Iterator[str]:
-    position = after
-    yield "retry: 2000\n\n"
-    while True:
-        quiet = True
-        for record in programme.follow(position, limit=500, wait=heartbeat):
-            position = record.position
-            quiet = False
-            yield (
-                f"id: {position}\nevent: {record.type}\n"
-                f"data: {json.dumps(jsonable(record), separators=(',', ':'))}\n\n"
-            )
-        if quiet:
-            yield ": keep-alive\n\n"
+def position(text: str, name: str) -> int:
+    """A log position from a query or header: a whole number from 0 up, else 400."""
+    value = text.strip()
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_POSITION:
+        raise ApiError(f"{name} must be a log position: a whole number from 0 to {MAX_POSITION}")
+    return int(value)

@@ -42,15 +42,18 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
 _PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": TITLES[status], "content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}}}
-    for status in (400, 401, 403, 404, 409, 422, 503)
+    for status in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
 
 
@@ -83,7 +86,23 @@ class Forbidden(ApiError):
 RETRY_AFTER = 5  # seconds a client waits before retrying after a transient store failure
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+class TooManyRequests(ApiError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": TITLES.get(status, "Error"),
@@ -92,9 +111,11 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
         "code": code,
         **{k: v for k, v in extra.items() if v is not None},
     }
-    headers = {"WWW-Authenticate": 'Bearer realm="mma"'} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="mma"'
     if status == 503:
-        headers = {"Retry-After": str(RETRY_AFTER)}
+        headers["Retry-After"] = str(RETRY_AFTER)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -130,7 +151,9 @@ def install(app: FastAPI) -> None:
     async def on_api(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiError)
         request.app.state.metrics.errors.labels(error.code).inc()
-        return problem(error.status, error.code, error.detail)
+        retry = getattr(error, "retry_after", None)
+        headers = None if retry is None else {"Retry-After": str(retry)}
+        return problem(error.status, error.code, error.detail, headers=headers)
 
     async def on_validation(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
@@ -145,7 +168,12 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
-        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        codes = {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "body_too_large",
+        }
         code = codes.get(error.status_code, "http_error")
         return problem(error.status_code, code, str(error.detail))
 
@@ -155,7 +183,9 @@ def install(app: FastAPI) -> None:
             log.warning("store failure %s: %s", error.code, type(error).__name__)
             return store_problem(error)
         request.app.state.metrics.errors.labels("internal_error").inc()
-        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        # The path as the route names it: an answer link's token is never written down.
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        log.exception("unexpected error in %s %s", request.method, route)
         return problem(500, "internal_error", "an unexpected error; it has been logged")
 
     app.add_exception_handler(DomainError, on_domain)

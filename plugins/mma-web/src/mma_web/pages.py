@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,15 +18,17 @@ from babel.numbers import format_currency, format_percent
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from mma_core import DomainError, Money, Official, Programme
 from mma_core.plugin_api import MunicipalityView, funnel, map_areas, outlines
 from mma_web.api import HIDDEN, ORIGIN, without_names
+from mma_web.deps import Caller, ProgrammeDep, caller_of, links_of, programme_of, sessions_of
 from mma_web.forms import FORMS, FormError
-from mma_web.links import Link, LinkStore
+from mma_web.links import Link
 from mma_web.mapsvg import STAGE_COLOURS, SURROUNDED, map_svg
-from mma_web.sessions import SESSION_COOKIE, Sessions
-from mma_web.tokens import Principal
+from mma_web.sessions import LOGIN_COOKIE, SESSION_COOKIE, Throttle
+from mma_web.tokens import digest
 
 LOCALE = "nl_NL"
 TIMEZONE = "Europe/Amsterdam"
@@ -132,28 +135,8 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     )
 
 
-def _programme(request: Request) -> Programme:
-    programme: Programme = request.app.state.programme
-    return programme
-
-
-def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.sessions
-    return sessions
-
-
-def _links(request: Request) -> LinkStore:
-    links: LinkStore = request.app.state.links
-    return links
-
-
-def _principal(request: Request) -> Principal:
-    principal: Principal = request.state.principal
-    return principal
-
-
 def _csrf(request: Request) -> str:
-    session = _sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    session = sessions_of(request).get(request.cookies.get(SESSION_COOKIE))
     return "" if session is None else session.csrf
 
 
@@ -162,15 +145,45 @@ def _form_values(form: Any) -> dict[str, str]:
 
 
 def _check_csrf(request: Request, values: Mapping[str, str]) -> HTMLResponse | None:
-    if not _sessions(request).csrf_ok(request.cookies.get(SESSION_COOKIE), values.get("csrf")):
+    if not sessions_of(request).csrf_ok(request.cookies.get(SESSION_COOKIE), values.get("csrf")):
         return render(
             "message.html.j2",
             403,
             title="Formulier verlopen",
             message="Dit formulier is verlopen of niet van deze site. Laad de pagina opnieuw.",
-            principal=_principal(request),
+            principal=caller_of(request),
         )
     return None
+
+
+def refused_origin(request: Request) -> HTMLResponse | None:
+    """A form posted from another site is refused before anything else is looked at.
+
+    A browser says where a request comes from in ``Sec-Fetch-Site``, which no page can set:
+    only ``same-origin`` (or ``none``, typed by the user) passes. A browser that does not send
+    it is judged by ``Origin``, which must be this site's own; our pages send no referrer, so
+    their own posts carry ``Origin: null``, which is trusted only with ``Sec-Fetch-Site``."""
+    site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if site is not None:
+        cross = site not in ("same-origin", "none")
+    else:
+        cross = origin is not None and origin != own
+    if cross:
+        return render(
+            "message.html.j2",
+            403,
+            title="Formulier niet van deze site",
+            message="Dit formulier kwam niet van deze site en is niet verwerkt.",
+            principal=None,
+        )
+    return None
+
+
+def _login_csrf(request: Request, nonce: str) -> str:
+    secret: bytes = request.app.state.form_secret
+    return hmac.new(secret, b"login:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def _link_csrf(request: Request, link: Link) -> str:
@@ -183,46 +196,29 @@ def build_pages() -> APIRouter:
 
     @router.get("/login")
     def login_form(request: Request) -> Response:
-        return render("login.html.j2", principal=None, error=None)
+        return _login_page(request)
 
     @router.post("/login")
     async def login(request: Request) -> Response:
         values = _form_values(await request.form())
-        principal = request.app.state.tokens.lookup(values.get("token", "").strip())
-        if principal is None:
-            return render(
-                "login.html.j2", 401, principal=None, error="Deze toegangscode is onbekend."
-            )
-        sessions = _sessions(request)
-        session_id = sessions.start(principal)
-        response = redirect("/")
-        response.set_cookie(
-            SESSION_COOKIE,
-            session_id,
-            max_age=sessions.seconds,
-            httponly=True,
-            secure=sessions.secure,
-            samesite="strict",
-            path="/",
-        )
-        return response
+        refused = refused_origin(request)
+        if refused is not None:
+            return refused
+        nonce = request.cookies.get(LOGIN_COOKIE, "")
+        if not nonce or not hmac.compare_digest(
+            values.get("csrf", ""), _login_csrf(request, nonce)
+        ):
+            return _login_page(request, 403, "Dit formulier is verlopen. Probeer het opnieuw.")
+        return await run_in_threadpool(_log_in, request, values.get("token", "").strip())
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         values = _form_values(await request.form())
-        refused = _check_csrf(request, values)
-        if refused is not None:
-            return refused
-        _sessions(request).end(request.cookies.get(SESSION_COOKIE))
-        response = redirect("/login")
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+        return await run_in_threadpool(_log_out, request, values)
 
     @router.get("/")
-    def dashboard(request: Request) -> Response:
-        programme = _programme(request)
+    def dashboard(request: Request, programme: ProgrammeDep, principal: Caller) -> Response:
         overview = programme.overview(cost_lines=False)
-        principal = _principal(request)
         steps = funnel(overview)
         areas = map_areas(overview.municipalities, overview.waterbed)
         kaart = map_svg(
@@ -262,8 +258,8 @@ def build_pages() -> APIRouter:
         typed: Mapping[str, str] | None = None,
         new_link: str | None = None,
     ) -> Response:
-        programme = _programme(request)
-        principal = _principal(request)
+        programme = programme_of(request)
+        principal = caller_of(request)
         try:
             view = without_names(programme.municipality(code), principal)
         except DomainError as failure:
@@ -289,7 +285,7 @@ def build_pages() -> APIRouter:
             choices=_choices(view, sessions),
             error=error,
             typed=typed or {},
-            links=_links(request).links(view.code) if principal.can_record else [],
+            links=links_of(request).links(view.code) if principal.can_record else [],
             new_link=new_link,
             hidden=HIDDEN,
         )
@@ -301,10 +297,13 @@ def build_pages() -> APIRouter:
     @router.post("/gemeente/{code}/{form_key}")
     async def record(request: Request, code: str, form_key: str) -> Response:
         values = _form_values(await request.form())
+        return await run_in_threadpool(_record, request, code, form_key, values)
+
+    def _record(request: Request, code: str, form_key: str, values: dict[str, str]) -> Response:
         refused = _check_csrf(request, values)
         if refused is not None:
             return refused
-        principal = _principal(request)
+        principal = caller_of(request)
         if not principal.can_record:
             return render(
                 "message.html.j2",
@@ -316,7 +315,7 @@ def build_pages() -> APIRouter:
         if form_key == "link":
             return _make_link(request, code, values)
         if form_key == "link-intrekken":
-            _links(request).revoke(values.get("link", ""))
+            links_of(request).revoke(values.get("link", ""))
             return redirect(f"/gemeente/{code}#links")
         form = FORMS.get(form_key)
         if form is None:
@@ -325,7 +324,7 @@ def build_pages() -> APIRouter:
             )
         try:
             name, arguments = form.command(values)
-            getattr(_programme(request), name)(code, by=principal.by, origin=ORIGIN, **arguments)
+            getattr(programme_of(request), name)(code, by=principal.by, origin=ORIGIN, **arguments)
         except FormError as failure:
             return municipality_page(request, code, 422, (form_key, str(failure)), values)
         except DomainError as failure:
@@ -337,7 +336,7 @@ def build_pages() -> APIRouter:
     def _make_link(request: Request, code: str, values: Mapping[str, str]) -> Response:
         try:
             days = int(values.get("dagen", "30") or "30")
-            token, _ = _links(request).create(code, by=_principal(request).by, days=days)
+            token, _ = links_of(request).create(code, by=caller_of(request).by, days=days)
         except (ValueError, DomainError) as failure:
             return municipality_page(request, code, 422, ("link", str(failure)), values)
         link = str(request.base_url).rstrip("/") + f"/antwoord/{token}"
@@ -352,9 +351,10 @@ def build_pages() -> APIRouter:
         error: str | None = None,
         typed: Mapping[str, str] | None = None,
     ) -> Response:
-        programme = _programme(request)
+        programme = programme_of(request)
         view = programme.municipality(link.code)
-        sessions = [s for s in programme.sessions() if s.seats_left >= 1 and _future(s.starts_at)]
+        now = programme.clock()
+        sessions = [s for s in programme.sessions() if s.seats_left >= 1 and s.starts_at > now]
         return render(
             "answer.html.j2",
             status,
@@ -368,24 +368,28 @@ def build_pages() -> APIRouter:
 
     @router.get("/antwoord/{token}")
     def answer(request: Request, token: str) -> Response:
-        link = _links(request).resolve(token)
+        # Opening the link does not use it up: only recording the answer does.
+        link = links_of(request).resolve(token)
         if link is None:
             return _link_gone()
         return answer_page(request, link)
 
     @router.post("/antwoord/{token}")
     async def give_answer(request: Request, token: str) -> Response:
-        link = _links(request).resolve(token)
+        values = _form_values(await request.form())
+        return await run_in_threadpool(_give_answer, request, token, values)
+
+    def _give_answer(request: Request, token: str, values: dict[str, str]) -> Response:
+        links = links_of(request)
+        link = links.resolve(token)
         if link is None:
             return _link_gone()
-        values = _form_values(await request.form())
         if not hmac.compare_digest(values.get("csrf", ""), _link_csrf(request, link)):
             return answer_page(request, link, 403, "Dit formulier is verlopen; probeer opnieuw.")
-        links = _links(request)
         if not links.use(link):  # claimed first: two submissions at once cannot both record
             return _link_gone()
         try:
-            _record_answer(_programme(request), link, values)
+            _record_answer(programme_of(request), link, values)
         except FormError as failure:
             links.release(link)
             return answer_page(request, link, 422, str(failure), values)
@@ -407,8 +411,78 @@ def build_pages() -> APIRouter:
     return router
 
 
-def _future(moment: datetime) -> bool:
-    return moment > datetime.now(UTC)
+def _login_page(request: Request, status: int = 200, error: str | None = None) -> Response:
+    """The login form, with a CSRF token bound to a fresh nonce in a cookie of its own."""
+    nonce = secrets.token_urlsafe(32)
+    response = render(
+        "login.html.j2",
+        status,
+        principal=None,
+        error=error,
+        csrf=_login_csrf(request, nonce),
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=3600,
+        httponly=True,
+        secure=sessions_of(request).secure,
+        samesite="strict",
+        path="/",
+    )
+    return response
+
+
+def _log_in(request: Request, token: str) -> Response:
+    """Throttled per client address and per token prefix; a new session id each time, and
+    the caller's earlier session ends."""
+    throttle: Throttle = request.app.state.throttle
+    address = request.client.host if request.client is not None else "-"
+    keys = throttle.keys(address, token)
+    wait = throttle.retry_after(keys)
+    if wait is not None:
+        return _too_many(request, wait)
+    principal = request.app.state.tokens.lookup(token)
+    if principal is None:
+        throttle.failed(keys)
+        wait = throttle.retry_after(keys)
+        if wait is not None:
+            return _too_many(request, wait)
+        return _login_page(request, 401, "Deze toegangscode is onbekend.")
+    sessions = sessions_of(request)
+    session_id = sessions.start(digest(token), replacing=request.cookies.get(SESSION_COOKIE))
+    response = redirect("/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=sessions.seconds,
+        httponly=True,
+        secure=sessions.secure,
+        samesite="strict",
+        path="/",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+def _too_many(request: Request, wait: int) -> Response:
+    response = _login_page(
+        request,
+        429,
+        f"Te veel mislukte pogingen. Probeer het over {wait} seconden opnieuw.",
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _log_out(request: Request, values: Mapping[str, str]) -> Response:
+    refused = _check_csrf(request, values)
+    if refused is not None:
+        return refused
+    sessions_of(request).end(request.cookies.get(SESSION_COOKIE))
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 def _link_gone() -> Response:
@@ -446,7 +520,7 @@ def _record_answer(programme: Programme, link: Link, values: Mapping[str, str]) 
     """
     by = link.principal.by
     code = link.code
-    today = datetime.now(UTC).date()
+    today = programme.today()
     decision = values.get("besluit", "")
     if decision == "afgewezen":
         programme.decline(code, on=today, by=by, origin=ORIGIN, reason=values.get("reden", ""))
@@ -482,7 +556,7 @@ def _accept_and_book(
     session_id: str,
     view: MunicipalityView,
 ) -> None:
-    by, code, today = link.principal.by, link.code, datetime.now(UTC).date()
+    by, code, today = link.principal.by, link.code, programme.today()
     if view.accepted_on is None:
         programme.accept(code, on=today, by=by, origin=ORIGIN)
         view = programme.municipality(code)

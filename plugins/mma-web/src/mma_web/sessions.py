@@ -1,19 +1,39 @@
-"""Browser sessions: a random id in a Secure, HttpOnly, SameSite=Strict cookie, the principal
-and a CSRF token kept on the server (in memory: a restart logs everyone out, which is safe)."""
+"""Browser sessions, the login throttle and the site's form secret, in the store.
+
+A session is a random id in a Secure, HttpOnly, SameSite=Strict cookie. The store keeps the
+SHA-256 digest of that id (reading the table gives no usable cookie), the digest of the token
+that logged in, the session's CSRF token and when it ends. Every ``mma serve`` process on the
+store honours it, it survives a restart, and it ends at the next request once its token is no
+longer in the configuration (the principal is looked up by the token's digest each time).
+
+The throttle counts failed logins per client address and per token prefix in a window; past
+the limit, logins from that address or with that prefix get 429 with ``Retry-After`` until the
+window ends, on every process.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import math
 import secrets
-import threading
 import time
+from collections.abc import Callable
 
 import attrs
 
-from mma_web.tokens import Principal
+from mma_web.db import Database
+from mma_web.tokens import Principal, TokenTable, digest
 
 SESSION_COOKIE = "mma_session"
+LOGIN_COOKIE = "mma_login"
 SESSION_SECONDS = 8 * 3600
+SESSIONS = "mma_web_sessions"
+THROTTLE = "mma_web_throttle"
+SECRETS = "mma_web_secrets"
+LOGIN_FAILURES = 10  # failed logins allowed per address, and per token prefix, in a window
+LOGIN_WINDOW = 300  # seconds
+PREFIX = 8  # characters of a presented token that make its throttle key
 
 
 @attrs.frozen
@@ -23,39 +43,92 @@ class Session:
     expires: float
 
 
+def secret_of(database: Database, name: str = "form") -> bytes:
+    """A random secret shared by every process on the store (made once, kept)."""
+    database.execute(
+        "CREATE TABLE IF NOT EXISTS {t} (name TEXT PRIMARY KEY, value TEXT NOT NULL)", t=SECRETS
+    )
+    database.execute(
+        "INSERT INTO {t} (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        (name, secrets.token_hex(32)),
+        t=SECRETS,
+    )
+    rows = database.rows("SELECT value FROM {t} WHERE name = ?", (name,), t=SECRETS)
+    return bytes.fromhex(str(rows[0]["value"]))
+
+
 class Sessions:
-    def __init__(self, *, secure: bool = True, seconds: int = SESSION_SECONDS) -> None:
+    """The sessions table; principals come from ``tokens`` on every look-up."""
+
+    def __init__(
+        self,
+        database: Database,
+        tokens: TokenTable,
+        *,
+        secure: bool = True,
+        seconds: int = SESSION_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = database
+        self.tokens = tokens
         self.secure = secure
         self.seconds = seconds
-        self._sessions: dict[str, Session] = {}
-        self._lock = threading.Lock()
+        self.clock = clock
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS {t} (id_digest TEXT PRIMARY KEY, "
+            "token_digest TEXT NOT NULL, csrf TEXT NOT NULL, expires_at BIGINT NOT NULL)",
+            t=SESSIONS,
+        )
 
-    def start(self, principal: Principal) -> str:
+    def start(self, token_digest: str, *, replacing: str | None = None) -> str:
+        """A new session for the token with this digest; ``replacing`` (the caller's earlier
+        session id, if any) ends. Returns the new id, for the cookie."""
         session_id = secrets.token_urlsafe(32)
-        session = Session(principal, secrets.token_urlsafe(32), time.time() + self.seconds)
-        with self._lock:
-            now = time.time()
-            for key in [k for k, s in self._sessions.items() if s.expires < now]:
-                del self._sessions[key]
-            self._sessions[session_id] = session
+        now = int(self.clock())
+        with self.db.transaction() as cursor:
+            cursor.execute(self.db.sql("DELETE FROM {t} WHERE expires_at < ?", t=SESSIONS), (now,))
+            if replacing:
+                cursor.execute(
+                    self.db.sql("DELETE FROM {t} WHERE id_digest = ?", t=SESSIONS),
+                    (digest(replacing),),
+                )
+            cursor.execute(
+                self.db.sql(
+                    "INSERT INTO {t} (id_digest, token_digest, csrf, expires_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    t=SESSIONS,
+                ),
+                (digest(session_id), token_digest, secrets.token_urlsafe(32), now + self.seconds),
+            )
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:
-        if not session_id:
+        if not session_id or len(session_id) > 100:
             return None
-        with self._lock:
-            session = self._sessions.get(session_id)
-        if session is None or session.expires < time.time():
+        key = digest(session_id)
+        rows = self.db.rows(
+            "SELECT token_digest, csrf, expires_at FROM {t} WHERE id_digest = ?", (key,), t=SESSIONS
+        )
+        if not rows:
             return None
-        return session
+        row = rows[0]
+        principal = self.tokens.principals.get(str(row["token_digest"]))
+        expires = float(row["expires_at"])
+        if principal is None or expires < self.clock():
+            # Its token was removed from the configuration, or it ran out: it ends now.
+            self.db.execute("DELETE FROM {t} WHERE id_digest = ?", (key,), t=SESSIONS)
+            return None
+        return Session(principal, str(row["csrf"]), expires)
 
     def principal(self, session_id: str | None) -> Principal | None:
         session = self.get(session_id)
         return None if session is None else session.principal
 
     def end(self, session_id: str | None) -> None:
-        with self._lock:
-            self._sessions.pop(session_id or "", None)
+        if session_id:
+            self.db.execute(
+                "DELETE FROM {t} WHERE id_digest = ?", (digest(session_id),), t=SESSIONS
+            )
 
     def csrf_ok(self, session_id: str | None, token: str | None) -> bool:
         session = self.get(session_id)
@@ -64,3 +137,65 @@ class Sessions:
             and token is not None
             and hmac.compare_digest(session.csrf.encode(), token.encode())
         )
+
+
+class Throttle:
+    """Failed logins per key (an address, a token prefix) in a fixed window, in the store."""
+
+    def __init__(
+        self,
+        database: Database,
+        secret: bytes,
+        *,
+        failures: int = LOGIN_FAILURES,
+        window: int = LOGIN_WINDOW,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = database
+        self.secret = secret
+        self.failures = failures
+        self.window = window
+        self.clock = clock
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS {t} (key TEXT PRIMARY KEY, "
+            "window_start BIGINT NOT NULL, failures INTEGER NOT NULL)",
+            t=THROTTLE,
+        )
+
+    def keys(self, address: str, token: str) -> list[str]:
+        """The throttle keys of a login: its address, and a keyed hash of the token's prefix
+        (the store never holds a piece of a token)."""
+        prefix = hmac.new(self.secret, token[:PREFIX].encode(), hashlib.sha256).hexdigest()
+        return [f"address:{address}"[:200], f"prefix:{prefix[:32]}"]
+
+    def retry_after(self, keys: list[str]) -> int | None:
+        """Seconds until a login with these keys may be tried again; ``None`` if it may now."""
+        now = self.clock()
+        wait = 0
+        for key in keys:
+            rows = self.db.rows(
+                "SELECT window_start, failures FROM {t} WHERE key = ?", (key,), t=THROTTLE
+            )
+            if not rows:
+                continue
+            ends = float(rows[0]["window_start"]) + self.window
+            if int(rows[0]["failures"]) >= self.failures and ends > now:
+                wait = max(wait, math.ceil(ends - now))
+        return wait or None
+
+    def failed(self, keys: list[str]) -> None:
+        now = int(self.clock())
+        with self.db.transaction() as cursor:
+            for key in keys:
+                cursor.execute(
+                    self.db.sql(
+                        "INSERT INTO {t} (key, window_start, failures) VALUES (?, ?, 1) "
+                        "ON CONFLICT (key) DO UPDATE SET "
+                        "failures = CASE WHEN {t}.window_start + ? <= ? THEN 1 "
+                        "ELSE {t}.failures + 1 END, "
+                        "window_start = CASE WHEN {t}.window_start + ? <= ? THEN ? "
+                        "ELSE {t}.window_start END",
+                        t=THROTTLE,
+                    ),
+                    (key, now, self.window, now, self.window, now, now),
+                )

@@ -10,7 +10,10 @@ comparison.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
@@ -22,6 +25,8 @@ from mma_core.plugin_api import translator
 _ = translator("mma_web")
 
 MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_BITS = 128
+NEW_TOKEN_BYTES = 32  # 256 bits from ``secrets``
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}")
 _HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -183,6 +188,39 @@ class TokenTable:
         return TokenTable.build(entries)
 
 
+def strength(token: str) -> float:
+    """A cautious estimate of a token's strength in bits: its length times the smaller of
+    the bits per character its character classes allow and the Shannon entropy of its own
+    characters, counting a token that repeats itself once. A random token from ``secrets``
+    scores about its true strength; a word, a name with a number or a repetition scores far
+    less."""
+    if not token:
+        return 0.0
+    period = next(
+        p
+        for p in range(1, len(token) + 1)
+        if all(token[i] == token[i % p] for i in range(len(token)))
+    )
+    token = token[:period]
+    pool = 0
+    pool += 26 if any(c.islower() for c in token) else 0
+    pool += 26 if any(c.isupper() for c in token) else 0
+    pool += 10 if any(c.isdigit() for c in token) else 0
+    pool += 32 if any(not c.isalnum() for c in token) else 0
+    counts = Counter(token)
+    size = len(token)
+    shannon = -sum(n / size * math.log2(n / size) for n in counts.values())
+    return size * min(math.log2(max(pool, 2)), shannon)
+
+
+def new_token() -> str:
+    """A new token of 256 bits from ``secrets`` (what ``mma serve --new-token`` prints)."""
+    while True:  # its estimate is far above the bar; the loop only makes that certain
+        token = secrets.token_urlsafe(NEW_TOKEN_BYTES)
+        if strength(token) >= MIN_TOKEN_BITS:
+            return token
+
+
 def _check_token(token: str, where: str) -> None:
     if len(token) < MIN_TOKEN_LENGTH:
         raise TokenError(
@@ -192,6 +230,13 @@ def _check_token(token: str, where: str) -> None:
         )
     if any(c.isspace() for c in token):
         raise TokenError(_("{where}: a token cannot contain spaces").format(where=where))
+    if strength(token) < MIN_TOKEN_BITS:
+        raise TokenError(
+            _(
+                "{where}: the token is too weak (about {bits} bits, at least {minimum} needed); "
+                "make one with 'mma serve --new-token ROLE:NAME'"
+            ).format(where=where, bits=int(strength(token)), minimum=MIN_TOKEN_BITS)
+        )
 
 
 def load_tokens(env: Mapping[str, str], web_table: Mapping[str, Any] | None) -> TokenTable:
