@@ -59,8 +59,39 @@ EDITS = {
         "'\"reports_received\":1') AS BLOB)",
         "stored_snapshots (GM0363, version 100): reports_received is 1",
     ),
+    "as-of index state": (
+        "UPDATE mma_views_asof SET state = "
+        'replace(state, \'"stage":"connected"\', \'"stage":"declined"\') '
+        "WHERE code = 'GM0358' AND axis = 'b' AND point = '2020-10-31'",
+        "mma_views_asof (GM0358, b, 2020-10-31): stage is 'declined', a replay of the log "
+        "gives 'connected'",
+    ),
+    "as-of index version": (
+        "UPDATE mma_views_asof SET version = version + 1 "
+        "WHERE code = 'GM0358' AND axis = 'b' AND point = '2020-11-30'",
+        "mma_views_asof (GM0358, b, 2020-11-30): version is 14, a replay of the log gives 13",
+    ),
+    "as-of index bucket": (
+        "UPDATE mma_views_asof SET bucket = '[]' "
+        "WHERE code = 'GM0358' AND axis = 'b' AND point = '2020-11-30'",
+        "mma_views_asof (GM0358, b, 2020-11-30): bucket[0] is absent, a replay of the log "
+        "gives [14, 737766]",
+    ),
+    "as-of index row deleted": (
+        "DELETE FROM mma_views_asof WHERE code = 'GM0358' AND axis = 'b' AND point = '2020-11-30'",
+        "mma_views_asof (GM0358, b, 2020-11-30): row is absent, a replay of the log gives 'a row'",
+    ),
+    "offer position": (
+        "UPDATE mma_views_offers SET position = position + 1 WHERE reference = '1298348/1298354'",
+        "mma_views_offers 1298348/1298354: position is ",
+    ),
+    "offer deleted": (
+        "DELETE FROM mma_views_offers WHERE reference = '1298348/1298354'",
+        "mma_views_offers 1298348/1298354: row is absent",
+    ),
 }
-QUICK = {"municipality stage"}  # the command, end to end; the library check runs for all
+# The command, end to end; the library check runs for all.
+QUICK = {"municipality stage", "as-of index state", "offer position"}
 
 
 def mma(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -100,8 +131,17 @@ def test_the_untouched_demo_store_verifies_with_its_derived_data(demo_copy: str)
     try:  # there is something to compare: a snapshot and every table
         assert conn.execute("SELECT COUNT(*) FROM stored_snapshots").fetchone()[0] >= 1
         assert conn.execute("SELECT COUNT(*) FROM mma_views_ledger").fetchone()[0] > 100
+        index_rows = conn.execute("SELECT COUNT(*) FROM mma_views_asof").fetchone()[0]
+        offer_rows = conn.execute("SELECT COUNT(*) FROM mma_views_offers").fetchone()[0]
     finally:
         conn.close()
+    # The as-of index and the offers were compared row by row, every stored row of them.
+    compared: dict[str, int] = {}
+    with Programme.open(demo_copy) as prog:
+        assert verify_derived(prog, compared=compared) is None
+    assert compared == {"mma_views_asof": index_rows, "mma_views_offers": offer_rows}
+    assert index_rows > 100
+    assert offer_rows >= 1
     done = mma(demo_copy, "--json", "audit", "verify", "--log-only")
     report = json.loads(done.stdout)
     assert report["ok"] is True
@@ -234,3 +274,103 @@ def test_a_memory_programme_verifies_with_nothing_derived_to_check(
     result = verify_programme(memory_programme)
     assert result.ok, result.problem
     assert result.size == memory_programme.event_count()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'programme.sqlite'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def late_fact_history(url: str) -> None:
+    """Events recorded over five months (states on the recorded-time axis) and a report
+    entered late about an earlier day (the business states derived again)."""
+    from datetime import UTC, date, datetime
+
+    clock = [datetime(2020, 11, 2, 12, tzinfo=UTC)]
+    with Programme.open(url, clock=lambda: clock[0]) as prog:
+        prog.register_registry("noord-holland-2019", by="t")
+        prog.make_offer(reference="R", sent_on=date(2020, 1, 6), by="t")
+        prog.invite("GM0363", on=date(2020, 1, 6), reference="R", by="t")
+        prog.accept("GM0363", on=date(2020, 2, 3), by="t")
+        prog.connect("GM0363", on=date(2020, 3, 2), by="t")
+        prog.record_report(
+            "GM0363", received_on=date(2020, 11, 2), category="fraude", reference="A", by="t"
+        )
+        clock[0] = datetime(2021, 3, 1, 12, tzinfo=UTC)
+        prog.record_report(
+            "GM0363", received_on=date(2021, 3, 1), category="fraude", reference="B", by="t"
+        )
+        clock[0] = datetime(2021, 3, 20, 12, tzinfo=UTC)
+        prog.record_report(
+            "GM0363", received_on=date(2020, 12, 10), category="fraude", reference="LATE", by="t"
+        )
+        prog.views.catch_up()
+
+
+def edit_index(url: str, point: str, axis: str, old: str, new: str) -> None:
+    from mma_core.views.store import SqlViewStore, store_for
+
+    with Programme.open(url) as prog:
+        store = store_for(prog)
+        assert isinstance(store, SqlViewStore)
+        where = "WHERE code = ? AND axis = ? AND point = ? AND state LIKE ?"
+        key = ("GM0363", axis, point)
+        with store.datastore.transaction(commit=True) as c:
+            count = f"SELECT COUNT(*) AS n FROM {store.index_table} {where}"
+            c.execute(count.replace("?", store.mark), (*key, f"%{old}%"))
+            assert c.fetchone()["n"] == 1  # exactly one row changes
+            update = f"UPDATE {store.index_table} SET state = replace(state, ?, ?) {where}"
+            c.execute(
+                update.replace("?", store.mark),
+                (old, new, *key, f"%{old}%"),
+            )
+
+
+@pytest.mark.parametrize(
+    ("axis", "point", "old", "new", "named"),
+    [
+        pytest.param(
+            "r",
+            "2020-12-31T23:59:59.999999+00:00",
+            '"reports_received":1,',
+            '"reports_received":7,',
+            "mma_views_asof (GM0363, r, 2020-12-31T23:59:59.999999+00:00): reports_received "
+            "is 7, a replay of the log gives 1",
+            id="recorded-time state",
+        ),
+        pytest.param(
+            "b",
+            "2020-12-31",
+            '"reports_received":2,',
+            '"reports_received":9,',
+            "mma_views_asof (GM0363, b, 2020-12-31): reports_received is 9, a replay of the "
+            "log gives 2",
+            id="business state derived again after a late fact",
+        ),
+    ],
+)
+def test_an_edited_index_state_on_either_axis_is_named_on_each_sql_store(
+    sql_store: str, axis: str, point: str, old: str, new: str, named: str
+) -> None:
+    late_fact_history(sql_store)
+    compared: dict[str, int] = {}
+    with Programme.open(sql_store) as prog:
+        assert verify_derived(prog, compared=compared) is None
+    assert compared["mma_views_asof"] >= 14 + 4  # month ends Dec 2019..Feb 2021, four recorded
+    assert compared["mma_views_offers"] == 1
+    edit_index(sql_store, point, axis, old, new)
+    with Programme.open(sql_store) as prog:
+        problem = verify_derived(prog)
+        assert problem is not None
+        assert problem.kind == "derived"
+        assert named in problem.detail
+        prog.views.rebuild()
+        assert verify_derived(prog) is None

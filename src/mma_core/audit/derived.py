@@ -6,20 +6,25 @@ read models beside it (``mma_views_*``) and, for as-of queries, from stored snap
 module replays the log and compares:
 
 - every read-model table with a rebuild from the log up to the tracked position: the
-  municipalities, the training sessions, the ledger, the cost chunks and the tracking row
-  itself (position and latest business date);
+  municipalities, the training sessions, the ledger, the cost chunks, the as-of index
+  (``mma_views_asof``: each municipality's states at month ends on both time axes), the
+  offers made (``mma_views_offers``) and the tracking row itself (position and latest
+  business date);
 - every stored snapshot of a municipality with a replay of its events up to the snapshot's
   version, the markers it keeps (latest recorded time, latest business date) included.
 
 The first difference is reported as a problem of kind ``derived`` naming the table, the key and
 the field. It streams: the ledger is compared page by page, each municipality's cost chunks as
-they fill, so memory follows the number of aggregates, not the length of the log. The repair is
+they fill, the as-of index page by page against one fingerprint (version, digest of the
+state, bucket) per rebuilt row, so memory follows the number of aggregates and index rows, not
+the length of the log. The repair is
 ``mma views rebuild`` (which also drops the stored snapshots; they are stored again as they are
 needed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -34,6 +39,7 @@ from mma_core.audit.sources import open_reader
 from mma_core.audit.verify import DERIVED_KIND, Problem, Result, verify
 from mma_core.domain.common import Recorded
 from mma_core.domain.municipality import Municipality
+from mma_core.views.asof_index import BUSINESS, IndexState
 from mma_core.views.records import LEDGER_COLUMNS
 from mma_core.views.source import ViewSource
 from mma_core.views.store import (
@@ -145,6 +151,14 @@ class _Pinned:
     def raw_chunk_counts(self) -> dict[str, int]:
         return self.store.raw_chunk_counts(self.c)
 
+    def raw_index_page(
+        self, after: tuple[str, str, str] | None, limit: int
+    ) -> list[tuple[Any, ...]]:
+        return self.store.raw_index_page(after, limit, self.c)
+
+    def raw_offers(self) -> dict[str, Any]:
+        return self.store.raw_offers(self.c)
+
 
 class _Ledger:
     """The stored ledger, read page by page in ledger order."""
@@ -197,6 +211,134 @@ def _compare_chunk(store: _Pinned, code: str, chunk: int, doc: ChunkDoc) -> None
     if lines != len(doc.lines):
         raise Mismatch("mma_views_cost_chunks", key, "lines", lines, len(doc.lines))
     _fields("mma_views_cost_chunks", key, text, doc.to_json())
+
+
+INDEX = "mma_views_asof"
+OFFERS = "mma_views_offers"
+Fingerprint = tuple[int, bytes, str]  # (version, digest of the state, bucket)
+
+
+def _digest(text: Any) -> bytes:
+    return hashlib.sha256(str(text).encode()).digest()
+
+
+def _fingerprint(state: IndexState) -> Fingerprint:
+    row = state.row()
+    return (state.version, _digest(state.state), row[5])
+
+
+class _Index:
+    """The as-of index as the replay rebuilds it, held as one fingerprint per row (version,
+    a digest of the state, the bucket): memory follows the number of rows, not the size of
+    the municipalities' states. Batches apply as the store applies them: a municipality's
+    business states reset and replaced, a recorded-time state kept as first written."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[tuple[str, str], Fingerprint]] = {}
+
+    def apply(self, reset: frozenset[str], states: Sequence[IndexState]) -> None:
+        for code in reset:
+            rows = self.rows.get(code, {})
+            for at in [at for at in rows if at[0] == BUSINESS]:
+                del rows[at]
+        for state in states:
+            rows = self.rows.setdefault(state.code, {})
+            at = (state.axis, state.point)
+            if state.axis == BUSINESS or at not in rows:
+                rows[at] = _fingerprint(state)
+
+    def check(self, source: DerivedSource, store: _Pinned, replay: _Replay) -> int:
+        """Every stored row against its rebuilt fingerprint, page by page; returns how many
+        rows were compared."""
+        compared = 0
+        after: tuple[str, str, str] | None = None
+        while True:
+            page = store.raw_index_page(after, BATCH)
+            for code, axis, point, version, state, bucket in page:
+                key = f"({code}, {axis}, {point})"
+                want = self.rows.get(code, {}).pop((axis, point), None)
+                if want is None:
+                    raise Mismatch(INDEX, key, "row", "a row", _MISSING)
+                if version != want[0]:
+                    raise Mismatch(INDEX, key, "version", version, want[0])
+                if bucket != want[2]:
+                    _bucket(key, bucket, want[2])
+                if _digest(state) != want[1]:
+                    _state(source, replay, key, (code, axis, point), state)
+                compared += 1
+            if len(page) < BATCH:
+                break
+            last = page[-1]
+            after = (str(last[0]), str(last[1]), str(last[2]))
+        left = sorted((code, *at) for code, rows in self.rows.items() for at in rows)
+        if left:
+            raise Mismatch(INDEX, "({}, {}, {})".format(*left[0]), "row", _MISSING, "a row")
+        return compared
+
+
+def _bucket(key: str, stored: Any, rebuilt: str) -> None:
+    try:
+        data = json.loads(stored)
+    except (TypeError, ValueError, RecursionError):
+        raise Mismatch(INDEX, key, "bucket", stored, rebuilt) from None
+    found = _difference(data, json.loads(rebuilt), "bucket")
+    raise Mismatch(INDEX, key, *(found or ("bucket", stored, rebuilt)))
+
+
+def _state(
+    source: DerivedSource, replay: _Replay, key: str, at: tuple[str, str, str], stored: Any
+) -> None:
+    """A stored state that differs from the rebuilt one: the field that differs, from the
+    municipality's rows rebuilt again (its events alone, by the updater's own code)."""
+    rebuilt = _index_of(source, replay, at[0]).get(at)
+    if rebuilt is None:  # cannot happen unless the rebuild is not deterministic
+        raise Mismatch(INDEX, key, "state", stored, "another state")
+    transcoder = source.mapper.transcoder
+    try:
+        have = transcoder.decode(str(stored).encode())
+    except Exception:  # a damaged row: whatever the decoder raised
+        raise Mismatch(INDEX, key, "state", stored, rebuilt.state) from None
+    found = _difference(have, transcoder.decode(rebuilt.state.encode()), "")
+    raise Mismatch(INDEX, key, *(found or ("state", stored, rebuilt.state)))
+
+
+def _index_of(
+    source: DerivedSource, replay: _Replay, code: str
+) -> dict[tuple[str, str, str], IndexState]:
+    """One municipality's index rows, rebuilt from its events up to the version the replay
+    reached."""
+    found = [a for a in replay._aggregates.values() if getattr(a, "code", None) == code]
+    if not found or not isinstance(found[0], Municipality):
+        return {}
+    aggregate_id, version = found[0].id, found[0].version
+    updater = ViewUpdater(source, MemoryViewStore())
+    states: dict[tuple[str, str, str], IndexState] = {}
+    stale: set[UUID] = set()
+    m: Any = None
+    for event in source.aggregate_events(aggregate_id):
+        if event.originator_version > version:
+            break
+        updater._index(event, m, states, stale)
+        m = event.mutate(m)
+    updater._aggregates[aggregate_id] = m
+    if stale:
+        for at in [at for at in states if at[1] == BUSINESS]:
+            del states[at]
+        for state in updater._recompute(aggregate_id):
+            states[(code, BUSINESS, state.point)] = state
+    return states
+
+
+def _check_offers(store: _Pinned, rebuilt: dict[str, int]) -> int:
+    stored = store.raw_offers()
+    for reference in sorted(set(stored) | set(rebuilt)):
+        if reference not in rebuilt:
+            raise Mismatch(OFFERS, reference, "row", "a row", _MISSING)
+        if reference not in stored:
+            raise Mismatch(OFFERS, reference, "row", _MISSING, "a row")
+        if stored[reference] != rebuilt[reference]:
+            raise Mismatch(OFFERS, reference, "position", stored[reference], rebuilt[reference])
+    return len(stored)
 
 
 class _Snapshots:
@@ -288,6 +430,7 @@ def _check_views(
     store: _Pinned,
     progress: Callable[[int], None] | None,
     snapshots: _Snapshots,
+    compared: dict[str, int],
 ) -> _Replay:
     """Raise :class:`Mismatch` at the first difference; returns the replay, at the tracked
     position."""
@@ -302,6 +445,8 @@ def _check_views(
     sessions: dict[str, tuple[str, str]] = {}
     ledger = _Ledger(store)
     tails: dict[str, tuple[int, ChunkDoc]] = {}
+    index = _Index()
+    offers: dict[str, int] = {}
     while start.position < position:
         notifications = source.recorder.select_notifications(
             start.position + 1, BATCH, stop=position
@@ -313,6 +458,9 @@ def _check_views(
             first = municipalities.get(code, (registered, doc))[0]
             municipalities[code] = (first, doc)
         sessions.update(batch.sessions)
+        index.apply(batch.index_reset, batch.index)
+        for reference, made in batch.offers:
+            offers.setdefault(reference, made)  # the store keeps the first
         for line in batch.ledger:
             row = line.row()
             _compare_line(ledger.next(), row)
@@ -344,6 +492,8 @@ def _check_views(
         "mma_views_municipalities", store.raw_municipalities(), municipalities, "registered"
     )
     _check_rows("mma_views_sessions", store.raw_sessions(), sessions, "starts_at")
+    compared[INDEX] = index.check(source, store, updater)
+    compared[OFFERS] = _check_offers(store, offers)
     return updater
 
 
@@ -429,11 +579,15 @@ def _check_snapshots(source: DerivedSource, ids: set[UUID]) -> None:
 
 
 def verify_derived(
-    source: DerivedSource, progress: Callable[[int], None] | None = None
+    source: DerivedSource,
+    progress: Callable[[int], None] | None = None,
+    compared: dict[str, int] | None = None,
 ) -> Problem | None:
     """The first difference between the derived data of ``source``'s store and a replay of
     its log (kind ``derived``), or None. A ``memory://`` store keeps nothing beside its
-    events that outlives the process: nothing to check."""
+    events that outlives the process: nothing to check. ``compared``, if given, receives
+    how many rows of the as-of index and of the offers table were compared."""
+    counts: dict[str, int] = {} if compared is None else compared
     store = store_for(source)
     if not isinstance(store, SqlViewStore):
         return None
@@ -442,7 +596,7 @@ def verify_derived(
             if source.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             snapshots = _Snapshots(source)
-            replay = _check_views(source, _Pinned(store, cursor), progress, snapshots)
+            replay = _check_views(source, _Pinned(store, cursor), progress, snapshots, counts)
         snapshots.finish(source, replay._aggregates)
     except Mismatch as mismatch:
         return mismatch.problem

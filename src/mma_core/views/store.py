@@ -748,6 +748,34 @@ class SqlViewStore:
         )
         return {row["code"]: int(row["n"]) for row in rows}
 
+    def raw_index_page(
+        self, after: tuple[str, str, str] | None, limit: int, c: Any = None
+    ) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` as-of index rows after the key (code, axis, point), in key order,
+        as stored (the columns of ``IndexState.row``)."""
+        columns = ", ".join(INDEX_TYPES)
+        where = ""
+        params: tuple[str, ...] = ()
+        if after is not None:
+            where = "WHERE code > ? OR (code = ? AND (axis > ? OR (axis = ? AND point > ?))) "
+            params = after[:1] + after[:2] + after[1:]
+        rows = self._read(
+            f"SELECT {columns} FROM {self.index_table} {where}"  # noqa: S608
+            "ORDER BY code, axis, point LIMIT ?",
+            (*params, limit),
+            c,
+        )
+        return [tuple(row[name] for name in INDEX_TYPES) for row in rows]
+
+    def raw_offers(self, c: Any = None) -> dict[str, Any]:
+        """reference -> position of each offer made, as stored."""
+        rows = self._read(
+            f"SELECT reference, position FROM {self.offers_table}",  # noqa: S608
+            (),
+            c,
+        )
+        return {row["reference"]: row["position"] for row in rows}
+
     def chunk_sizes(self, code: str) -> list[tuple[int, int]]:
         rows = self._read(
             f"SELECT chunk, lines FROM {self.chunks_table} WHERE code=? ORDER BY chunk",  # noqa: S608
