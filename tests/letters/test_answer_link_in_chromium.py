@@ -9,6 +9,7 @@ what is checked is that the address the PDF's link carries, whole, opens the ans
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -69,7 +70,8 @@ def test_the_invitations_answer_link_opens_the_answer_page_in_chromium(
         r"/URI \((http://127\.0\.0\.1:\d+/antwoord/[^)]+)\)", plain.read_text("latin-1")
     )
     with Programme.open(demo_copy, origin="web") as prog:
-        app = web.create_app(prog, tokens.TokenTable.parse_env("x" * 32 + ":coordinator:Anna"))
+        strong = secrets.token_urlsafe(32)  # mma serve refuses a weak token at start-up
+        app = web.create_app(prog, tokens.TokenTable.parse_env(strong + ":coordinator:Anna"))
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         )
