@@ -243,7 +243,7 @@ def test_idempotency_key_is_passed_as_request_id(
     other = client.post(
         "/api/v1/commands/accept", json={"code": "GM0392", "on": TODAY}, headers=headers
     )
-    assert other.status_code == 409
+    assert other.status_code == 422  # RequestIdReused.http_status
     assert other.json()["code"] == "request_id_reused"
 
 

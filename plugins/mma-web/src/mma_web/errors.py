@@ -1,10 +1,11 @@
 """Errors as RFC 9457 problem details (``application/problem+json``) with the stable ``code``.
 
 A ``DomainError`` keeps its code and message (messages never hold personal data); the HTTP
-status follows from the code. A transient store failure (``StoreUnavailable``, ``StoreBusy``) is
-503 with ``Retry-After``; a permanent one (``StoreMisconfigured``, ``StoreForbidden``) is 500
-with its code, for an operator to act on. Neither says more of the store than its code;
-anything else is 500 with nothing of the error in the body (it is logged).
+status is the one its class gives (``http_status``, the embedding guide's table). A transient
+store failure (``StoreUnavailable``, ``StoreBusy``) is 503 with ``Retry-After``; a permanent one
+(``StoreMisconfigured``, ``StoreForbidden``) is 500 with its code, for an operator to act on.
+Neither says more of the store than its code; anything else is 500 with nothing of the error in
+the body (it is logged).
 """
 
 from __future__ import annotations
@@ -17,24 +18,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mma_core import DomainError, StoreError, StoreUnavailable
+from mma_core import DomainError, StoreError
+from mma_core.plugin_api import translator
 
+_ = translator("mma_web")
 log = logging.getLogger("mma_web")
 PROBLEM = "application/problem+json"
-STATUS_BY_CODE = {
-    "invalid_input": 422,
-    "invalid_date": 422,
-    "unknown_municipality": 404,
-    "unknown_official": 404,
-    "unknown_session": 404,
-    "unknown_offer": 404,
-    "invalid_transition": 409,
-    "duplicate_report": 409,
-    "capacity_exceeded": 409,
-    "concurrency_conflict": 409,
-    "rule_violation": 409,
-    "request_id_reused": 409,
-}
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -53,7 +42,7 @@ TITLES = {
 _PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": TITLES[status], "content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}}}
-    for status in (400, 401, 403, 404, 409, 413, 422, 429, 503)
+    for status in (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 }
 
 
@@ -121,7 +110,7 @@ def problem(
 
 def domain_problem(error: DomainError) -> JSONResponse:
     return problem(
-        STATUS_BY_CODE.get(error.code, 409),
+        error.http_status,
         error.code,
         str(error),
         municipality=error.municipality,
@@ -134,10 +123,13 @@ def is_store_failure(error: BaseException) -> bool:
 
 
 def store_problem(error: StoreError) -> JSONResponse:
-    """503 with Retry-After for a transient failure, 500 with the code for a permanent one."""
-    if isinstance(error, StoreUnavailable):
-        return problem(503, error.code, "the store cannot be used for now; try again later")
-    return problem(500, error.code, "the store cannot be used as configured; the operator must act")
+    """The status of the error's class: 503 with Retry-After for a transient failure, 500 with
+    the code for a permanent one."""
+    if error.transient:
+        detail = _("the store cannot be used for now; try again later")
+    else:
+        detail = _("the store cannot be used as configured; the operator must act")
+    return problem(error.http_status, error.code, detail)
 
 
 def install(app: FastAPI) -> None:

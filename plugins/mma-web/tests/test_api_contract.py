@@ -1,0 +1,116 @@
+"""The API's contract at its edges, through the app over a real SQLite store: which operations
+need a token, what a 405 allows, the patterns the OpenAPI document gives and the 422 behind
+them, strict dates and times, idempotency keys scoped per caller, paged history and cost lines,
+and each error answered with the status its class gives. Every refused write writes nothing."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from mma_web.app import create_app
+from mma_web.errors import domain_problem
+from mma_web.tokens import TokenTable
+
+from conftest import COORDINATOR, TOKENS, auth
+from mma_core import DomainError, Programme
+from mma_core.plugin_api import Command
+
+TODAY = date.today().isoformat()
+
+
+# -- 7. every error with its class's status; bodies that are no JSON object ---------------------
+
+
+def every_domain_error() -> Iterator[type[DomainError]]:
+    found = [DomainError]
+    while found:
+        cls = found.pop()
+        yield cls
+        found.extend(cls.__subclasses__())
+
+
+def test_every_domain_error_is_answered_with_the_status_of_its_class() -> None:
+    import mma_core.plugin_api  # noqa: F401 - loads every module that defines an error
+
+    seen = set()
+    for cls in every_domain_error():
+        response = domain_problem(cls("GM0363 Amsterdam: a test message"))
+        assert response.status_code == cls.http_status, cls
+        seen.add(cls.code)
+    assert {"rule_violation", "request_id_reused", "erasure_incomplete"} <= seen
+
+
+def test_a_rule_violation_is_422_and_writes_nothing(store_url: str, event_count) -> None:
+    def no_acceptance(command: Command, municipality: object) -> list[str]:
+        return ["no acceptances this week"] if command.name == "accept" else []
+
+    with Programme.open(store_url, origin="web", validators=[no_acceptance]) as programme:
+        app = create_app(programme, TokenTable.parse_env(TOKENS))
+        with TestClient(app, base_url="https://testserver") as client:
+            before = event_count(programme)
+            response = client.post(
+                "/api/v1/commands/accept",
+                json={"code": "GM0363", "on": TODAY},
+                headers=auth(COORDINATOR),
+            )
+            assert response.status_code == 422, response.text
+            assert response.json()["code"] == "rule_violation"
+            assert event_count(programme) == before
+
+
+def test_an_incomplete_erasure_is_503_with_retry_after(
+    client: TestClient, programme: Programme, store_url: str, event_count
+) -> None:
+    official = programme.nominate_official(
+        "GM0363", name="Joke Bakker", email="joke@example.nl", by="setup"
+    )
+    # A reader holding an old snapshot keeps the WAL, and the erased key's bytes in it.
+    reader = sqlite3.connect(store_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM stored_events").fetchone()
+        before = event_count(programme)
+        response = client.post(
+            "/api/v1/commands/erase_official",
+            json={"official_id": official},
+            headers=auth(COORDINATOR),
+        )
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "5"
+    problem = response.json()
+    assert problem["code"] == "erasure_incomplete"
+    assert "Bakker" not in response.text  # no personal data in the problem
+    assert "joke@example.nl" not in response.text
+    assert event_count(programme) == before + 1  # the erasure itself is recorded
+    assert programme.municipality("GM0363").officials[0].name == "[erased]"
+
+
+def test_the_status_table_of_docs_web_md_is_the_classes() -> None:
+    """Every error code of the library is in docs/web.md's status table, under its class's
+    status: the page cannot drift from what mma serve answers."""
+    import mma_core.plugin_api  # noqa: F401 - loads every module that defines an error
+    from mma_core import StoreError
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "web.md").read_text(encoding="utf-8")
+    table = text.split("| status | codes |", 1)[1].split("\n\n", 1)[0]
+    documented: dict[str, int] = {}
+    for row in table.splitlines()[2:]:
+        status, codes = row.strip("|").split("|", 1)
+        for code in re.findall(r"`([a-z_]+)`", codes):
+            documented.setdefault(code, int(status))
+    store_errors: list[type[StoreError]] = [StoreError]
+    for cls in store_errors:
+        store_errors.extend(cls.__subclasses__())
+    classes = [*every_domain_error(), *store_errors]
+    for cls in classes:
+        if cls.code in ("domain_error", "store_error"):
+            continue  # the base classes: never raised as such
+        assert documented.get(cls.code) == cls.http_status, cls
