@@ -10,17 +10,69 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from mma_web.app import create_app
 from mma_web.errors import domain_problem
 from mma_web.tokens import TokenTable
 
-from conftest import COORDINATOR, TOKENS, auth
+from conftest import COORDINATOR, TOKENS, VIEWER, auth
 from mma_core import DomainError, Programme
 from mma_core.plugin_api import Command
 
 TODAY = date.today().isoformat()
+PROBES = ("/health", "/ready")
+
+
+def openapi(client: TestClient) -> dict[str, Any]:
+    response = client.get("/api/v1/openapi.json", headers=auth(VIEWER))
+    assert response.status_code == 200
+    schema: dict[str, Any] = response.json()
+    return schema
+
+
+# -- 1. the probes need no token; everything else a bearer token ------------------------------
+
+
+def test_only_the_probes_are_open_in_the_openapi_document(client: TestClient) -> None:
+    schema = openapi(client)
+    assert schema["security"] == [{"bearer": []}]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if path in PROBES:
+                assert operation["security"] == [], (method, path)
+                assert client.request(method.upper(), path).status_code == 200
+            else:
+                assert "security" not in operation, (method, path)  # the document's: bearer
+    assert set(PROBES) <= set(schema["paths"])
+
+
+# -- 2. a 405 says which methods the path has ---------------------------------------------------
+
+
+ALLOWED = (
+    ("PUT", "/api/v1/overview", "GET"),
+    ("DELETE", "/api/v1/municipalities/GM0363", "GET"),
+    ("GET", "/api/v1/commands/accept", "POST"),
+    # Two routes at one path: the Allow header names the methods of both.
+    ("OPTIONS", "/api/v1/municipalities/GM0363/answer-links", "GET, POST"),
+    ("TRACE", "/api/v1/municipalities/GM0363/answer-links", "GET, POST"),
+    ("POST", "/health", "GET"),
+)
+
+
+def test_a_405_carries_an_allow_header(
+    client: TestClient, programme: Programme, event_count
+) -> None:
+    before = event_count(programme)
+    for method, path, allow in ALLOWED:
+        response = client.request(method, path, headers=auth(COORDINATOR))
+        assert response.status_code == 405, (method, path, response.text)
+        assert response.headers["allow"] == allow, (method, path)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "method_not_allowed"
+    assert event_count(programme) == before
 
 
 # -- 7. every error with its class's status; bodies that are no JSON object ---------------------

@@ -5,12 +5,13 @@ status is the one its class gives (``http_status``, the embedding guide's table)
 store failure (``StoreUnavailable``, ``StoreBusy``) is 503 with ``Retry-After``; a permanent one
 (``StoreMisconfigured``, ``StoreForbidden``) is 500 with its code, for an operator to act on.
 Neither says more of the store than its code; anything else is 500 with nothing of the error in
-the body (it is logged).
+the body (it is logged). A 405 says in ``Allow`` which methods the path has.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -132,6 +133,32 @@ def store_problem(error: StoreError) -> JSONResponse:
     return problem(error.http_status, error.code, detail)
 
 
+def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route with a path and methods, also those of the routers the app includes
+    (FastAPI keeps an included router as one entry, its routes under ``original_router``)."""
+    for route in routes:
+        inner = getattr(getattr(route, "original_router", None), "routes", None)
+        if inner is None and not hasattr(route, "path_regex"):
+            inner = getattr(route, "routes", None)
+        if inner is not None:
+            yield from _leaf_routes(inner)
+        elif hasattr(route, "path_regex"):
+            yield route
+
+
+def allowed_methods(request: Request, named: str = "") -> str:
+    """The methods of every route at the request's path, for a 405's ``Allow``: the router
+    names only the first route it found there (``named``), and GET and POST may be two."""
+    methods = {m.strip() for m in named.split(",") if m.strip()}
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]  # the routes' paths are within the root path
+    for route in _leaf_routes(request.app.router.routes):
+        if route.path_regex.match(path) and getattr(route, "methods", None):
+            methods.update(route.methods)
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Every error of the API as problem+json."""
 
@@ -167,7 +194,10 @@ def install(app: FastAPI) -> None:
             413: "body_too_large",
         }
         code = codes.get(error.status_code, "http_error")
-        return problem(error.status_code, code, str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request, headers.get("Allow", ""))
+        return problem(error.status_code, code, str(error.detail), headers=headers)
 
     async def on_other(request: Request, error: Exception) -> JSONResponse:
         if isinstance(error, StoreError):
