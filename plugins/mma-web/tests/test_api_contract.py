@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,80 @@ def test_a_405_carries_an_allow_header(
         assert response.headers["allow"] == allow, (method, path)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == "method_not_allowed"
+    assert event_count(programme) == before
+
+
+# -- 4. dates and times are ISO 8601 text, a time with its offset ---------------------------------
+
+
+NOT_A_TIME = (
+    "0.5",
+    "1700000000",
+    "0",
+    "2020-01-01",
+    "2020-01-01T00:00:00",  # no offset
+    "2020-01-01 00:00:00+00:00",  # a space for the T
+    "2020-13-01T00:00:00Z",
+    "gisteren",
+)
+
+
+def test_known_at_that_is_no_iso_8601_date_time_with_offset_is_422(client: TestClient) -> None:
+    for path in (
+        "/api/v1/municipalities/GM0363",
+        "/api/v1/overview",
+    ):
+        for known_at in NOT_A_TIME:
+            response = client.get(path, params={"known_at": known_at}, headers=auth(VIEWER))
+            assert response.status_code == 422, (path, known_at, response.text)
+            problem = response.json()
+            assert problem["code"] == "invalid_request"
+            assert problem["detail"].startswith("query.known_at:")
+
+
+def test_known_at_with_an_offset_is_read(client: TestClient) -> None:
+    # A moment after the campaign was recorded, in whole seconds.
+    now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    for text in (
+        now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        now.astimezone().isoformat(),
+        now.astimezone(UTC).isoformat(timespec="microseconds"),
+    ):
+        response = client.get(
+            "/api/v1/municipalities/GM0363", params={"known_at": text}, headers=auth(VIEWER)
+        )
+        assert response.status_code == 200, (text, response.text)
+        assert response.json()["stage"] == "invited"
+
+
+def test_a_date_that_is_a_number_is_422_and_writes_nothing(
+    client: TestClient, programme: Programme, event_count
+) -> None:
+    before = event_count(programme)
+    for on in ("0", "86400", "2020-01-01T00:00:00Z", "20200101"):
+        response = client.post(
+            "/api/v1/commands/accept", json={"code": "GM0363", "on": on}, headers=auth(COORDINATOR)
+        )
+        assert response.status_code == 422, (on, response.text)
+        assert response.json()["code"] == "invalid_request"
+        query = client.get(
+            "/api/v1/municipalities/GM0363", params={"as_of": on}, headers=auth(VIEWER)
+        )
+        assert query.status_code == 422, (on, query.text)
+    naive = datetime.combine(date.today() + timedelta(days=60), datetime.min.time())
+    training = client.post(
+        "/api/v1/commands/schedule_training",
+        json={
+            "session_id": "naief",
+            "starts_at": naive.isoformat(),
+            "ends_at": (naive + timedelta(hours=2)).isoformat(),
+            "location": "Haarlem",
+            "capacity": 10,
+        },
+        headers=auth(COORDINATOR),
+    )
+    assert training.status_code == 422, training.text
+    assert training.json()["detail"].startswith("body.starts_at:")
     assert event_count(programme) == before
 
 

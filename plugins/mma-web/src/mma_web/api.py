@@ -7,7 +7,6 @@ annotations``): FastAPI reads them to build the request models of the generated 
 
 import threading
 from contextlib import AbstractContextManager, nullcontext
-from datetime import date, datetime
 from typing import Annotated, Any
 
 import attrs
@@ -23,6 +22,8 @@ from mma_web.models import (
     CommandSpec,
     EventCount,
     HistoryModel,
+    IsoDate,
+    IsoDateTime,
     LinkModel,
     LinkRequest,
     MunicipalityModel,
@@ -49,9 +50,16 @@ IdempotencyKey = Annotated[
     ),
 ]
 CodePath = Annotated[str, Path(pattern=r"^GM[0-9]{4}$", description="CBS code, e.g. GM0363")]
-AsOf = Annotated[date | None, Query(description="the business date to look at (default today)")]
+AsOf = Annotated[
+    IsoDate | None,
+    Query(description="the business date to look at, YYYY-MM-DD (default today)"),
+]
 KnownAt = Annotated[
-    datetime | None, Query(description="as the store knew it at this time (ISO 8601)")
+    IsoDateTime | None,
+    Query(
+        description="as the store knew it at this time: an ISO 8601 date and time with its "
+        "offset from UTC (RFC 3339), e.g. 2020-01-01T12:00:00Z or 2020-01-01T13:00:00+01:00"
+    ),
 ]
 
 
@@ -193,7 +201,7 @@ def build_router() -> APIRouter:
     def offer_terms(
         programme: ProgrammeDep,
         reference: Annotated[str, Query(max_length=100)],
-        on: date,
+        on: IsoDate,
     ) -> Any:
         """The terms of an offer on a day."""
         return jsonable(programme.offer_terms(reference, on=on))

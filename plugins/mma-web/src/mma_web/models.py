@@ -9,6 +9,7 @@ Request models are derived from the signatures of ``Programme``'s commands the s
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 import types
 import typing
@@ -20,16 +21,70 @@ from typing import Annotated, Any, Literal, Union
 
 import attrs
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from mma_core import Money, Programme, Terms
-from mma_core.plugin_api import HistoryEntry, MunicipalityView, Overview, SessionView
+from mma_core.plugin_api import (
+    HistoryEntry,
+    MunicipalityView,
+    Overview,
+    SessionView,
+    translator,
+)
+
+_ = translator("mma_web")
 
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
 MoneyText = Annotated[
     str, Field(pattern=MONEY_PATTERN, examples=["12.50"], description="euros, decimal string")
 ]
 DecimalText = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+
+# Dates and times as ISO 8601 text only: a bare number ("0.5", "1700000000") is no date, though
+# pydantic would read it as seconds since 1970. A date-time carries its offset (RFC 3339).
+_YEAR = r"([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # 0001 to 9999
+DATE_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+DATE_TIME_PATTERN = (
+    rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_DATE = re.compile(DATE_PATTERN)
+_DATE_TIME = re.compile(DATE_TIME_PATTERN)
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        return value
+    raise ValueError(_("a date is written YYYY-MM-DD (ISO 8601), e.g. 2019-10-18"))
+
+
+def _iso_date_time(value: object) -> object:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if isinstance(value, str) and _DATE_TIME.fullmatch(value):
+        return value
+    raise ValueError(
+        _(
+            "a date and time is written as ISO 8601 with its offset from UTC, "
+            "e.g. 2019-10-18T10:00:00+02:00 or 2019-10-18T08:00:00Z"
+        )
+    )
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+IsoDateTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_date_time),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN}),
+]
+
 # Identifiers the store accepts, so generated and hand-written requests fail early and clearly.
 PATTERNS = {
     "code": r"^GM[0-9]{4}$",
@@ -213,6 +268,10 @@ def _request_type(annotation: Any) -> Any:
         return MoneyText
     if annotation is Terms:
         return TermsBody
+    if annotation is datetime:
+        return IsoDateTime
+    if annotation is date:
+        return IsoDate
     if annotation is str:
         return Annotated[str, Field(max_length=500)]
     return annotation
