@@ -19,7 +19,7 @@ from mma_web.tokens import TokenTable
 
 from conftest import COORDINATOR, TOKENS, VIEWER, auth
 from mma_core import DomainError, Programme
-from mma_core.plugin_api import Command
+from mma_core.plugin_api import MMA_CATEGORIES, Command
 
 TODAY = date.today().isoformat()
 PROBES = ("/health", "/ready")
@@ -30,6 +30,26 @@ def openapi(client: TestClient) -> dict[str, Any]:
     assert response.status_code == 200
     schema: dict[str, Any] = response.json()
     return schema
+
+
+def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def body_schema(schema: dict[str, Any], command: str) -> dict[str, Any]:
+    operation = schema["paths"][f"/api/v1/commands/{command}"]["post"]
+    return resolve(schema, operation["requestBody"]["content"]["application/json"]["schema"])
+
+
+def connected(programme: Programme, code: str = "GM0363", reports: int = 0) -> None:
+    programme.accept(code, on=date.today(), by="setup")
+    programme.connect(code, on=date.today(), by="setup")
+    for n in range(reports):
+        programme.record_report(
+            code, received_on=date.today(), category="fraude", reference=f"R-{code}-{n}", by="setup"
+        )
 
 
 # -- 1. the probes need no token; everything else a bearer token ------------------------------
@@ -72,6 +92,75 @@ def test_a_405_carries_an_allow_header(
         assert response.headers["allow"] == allow, (method, path)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == "method_not_allowed"
+    assert event_count(programme) == before
+
+
+# -- 3. patterns in the document, and the 422 behind them ------------------------------------------
+
+
+def test_openapi_gives_the_report_reference_the_categories_and_the_idempotency_key(
+    client: TestClient,
+) -> None:
+    schema = openapi(client)
+    report = body_schema(schema, "record_report")["properties"]
+    assert report["reference"]["pattern"] == "^[A-Za-z0-9-]{1,40}$"
+    assert report["category"]["enum"] == list(MMA_CATEGORIES)
+    rows = body_schema(schema, "record_reports")["properties"]["rows"]
+    row = resolve(schema, rows["items"])["properties"]
+    assert row["reference"]["pattern"] == report["reference"]["pattern"]
+    assert row["category"]["enum"] == list(MMA_CATEGORIES)
+    offer = body_schema(schema, "invite")["properties"]["reference"]
+    assert offer["pattern"] == "^[A-Za-z0-9./_-]{1,60}$"
+    for path, item in schema["paths"].items():
+        if path.startswith("/api/v1/commands/") and path != "/api/v1/commands/record_reports":
+            headers = {
+                p["name"]: p["schema"]
+                for p in item["post"].get("parameters", [])
+                if p["in"] == "header"
+            }
+            key = headers["Idempotency-Key"]
+            assert key["anyOf"][0]["pattern"] == "^[!-~]{1,128}$", path
+
+
+AGAINST_A_PATTERN: tuple[tuple[str, dict[str, Any], dict[str, str]], ...] = (
+    # Free text where only MMA's opaque reference may stand.
+    (
+        "record_report",
+        {"code": "GM0363", "received_on": TODAY, "category": "fraude", "reference": "MMA 1 x"},
+        {},
+    ),
+    (
+        "record_report",
+        {"code": "GM0363", "received_on": TODAY, "category": "onbekend", "reference": "R-1"},
+        {},
+    ),
+    (
+        "record_reports",
+        {"rows": [{"code": "GM0363", "received_on": TODAY, "category": "x", "reference": "R"}]},
+        {},
+    ),
+    ("accept", {"code": "GM0363", "on": TODAY}, {"Idempotency-Key": "a key with spaces"}),
+    ("accept", {"code": "GM0363", "on": TODAY}, {"Idempotency-Key": "k" * 129}),
+    ("invite", {"code": "GM0377", "on": TODAY, "reference": "no spaces please"}, {}),
+    ("evaluate", {"code": "GM0363", "on": TODAY, "outcome": "maybe"}, {}),
+    ("nominate_official", {"code": "GM0363", "name": " ", "email": "a@example.org"}, {}),
+    ("nominate_official", {"code": "GM0363", "name": "A", "email": "a@b.nl, c@d.nl"}, {}),
+)
+
+
+def test_a_request_against_a_pattern_is_422_and_writes_nothing(
+    client: TestClient, programme: Programme, event_count
+) -> None:
+    connected(programme)
+    before = event_count(programme)
+    for command, body, headers in AGAINST_A_PATTERN:
+        response = client.post(
+            f"/api/v1/commands/{command}", json=body, headers={**auth(COORDINATOR), **headers}
+        )
+        assert response.status_code == 422, (command, body, headers, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        # Refused by the schema, not by the domain after it.
+        assert response.json()["code"] == "invalid_request", (command, body, headers)
     assert event_count(programme) == before
 
 

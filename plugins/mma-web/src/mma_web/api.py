@@ -18,6 +18,8 @@ from mma_web.deps import BroadcasterDep, Caller, Links, ProgrammeDep, caller_of,
 from mma_web.errors import PROBLEM_RESPONSES, ApiError, Forbidden, NotFound, TooManyRequests
 from mma_web.links import Link
 from mma_web.models import (
+    CODE_PATTERN,
+    OFFER_REFERENCE_PATTERN,
     CommandResult,
     CommandSpec,
     EventCount,
@@ -40,16 +42,20 @@ ORIGIN = "web"
 HIDDEN = "[verborgen]"
 PERSONAL = "[personal data]"
 
+# Visible ASCII (no spaces, no control characters), as a header carries it.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,128}$"
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="a retry with the same key and body returns the first result, writing nothing",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="1 to 128 visible ASCII characters (a UUID, say): a retry with the same key "
+        "and body returns the first result, writing nothing",
     ),
 ]
-CodePath = Annotated[str, Path(pattern=r"^GM[0-9]{4}$", description="CBS code, e.g. GM0363")]
+CodePath = Annotated[
+    str, Path(pattern=CODE_PATTERN, description="CBS code, e.g. GM0363", examples=["GM0363"])
+]
 AsOf = Annotated[
     IsoDate | None,
     Query(description="the business date to look at, YYYY-MM-DD (default today)"),
@@ -200,7 +206,9 @@ def build_router() -> APIRouter:
     @router.get("/offer-terms", response_model=TermsModel, tags=["queries"])
     def offer_terms(
         programme: ProgrammeDep,
-        reference: Annotated[str, Query(max_length=100)],
+        reference: Annotated[
+            str, Query(pattern=OFFER_REFERENCE_PATTERN, examples=["1298348/1298354"])
+        ],
         on: IsoDate,
     ) -> Any:
         """The terms of an offer on a day."""

@@ -25,6 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from mma_core import Money, Programme, Terms
 from mma_core.plugin_api import (
+    MMA_CATEGORIES,
     HistoryEntry,
     MunicipalityView,
     Overview,
@@ -37,6 +38,14 @@ _ = translator("mma_web")
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
 MoneyText = Annotated[
     str, Field(pattern=MONEY_PATTERN, examples=["12.50"], description="euros, decimal string")
+]
+# Every amount a request gives is zero or more euros, less than 10^15, to the cent.
+AMOUNT_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"
+AmountText = Annotated[
+    str,
+    Field(
+        pattern=AMOUNT_PATTERN, examples=["12.50"], description="euros, decimal string, 0 or more"
+    ),
 ]
 DecimalText = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
 
@@ -85,12 +94,66 @@ IsoDateTime = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN}),
 ]
 
+CODE_PATTERN = r"^GM[0-9]{4}$"
 # Identifiers the store accepts, so generated and hand-written requests fail early and clearly.
 PATTERNS = {
-    "code": r"^GM[0-9]{4}$",
-    "into": r"^GM[0-9]{4}$",
-    "official_id": r"^GM[0-9]{4}-[0-9]{1,6}$",
+    "code": CODE_PATTERN,
+    "into": CODE_PATTERN,
+    "official_id": r"^GM[0-9]{4}-[0-9]{1,4}$",
     "session_id": r"^[A-Za-z0-9._-]{1,60}$",
+}
+OFFER_REFERENCE_PATTERN = r"^[A-Za-z0-9./_-]{1,60}$"
+REPORT_REFERENCE_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
+# What no stored text may hold: control characters (C0, DEL, C1), line and paragraph
+# separators and bidirectional controls; as the domain's has_control says.
+_NOT_IN_TEXT = r"\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029"
+_FILLED = rf"[^{_NOT_IN_TEXT}]*[^\s{_NOT_IN_TEXT}][^{_NOT_IN_TEXT}]*"
+# Exactly one address name@domain.tld: no white space, list separators or display names.
+EMAIL_PATTERN = rf'^[^\s@,;:<>()\[\]\\"{_NOT_IN_TEXT}]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+
+
+def _text(most: int, *, required: bool = False, or_empty: bool = False) -> Any:
+    """One line of text of at most ``most`` characters: ``required`` not blank, ``or_empty``
+    either empty or not blank."""
+    if required:
+        pattern = f"^{_FILLED}$"
+    elif or_empty:
+        pattern = f"^({_FILLED})?$"
+    else:
+        pattern = f"^[^{_NOT_IN_TEXT}]*$"
+    return Annotated[
+        str, Field(pattern=pattern, max_length=most, min_length=1 if required else None)
+    ]
+
+
+# The rules the domain checks each argument by, as far as a schema can say them: by the
+# command's name and the argument's, or by the argument's alone. What is left (a date in the
+# future, an official of another municipality, a registry that is not shipped) the domain
+# refuses with 422; docs/web.md lists those refusals.
+ARGUMENT_TYPES: dict[tuple[str, str] | str, Any] = {
+    ("nominate_official", "name"): _text(200, required=True),
+    ("register_registry", "name"): Annotated[
+        str, Field(pattern=r"^[a-z0-9-]{1,60}$", examples=["noord-holland-2019"])
+    ],
+    ("record_report", "reference"): Annotated[
+        str, Field(pattern=REPORT_REFERENCE_PATTERN, examples=["MMA-20-0001"])
+    ],
+    "reference": Annotated[
+        str, Field(pattern=OFFER_REFERENCE_PATTERN, examples=["1298348/1298354"])
+    ],
+    "category": Literal[MMA_CATEGORIES],
+    "outcome": Literal["continue", "stop"],
+    "email": Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)],
+    "salutation": _text(120, or_empty=True),
+    "location": _text(300, required=True),
+    "reason": _text(500),
+    "notes": _text(500),
+    "reasons": _text(500),
+    "place": Annotated[str, Field(max_length=200)],
+    "capacity": Annotated[int, Field(ge=1)],
+    "useful": Annotated[int, Field(ge=0)],
+    "followed_up": Annotated[int, Field(ge=0)],
+    "satisfaction": Annotated[int, Field(ge=1, le=5)],
 }
 # Arguments that the server fills in: who, from where, and the idempotency key (a header).
 SERVER_ARGUMENTS = frozenset({"self", "by", "origin", "request_id"})
@@ -154,9 +217,9 @@ class TermsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     evaluation_months: int = Field(12, ge=1, le=120)
     officials_per_municipality: int = Field(2, ge=1, le=2)
-    connection_fee: MoneyText = "0.00"
-    report_fee: MoneyText = "0.00"
-    compensation_cap: MoneyText | None = None
+    connection_fee: AmountText = "0.00"
+    report_fee: AmountText = "0.00"
+    compensation_cap: AmountText | None = None
     connection_payer: Literal["province", "municipality"] = "province"
     report_fee_payer: Literal["province", "municipality"] = "municipality"
     compensation_payer: Literal["province", "municipality"] = "province"
@@ -265,7 +328,7 @@ def _request_type(annotation: Any) -> Any:
     if origin in (Union, types.UnionType):
         return Union[tuple(_request_type(a) for a in typing.get_args(annotation))]  # noqa: UP007
     if annotation is Money:
-        return MoneyText
+        return AmountText
     if annotation is Terms:
         return TermsBody
     if annotation is datetime:
@@ -277,14 +340,27 @@ def _request_type(annotation: Any) -> Any:
     return annotation
 
 
+def _argument_type(command: str, name: str, annotation: Any) -> Any:
+    """The request type of argument ``name`` of ``command``: its rule from
+    :data:`ARGUMENT_TYPES` or :data:`PATTERNS` (``None`` still allowed where the command
+    allows it), else its annotation's."""
+    rule = ARGUMENT_TYPES.get((command, name), ARGUMENT_TYPES.get(name))
+    if rule is None and name in PATTERNS:
+        rule = Annotated[str, Field(pattern=PATTERNS[name])]
+    if rule is None:
+        return _request_type(annotation)
+    if type(None) in typing.get_args(annotation):
+        return Union[rule, None]  # noqa: UP007
+    return rule
+
+
 def _row_model(cls: type) -> type[BaseModel]:
-    """A row of a bulk command (``ReportRow``): its fields, as a request body would hold them."""
+    """A row of a bulk command (``ReportRow``): its fields, as a request body would hold them,
+    checked as ``record_report`` checks its arguments."""
     hints = _hints(cls)
     fields: dict[str, Any] = {}
     for field in attrs.fields(cls):
-        kind = _request_type(hints[field.name])
-        if field.name in PATTERNS:
-            kind = Annotated[str, Field(pattern=PATTERNS[field.name])]
+        kind = _argument_type("record_report", field.name, hints[field.name])
         default = ... if field.default is attrs.NOTHING else field.default
         fields[field.name] = (kind, default)
     return pydantic.create_model(cls.__name__, __config__=ConfigDict(extra="forbid"), **fields)
@@ -342,9 +418,7 @@ def commands() -> list[CommandSpec]:
         for parameter in signature.parameters.values():
             if parameter.name in SERVER_ARGUMENTS or not _passable(hints[parameter.name]):
                 continue
-            kind = _request_type(hints[parameter.name])
-            if parameter.name in PATTERNS:
-                kind = Annotated[str, Field(pattern=PATTERNS[parameter.name])]
+            kind = _argument_type(name, parameter.name, hints[parameter.name])
             default = ... if parameter.default is inspect.Parameter.empty else parameter.default
             fields[parameter.name] = (kind, default)
         body = pydantic.create_model(
