@@ -17,7 +17,7 @@ from mma_web.app import create_app
 from mma_web.errors import domain_problem
 from mma_web.tokens import TokenTable
 
-from conftest import COORDINATOR, TOKENS, VIEWER, auth
+from conftest import COORDINATOR, COORDINATOR_ANONYMOUS, TOKENS, VIEWER, auth
 from mma_core import DomainError, Programme
 from mma_core.plugin_api import MMA_CATEGORIES, Command
 
@@ -236,6 +236,56 @@ def test_a_date_that_is_a_number_is_422_and_writes_nothing(
     assert training.status_code == 422, training.text
     assert training.json()["detail"].startswith("body.starts_at:")
     assert event_count(programme) == before
+
+
+# -- 5. idempotency keys are the caller's own ----------------------------------------------------
+
+
+def test_the_same_key_from_two_callers_is_two_commands(
+    client: TestClient, programme: Programme, event_count
+) -> None:
+    key = {"Idempotency-Key": "answer-2019-1"}
+    anna = {**auth(COORDINATOR), **key}
+    other = {**auth(COORDINATOR_ANONYMOUS), **key}
+    start = event_count(programme)
+    first = client.post(
+        "/api/v1/commands/accept", json={"code": "GM0363", "on": TODAY}, headers=anna
+    )
+    assert first.status_code == 200, first.text
+    written = event_count(programme) - start  # the acceptance and its receipt
+    # The same key and body from another caller is a command of its own, not a replay of
+    # Anna's: GM0363 was accepted already. A refused command keeps no receipt.
+    again = client.post(
+        "/api/v1/commands/accept", json={"code": "GM0363", "on": TODAY}, headers=other
+    )
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "invalid_transition"
+    assert event_count(programme) == start + written
+    second = client.post(
+        "/api/v1/commands/accept", json={"code": "GM0392", "on": TODAY}, headers=other
+    )
+    assert second.status_code == 200, second.text
+    assert second.json()["result"] == "GM0392"
+    assert second.json()["request_id"] == "answer-2019-1"  # the caller's key, as it was sent
+    assert event_count(programme) == start + 2 * written
+    assert programme.municipality("GM0392").stage.value == "accepted"
+    # Anna's retry is answered from her receipt, writing nothing.
+    retry = client.post(
+        "/api/v1/commands/accept", json={"code": "GM0363", "on": TODAY}, headers=anna
+    )
+    assert retry.status_code == 200
+    assert retry.json() == first.json()
+    # Anna's key with another body is refused, naming her key and nothing of its scope.
+    reused = client.post(
+        "/api/v1/commands/accept", json={"code": "GM0377", "on": TODAY}, headers=anna
+    )
+    assert reused.status_code == 422
+    problem = reused.json()
+    assert problem["code"] == "request_id_reused"
+    assert "'answer-2019-1'" in problem["detail"]
+    assert "web:" not in reused.text
+    assert problem["details"] == {"idempotency_key": "answer-2019-1", "command": "accept"}
+    assert event_count(programme) == start + 2 * written
 
 
 # -- 7. every error with its class's status; bodies that are no JSON object ---------------------

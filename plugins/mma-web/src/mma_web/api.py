@@ -5,6 +5,7 @@ Annotations here are evaluated when each route is made (no ``from __future__ imp
 annotations``): FastAPI reads them to build the request models of the generated routes.
 """
 
+import hashlib
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated, Any
@@ -13,7 +14,8 @@ import attrs
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from mma_core.plugin_api import MunicipalityView, Overview, jsonable
+from mma_core import RequestIdReused
+from mma_core.plugin_api import MunicipalityView, Overview, jsonable, translator
 from mma_web.deps import BroadcasterDep, Caller, Links, ProgrammeDep, caller_of, programme_of
 from mma_web.errors import PROBLEM_RESPONSES, ApiError, Forbidden, NotFound, TooManyRequests
 from mma_web.links import Link
@@ -38,6 +40,8 @@ from mma_web.models import (
 from mma_web.streams import HEARTBEAT_SECONDS, MAX_POSITION, TooManyStreams, event_stream
 from mma_web.tokens import Principal
 
+_ = translator("mma_web")
+
 ORIGIN = "web"
 HIDDEN = "[verborgen]"
 PERSONAL = "[personal data]"
@@ -50,7 +54,8 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         pattern=IDEMPOTENCY_KEY_PATTERN,
         description="1 to 128 visible ASCII characters (a UUID, say): a retry with the same key "
-        "and body returns the first result, writing nothing",
+        "and body returns the first result, writing nothing. Keys are the caller's own: the "
+        "same key from another caller is another command",
     ),
 ]
 CodePath = Annotated[
@@ -86,20 +91,39 @@ def run_command(
     if not principal.can_record:
         raise Forbidden(f"role {principal.role.value} cannot record; a coordinator can")
     arguments = {**arguments, "by": principal.by, "origin": ORIGIN}
-    if key is not None:
-        arguments["request_id"] = key
+    request_id = None if key is None else scoped_request_id(principal, key)
+    if request_id is not None:
+        arguments["request_id"] = request_id
     # Commands on one municipality take turns within this process: run side by side they
     # would only conflict on its aggregate and retry (read, check, save) up to five times.
     with _turn(request, arguments.get("code")):
-        result = getattr(programme, spec.name)(**arguments)
+        try:
+            result = getattr(programme, spec.name)(**arguments)
+        except RequestIdReused as error:
+            raise RequestIdReused(
+                _(
+                    "Idempotency-Key {key} was used before for another command or body; a retry "
+                    "repeats the first request exactly, a new command needs a new key"
+                ).format(key=repr(key)),
+                details={"idempotency_key": key, "command": error.details.get("command")},
+            ) from None
     request.app.state.metrics.commands.labels(spec.name).inc()
-    receipt = None if key is None else programme.receipt(key)
+    receipt = None if request_id is None else programme.receipt(request_id)
     return CommandResult(
         command=spec.name,
         result=result,
         request_id=key,
         position=programme.last_position() if receipt is None else receipt.last_position,
     )
+
+
+def scoped_request_id(principal: Principal, key: str) -> str:
+    """The ``request_id`` a caller's ``Idempotency-Key`` stands for: the key within the caller's
+    own scope (its role and name, or for a nameless token its fingerprint), so that two callers
+    who happen to pick the same key never answer each other's commands. The scope is a digest:
+    no name is written into the receipt's id."""
+    scope = hashlib.sha256(f"{principal.role.value}\n{principal.by}".encode()).hexdigest()[:16]
+    return f"web:{scope}:{key}"
 
 
 _TURNS_LOCK = threading.Lock()
