@@ -17,7 +17,7 @@ from mma_web.app import create_app
 from mma_web.errors import domain_problem
 from mma_web.tokens import TokenTable
 
-from conftest import COORDINATOR, COORDINATOR_ANONYMOUS, TOKENS, VIEWER, auth
+from conftest import AUDITOR, COORDINATOR, COORDINATOR_ANONYMOUS, TOKENS, VIEWER, auth
 from mma_core import DomainError, Programme
 from mma_core.plugin_api import MMA_CATEGORIES, Command
 
@@ -183,6 +183,7 @@ def test_known_at_that_is_no_iso_8601_date_time_with_offset_is_422(client: TestC
     for path in (
         "/api/v1/municipalities/GM0363",
         "/api/v1/overview",
+        "/api/v1/municipalities/GM0363/costs",
     ):
         for known_at in NOT_A_TIME:
             response = client.get(path, params={"known_at": known_at}, headers=auth(VIEWER))
@@ -286,6 +287,100 @@ def test_the_same_key_from_two_callers_is_two_commands(
     assert "web:" not in reused.text
     assert problem["details"] == {"idempotency_key": "answer-2019-1", "command": "accept"}
     assert event_count(programme) == start + 2 * written
+
+
+# -- 6. paging: cost lines and history, in position order, with a cursor -------------------------
+
+
+def test_the_municipality_carries_no_cost_lines_only_its_totals(
+    client: TestClient, programme: Programme
+) -> None:
+    connected(programme, reports=3)
+    seen = client.get("/api/v1/municipalities/GM0363", headers=auth(VIEWER)).json()
+    assert seen["costs"] == []
+    assert seen["costs_province"] == "0.00"
+    assert seen["costs_municipality"] == "0.00"
+    overview = client.get("/api/v1/overview", headers=auth(VIEWER)).json()
+    assert all(m["costs"] == [] for m in overview["municipalities"])
+
+
+def test_cost_lines_page_by_page(client: TestClient, programme: Programme) -> None:
+    connected(programme, reports=5)  # a connection and five report fees
+    every = programme.cost_lines("GM0363", limit=1000)
+    assert every.total == 6
+    lines: list[Any] = []
+    after: int | None = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": 4}
+        if after is not None:
+            params["after"] = after
+        response = client.get(
+            "/api/v1/municipalities/GM0363/costs", params=params, headers=auth(VIEWER)
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["total"] == 6
+        assert page["after"] == (after or 0)
+        lines.extend(page["lines"])
+        pages += 1
+        after = page["next"]
+        if after is None:
+            break
+    assert pages == 2
+    assert lines == [entry.to_dict() for entry in every.lines]  # in the order charged
+    assert [line["line"]["kind"] for line in lines] == ["connection"] + ["report_fee"] * 5
+    past = client.get(
+        "/api/v1/municipalities/GM0363/costs",
+        params={"as_of": (date.today() - timedelta(days=1)).isoformat()},
+        headers=auth(VIEWER),
+    ).json()
+    assert (past["total"], past["next"], past["lines"]) == (0, None, [])
+
+
+def test_history_page_by_page(client: TestClient, programme: Programme) -> None:
+    connected(programme, reports=4)
+    every = programme.history("GM0363")
+    events: list[dict[str, Any]] = []
+    after: int | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 3}
+        if after is not None:
+            params["after"] = after
+        response = client.get(
+            "/api/v1/municipalities/GM0363/history", params=params, headers=auth(AUDITOR)
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert (page["code"], page["limit"], page["after"]) == ("GM0363", 3, after or 0)
+        assert len(page["events"]) <= 3
+        events.extend(page["events"])
+        after = page["next"]
+        if after is None:
+            break
+        assert after == page["events"][-1]["position"]
+    positions = [e["position"] for e in events]
+    assert positions == [e.position for e in every]
+    assert positions == sorted(positions)
+    default = client.get("/api/v1/municipalities/GM0363/history", headers=auth(AUDITOR)).json()
+    assert (default["limit"], default["next"]) == (100, None)
+    assert len(default["events"]) == len(every)
+
+
+def test_a_page_outside_the_bounds_is_422(client: TestClient) -> None:
+    for path in ("history", "costs"):
+        for params in (
+            {"limit": 0},
+            {"limit": 1001},
+            {"after": -1},
+            {"after": "x"},
+            {"limit": "1.5"},
+        ):
+            response = client.get(
+                f"/api/v1/municipalities/GM0363/{path}", params=params, headers=auth(COORDINATOR)
+            )
+            assert response.status_code == 422, (path, params, response.text)
+            assert response.json()["code"] == "invalid_request"
 
 
 # -- 7. every error with its class's status; bodies that are no JSON object ---------------------

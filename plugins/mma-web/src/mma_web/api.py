@@ -21,11 +21,14 @@ from mma_web.errors import PROBLEM_RESPONSES, ApiError, Forbidden, NotFound, Too
 from mma_web.links import Link
 from mma_web.models import (
     CODE_PATTERN,
+    MAX_PAGE_LIMIT,
     OFFER_REFERENCE_PATTERN,
+    PAGE_LIMIT,
     CommandResult,
     CommandSpec,
+    CostLinesPageModel,
     EventCount,
-    HistoryModel,
+    HistoryPage,
     IsoDate,
     IsoDateTime,
     LinkModel,
@@ -70,6 +73,12 @@ KnownAt = Annotated[
     Query(
         description="as the store knew it at this time: an ISO 8601 date and time with its "
         "offset from UTC (RFC 3339), e.g. 2020-01-01T12:00:00Z or 2020-01-01T13:00:00+01:00"
+    ),
+]
+Limit = Annotated[
+    int,
+    Query(
+        ge=1, le=MAX_PAGE_LIMIT, description=f"the most entries of the page (1 to {MAX_PAGE_LIMIT})"
     ),
 ]
 
@@ -191,14 +200,51 @@ def build_router() -> APIRouter:
         view = programme.municipality(code, as_of=as_of, known_at=known_at)
         return jsonable(without_names(view, caller))
 
-    @router.get(
-        "/municipalities/{code}/history", response_model=list[HistoryModel], tags=["queries"]
-    )
-    def history(programme: ProgrammeDep, caller: Caller, code: CodePath) -> Any:
-        """Every event of the municipality (coordinators and auditors)."""
+    @router.get("/municipalities/{code}/costs", response_model=CostLinesPageModel, tags=["queries"])
+    def cost_lines(
+        programme: ProgrammeDep,
+        code: CodePath,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        after: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                le=MAX_POSITION,
+                description="how many lines come before the page: `next` of the page before",
+            ),
+        ] = None,
+        limit: Limit = PAGE_LIMIT,
+    ) -> Any:
+        """A page of the municipality's cost lines, in the order they were charged (position
+        order), with its totals: `next` is the `after` of the next page, null on the last."""
+        page = programme.cost_lines(code, as_of=as_of, known_at=known_at, after=after, limit=limit)
+        return jsonable(page)
+
+    @router.get("/municipalities/{code}/history", response_model=HistoryPage, tags=["queries"])
+    def history(
+        programme: ProgrammeDep,
+        caller: Caller,
+        code: CodePath,
+        after: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                le=MAX_POSITION,
+                description="the log position the page starts after: `next` of the page before",
+            ),
+        ] = None,
+        limit: Limit = PAGE_LIMIT,
+    ) -> Any:
+        """A page of the municipality's events, in the order the store recorded them
+        (coordinators and auditors): `next` is the `after` of the next page, null on the
+        last."""
         if not caller.can_read_history:
-            raise Forbidden("only coordinators and auditors read the history")
-        entries = programme.history(code)
+            raise Forbidden(_("only coordinators and auditors read the history"))
+        # One more than the page: whether another page follows, without an empty last page.
+        entries = programme.history(code, after=after, limit=limit + 1)
+        more = len(entries) > limit
+        entries = entries[:limit]
         if not caller.sees_names:
             entries = [
                 attrs.evolve(e, data={**e.data, "personal_data": PERSONAL})
@@ -206,7 +252,13 @@ def build_router() -> APIRouter:
                 else e
                 for e in entries
             ]
-        return jsonable(entries)
+        return {
+            "code": code,
+            "after": after or 0,
+            "limit": limit,
+            "events": jsonable(entries),
+            "next": entries[-1].position if more else None,
+        }
 
     @router.get("/overview", response_model=OverviewModel, tags=["queries"])
     def overview(
@@ -214,7 +266,13 @@ def build_router() -> APIRouter:
         caller: Caller,
         as_of: AsOf = None,
         known_at: KnownAt = None,
-        cost_lines: bool = True,
+        cost_lines: Annotated[
+            bool,
+            Query(
+                description="every municipality's cost lines too (they grow with the whole "
+                "programme: page through one municipality's at /municipalities/{code}/costs)"
+            ),
+        ] = False,
     ) -> Any:
         """Totals over the municipalities that exist on ``as_of``."""
         result: Overview = programme.overview(as_of=as_of, known_at=known_at, cost_lines=cost_lines)

@@ -296,6 +296,24 @@ MunicipalityModel = response_model(MunicipalityView)
 OverviewModel = response_model(Overview)
 HistoryModel = response_model(HistoryEntry)
 TermsModel = response_model(Terms)
+# A page of a municipality's cost lines: the result type of ``Programme.cost_lines``.
+CostLinesPageModel = response_model(typing.get_type_hints(Programme.cost_lines)["return"])
+
+PAGE_LIMIT = 100  # entries of a page when a request names no limit
+MAX_PAGE_LIMIT = 1000  # and at most
+
+
+class HistoryPage(BaseModel):
+    """A page of a municipality's events, in the order the store recorded them."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    after: int = Field(description="the log position this page starts after (0: the start)")
+    limit: int = Field(description="the most events a page holds")
+    events: list[HistoryModel]  # type: ignore[valid-type]
+    next: int | None = Field(
+        description="the position to pass as `after` for the next page; null on the last page"
+    )
 
 
 class EventModel(BaseModel):
