@@ -453,6 +453,46 @@ def test_an_incomplete_erasure_is_503_with_retry_after(
     assert programme.municipality("GM0363").officials[0].name == "[erased]"
 
 
+NO_JSON_OBJECT: tuple[tuple[bytes, str | None, int, str, str], ...] = (
+    (b"{not json", "application/json", 422, "invalid_request", "the body is not JSON"),
+    (b"", "application/json", 422, "invalid_request", "the body must be a JSON object"),
+    (b"[]", "application/json", 422, "invalid_request", "the body must be a JSON object"),
+    (b'"GM0363"', "application/json", 422, "invalid_request", "the body must be"),
+    (b"null", "application/json", 422, "invalid_request", "the body must be"),
+    (b'{"code": "GM0363"}', None, 415, "unsupported_media_type", "application/json"),
+    (b'{"code": "GM0363"}', "text/plain", 415, "unsupported_media_type", "application/json"),
+    (b"code=GM0363", "application/x-www-form-urlencoded", 415, "unsupported_media_type", ""),
+)
+
+
+def test_a_body_that_is_no_json_object_is_refused_and_writes_nothing(
+    client: TestClient, programme: Programme, event_count
+) -> None:
+    before = event_count(programme)
+    for content, content_type, status, code, detail in NO_JSON_OBJECT:
+        headers = auth(COORDINATOR)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        for path in ("/api/v1/commands/accept", "/api/v1/municipalities/GM0363/answer-links"):
+            response = client.post(path, content=content, headers=headers)
+            assert response.status_code == status, (path, content, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            problem = response.json()
+            assert problem["code"] == code
+            assert detail in problem["detail"], (content, problem["detail"])
+    assert event_count(programme) == before
+
+
+def test_a_json_body_with_a_charset_or_a_json_suffix_is_read(client: TestClient) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        response = client.post(
+            "/api/v1/commands/accept",
+            content=b'{"code": "GM0363", "on": "%s"}' % TODAY.encode(),
+            headers={**auth(COORDINATOR), "Content-Type": content_type},
+        )
+        assert response.status_code in (200, 409), response.text
+
+
 def test_the_status_table_of_docs_web_md_is_the_classes() -> None:
     """Every error code of the library is in docs/web.md's status table, under its class's
     status: the page cannot drift from what mma serve answers."""

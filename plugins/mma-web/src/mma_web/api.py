@@ -11,13 +11,20 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated, Any
 
 import attrs
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from mma_core import RequestIdReused
 from mma_core.plugin_api import MunicipalityView, Overview, jsonable, translator
 from mma_web.deps import BroadcasterDep, Caller, Links, ProgrammeDep, caller_of, programme_of
-from mma_web.errors import PROBLEM_RESPONSES, ApiError, Forbidden, NotFound, TooManyRequests
+from mma_web.errors import (
+    PROBLEM_RESPONSES,
+    ApiError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    UnsupportedMediaType,
+)
 from mma_web.links import Link
 from mma_web.models import (
     CODE_PATTERN,
@@ -135,6 +142,22 @@ def scoped_request_id(principal: Principal, key: str) -> str:
     return f"web:{scope}:{key}"
 
 
+async def json_body(request: Request) -> None:
+    """415 for a request body that is not said to be JSON: another Content-Type, or none (an
+    empty body is left for the schema: 422)."""
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        if not await request.body():
+            return
+        content_type = ""
+    media = content_type.partition(";")[0].strip().lower()
+    if media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        return
+    raise UnsupportedMediaType(_("the body is JSON: send it with 'Content-Type: application/json'"))
+
+
 _TURNS_LOCK = threading.Lock()
 
 
@@ -171,6 +194,7 @@ def _command_route(router: APIRouter, spec: CommandSpec) -> None:
         summary=spec.summary,
         tags=["commands"],
         responses=PROBLEM_RESPONSES,
+        dependencies=[Depends(json_body)],
     )
 
 
@@ -344,10 +368,17 @@ def build_router() -> APIRouter:
         )
 
     @router.post(
-        "/municipalities/{code}/answer-links", response_model=LinkModel, tags=["answer links"]
+        "/municipalities/{code}/answer-links",
+        response_model=LinkModel,
+        tags=["answer links"],
+        dependencies=[Depends(json_body)],
     )
     def make_answer_link(
-        programme: ProgrammeDep, caller: Caller, links: Links, code: CodePath, body: LinkRequest
+        programme: ProgrammeDep,
+        caller: Caller,
+        links: Links,
+        code: CodePath,
+        body: LinkRequest,
     ) -> Any:
         """A one-time answer link for the municipality (the token is shown only now)."""
         view = programme.municipality(code)  # an unknown code is 404

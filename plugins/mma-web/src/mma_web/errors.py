@@ -43,7 +43,7 @@ TITLES = {
 _PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": TITLES[status], "content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}}}
-    for status in (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 }
 
 
@@ -71,6 +71,11 @@ class NotFound(ApiError):
 class Forbidden(ApiError):
     status = 403
     code = "forbidden"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 RETRY_AFTER = 5  # seconds a client waits before retrying after a transient store failure
@@ -159,6 +164,23 @@ def allowed_methods(request: Request, named: str = "") -> str:
     return ", ".join(sorted(methods))
 
 
+def validation_detail(errors: list[dict[str, Any]]) -> str:
+    """What is wrong with a request, said once: a body that is no JSON, or not an object, gets
+    a sentence of its own; else the first field and what is wrong with it."""
+    if not errors:
+        return _("the request does not fit the API's schema")
+    first = errors[0]
+    location = tuple(first["loc"])
+    if first["type"] == "json_invalid":
+        where = location[1] if len(location) > 1 else "?"
+        return _("the body is not JSON (at character {where}): {error}").format(
+            where=where, error=first["error"] or first["msg"]
+        )
+    if location == ("body",):
+        return _("the body must be a JSON object with the command's arguments by name")
+    return f"{'.'.join(location)}: {first['msg']}"
+
+
 def install(app: FastAPI) -> None:
     """Every error of the API as problem+json."""
 
@@ -177,12 +199,17 @@ def install(app: FastAPI) -> None:
     async def on_validation(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
         request.app.state.metrics.errors.labels("invalid_request").inc()
-        errors = [
-            {"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        found = [
+            {
+                "loc": [str(part) for part in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+                "error": str((e.get("ctx") or {}).get("error", "")),
+            }
             for e in error.errors()
         ]
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+        detail = validation_detail(found)
+        errors = [{"loc": e["loc"], "msg": e["msg"]} for e in found]
         return problem(422, "invalid_request", detail, errors=errors)
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
