@@ -105,7 +105,9 @@ def run_command(
     programme = programme_of(request)
     principal = caller_of(request)
     if not principal.can_record:
-        raise Forbidden(f"role {principal.role.value} cannot record; a coordinator can")
+        raise Forbidden(
+            _("role {role} cannot record; a coordinator can").format(role=principal.role.value)
+        )
     arguments = {**arguments, "by": principal.by, "origin": ORIGIN}
     request_id = None if key is None else scoped_request_id(principal, key)
     if request_id is not None:
@@ -358,7 +360,9 @@ def build_router() -> APIRouter:
             broadcaster.check(key)
         except TooManyStreams:
             raise TooManyRequests(
-                f"this caller holds {broadcaster.per_caller} open event streams already",
+                _("this caller holds {count} open event streams already").format(
+                    count=broadcaster.per_caller
+                ),
                 retry_after=int(HEARTBEAT_SECONDS),
             ) from None
         return StreamingResponse(
@@ -393,7 +397,7 @@ def build_router() -> APIRouter:
     def answer_links(caller: Caller, links: Links, code: CodePath) -> Any:
         """The municipality's answer links, without their tokens (coordinators)."""
         if not caller.can_record:
-            raise Forbidden("only coordinators see answer links")
+            raise Forbidden(_("only coordinators see answer links"))
         return [link_dict(link) for link in links.links(code)]
 
     @router.post("/answer-links/{link_id}/revoke", response_model=Revoked, tags=["answer links"])
@@ -402,7 +406,7 @@ def build_router() -> APIRouter:
     ) -> Any:
         """Revoke an answer link; ``revoked`` is false if it was revoked before."""
         if links.get(link_id) is None:
-            raise NotFound(f"no answer link {link_id}")
+            raise NotFound(_("no answer link {link_id}").format(link_id=link_id))
         return Revoked(link_id=link_id, revoked=links.revoke(link_id))
 
     return router
@@ -416,5 +420,9 @@ def position(text: str, name: str) -> int:
     """A log position from a query or header: a whole number from 0 up, else 400."""
     value = text.strip()
     if not value.isascii() or not value.isdigit() or int(value) > MAX_POSITION:
-        raise ApiError(f"{name} must be a log position: a whole number from 0 to {MAX_POSITION}")
+        raise ApiError(
+            _("{name} must be a log position: a whole number from 0 to {most}").format(
+                name=name, most=MAX_POSITION
+            )
+        )
     return int(value)

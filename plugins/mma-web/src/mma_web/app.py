@@ -26,6 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mma_core import Programme
+from mma_core.plugin_api import translator
 from mma_web import errors
 from mma_web.api import build_router
 from mma_web.db import Database
@@ -39,6 +40,7 @@ from mma_web.streams import STREAMS_PER_CALLER, Broadcaster
 from mma_web.tokens import Principal, TokenTable
 from mma_web.tokens import new_token as new_token
 
+_ = translator("mma_web")
 OPEN_PATHS = frozenset({"/health", "/ready", "/login", "/favicon.ico"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API = "/api/"
@@ -135,7 +137,7 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
     def detail(self) -> str:
-        return f"the request body is over {self.limit} bytes"
+        return _("the request body is over {limit} bytes").format(limit=self.limit)
 
 
 async def decide(request: Request, path: str) -> Response | None:
@@ -156,13 +158,13 @@ async def decide(request: Request, path: str) -> Response | None:
     if principal is None:
         if path.startswith(API) or path == "/metrics" or request.method != "GET":
             metrics.errors.labels("unauthorized").inc()
-            detail = "give a valid token: 'Authorization: Bearer TOKEN'"
+            detail = _("give a valid token: 'Authorization: Bearer TOKEN'")
             return problem(401, "unauthorized", detail)
         return redirect("/login")
     writes = path.startswith(API) and request.method in WRITE_METHODS
     if writes and not principal.can_record:
         metrics.errors.labels("forbidden").inc()
-        detail = f"role {principal.role.value} cannot record; a coordinator can"
+        detail = _("role {role} cannot record; a coordinator can").format(role=principal.role.value)
         return problem(403, "forbidden", detail)
     request.state.principal = principal
     return None

@@ -15,11 +15,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from mma_core import Programme
+from mma_core.plugin_api import translator
 from mma_web.errors import Unauthorized
 from mma_web.links import LinkStore
 from mma_web.sessions import Sessions
 from mma_web.streams import Broadcaster
 from mma_web.tokens import Principal
+
+_ = translator("mma_web")
 
 
 def programme_of(request: Request) -> Programme:
@@ -30,7 +33,7 @@ def programme_of(request: Request) -> Programme:
 def caller_of(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:  # an open path: no route there asks for a caller
-        raise Unauthorized("give a valid token: 'Authorization: Bearer TOKEN'")
+        raise Unauthorized(_("give a valid token: 'Authorization: Bearer TOKEN'"))
     return principal
 
 
