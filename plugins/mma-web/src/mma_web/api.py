@@ -178,10 +178,14 @@ def _turn(request: Request, code: Any) -> AbstractContextManager[Any]:
 def _command_route(router: APIRouter, spec: CommandSpec) -> None:
     body_type = spec.body
 
-    def handler(request: Request, body: body_type, idempotency_key: IdempotencyKey = None):  # type: ignore[valid-type]
+    def handler(
+        request: Request,
+        body: body_type,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKey = None,
+    ) -> CommandResult:
         return run_command(request, spec, spec.arguments(body), idempotency_key)
 
-    def bulk_handler(request: Request, body: body_type):  # type: ignore[valid-type]
+    def bulk_handler(request: Request, body: body_type) -> CommandResult:  # type: ignore[valid-type]
         return run_command(request, spec, spec.arguments(body), None)
 
     if not spec.idempotent:  # no request_id to pass: the header is not offered

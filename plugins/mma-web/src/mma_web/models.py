@@ -241,8 +241,8 @@ def _response_type(annotation: Any) -> Any:
         args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
         return list[_response_type(args[0]) if args else Any]  # type: ignore[misc]
     if origin in (dict, Mapping) or annotation in (dict, Mapping):
-        args = typing.get_args(annotation)
-        return dict[str, _response_type(args[1]) if args else Any]  # type: ignore[misc]
+        kinds = typing.get_args(annotation)
+        return dict[str, _response_type(kinds[1]) if kinds else Any]  # type: ignore[misc]
     if annotation is Money:
         return MoneyText
     if annotation is Fraction:
@@ -264,14 +264,17 @@ def _hints(cls: type) -> dict[str, Any]:
         try:
             return typing.get_type_hints(cls, localns=names)
         except NameError as error:
-            found = [
-                getattr(module, error.name)
-                for key, module in list(sys.modules.items())
-                if key.startswith("mma_core") and error.name and hasattr(module, error.name)
-            ]
-            if not found or error.name in names:
+            name = error.name
+            if not name or name in names:
                 raise
-            names[error.name] = found[0]
+            found = [
+                getattr(module, name)
+                for key, module in list(sys.modules.items())
+                if key.startswith("mma_core") and hasattr(module, name)
+            ]
+            if not found:
+                raise
+            names[name] = found[0]
 
 
 def response_model(cls: type) -> type[BaseModel]:
@@ -283,7 +286,9 @@ def response_model(cls: type) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for field in attrs.fields(cls):
         fields[field.name] = (_response_type(hints[field.name]), ...)
-    model = pydantic.create_model(cls.__name__, __config__=ConfigDict(extra="forbid"), **fields)
+    model: type[BaseModel] = pydantic.create_model(
+        cls.__name__, __config__=ConfigDict(extra="forbid"), **fields
+    )
     _MODELS[cls] = model
     return model
 
