@@ -32,6 +32,8 @@ COMMANDS: tuple[str, ...] = (
     "record_attendance",
     "withdraw_official",
     "erase_official",
+    "retract",
+    "correct",
 )
 
 # Queries say where things stand; they write nothing.
