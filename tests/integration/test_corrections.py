@@ -493,3 +493,19 @@ def test_read_models_equal_a_rebuild_after_corrections(prog: Programme) -> None:
     for day in (date(2020, 1, 3), date(2020, 5, 1), date(2022, 3, 24)):
         o = prog.overview(as_of=day).to_dict()
         assert sum(o["by_stage"].values()) == o["total"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=DomainError,
+    reason="correct()'s keyword 'reason' is the correction's own reason, so the 'reason' field "
+    "of a Declined or Terminated fact (listed in CORRECTABLE) cannot be named as a change",
+)
+def test_the_reason_of_a_decline_can_be_corrected(memory_programme: Programme) -> None:
+    prog = memory_programme
+    prog.register_registry("noord-holland-2019", by="coordinator")
+    prog.make_offer(reference=OFFER, sent_on=SENT, by="cdk")
+    prog.invite(AMS, on=SENT, reference=OFFER, by="cdk")
+    prog.decline(AMS, on=date(2019, 11, 1), reason="no budget", by="b")
+    at = position(prog, AMS, "Declined")
+    prog.correct(at, by="c", **{"reason": "no capacity"})
