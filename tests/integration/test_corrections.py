@@ -495,12 +495,6 @@ def test_read_models_equal_a_rebuild_after_corrections(prog: Programme) -> None:
         assert sum(o["by_stage"].values()) == o["total"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DomainError,
-    reason="correct()'s keyword 'reason' is the correction's own reason, so the 'reason' field "
-    "of a Declined or Terminated fact (listed in CORRECTABLE) cannot be named as a change",
-)
 def test_the_reason_of_a_decline_can_be_corrected(memory_programme: Programme) -> None:
     prog = memory_programme
     prog.register_registry("noord-holland-2019", by="coordinator")
@@ -508,4 +502,8 @@ def test_the_reason_of_a_decline_can_be_corrected(memory_programme: Programme) -
     prog.invite(AMS, on=SENT, reference=OFFER, by="cdk")
     prog.decline(AMS, on=date(2019, 11, 1), reason="no budget", by="b")
     at = position(prog, AMS, "Declined")
-    prog.correct(at, by="c", **{"reason": "no capacity"})
+    prog.correct(at, reason="typed the wrong reason", by="c", fact_reason="no capacity")
+    history = prog.history(AMS)
+    restated = [e for e in history if e.type == "FactRestated"]
+    assert restated[-1].data["data"]["reason"] == "no capacity"
+    assert restated[-1].data["reason"] == "typed the wrong reason"

@@ -48,6 +48,7 @@ from mma_core.domain.values import (
 from mma_core.language.i18n import _ as _t
 from mma_core.storage.privacy import seal
 
+FACT_REASON = "fact_reason"  # the keyword that corrects a fact's own ``reason`` field
 MAX_LISTED = 50  # positions a refusal lists in its details (and how many more there are)
 _DATES = frozenset({"on", "connected_on", "received_on"})
 _TEXTS = frozenset({"reason", "notes", "reasons", "name", "email", "salutation", "session_id"})
@@ -196,13 +197,19 @@ class CorrectionCommands(ReportCommands):
     ) -> str:
         """Some fields of the fact at ``position`` were wrong: ``changes`` gives them right,
         by the fact's own field names (``on``, ``received_on``, ``category``, ``reference``,
-        ``outcome``, ``name``, ``email``, ...). Returns the code of the municipality.
+        ``outcome``, ``name``, ``email``, ...), except that a decline's or termination's own
+        ``reason`` is ``fact_reason=`` (``reason=`` says why the correction is made). Returns
+        the code of the municipality.
 
         The corrected history must obey every rule the commands check; a correction that
         breaks one is refused with that rule's code. A moved date is priced again on its new
         date (the old cost is taken back, the new one charged); a corrected reference moves
         its claim (refused if the new one is taken)."""
         reason = check_reason(reason)
+        if FACT_REASON in changes:
+            # The fact's own reason (a decline's, a termination's): ``reason`` is the
+            # correction's.
+            changes = {("reason" if k == FACT_REASON else k): v for k, v in changes.items()}
         if not changes:
             raise InvalidInput(_t("a correction needs at least one field to change"))
         stamp = self._stamp(by, origin)
