@@ -259,6 +259,9 @@ class CommandSpec:
             elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
                 value = [row.model_dump() for row in value]
             values[key] = value
+        for parameter in inspect.signature(self.method).parameters.values():
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                values.update(values.pop(parameter.name) or {})
         return values
 
 
@@ -282,6 +285,11 @@ def commands() -> list[CommandSpec]:
         fields: dict[str, Any] = {}
         for parameter in signature.parameters.values():
             if parameter.name in SERVER_ARGUMENTS or not _passable(hints[parameter.name]):
+                continue
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                # correct(position, reason=, **changes): the fields to change, as an object
+                # of field names and values (text, numbers, true/false).
+                fields[parameter.name] = (dict[str, str | int | bool | None], ...)
                 continue
             kind = _request_type(hints[parameter.name])
             if parameter.name in PATTERNS:
