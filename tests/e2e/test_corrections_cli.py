@@ -121,6 +121,11 @@ def test_correcting_a_reports_date_shows_in_history_and_as_of(demo: Mma) -> None
     assert f"{old} → {new}" in shown.stdout
     restated = _last(demo, "FactRestated")
     assert restated["data"]["data"]["received_on"] == new
+    entry = next(e for e in _history(demo) if e["position"] == report["position"])
+    assert entry["corrected_by"] == {"position": restated["position"], "reason": "date misread"}
+    assert restated["amends"] == report["position"]
+    text = demo.ok("history", CODE)
+    assert f"[amends position {report['position']}]" in text or "wijzigt positie" in text
     # As of the day before the new date the report is not there; on it, it is.
     day = date.fromisoformat(new)
     before_new = _figures(_status(demo, "--as-of", (day - timedelta(days=1)).isoformat()))
