@@ -165,3 +165,18 @@ def test_unknown_position_and_merge_refusals_write_nothing(demo: Mma) -> None:
     assert "Traceback" not in merge.stderr
     assert demo.count() == count
     assert demo("audit", "verify").returncode == 0
+
+
+def test_retract_in_a_real_process_speaks_dutch(demo: Mma) -> None:
+    report = _last(demo, "ReportReceived")
+    done = demo.real(
+        "--lang", "nl", "retract", str(report["position"]), "--reason", "fout", input_text="j\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Dit feit intrekken? [j/N]" in done.stdout
+    assert f"het feit ReportReceived op positie {report['position']} is ingetrokken" in done.stdout
+    again = demo.real("--lang", "nl", "retract", str(report["position"]), "--reason", "fout")
+    assert again.returncode == 1
+    assert again.stderr.startswith("fout: ")
+    assert "al ingetrokken" in again.stderr

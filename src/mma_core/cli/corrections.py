@@ -68,8 +68,9 @@ def _confirm(question: str, yes: bool, err: bool) -> None:
     yes, or no answer at all, aborts with nothing written."""
     if yes:
         return
+    choices = _("y/N")
     answer = click.prompt(
-        f"{question} [{_('y/N')}]", default="", show_default=False, err=err, prompt_suffix=" "
+        f"{question} [{choices}]", default="", show_default=False, err=err, prompt_suffix=" "
     )
     if answer.strip().lower() not in {"y", "yes", _("y"), _("yes")}:
         raise click.Abort
@@ -147,7 +148,8 @@ def correct(
     \b
     Examples:
       mma correct 1234 --set received_on=2020-03-02 --reason "date misread"
-      mma correct 1240 --set category=fraud --set reference=MMA-2020-0042 --reason "typo"
+      mma correct 1240 --set "category=sociale zekerheid" --set reference=MMA-20-00042 \\
+          --reason "typing error"
     """
     from mma_core.application.corrections import check_changes
 

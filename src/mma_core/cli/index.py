@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str | None]] = {
     ),
     "correct": (
         "mma_core.cli.corrections",
-        'Correct fields of the fact recorded at POSITION: it was recorded wrong.\n\n    POSITION is the first column of \'mma history\'. Dates are YYYY-MM-DD, amounts 1234.50.\n    The corrected history must obey every rule the commands check; a moved date is priced\n    again on its new date.\n\n    \x08\n    Examples:\n      mma correct 1234 --set received_on=2020-03-02 --reason "date misread"\n      mma correct 1240 --set category=fraud --set reference=MMA-2020-0042 --reason "typo"\n    ',
+        'Correct fields of the fact recorded at POSITION: it was recorded wrong.\n\n    POSITION is the first column of \'mma history\'. Dates are YYYY-MM-DD, amounts 1234.50.\n    The corrected history must obey every rule the commands check; a moved date is priced\n    again on its new date.\n\n    \x08\n    Examples:\n      mma correct 1234 --set received_on=2020-03-02 --reason "date misread"\n      mma correct 1240 --set "category=sociale zekerheid" --set reference=MMA-20-00042 \\\n          --reason "typing error"\n    ',
         None,
     ),
     "decline": (
