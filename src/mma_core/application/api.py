@@ -43,6 +43,7 @@ QUERIES: tuple[str, ...] = (
     "cost_lines",
     "codes",
     "history",
+    "amendable",
     "evaluations",
     "sessions",
     "offer",

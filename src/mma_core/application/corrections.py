@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import attrs
+
 from mma_core.application.commanding import command
 from mma_core.application.reports import ReportCommands
 from mma_core.domain.common import Stamp, as_date, not_in_future
@@ -46,6 +48,7 @@ from mma_core.domain.values import (
     has_control,
 )
 from mma_core.language.i18n import _ as _t
+from mma_core.storage.errors import guarded
 from mma_core.storage.privacy import seal
 
 FACT_REASON = "fact_reason"  # the keyword that corrects a fact's own ``reason`` field
@@ -126,6 +129,35 @@ def check_reason(reason: object) -> str:
             ).format(most=MAX_REASON)
         )
     return reason.strip()
+
+
+def check_changes(fact: str, position: int, changes: Mapping[str, object]) -> dict[str, object]:
+    """The changes of a correction of ``fact`` (recorded at ``position``), each field one
+    a correction of that fact can change and each value read as that field's type."""
+    allowed = CORRECTABLE.get(fact, frozenset())
+    for field in changes:
+        if field not in allowed:
+            raise NotCorrectable(
+                _t("{fact} has no field {field} a correction can change; it has: {fields}").format(
+                    fact=fact, field=field, fields=", ".join(sorted(allowed))
+                ),
+                details={"position": position, "field": field},
+            )
+    return {field: coerce(field, value) for field, value in changes.items()}
+
+
+@attrs.frozen
+class AmendableFact:
+    """A fact as a retraction or correction would find it: where it was recorded, about
+    which municipality, its kind and its fields as they stand now (corrected, if it was).
+    A nomination's personal data is opened to ``name``, ``email`` and ``salutation`` (or
+    ``[erased]``), as ``history`` shows it."""
+
+    position: int
+    code: str
+    name: str
+    fact: str
+    fields: dict[str, Any]
 
 
 class CorrectionCommands(ReportCommands):
@@ -214,16 +246,7 @@ class CorrectionCommands(ReportCommands):
             raise InvalidInput(_t("a correction needs at least one field to change"))
         stamp = self._stamp(by, origin)
         located = self._locate(position)
-        allowed = CORRECTABLE.get(located.fact, frozenset())
-        for field in changes:
-            if field not in allowed:
-                raise NotCorrectable(
-                    _t(
-                        "{fact} has no field {field} a correction can change; it has: {fields}"
-                    ).format(fact=located.fact, field=field, fields=", ".join(sorted(allowed))),
-                    details={"position": located.position, "field": field},
-                )
-        wanted = {field: coerce(field, value) for field, value in changes.items()}
+        wanted = check_changes(located.fact, located.position, changes)
 
         def attempt() -> str:
             m = self._amended_municipality(located)
@@ -270,6 +293,25 @@ class CorrectionCommands(ReportCommands):
             return m.code
 
         return self._run(attempt)
+
+    @guarded
+    def amendable(self, position: int) -> AmendableFact:
+        """The fact at ``position`` as ``retract`` and ``correct`` would amend it, to show
+        before asking. Refused as they are: ``unknown_position``, ``not_correctable``,
+        ``already_retracted``."""
+        located = self._locate(position)
+        m = self._amended_municipality(located)
+        version, name, data = self._current(m, located)
+        m.check_not_retracted(version, located.position)
+        fields = dict(data)
+        if name == "OfficialNominated" and "personal_data" in fields:
+            sealed = fields.pop("personal_data")
+            person = self.reveal(OfficialId(fields["official_id"]), sealed)
+            if person is None:
+                fields["personal_data"] = "[erased]"
+            else:
+                fields.update(name=person.name, email=person.email, salutation=person.salutation)
+        return AmendableFact(located.position, m.code, m.name, name, fields)
 
     # -- finding the fact -----------------------------------------------------------------
 
