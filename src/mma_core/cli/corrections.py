@@ -162,7 +162,9 @@ def correct(
         changes = check_changes(fact.fact, fact.position, texts)
         _describe(fact, changes, err=as_json)
         _confirm(_("Correct this fact?"), yes, err=as_json)
-        code = prog.correct(position, reason=reason, by=settings.by, **texts)
+        # --set reason=... is the fact's own reason; --reason says why it is corrected.
+        fields = {("fact_reason" if k == "reason" else k): v for k, v in texts.items()}
+        code = prog.correct(position, reason=reason, by=settings.by, **fields)
         if as_json:
             emit_json(
                 {
