@@ -630,13 +630,16 @@ def _official_of(official: object, code: str) -> bool:
 
 def _web_message(failure: DomainError, form: Form) -> str:
     """A rule's message as the page says it: the registry's refusal of a merger names the
-    checkbox and the reason on this form, not the command line's options."""
+    checkbox and the reason on this form, an unknown official the list to choose from, not the
+    command line's options and commands."""
     if failure.code == "merger_not_in_registry":
         return _(
             "The registry lists no such merger, so nothing was recorded. Choose the successor "
             "the registry names; or, when the registry lags reality, tick “{checkbox}” and give "
             "the reason."
         ).format(checkbox=_field_label(form, "niet-in-register"))
+    if failure.code == "unknown_official":  # its message points to the command line
+        return _("Official: not one of this municipality's officials; choose one from the list")
     return rule_broken(failure)
 
 
