@@ -51,6 +51,8 @@ class Form:
     command: Callable[[Mapping[str, str]], tuple[str, dict[str, Any]]]
     fields: tuple[Field, ...]
     submit: str
+    # What the page says once it was recorded.
+    done: str = ""
     # What cannot be undone: the page shows what will be recorded and asks to confirm.
     final: bool = False
     # The field a rule's error belongs next to, by the error's code (else atop the form).
@@ -259,6 +261,7 @@ FORMS: dict[str, Form] = {
             _answer,
             (DECISION, DATE, Field("reden", _("Reason (when declined)"), required=False)),
             _("Record the answer"),
+            done=_("The answer was recorded."),
         ),
         Form(
             "functionaris",
@@ -270,6 +273,7 @@ FORMS: dict[str, Form] = {
                 Field("datum", _("Date"), "date", required=False),
             ),
             _("Nominate the official"),
+            done=_("The official was nominated."),
         ),
         Form(
             "boeking",
@@ -277,6 +281,7 @@ FORMS: dict[str, Form] = {
             _booking,
             (OFFICIAL, SESSION, Field("datum", _("Date"), "date", required=False)),
             _("Book the training"),
+            done=_("The training was booked."),
         ),
         Form(
             "aanwezigheid",
@@ -284,6 +289,7 @@ FORMS: dict[str, Form] = {
             _attendance,
             (OFFICIAL, SESSION, PRESENT),
             _("Record the attendance"),
+            done=_("The attendance was recorded."),
         ),
         Form(
             "aansluiting",
@@ -291,6 +297,7 @@ FORMS: dict[str, Form] = {
             _connection,
             (Field("datum", _("Connection date"), "date"),),
             _("Record the connection"),
+            done=_("The connection was recorded."),
         ),
         Form(
             "melding",
@@ -307,6 +314,7 @@ FORMS: dict[str, Form] = {
                 Field("kenmerk", _("MMA reference")),
             ),
             _("Record the report"),
+            done=_("The report was recorded."),
         ),
         Form(
             "evaluatie",
@@ -323,6 +331,7 @@ FORMS: dict[str, Form] = {
                 Field("notities", _("Notes"), "textarea", required=False),
             ),
             _("Record the evaluation"),
+            done=_("The evaluation was recorded."),
             error_fields={"invalid_date": "datum"},
         ),
         Form(
@@ -331,6 +340,7 @@ FORMS: dict[str, Form] = {
             _renewal,
             (Field("datum", _("Renewal date"), "date"),),
             _("Record the renewal"),
+            done=_("The renewal was recorded."),
         ),
         Form(
             "beeindigen",
@@ -346,6 +356,7 @@ FORMS: dict[str, Form] = {
                 Field("reden", _("Reason"), "textarea", required=False),
             ),
             _("Next: check and confirm"),
+            done=_("The participation was ended."),
             final=True,
             error_fields={"invalid_date": "datum"},
         ),
@@ -364,6 +375,7 @@ FORMS: dict[str, Form] = {
                 ),
             ),
             _("Next: check and confirm"),
+            done=_("The official was withdrawn."),
             final=True,
             error_fields={
                 "invalid_date": "datum",
@@ -397,6 +409,7 @@ FORMS: dict[str, Form] = {
                 ),
             ),
             _("Next: check and confirm"),
+            done=_("The merger was recorded."),
             final=True,
             error_fields={
                 "merger_not_in_registry": "opvolger",

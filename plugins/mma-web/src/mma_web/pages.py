@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -234,12 +235,11 @@ def as_of_of(request: Request, programme: Programme) -> AsOf:
     typed = request.query_params.get(AS_OF, "").strip()
     if not typed:
         return AsOf()
-    try:
-        day = date.fromisoformat(typed)
-    except ValueError:
+    day = _day(typed)
+    if day is None:
         return AsOf(
             typed=typed[:40],
-            error=_("Date: not a valid date; choose one or type it as yyyy-mm-dd"),
+            error=_("Date: not a valid date; choose a day, for example 31-12-2020"),
         )
     today = programme.today()
     if day > today:
@@ -250,6 +250,20 @@ def as_of_of(request: Request, programme: Programme) -> AsOf:
             ),
         )
     return AsOf(None if day == today else day, typed)
+
+
+def _day(typed: str) -> date | None:
+    """A day as the date picker sends it (``2020-12-31``) or as a Dutch reader types it
+    (``31-12-2020``)."""
+    parts = typed.split("-")
+    if len(parts) == 3 and len(parts[2]) == 4 and all(p.isascii() and p.isdigit() for p in parts):
+        typed = f"{parts[2]}-{parts[1].zfill(2)}-{parts[0].zfill(2)}"
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed):
+        return None
+    try:
+        return date.fromisoformat(typed)
+    except ValueError:
+        return None
 
 
 class _Trial(Exception):
@@ -394,6 +408,7 @@ def build_pages() -> APIRouter:
             evaluations=_evaluations(history),
             sessions=sessions,
             session_dates={s.session_id: s.starts_at for s in sessions},
+            seats={s.session_id: s.booked for s in sessions},  # who holds a seat now
             forms=[f for f in forms if not f.final],
             final_forms=[f for f in forms if f.final],
             choices=_choices(view, sessions, programme if records else None),
@@ -410,6 +425,7 @@ def build_pages() -> APIRouter:
                 if o.session_id is None and view.stage.value in ("accepted", "connected")
             ],
             hidden=HIDDEN,
+            successor=_successor_name(programme, view),
         )
 
     @router.get("/gemeente/{code}")
@@ -706,11 +722,11 @@ def _consequence(
 
 
 def _recorded_notice(request: Request) -> str | None:
-    """After a form recorded: which (``?vastgelegd=KEY``, a form's key, nothing typed)."""
+    """After a form recorded: what (``?vastgelegd=KEY``, a form's key, nothing typed)."""
     form = FORMS.get(request.query_params.get("vastgelegd", ""))
     if form is None:
         return None
-    return _("Recorded: {what}.").format(what=form.title.lower())
+    return form.done
 
 
 def install_error_pages(app: FastAPI) -> None:
@@ -865,6 +881,16 @@ def _choices(
             key=lambda choice: choice[1],
         )
     return found
+
+
+def _successor_name(programme: Programme, view: MunicipalityView) -> str | None:
+    """The name of the municipality ``view`` merged into, if it did."""
+    if view.successor is None:
+        return None
+    try:
+        return programme.municipality(view.successor).name
+    except DomainError:  # pragma: no cover - a merger names a registered municipality
+        return view.successor
 
 
 def _defaults(view: MunicipalityView) -> dict[str, dict[str, str]]:
