@@ -98,7 +98,9 @@ def test_ending_a_participation_asks_first_and_then_records(
     assert (last.type, last.by, last.origin, last.date) == ("Terminated", "Anna", "web", TODAY)
     assert last.data["reason"] == "besluit van de raad"
     page = client.get(done.headers["location"]).text
-    assert "Vastgelegd: deelname beëindigen." in page
+    assert (
+        '<p class="notice" role="status" id="melding-vastgelegd">De deelname is beëindigd.' in page
+    )
     assert 'id="fase">gestopt<' in page
 
     # The same confirmation posted again (the back button, a double click) records nothing:
@@ -246,6 +248,9 @@ def test_a_merger_the_registry_lists_is_recorded_once_confirmed(
     assert merged.data["successor"] == "GM0363"
     assert merged.data["unlisted"] is False
     assert programme.municipality("GM0457").stage.value == "merged"
+    page = client.get("/gemeente/GM0457").text
+    assert "op 24 maart 2022 opgegaan in" in page
+    assert '<a href="/gemeente/GM0363" id="opvolger">Amsterdam (GM0363)</a>' in page
 
 
 def test_a_merger_the_registry_does_not_list_needs_the_checkbox_and_a_reason(
@@ -263,7 +268,7 @@ def test_a_merger_the_registry_does_not_list_needs_the_checkbox_and_a_reason(
     no_reason = client.post("/gemeente/GM0392/fusie", data={**values, "niet-in-register": "ja"})
     assert no_reason.status_code == 422
     assert field_error(no_reason.text, "fusie", "reden").startswith("Reden: een fusie die niet")
-    assert 'value="ja" checked' in no_reason.text  # the box stays ticked
+    assert re.search(r'type="checkbox" value="ja" checked[ >]', no_reason.text)  # still ticked
     assert event_count(programme) == before
 
     unlisted = {
@@ -313,8 +318,16 @@ def test_the_dashboard_and_a_municipality_page_show_a_past_date(
     assert "Gemeente bestond niet op 30 juni 2021" in before.text
 
 
+def test_a_past_date_typed_the_dutch_way_is_read_too(client: TestClient) -> None:
+    login(client)
+    page = client.get("/?as_of=31-12-2025")
+    assert page.status_code == 200
+    assert "Deze pagina toont de stand op 31 december 2025" in page.text
+    assert 'value="2025-12-31"' in page.text
+
+
 @pytest.mark.parametrize("path", ["/", "/gemeente/GM0363"])
-@pytest.mark.parametrize("typed", ["morgen", "2021-02-30", "9999-12-31", "20210230x"])
+@pytest.mark.parametrize("typed", ["morgen", "2021-02-30", "9999-12-31", "20210230", "1-1-21"])
 def test_a_bad_date_is_a_dutch_error_not_a_500(client: TestClient, path: str, typed: str) -> None:
     login(client)
     page = client.get(path, params={"as_of": typed})
