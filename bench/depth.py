@@ -3,9 +3,11 @@
 A municipality is built with 100, 2,000 and 10,000 events (``bench.asof.build``, SQLite), then
 a fresh process measures: one ``record_report`` (median of many), ``municipality()`` (its first
 call in the process, then warm), ``municipality(as_of=...)`` warm, and the first page of
-``history()`` (the latest 50 events). Targets (issue 14): ``record_report`` at 10,000 events
-within 1.3x of at 100; ``municipality()`` 5 ms warm and 50 ms fresh at 10,000; ``as_of`` 10 ms
-warm. The figures before the aggregate kept only totals are beside them in docs/performance.md.
+``history()`` (the latest 50 events), and a correction: ``retract`` of a report in the middle
+of the history (median of a few, each a different report). Targets (issue 14):
+``record_report`` at 10,000 events within 1.3x of at 100; ``municipality()`` 5 ms warm and
+50 ms fresh at 10,000; ``as_of`` 10 ms warm. The figures before the aggregate kept only
+totals are beside them in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -49,13 +51,29 @@ def measure(url: str, commands: int) -> dict[str, float]:
                 CODE, received_on=date(2023, 1, 2), category="fraude", reference=f"D-{n}", by="b"
             )
             times.append(time.perf_counter() - started)
+        corrections = []
+        for at in _middle_reports(prog, 5):
+            started = time.perf_counter()
+            prog.retract(at, reason="recorded for the wrong municipality", by="b")
+            corrections.append(time.perf_counter() - started)
     return {
+        "retract_middle": statistics.median(corrections) * 1000,
         "record_report": statistics.median(times) * 1000,
         "municipality_fresh": fresh * 1000,
         "municipality_warm": warm * 1000,
         "as_of_warm": as_of * 1000,
         "history_first_page": page * 1000,
     }
+
+
+def _middle_reports(prog: Any, count: int) -> list[int]:
+    """Positions of ``count`` reports from the middle of the municipality's history."""
+    first = prog.history(CODE, limit=1)[0].position
+    last = prog.history(CODE, limit=1, latest=True)[0].position
+    page = prog.history(CODE, after=(first + last) // 2, limit=20 * count)
+    found = [e.position for e in page if e.type == "ReportReceived"][:count]
+    assert len(found) == count, "no reports in the middle of the history"
+    return found
 
 
 def _timed(work: Any) -> float:
@@ -106,6 +124,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             ("municipality_fresh", "municipality() in a fresh process", 50.0, None),
             ("as_of_warm", "municipality(as_of=...) warm", 10.0, None),
             ("history_first_page", "history() first page of 50", None, before[2]),
+            ("retract_middle", "retract() of a report in the middle", None, None),
         ):
             results.append(
                 {

@@ -3,7 +3,7 @@ runs this, then brings the Dutch catalog in step; tests check that each template
 
 - ``mma_cli``: the help of every command and option of mma_core's own command line;
 - a plugin's catalog (``--package mma_web``): the help of the commands the plugin registers
-  and the messages its source marks with ``_("...")`` (its :func:`translator`).
+  and the messages its source and its page templates mark with ``_("...")``.
 
 Usage: ``python tools/cli_messages.py [--package PACKAGE] OUT.pot``
 """
@@ -53,12 +53,22 @@ def plugin_commands() -> click.Group:
     return group
 
 
+# Python source, and the Jinja templates a plugin's web pages are made of (``{{ _("...") }}``).
+METHODS = [("**.py", "python"), ("**/templates/**.j2", "jinja2")]
+TEMPLATE_OPTIONS = {"**/templates/**.j2": {"trim_blocks": "true", "lstrip_blocks": "true"}}
+
+
 def marked(package: str) -> list[str]:
-    """The messages ``package``'s Python source marks with ``_("...")``."""
+    """The messages ``package``'s Python source and templates mark with ``_("...")``."""
     folder = Path(importlib.import_module(package).__path__[0])
     return [
         message
-        for _, _, message, _, _ in extract_from_dir(str(folder), keywords={"_": None})
+        for _, _, message, _, _ in extract_from_dir(
+            str(folder),
+            method_map=METHODS,
+            options_map=TEMPLATE_OPTIONS,
+            keywords={"_": None},
+        )
         if isinstance(message, str)
     ]
 

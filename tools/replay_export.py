@@ -7,7 +7,11 @@ payer on a day.
 Written from docs/events.md alone (the event catalogue) and the standard library: it reads
 ``events.jsonl`` line by line, decodes each stored state (UTF-8 JSON), keeps the municipalities'
 events that count on the day, and folds them by the rules of the catalogue's "A municipality's
-stage and costs". Verify the export first (tools/verify_export.py): this tool trusts its input.
+stage and costs". Corrections amend the facts before the fold: a ``FactRetracted`` takes the
+fact at its ``version`` out of the history (on every day: it was never true), a ``FactRestated``
+puts the corrected fact (its ``data``) back at that version, counted on its own business date.
+Their cost lines need no reading: the corrected fact carries its costs, priced again.
+Verify the export first (tools/verify_export.py): this tool trusts its input.
 Exit status 0, or 2 for bad usage or an export it cannot read (an encrypted store's states are
 not JSON: export a store without a whole-store cipher key to replay it).
 """
@@ -41,6 +45,7 @@ COST_FIELD = {
     "Renewed": "fee",  # optional: absent or null in renewals without a yearly fee
 }
 PAYERS = ("province", "municipality")
+AMENDMENTS = ("FactRetracted", "FactRestated")
 
 
 class Unreadable(Exception):
@@ -105,7 +110,8 @@ def apply(m: Municipality, kind: str, state: dict[str, Any]) -> None:
 
 
 def replay(directory: Path, day: date) -> list[Municipality]:
-    municipalities: dict[str, Municipality] = {}
+    # Each municipality's facts by version, amended as the corrections say, then folded.
+    facts: dict[str, dict[int, tuple[str, dict[str, Any]]]] = {}
     with (directory / "events.jsonl").open("rb") as lines:
         for n, line in enumerate(lines, 1):
             row = json.loads(line)
@@ -119,10 +125,21 @@ def replay(directory: Path, day: date) -> list[Municipality]:
                 raise Unreadable(
                     f"events.jsonl line {n}: the state is not JSON (an encrypted store?)"
                 ) from None
+            history = facts.setdefault(row["aggregate_id"], {})
+            if kind == "FactRetracted":
+                history.pop(int(state["version"]), None)
+            elif kind == "FactRestated":
+                history[int(state["version"])] = (state["fact"], state["data"])
+            else:
+                history[int(row["version"])] = (kind, state)
+    municipalities: dict[str, Municipality] = {}
+    for aggregate_id, history in facts.items():
+        m = municipalities.setdefault(aggregate_id, Municipality())
+        for version in sorted(history):
+            kind, state = history[version]
             when = business_date(kind, state)
             if when is not None and when > day:
                 continue
-            m = municipalities.setdefault(row["aggregate_id"], Municipality())
             apply(m, kind, state)
     # A merged municipality stays in the list, as merged, with the costs it incurred: money
     # paid before a merger stays paid (docs/events.md, "Costs of merged municipalities").

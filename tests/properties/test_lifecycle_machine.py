@@ -16,6 +16,7 @@ longer, random search: ``HYPOTHESIS_PROFILE=dev MMA_MACHINE_EXAMPLES=1000 pytest
 
 from __future__ import annotations
 
+import copy
 import inspect
 import os
 from dataclasses import dataclass
@@ -62,6 +63,42 @@ def plus_a_year(day: date) -> date:
         return day.replace(year=day.year + 1)
     except ValueError:
         return day.replace(year=day.year + 1, day=28)
+
+
+STEP_FACTS = {
+    "do_invite": "Invited",
+    "do_record_prior_connection": "PriorConnectionRecorded",
+    "do_accept": "Accepted",
+    "do_decline": "Declined",
+    "do_connect": "Connected",
+    "do_evaluate": "Evaluated",
+    "do_renew": "Renewed",
+    "do_terminate": "Terminated",
+}
+CORRECTION_CODES = frozenset(
+    {
+        "invalid_input",
+        "invalid_date",
+        "invalid_transition",
+        "not_correctable",
+        "already_retracted",
+        "depends_on",
+        "duplicate_report",
+        "unknown_position",
+    }
+)
+
+
+def views_equal(a: Any, b: Any) -> bool:
+    """Two answers about a municipality are the same, whatever question they answered."""
+
+    def shape(view: Any) -> dict[str, Any]:
+        data = dict(view.to_dict())
+        for key in ("as_of", "known_at", "costs"):
+            data.pop(key, None)
+        return data
+
+    return shape(a) == shape(b)
 
 
 @dataclass(frozen=True)
@@ -154,7 +191,10 @@ class MunicipalityModel:
 class LifecycleMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.prog = Programme.open("memory://", clock=lambda: NOW)
+        # The clock stands still but for corrections: each is recorded a second later than
+        # everything before it, so ``known_at`` can ask what the store knew just before.
+        self.now = NOW
+        self.prog = Programme.open("memory://", clock=lambda: self.now)
         self.prog.register_registry("noord-holland-2019", by="coordinator")
         self.prog.make_offer(reference=OFFER, sent_on=OFFER_SENT, terms=TERMS, by="cdk")
         for session_id, (day, capacity) in SESSIONS.items():
@@ -172,6 +212,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.officials: dict[str, OfficialModel] = {}
         self.seats: dict[str, list[str]] = {session_id: [] for session_id in SESSIONS}
         self.references: set[str] = set()
+        # For corrections: each municipality's reports (position, reference, day, retracted)
+        # and its lifecycle steps (position, fact, the model before the step).
+        self.reports: dict[str, list[list[Any]]] = {code: [] for code in CODES}
+        self.steps: dict[str, list[tuple[int, str, MunicipalityModel]]] = {c: [] for c in CODES}
 
     def teardown(self) -> None:
         deepest = {m.stage for m in self.model.values()}
@@ -208,6 +252,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             f"the model says invalid ({problem}), but it succeeded; model: {self.model[code]}"
         )
         assert self.prog.event_count() > before
+        self.remember(code, name)
         event(f"done: {name}")
         note(f"{name} {code}: done")
         return True
@@ -424,6 +469,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             m.costs_municipality += REPORT_FEE
             m.last_report = on if m.last_report is None else max(m.last_report, on)
             self.references.add(reference)
+            self.reports[code][-1][1:] = [reference, on, False, category]
 
     @rule(
         data=st.data(),
@@ -773,6 +819,169 @@ class LifecycleMachine(RuleBasedStateMachine):
         own = [oid for oid in self.official_ids() if oid.startswith(code)]
         choices = [*own, *own, *self.official_ids(), f"{code}-9"]
         return data.draw(st.sampled_from(choices))
+
+    # -- corrections -------------------------------------------------------------------------
+
+    def position_of(self, code: str, fact: str) -> int:
+        for entry in reversed(self.prog.history(code, latest=True, limit=4)):
+            if entry.type == fact:
+                return entry.position
+        raise AssertionError(f"{code}: no {fact} among the latest events")
+
+    def remember(self, code: str, name: str) -> None:
+        """Called before the model follows a command that succeeded: what corrections need."""
+        if name == "do_record_report":
+            position = self.position_of(code, "ReportReceived")
+            self.reports[code].append([position, None, None, False])  # filled by the caller
+        elif name in STEP_FACTS:
+            fact = STEP_FACTS[name]
+            self.steps[code].append(
+                (self.position_of(code, fact), fact, copy.copy(self.model[code]))
+            )
+        elif name == "do_merge":
+            self.steps[code].append((0, "Merged", copy.copy(self.model[code])))
+
+    def amend(self, code: str, problem: str | None, command: Any) -> bool:
+        """A correction: refused with a stable code and nothing written when the model says
+        it is invalid; when it succeeds, the store as known just before answers as before."""
+        before_view = self.prog.municipality(code)
+        before_count, known = self.prog.event_count(), self.now
+        self.now += timedelta(seconds=1)
+        raised: DomainError | None = None
+        try:
+            command()
+        except DomainError as error:
+            raised = error
+        if raised is not None:
+            assert problem is not None, f"the model says valid, but it raised {raised!r}"
+            assert raised.code in CORRECTION_CODES, raised.code
+            assert self.prog.event_count() == before_count, f"{raised!r} wrote events"
+            event(f"refused correction: {problem}")
+            return False
+        assert problem is None, f"the model says invalid ({problem}), but it succeeded"
+        then = self.prog.municipality(code, known_at=known)
+        assert views_equal(then, before_view), "known_at before the correction changed"
+        event("done: correction")
+        return True
+
+    def live_reports(self, code: str) -> list[list[Any]]:
+        return [r for r in self.reports[code] if not r[3] and r[1] is not None]
+
+    def recount_reports(self, m: MunicipalityModel) -> None:
+        days = [r[2] for r in self.live_reports(m.code)]
+        m.last_report = max(days) if days else None
+
+    @rule(data=st.data(), again=st.booleans())
+    def retract_report(self, data: st.DataObject, again: bool) -> None:
+        code = data.draw(st.sampled_from(CODES))
+        m = self.model[code]
+        retracted = [r for r in self.reports[code] if r[3]]
+        pool = retracted if again and retracted else self.live_reports(code)
+        if not pool:
+            return
+        report = data.draw(st.sampled_from(pool))
+        problem = "retracted already" if report[3] else None
+        if self.amend(code, problem, lambda: self.prog.retract(report[0], reason="x", by="c")):
+            report[3] = True
+            m.reports -= 1
+            m.costs_municipality -= REPORT_FEE
+            self.references.discard(report[1])
+            self.recount_reports(m)
+
+    @rule(
+        data=st.data(),
+        field=st.sampled_from(["category", "received_on", "reference", "colour", "none"]),
+        when=DAYS,
+        category=st.sampled_from(CATEGORIES),
+        reference=st.sampled_from([*REFERENCES, "MMA-23-0001"]),
+    )
+    def correct_report(
+        self,
+        data: st.DataObject,
+        field: str,
+        when: date | After,
+        category: str,
+        reference: str,
+    ) -> None:
+        code = data.draw(st.sampled_from(CODES))
+        m = self.model[code]
+        pool = self.live_reports(code)
+        if not pool:
+            return
+        report = data.draw(st.sampled_from(pool))
+        on = self.day(m, when)
+        changes: dict[str, Any] = {}
+        problem: str | None
+        if field == "category":
+            changes = {"category": category}
+            problem = None if category in VALID_CATEGORIES else "not an MMA category"
+            if problem is None and category == report[4]:
+                problem = "changes nothing"
+        elif field == "received_on":
+            changes = {"received_on": on}
+            since = m.term_start if m.kind == "prior" else m.connected_on
+            problem = (
+                self.window_problem(m, on)
+                or ("in the future" if on > TODAY else None)
+                or ("before the connection" if since is not None and on < since else None)
+                or (None if m.exists(on) else "does not exist on that date")
+                or ("changes nothing" if on == report[2] else None)
+            )
+        elif field == "reference":
+            changes = {"reference": reference}
+            problem = (
+                "changes nothing"
+                if reference == report[1]
+                else ("reference counted already" if reference in self.references else None)
+            )
+        elif field == "colour":
+            changes, problem = {"colour": "red"}, "not a field of a report"
+        else:
+            problem = "no change"
+        if self.amend(
+            code, problem, lambda: self.prog.correct(report[0], reason="x", by="c", **changes)
+        ):
+            if field == "category":
+                report[4] = category
+            elif field == "received_on":
+                report[2] = on
+                self.recount_reports(m)
+            elif field == "reference":
+                self.references.discard(report[1])
+                self.references.add(reference)
+                report[1] = reference
+
+    @rule(data=st.data())
+    def retract_latest_step(self, data: st.DataObject) -> None:
+        """The latest lifecycle step of a municipality outside any merger was never taken."""
+        code = data.draw(st.sampled_from(CODES))
+        m = self.model[code]
+        merged = any(s[1] == "Merged" for s in self.steps[code]) or any(
+            o.successor == code for o in self.model.values()
+        )
+        if merged or not self.steps[code]:
+            return
+        position, _, previous = self.steps[code][-1]
+        rests = m.reports > 0 and previous.stage != "connected" and m.stage == "connected"
+        problem = "reports rest on the connection" if rests else None
+        if self.amend(code, problem, lambda: self.prog.retract(position, reason="x", by="c")):
+            self.steps[code].pop()
+            restored = copy.copy(previous)
+            restored.reports, restored.last_report = m.reports, m.last_report
+            restored.costs_municipality, restored.nominated = m.costs_municipality, m.nominated
+            self.model[code] = restored
+
+    @rule()
+    def read_models_equal_a_rebuild_and_a_fold(self) -> None:
+        live = {code: self.prog.municipality(code) for code in CODES}
+        overview = self.prog.overview().to_dict()
+        later = NOW + timedelta(days=3650)
+        for code in CODES:
+            assert views_equal(self.prog.municipality(code, known_at=later), live[code]), code
+        self.prog.views.rebuild()
+        for code in CODES:
+            assert views_equal(self.prog.municipality(code), live[code]), code
+        assert self.prog.overview().to_dict() == overview
 
     # -- the state must equal the model's --------------------------------------------------
 

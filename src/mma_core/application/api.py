@@ -32,6 +32,8 @@ COMMANDS: tuple[str, ...] = (
     "record_attendance",
     "withdraw_official",
     "erase_official",
+    "retract",
+    "correct",
 )
 
 # Queries say where things stand; they write nothing.
@@ -41,6 +43,7 @@ QUERIES: tuple[str, ...] = (
     "cost_lines",
     "codes",
     "history",
+    "amendable",
     "evaluations",
     "sessions",
     "offer",

@@ -92,6 +92,9 @@ class EventReader:
         event: Any = self.programme.mapper.to_domain_event(notification)
         aggregate = type(event).__qualname__.split(".")[0]
         data = {k: v for k, v in event_data(event).items() if k not in PERSONAL_FIELDS}
+        if isinstance(data.get("data"), Mapping):
+            # A retracted or restated nomination carries the fact, personal data and all.
+            data["data"] = {k: v for k, v in data["data"].items() if k not in PERSONAL_FIELDS}
         data["origin"] = getattr(event, "origin", "")
         session = None
         if isinstance(event, Municipality.TrainingBooked):

@@ -30,10 +30,10 @@ from mma_core.application.commanding import (
     utc_now,
 )
 from mma_core.application.commands import Validator
+from mma_core.application.corrections import CorrectionCommands
 from mma_core.application.costs import CostCalculator
 from mma_core.application.lifecycle import LifecycleCommands
 from mma_core.application.queries import Queries
-from mma_core.application.reports import ReportCommands
 from mma_core.application.store_copy import CopyResult, Progress, copy_store
 from mma_core.application.training import TrainingCommands
 from mma_core.domain.common import Stamp
@@ -45,7 +45,7 @@ from mma_core.storage.cipher import keyring_from
 from mma_core.storage.errors import translated
 
 
-class Programme(LifecycleCommands, TrainingCommands, ReportCommands, Queries):
+class Programme(LifecycleCommands, TrainingCommands, CorrectionCommands, Queries):
     """One programme, one store. Open with :meth:`open` and use as a context manager."""
 
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from mma_core.application import receipts
 from mma_core.application.asof import MISSING
@@ -35,6 +36,7 @@ from mma_core.views.deadlines import DUE_WITHIN, Due
 from mma_core.views.models import overview_from_records, records_and_costs
 from mma_core.views.replay import event_data, municipality_view
 from mma_core.views.state import (
+    Amendment,
     CostEntry,
     CostLinesPage,
     EvaluationView,
@@ -335,30 +337,73 @@ class Queries(Commanding):
             return []
         wanted = dict(page)
         low, high = min(wanted), max(wanted)
+        retracted, corrected = self._amendments(aggregate_id, set(wanted))
         entries = []
         event: Any
         for event in self.events.get(aggregate_id, gt=low - 1, lte=high):
-            if event.originator_version not in wanted:
+            version = event.originator_version
+            if version not in wanted:
                 continue
             data = event_data(event)
             if isinstance(event, Municipality.OfficialNominated):
-                person = self.reveal(OfficialId(event.official_id), event.personal_data)
-                data["personal_data"] = (
-                    "[erased]" if person is None else {"name": person.name, "email": person.email}
-                )
+                data["personal_data"] = self._revealed(event.official_id, event.personal_data)
+            amends = None
+            if isinstance(event, Municipality.FactRetracted | Municipality.FactRestated):
+                amends = event.position
+                inner = data.get("data")
+                if isinstance(inner, dict) and "personal_data" in inner:
+                    inner["personal_data"] = self._revealed(
+                        inner["official_id"], inner["personal_data"]
+                    )
             entries.append(
                 HistoryEntry(
-                    position=wanted[event.originator_version],
-                    version=event.originator_version,
+                    position=wanted[version],
+                    version=version,
                     recorded_at=event.timestamp,
                     date=event.business_date,
                     type=type(event).__name__,
                     by=event.by,
                     origin=event.origin,
                     data=data,
+                    retracted_by=retracted.get(version),
+                    corrected_by=corrected.get(version),
+                    amends=amends,
                 )
             )
         return sorted(entries, key=lambda e: e.position)
+
+    def _revealed(self, official_id: str, sealed: str) -> Any:
+        """A nomination's personal data as history shows it: name and email, or erased."""
+        person = self.reveal(OfficialId(official_id), sealed)
+        return "[erased]" if person is None else {"name": person.name, "email": person.email}
+
+    def _amendments(
+        self, aggregate_id: UUID, versions: set[int]
+    ) -> tuple[dict[int, Amendment], dict[int, Amendment]]:
+        """For the facts at ``versions`` that were amended: the retraction and the latest
+        correction of each (by this aggregate's version of the fact). The history is read
+        only when the page holds an amended fact."""
+        m: Municipality = self.uow.get(aggregate_id)
+        amended = {int(v) for v in getattr(m, "amended", {})} & versions
+        retracted: dict[int, Amendment] = {}
+        corrected: dict[int, Amendment] = {}
+        if not amended:
+            return retracted, corrected
+        positions = self.keys.select_positions(aggregate_id)
+        event: Any
+        for event in self.events.get(aggregate_id, gt=min(amended)):
+            if isinstance(event, Municipality.FactRestated) and event.version in amended:
+                at = positions.get(event.originator_version, 0)
+                corrected[event.version] = Amendment(at, event.reason)
+                retracted.pop(event.version, None)
+            elif (
+                isinstance(event, Municipality.FactRetracted)
+                and event.version in amended
+                and not event.corrected
+            ):
+                at = positions.get(event.originator_version, 0)
+                retracted[event.version] = Amendment(at, event.reason)
+        return retracted, corrected
 
     def follow(
         self,

@@ -19,7 +19,7 @@ from mma_core.domain.errors import (
 )
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.offer import Offer
-from mma_core.domain.report_claim import ReportClaim, claim_ids
+from mma_core.domain.report_claim import ReportClaim, claim_id, claim_ids
 from mma_core.domain.values import (
     CostKind,
     MunicipalityCode,
@@ -56,11 +56,10 @@ class ReportCommands(Pricing):
             m = self.uow.municipality(code)
             day = m.check_report(received_on, stamp)
             ids = claim_ids(parsed_reference, reference)
-            self._check_unclaimed(m, parsed_reference, ids, self.uow.existing(ids))
+            self._check_unclaimed(m, parsed_reference, ids, self._taken(ids))
             fee = self._priced(CostKind.REPORT_FEE, m, day)
             m.record_report(day, parsed_category, parsed_reference, fee, stamp)
-            claim = ReportClaim.claim(parsed_reference, MunicipalityCode(m.code), day, stamp)
-            self.save(m, claim)
+            self.save(m, self._claim(parsed_reference, m.code, day, stamp))
             return parsed_reference.value
 
         return self._run(attempt)
@@ -153,7 +152,7 @@ class ReportCommands(Pricing):
         references = []
         offers: dict[str, Offer] = {}
         ids_of = [claim_ids(row.reference, row.typed) for row in batch]
-        claimed = self.uow.existing([i for ids in ids_of for i in ids])
+        claimed = self._taken([i for ids in ids_of for i in ids])
         for n, (row, ids) in enumerate(zip(batch, ids_of, strict=True), start=1):
             try:
                 if self.validators:
@@ -174,9 +173,7 @@ class ReportCommands(Pricing):
                 seen[ids[0]] = row
                 fee = self._priced(CostKind.REPORT_FEE, m, day, offers=offers)
                 m.record_report(day, row.category, row.reference, fee, stamp)
-                claims.append(
-                    ReportClaim.claim(row.reference, MunicipalityCode(m.code), day, stamp)
-                )
+                claims.append(self._claim(row.reference, m.code, day, stamp))
                 references.append(row.reference.value)
             except DomainError as error:
                 named = type(error)(f"{row.where}: {error}", details=error.details)
@@ -186,6 +183,21 @@ class ReportCommands(Pricing):
         if not dry_run:
             self.save(*municipalities.values(), *claims)
         return references
+
+    def _taken(self, ids: Sequence[UUID]) -> set[UUID]:
+        """The claims among ``ids`` that hold their reference: a claim released by a
+        retraction or a corrected reference does not."""
+        return {i for i in self.uow.existing(list(ids)) if not self.uow.claim(i).released}
+
+    def _claim(self, reference: ReportReference, code: str, on: date, stamp: Stamp) -> ReportClaim:
+        """The reference claimed for a report of ``code``: a new claim, or a released one
+        taken again (its id is the reference's)."""
+        at = claim_id(reference)
+        if self.uow.exists(at):
+            claim: ReportClaim = self.uow.claim(at)
+            claim.reclaim(MunicipalityCode(code), on, stamp)
+            return claim
+        return ReportClaim.claim(reference, MunicipalityCode(code), on, stamp)
 
     def _check_unclaimed(
         self,

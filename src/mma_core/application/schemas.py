@@ -36,6 +36,7 @@ from mma_core.domain.values import (
 )
 from mma_core.views.deadlines import Due
 from mma_core.views.state import (
+    Amendment,
     CostEntry,
     CostLinesPage,
     Deadline,
@@ -65,6 +66,7 @@ _NAMES: dict[str, Any] = {
     cls.__name__: cls
     for cls in (
         *RESULTS,
+        Amendment,
         CostEntry,
         Deadline,
         OfficialView,

@@ -26,7 +26,7 @@ from mma_core.domain.municipality import Municipality
 from mma_core.views.aggregate_state import municipality_from, state_of
 
 SNAPSHOT_INTERVAL = 100
-FORMAT = 1
+FORMAT = 2  # 2: the facts and amendments that corrections refold from
 
 
 class MunicipalitySnapshot(Snapshot):

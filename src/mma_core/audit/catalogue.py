@@ -61,6 +61,36 @@ MEANINGS: dict[str, str] = {
     "null: not said",
     "Municipality.Evaluated.satisfaction": "satisfaction with MMA from 1 to 5; null: not said",
     "Municipality.Evaluated.reasons": "the reasons for the decision (no personal data)",
+    "Municipality.FactRetracted.on": "the amended fact's business date: the retraction "
+    "counts from it on the `as_of` axis",
+    "Municipality.FactRestated.on": "the corrected fact's business date (moved, if the "
+    "correction moved it)",
+    "Municipality.FactRetracted.position": "the log position of the fact retracted (for a "
+    "corrected fact too: its original position)",
+    "Municipality.FactRestated.position": "the log position of the fact corrected",
+    "Municipality.FactRetracted.version": "the retracted fact's version in this aggregate",
+    "Municipality.FactRestated.version": "the corrected fact's version in this aggregate",
+    "Municipality.FactRetracted.fact": "the retracted fact's event name, e.g. ReportReceived",
+    "Municipality.FactRestated.fact": "the corrected fact's event name, e.g. ReportReceived",
+    "Municipality.FactRetracted.data": "the fact's fields as they stood before (as that "
+    "event stores them)",
+    "Municipality.FactRestated.data": "the fact's fields as corrected, in full (as that event "
+    "stores them; a moved date is priced again)",
+    "Municipality.FactRetracted.reason": "why the fact was retracted or corrected (free "
+    "text, required, no personal data)",
+    "Municipality.FactRestated.reason": "why the fact was corrected (free text, required, no "
+    "personal data)",
+    "Municipality.FactRetracted.corrected": "true: part of a correction, a FactRestated "
+    "follows; false: the fact was never true",
+    "Municipality.FactRetracted.reports_from": "a retracted report: the day of the first "
+    "report left (null: none left, or another fact)",
+    "Municipality.FactRetracted.reports_until": "a retracted report: the day of the last "
+    "report left (null: none left, or another fact)",
+    "ReportClaim.Released.on": "the day the reference was released (its report retracted, "
+    "or its reference corrected)",
+    "ReportClaim.Reclaimed.received_on": "the day MMA received the report that takes the "
+    "released reference again",
+    "ReportClaim.Reclaimed.code": "the CBS code of the municipality the report counts for",
     "Offer.CovenantSigned.place": "where the covenant was signed, e.g. the mayors' conference",
     "originator_topic": "the aggregate's class; only in the event that creates the aggregate",
     "class_version": "the event class's version, written when above 1 (see Versions)",
@@ -200,6 +230,8 @@ def type_schema(annotation: Any) -> tuple[dict[str, Any], str]:
         return {"type": "string"}, "string"
     if annotation is UUID:
         return {"type": "string", "format": "uuid"}, "UUID"
+    if typing.get_origin(annotation) is dict:  # an amended fact's fields
+        return {"type": "object"}, "object"
     if annotation is Any:  # a receipt's result
         strings = {"type": "array", "items": {"type": "string"}}
         return {"anyOf": [{"type": "string"}, strings]}, "string or list of strings"

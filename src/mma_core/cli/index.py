@@ -25,6 +25,11 @@ COMMANDS: dict[str, tuple[str, str, str | None]] = {
         "Record that municipality CODE was connected to MMA (charges the connection fee).\n\n    \x08\n    Example:\n      mma connect GM0363 --on 2019-12-01\n    ",
         None,
     ),
+    "correct": (
+        "mma_core.cli.corrections",
+        'Correct fields of the fact recorded at POSITION: it was recorded wrong.\n\n    POSITION is the first column of \'mma history\'. Dates are YYYY-MM-DD, amounts 1234.50.\n    The corrected history must obey every rule the commands check; a moved date is priced\n    again on its new date.\n\n    \x08\n    Examples:\n      mma correct 1234 --set received_on=2020-03-02 --reason "date misread"\n      mma correct 1240 --set "category=sociale zekerheid" --set reference=MMA-20-00042 \\\n          --reason "typing error"\n    ',
+        None,
+    ),
     "decline": (
         "mma_core.cli.lifecycle",
         'Record that municipality CODE declined the offer (it may accept later).\n\n    \x08\n    Example:\n      mma decline GM0370 --on 2019-11-04 --reason "no capacity this year"\n    ',
@@ -98,6 +103,11 @@ COMMANDS: dict[str, tuple[str, str, str | None]] = {
     "report": (
         "mma_core.cli.reports",
         "Record reports forwarded to municipalities: one, or a CSV/XLSX file of them.\n\n    \x08\n    Examples:\n      mma report GM0363 --received-on 2020-02-03 --category fraude --reference MMA-20-00001\n      mma report import meldingen.xlsx --dry-run\n    ",
+        None,
+    ),
+    "retract": (
+        "mma_core.cli.corrections",
+        "Retract the fact recorded at POSITION: it was never true.\n\n    POSITION is the first column of 'mma history'. Nothing is deleted: the retraction is\n    recorded with its reason, its costs are taken back by a reversal line, and a retracted\n    report frees its reference. Refused when later facts rest on it: retract those first.\n\n    \x08\n    Example:\n      mma retract 1234 --reason \"recorded for the wrong municipality\"\n    ",
         None,
     ),
     "show": (

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from mma_core.application.programme import Programme
-    from mma_core.views.state import MunicipalityView, Overview
+    from mma_core.views.state import HistoryEntry, MunicipalityView, Overview
 
 
 AS_OF_HELP = "Business date to look at (default: today)."
@@ -491,9 +491,30 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
         click.echo(
             safe(
                 f"{e.position:>6}  {e.recorded_at.isoformat()}  {day:<10}  {e.type}  "
-                f"by={e.by}  origin={e.origin}  {data}"
+                f"by={e.by}  origin={e.origin}  {data}{_amended(e)}"
             )
         )
+
+
+def _amended(e: HistoryEntry) -> str:
+    """What the history line adds about a correction: what amended this fact since, or
+    which fact this amendment amends."""
+    notes = []
+    if e.amends is not None:
+        notes.append(_("amends position {position}").format(position=e.amends))
+    if e.retracted_by is not None:
+        notes.append(
+            _("retracted at position {position}: {reason}").format(
+                position=e.retracted_by.position, reason=e.retracted_by.reason
+            )
+        )
+    if e.corrected_by is not None:
+        notes.append(
+            _("corrected at position {position}: {reason}").format(
+                position=e.corrected_by.position, reason=e.corrected_by.reason
+            )
+        )
+    return "".join(f"  [{note}]" for note in notes)
 
 
 def _history_page(prog: Programme, code: str, after: int | None, limit: int) -> None:

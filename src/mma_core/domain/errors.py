@@ -214,3 +214,39 @@ class ErasureIncomplete(DomainError):
         "key's bytes gone from its files (a reader held an old snapshot): call "
         "`wipe_erased_keys()` later"
     )
+
+
+class UnknownPosition(DomainError, LookupError):
+    """No fact a coordinator recorded stands at that position of the log."""
+
+    code = "unknown_position"
+    http_status = 404
+    when = "no event at that log position (`details.position`)"
+
+
+class NotCorrectable(InvalidInput):
+    """The event at that position is not a fact a coordinator can retract or correct (a
+    registration, a receipt, a correction itself), or the field named is not one of its own."""
+
+    code = "not_correctable"
+    when = (
+        "the position holds no correctable fact (a registration, a receipt, a correction), "
+        "or a field it does not have (`details.position`, `details.field`)"
+    )
+
+
+class AlreadyRetracted(InvalidTransition):
+    """The fact at that position was retracted already: a fact is retracted once."""
+
+    code = "already_retracted"
+    when = "the fact at that position was retracted already (`details.retracted_by`)"
+
+
+class DependsOn(InvalidTransition):
+    """Later facts rest on the one to be retracted or corrected: amend those first."""
+
+    code = "depends_on"
+    when = (
+        "later facts rest on the fact to retract (a connection with reports after it): "
+        "retract those first (`details.positions`)"
+    )

@@ -17,6 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from mma_core.domain.common import Recorded, Stamp, as_date, not_before, not_in_future
+from mma_core.domain.corrections import CorrectionsTrack
 from mma_core.domain.errors import (
     InvalidDate,
     InvalidInput,
@@ -46,7 +47,18 @@ def municipality_id(code: MunicipalityCode | str) -> UUID:
     return uuid5(NAMESPACE_URL, f"/municipalities/{MunicipalityCode.parse(code).value}")
 
 
-class Municipality(OfficialsTrack, Aggregate):
+def _fact_charges(fact: str, data: dict[str, Any]) -> tuple[tuple[date, CostLine], ...]:
+    """The cost lines a fact charges, from its fields (as its event's ``charges`` says)."""
+    if fact == "ReportReceived":
+        return ((data["received_on"], data["fee"]),)
+    line = {"Connected": "cost", "PriorConnectionCompensated": "compensation", "Renewed": "fee"}
+    field = line.get(fact)
+    if field is None or data.get(field) is None:
+        return ()
+    return ((data["on"], data[field]),)
+
+
+class Municipality(CorrectionsTrack, OfficialsTrack, Aggregate):
     """One municipality, one per CBS code: its lifecycle, officials, reports and costs."""
 
     class Event(Recorded):
@@ -89,6 +101,7 @@ class Municipality(OfficialsTrack, Aggregate):
         offer_reference: str
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.stage = Stage.INVITED
             m.invited_on = self.on
@@ -101,6 +114,7 @@ class Municipality(OfficialsTrack, Aggregate):
         costs: Money
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.prior_connected_on = self.connected_on
             m.prior_costs = self.costs
@@ -110,6 +124,7 @@ class Municipality(OfficialsTrack, Aggregate):
         on: date
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.stage = Stage.ACCEPTED
             m.answered_on = self.on
@@ -121,6 +136,7 @@ class Municipality(OfficialsTrack, Aggregate):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.stage = Stage.DECLINED
             m.answered_on = self.on
@@ -136,6 +152,7 @@ class Municipality(OfficialsTrack, Aggregate):
             return ((self.on, self.cost),)
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m._start_connection(self.on, self.on, self.evaluation_due, "programme")
             m._charge(self.cost)
@@ -152,6 +169,7 @@ class Municipality(OfficialsTrack, Aggregate):
             return ((self.on, self.compensation),)
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             assert m.prior_connected_on is not None
             m._start_connection(m.prior_connected_on, self.on, self.evaluation_due, "prior")
@@ -172,10 +190,8 @@ class Municipality(OfficialsTrack, Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             m: Municipality = aggregate
-            m.reports_received += 1
             # Reports may be recorded out of order; later dates are bounded by the latest one.
-            if m.last_report_on is None or self.received_on > m.last_report_on:
-                m.last_report_on = self.received_on
+            m._count_report(self.received_on)
             m._charge(self.fee)
 
     class Evaluated(Event):
@@ -192,6 +208,7 @@ class Municipality(OfficialsTrack, Aggregate):
         reasons: str = ""
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.term_evaluation = (self.on, Outcome(self.outcome))
             m.evaluations += 1
@@ -209,6 +226,7 @@ class Municipality(OfficialsTrack, Aggregate):
             return () if self.fee is None else ((self.on, self.fee),)
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.term_start = self.on
             m.evaluation_due = self.evaluation_due
@@ -223,6 +241,7 @@ class Municipality(OfficialsTrack, Aggregate):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.stage = Stage.STOPPED
             m.terminated_on = self.on
@@ -238,6 +257,7 @@ class Municipality(OfficialsTrack, Aggregate):
         reason: str = ""
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.stage = Stage.MERGED
             m.merged_on = self.on
@@ -257,6 +277,7 @@ class Municipality(OfficialsTrack, Aggregate):
         offer_reference: str | None = None
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.predecessors.append(self.predecessor)
             if self.offer_reference is not None:
@@ -274,6 +295,7 @@ class Municipality(OfficialsTrack, Aggregate):
         personal_data: str  # AES-GCM ciphertext under the official's own key
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             m: Municipality = aggregate
             m.officials[self.official_id] = OfficialRecord(
                 self.official_id, self.personal_data, self.on
@@ -287,6 +309,7 @@ class Municipality(OfficialsTrack, Aggregate):
         session_date: date
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             o = aggregate.officials[self.official_id]
             o.session_id = self.session_id
             o.session_date = self.session_date
@@ -299,6 +322,7 @@ class Municipality(OfficialsTrack, Aggregate):
         attended: bool
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             aggregate.officials[self.official_id].attended = self.attended
 
     class OfficialWithdrawn(Event):
@@ -306,6 +330,7 @@ class Municipality(OfficialsTrack, Aggregate):
         official_id: str
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             o = aggregate.officials[self.official_id]
             o.active = False
             o.withdrawn_on = self.on
@@ -317,9 +342,51 @@ class Municipality(OfficialsTrack, Aggregate):
         official_id: str
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._remember(self)
             o = aggregate.officials[self.official_id]
             o.active = False
             o.erased = True
+
+    class FactRetracted(Event):
+        """The fact recorded at ``position`` (this aggregate's ``version``) was never true,
+        or (``corrected``) was wrong as recorded and a ``FactRestated`` follows. Dated on the
+        fact's business date; ``data`` is the fact as it stood, so a reader needs no lookup."""
+
+        on: date
+        position: int
+        version: int
+        fact: str
+        data: dict[str, Any]
+        reason: str
+        corrected: bool = False
+        # A retracted report: the days of the first and last report left (the aggregate keeps
+        # those two, not every report's day, so the command that retracts finds them).
+        reports_from: date | None = None
+        reports_until: date | None = None
+
+        def charges(self) -> tuple[tuple[date, CostLine], ...]:
+            fact = _fact_charges(self.fact, self.data)
+            return tuple((on, line.reversal(self.position)) for on, line in fact)
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._retracted(self)
+
+    class FactRestated(Event):
+        """The fact at ``position`` as it should have been recorded: ``data`` in full, dated
+        on its business date (a corrected date moves it)."""
+
+        on: date
+        position: int
+        version: int
+        fact: str
+        data: dict[str, Any]
+        reason: str
+
+        def charges(self) -> tuple[tuple[date, CostLine], ...]:
+            return _fact_charges(self.fact, self.data)
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._restated(self)
 
     # -- construction ---------------------------------------------------------------------
 
@@ -361,6 +428,13 @@ class Municipality(OfficialsTrack, Aggregate):
         self.officials: dict[str, OfficialRecord] = {}
         self.officials_nominated = 0
         self.last_on: date | None = None  # the latest lifecycle date: the next may not precede it
+        # What corrections need (mma_core.domain.corrections): the first report's day, the
+        # facts other than reports ([version, event name, fields]), which versions were
+        # amended, and the corrected reports as they now stand.
+        self.first_report_on: date | None = None
+        self.facts: list[list[Any]] = []
+        self.amended: dict[str, str] = {}
+        self.restated_reports: dict[str, dict[str, Any]] = {}
 
     def _charge(self, line: CostLine) -> None:
         payer = line.payer.value
@@ -480,15 +554,27 @@ class Municipality(OfficialsTrack, Aggregate):
 
     # -- commands -------------------------------------------------------------------------
 
-    def invite(self, on: date, offer_reference: str, offer_sent_on: date, stamp: Stamp) -> None:
+    def check_invite(self, on: date, offer_sent_on: date | None, stamp: Stamp) -> date:
         self._require_stage("invite", Stage.REGISTERED)
         on = self._lifecycle_date(on, "invitation date", stamp)
         not_before(on, offer_sent_on, self.label, "invitation date", "the offer was sent on")
+        return on
+
+    def invite(self, on: date, offer_reference: str, offer_sent_on: date, stamp: Stamp) -> None:
+        on = self.check_invite(on, offer_sent_on, stamp)
         self._trigger(self.Invited, stamp, on=on, offer_reference=offer_reference)
 
     def record_prior_connection(
         self, connected_on: date, costs: Money, on: date | None, stamp: Stamp
     ) -> None:
+        connected_on, costs, on = self.check_prior_connection(connected_on, costs, on, stamp)
+        self._trigger(
+            self.PriorConnectionRecorded, stamp, on=on, connected_on=connected_on, costs=costs
+        )
+
+    def check_prior_connection(
+        self, connected_on: date, costs: Money, on: date | None, stamp: Stamp
+    ) -> tuple[date, Money, date]:
         self._require_stage("record a prior connection for", Stage.INVITED, Stage.DECLINED)
         if self.prior_connected_on is not None:
             raise InvalidTransition(
@@ -514,9 +600,7 @@ class Municipality(OfficialsTrack, Aggregate):
             costs, _t("{label}: prior connection costs").format(label=self.label)
         )
         on = self._lifecycle_date(self.invited_on if on is None else on, "record date", stamp)
-        self._trigger(
-            self.PriorConnectionRecorded, stamp, on=on, connected_on=connected_on, costs=costs
-        )
+        return connected_on, costs, on
 
     def check_accept(self, on: date, stamp: Stamp) -> date:
         self._require_stage("accept the offer for", Stage.INVITED, Stage.DECLINED)
@@ -542,10 +626,14 @@ class Municipality(OfficialsTrack, Aggregate):
                 compensation=compensation,
             )
 
-    def decline(self, on: date, reason: str, stamp: Stamp) -> None:
+    def check_decline(self, on: date, reason: str, stamp: Stamp) -> tuple[date, str]:
         self._require_stage("record a refusal for", Stage.INVITED)
         on = self._lifecycle_date(on, "refusal date", stamp)
-        self._trigger(self.Declined, stamp, on=on, reason=self._reason(reason, N_("reason")))
+        return on, self._reason(reason, N_("reason"))
+
+    def decline(self, on: date, reason: str, stamp: Stamp) -> None:
+        on, reason = self.check_decline(on, reason, stamp)
+        self._trigger(self.Declined, stamp, on=on, reason=reason)
 
     def check_connect(self, on: date, stamp: Stamp) -> date:
         self._require_stage("connect", Stage.ACCEPTED)
@@ -636,6 +724,33 @@ class Municipality(OfficialsTrack, Aggregate):
     ) -> None:
         """``reports``: how many reports were received in the term up to ``on``, counted from
         the history by the caller (the aggregate keeps totals, not every report's date)."""
+        on, recovered = self.check_evaluate(
+            on, recovered, stamp, reports, useful, followed_up, satisfaction
+        )
+        self._trigger(
+            self.Evaluated,
+            stamp,
+            on=on,
+            outcome=outcome.value,
+            recovered=recovered,
+            notes=self._reason(notes, N_("evaluation notes")),
+            reports=reports,
+            useful=useful,
+            followed_up=followed_up,
+            satisfaction=satisfaction,
+            reasons=self._reason(reasons, N_("reasons for the decision")),
+        )
+
+    def check_evaluate(
+        self,
+        on: date,
+        recovered: Money,
+        stamp: Stamp,
+        reports: int = 0,
+        useful: int | None = None,
+        followed_up: int | None = None,
+        satisfaction: int | None = None,
+    ) -> tuple[date, Money]:
         self._require_stage("evaluate", Stage.CONNECTED)
         # Reports are not ordered against evaluations and renewals (DESIGN section 4: they fall
         # between connection and termination), so that whether a history is valid does not
@@ -656,19 +771,7 @@ class Municipality(OfficialsTrack, Aggregate):
             recovered, _t("{label}: recovered amount").format(label=self.label)
         )
         self._check_counts(reports, useful, followed_up, satisfaction)
-        self._trigger(
-            self.Evaluated,
-            stamp,
-            on=on,
-            outcome=outcome.value,
-            recovered=recovered,
-            notes=self._reason(notes, N_("evaluation notes")),
-            reports=reports,
-            useful=useful,
-            followed_up=followed_up,
-            satisfaction=satisfaction,
-            reasons=self._reason(reasons, N_("reasons for the decision")),
-        )
+        return on, recovered
 
     def _check_counts(
         self,
@@ -725,11 +828,15 @@ class Municipality(OfficialsTrack, Aggregate):
         charged = {} if fee is None else {"fee": fee}  # a renewal without a fee stays as it was
         self._trigger(self.Renewed, stamp, on=on, evaluation_due=evaluation_due, **charged)
 
-    def terminate(self, on: date, reason: str, stamp: Stamp) -> None:
+    def check_terminate(self, on: date, reason: str, stamp: Stamp) -> tuple[date, str]:
         self._require_stage("terminate", Stage.CONNECTED)
         on = self._lifecycle_date(on, "termination date", stamp)
         not_before(on, self.last_report_on, self.label, "termination date", "the last report on")
-        self._trigger(self.Terminated, stamp, on=on, reason=self._reason(reason, N_("reason")))
+        return on, self._reason(reason, N_("reason"))
+
+    def terminate(self, on: date, reason: str, stamp: Stamp) -> None:
+        on, reason = self.check_terminate(on, reason, stamp)
+        self._trigger(self.Terminated, stamp, on=on, reason=reason)
 
     def check_merge(
         self, on: date, into: Municipality, stamp: Stamp, unlisted: bool = False, reason: str = ""
@@ -810,6 +917,22 @@ class Municipality(OfficialsTrack, Aggregate):
             not_before(
                 on, into.last_on, into.label, "merger date", "its previous lifecycle step on"
             )
+        return on
+
+    def check_merged_on(self, on: date, stamp: Stamp) -> date:
+        """The merger's rules on the absorbed municipality's own history (those a replay of
+        amended facts checks; the registry's and the successor's were checked when it was
+        recorded, and again when the merger itself is corrected)."""
+        if self.stage is Stage.MERGED:
+            raise InvalidTransition(
+                _t("{label}: merged into {successor} on {day}; it cannot merge again").format(
+                    label=self.label, successor=self.successor, day=self.merged_on
+                )
+            )
+        on = as_date(on, "merger date", self.label)
+        not_in_future(on, stamp, self.label, "merger date")
+        not_before(on, self.last_on, self.label, "merger date", "its previous lifecycle step on")
+        not_before(on, self.last_report_on, self.label, "merger date", "the last report on")
         return on
 
     def merge(

@@ -182,13 +182,8 @@ class OfficialsTrack:
             session_date=session_date,
         )
 
-    def record_attendance(
-        self,
-        official_id: OfficialId,
-        session_id: str,
-        session_date: date,
-        attended: bool,
-        stamp: Stamp,
+    def check_attendance(
+        self, official_id: OfficialId, session_id: str, attended: bool, stamp: Stamp
     ) -> None:
         official = self.official(official_id)
         if official.session_id != session_id:
@@ -216,6 +211,16 @@ class OfficialsTrack:
             )
         if not isinstance(attended, bool):
             raise InvalidInput(_t("{label}: attended is true or false").format(label=self.label))
+
+    def record_attendance(
+        self,
+        official_id: OfficialId,
+        session_id: str,
+        session_date: date,
+        attended: bool,
+        stamp: Stamp,
+    ) -> None:
+        self.check_attendance(official_id, session_id, attended, stamp)
         not_in_future(session_date, stamp, self.label, "session date")
         self._trigger(
             self.AttendanceRecorded,

@@ -52,10 +52,50 @@ class ReportClaim(Aggregate):
             aggregate.code = self.code
             aggregate.received_on = self.received_on
 
+    class Released(Event):
+        """The report that held the reference was retracted, or its reference corrected: the
+        reference is free to be recorded again."""
+
+        on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.released = True
+
+    class Reclaimed(Event):
+        """A released reference recorded again, for a report of ``code``."""
+
+        received_on: date
+        code: str
+
+        @property
+        def business_date(self) -> date | None:
+            return self.received_on
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.code = self.code
+            aggregate.received_on = self.received_on
+            aggregate.released = False
+
     def __init__(self) -> None:
         self.reference = ""
         self.code = ""
         self.received_on = date.min
+        self.released = False
+
+    def release(self, stamp: Stamp) -> None:
+        self.trigger_event(
+            self.Released, timestamp=stamp.at, by=stamp.by, origin=stamp.origin, on=stamp.today
+        )
+
+    def reclaim(self, code: MunicipalityCode, received_on: date, stamp: Stamp) -> None:
+        self.trigger_event(
+            self.Reclaimed,
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            received_on=received_on,
+            code=code.value,
+        )
 
     @classmethod
     def claim(

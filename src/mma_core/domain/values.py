@@ -521,6 +521,10 @@ class Terms:
         )
 
 
+REVERSAL_CALCULATOR = "correction"  # the calculator named on a reversal line
+REVERSES_PREFIX = "reverses:"  # its tariff id: reverses:<position of the retracted fact>
+
+
 @attrs.frozen
 class CostLine:
     """One cost, as computed when the command ran, with where the amount came from."""
@@ -540,11 +544,38 @@ class CostLine:
             object.__setattr__(self, "kind", _enum(CostKind, self.kind, lambda: _("cost kind")))
         if not isinstance(self.payer, Payer):
             object.__setattr__(self, "payer", _enum(Payer, self.payer, lambda: _("cost payer")))
-        if not isinstance(self.amount, Money) or self.amount.amount < 0:
+        # A reversal (a correction took the cost back) is the one line with a negative amount.
+        if not isinstance(self.amount, Money) or (
+            self.amount.amount > 0 if self.is_reversal else self.amount.amount < 0
+        ):
             raise InvalidInput(_("a cost must be zero or more euros"))
         for name in ("payee", "calculator", "calculator_version", "tariff_id"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise InvalidInput(_("a cost line needs a {name}").format(name=name))
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.calculator == REVERSAL_CALCULATOR
+
+    @property
+    def reverses(self) -> int | None:
+        """The log position of the fact whose cost this line takes back, for a reversal."""
+        if not self.is_reversal:
+            return None
+        return int(self.tariff_id.removeprefix(REVERSES_PREFIX))
+
+    def reversal(self, position: int) -> CostLine:
+        """This cost taken back: the same kind, payer and payee, the amount negated, and the
+        provenance naming the retracted fact's position."""
+        return CostLine(
+            kind=self.kind,
+            amount=Money(-self.amount.amount),
+            payer=self.payer,
+            payee=self.payee,
+            calculator=REVERSAL_CALCULATOR,
+            calculator_version="1",
+            tariff_id=f"{REVERSES_PREFIX}{position}",
+        )
 
     def to_dict(self) -> dict[str, str]:
         return {

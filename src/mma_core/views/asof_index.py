@@ -127,8 +127,12 @@ class IndexState:
     def with_event(self, version: int, day: int) -> IndexState:
         return attrs.evolve(self, bucket=(*self.bucket, (version, day)))
 
-    def aggregate(self, transcoder: Any, aggregate_id: Any) -> Municipality:
+    def aggregate(self, transcoder: Any, aggregate_id: Any) -> Municipality | None:
+        """The municipality in this state; ``None`` for a state written before the aggregate
+        kept its facts (which a correction refolds from): the index cannot serve it."""
         fields = transcoder.decode(self.state.encode())
+        if "facts" not in fields:
+            return None
         return municipality_from(fields, aggregate_id, self.version)
 
     def tail(self, as_of: date) -> tuple[int, int] | None:
@@ -162,18 +166,22 @@ def fold_from(
     if as_of is not None:
         if known_at is not None or state is None:
             return MISSING
+        start = state.aggregate(transcoder, aggregate_id)
+        if start is None:
+            return MISSING
         if state.point > point_text(as_of):
-            return state.aggregate(transcoder, aggregate_id)  # before its first dated event
+            return start  # before its first dated event
         tail = state.tail(as_of)
         if tail is None:
             return MISSING
-        start = state.aggregate(transcoder, aggregate_id)
         if tail == (0, 0):
             return start
         return fold(events.get(aggregate_id, gt=tail[0] - 1, lte=tail[1]), as_of, None, start)
     if known_at is None:
         return MISSING
     known: Any = None if state is None else state.aggregate(transcoder, aggregate_id)
+    if state is not None and known is None:
+        return MISSING
     return fold_known(known, 0 if state is None else state.version, aggregate_id, known_at, events)
 
 

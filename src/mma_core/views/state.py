@@ -191,8 +191,21 @@ class SessionView(JSONReady):
 
 
 @attrs.frozen
+class Amendment(JSONReady):
+    """A retraction or correction of a recorded fact: the position it was recorded at (in
+    the same history) and the reason it gives."""
+
+    position: int
+    reason: str
+
+
+@attrs.frozen
 class HistoryEntry(JSONReady):
-    """One stored event as an auditor reads it: the BIO 8.15.01 audit line and the data."""
+    """One stored event as an auditor reads it: the BIO 8.15.01 audit line and the data.
+
+    A fact amended since is marked with what amended it: ``retracted_by`` (it was never
+    true) or ``corrected_by`` (its latest correction). A ``FactRetracted`` or ``FactRestated``
+    entry names the position of the fact it amends in ``amends``."""
 
     position: int  # global notification position: the order the store recorded events in
     version: int
@@ -202,6 +215,9 @@ class HistoryEntry(JSONReady):
     by: str
     origin: str
     data: dict[str, Any]
+    retracted_by: Amendment | None = None
+    corrected_by: Amendment | None = None
+    amends: int | None = None
 
 
 @attrs.frozen

@@ -34,7 +34,7 @@ from mma_web.errors import PROBLEM, Forbidden, Unauthorized, problem
 from mma_web.links import LinkStore
 from mma_web.metrics import Metrics
 from mma_web.models import Health, Problem
-from mma_web.pages import ROOT, build_pages, redirect, refused_origin
+from mma_web.pages import ROOT, build_pages, install_error_pages, redirect, refused_origin
 from mma_web.sessions import SESSION_COOKIE, Sessions, Throttle, secret_of
 from mma_web.streams import STREAMS_PER_CALLER, Broadcaster
 from mma_web.tokens import Principal, TokenTable
@@ -144,7 +144,7 @@ async def decide(request: Request, path: str) -> Response | None:
     """``None`` to let the request through (``request.state.principal`` set), else the
     refusal."""
     metrics: Metrics = request.app.state.metrics
-    if path in OPEN_PATHS or path.startswith("/antwoord/"):
+    if path in OPEN_PATHS or path == "/antwoord" or path.startswith("/antwoord/"):
         return None
     if bearer(request) is None and not (path.startswith(API) or path == "/metrics"):
         # A page: the session is in the store, so it is read in the thread pool.
@@ -260,6 +260,7 @@ def create_app(
     app.state.broadcaster = broadcaster
     app.state.turns = {}  # a lock per municipality code for the API's commands (api._turn)
     errors.install(app)
+    install_error_pages(app)  # a page's 404 in Dutch HTML; the API keeps its problem details
     app.include_router(build_router())
     app.include_router(build_pages())
     app.add_middleware(BodyLimit, limit=max_body)

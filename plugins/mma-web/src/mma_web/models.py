@@ -132,6 +132,12 @@ def _text(most: int, *, required: bool = False, or_empty: bool = False) -> Any:
 # refuses with 422; docs/web.md lists those refusals.
 ARGUMENT_TYPES: dict[tuple[str, str] | str, Any] = {
     ("nominate_official", "name"): _text(200, required=True),
+    # Why a fact is retracted or corrected: required, unlike a decline's or a merger's reason.
+    ("retract", "reason"): _text(500, required=True),
+    ("correct", "reason"): _text(500, required=True),
+    # A fact by its log position: 1 up to the largest a store holds (a signed 64-bit integer).
+    ("retract", "position"): Annotated[int, Field(ge=1, le=2**63 - 1)],
+    ("correct", "position"): Annotated[int, Field(ge=1, le=2**63 - 1)],
     ("register_registry", "name"): Annotated[
         str, Field(pattern=r"^[a-z0-9-]{1,60}$", examples=["noord-holland-2019"])
     ],
@@ -417,6 +423,9 @@ class CommandSpec:
             elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
                 value = [row.model_dump() for row in value]
             values[key] = value
+        for parameter in inspect.signature(self.method).parameters.values():
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                values.update(values.pop(parameter.name) or {})
         return values
 
 
@@ -440,6 +449,11 @@ def commands() -> list[CommandSpec]:
         fields: dict[str, Any] = {}
         for parameter in signature.parameters.values():
             if parameter.name in SERVER_ARGUMENTS or not _passable(hints[parameter.name]):
+                continue
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                # correct(position, reason=, **changes): the fields to change, as an object
+                # of field names and values (text, numbers, true/false).
+                fields[parameter.name] = (dict[str, str | int | bool | None], ...)
                 continue
             kind = _argument_type(name, parameter.name, hints[parameter.name])
             default = ... if parameter.default is inspect.Parameter.empty else parameter.default
