@@ -6,6 +6,7 @@ what the store knew before it was entered stays as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from mma_core import Programme
 from mma_core.application import asof
-from mma_core.domain.errors import InvalidInput
+from mma_core.domain.errors import DomainError, InvalidInput
 from mma_core.domain.municipality import municipality_id
 from mma_core.views.records import record_of
 from mma_core.views.replay import fold
@@ -33,6 +34,9 @@ steps = st.lists(
         st.tuples(st.just("bulk"), st.sampled_from(CODES), st.integers(1, 5)),
         st.tuples(st.just("lifecycle"), st.just(CODES[1]), st.just(0)),
         st.tuples(st.just("catch_up"), st.just(""), st.integers(1, 7)),
+        # Corrections amend an earlier report: its day moves, or it was never true.
+        st.tuples(st.just("retract"), st.sampled_from(CODES), st.integers(0, 50)),
+        st.tuples(st.just("correct"), st.sampled_from(CODES), st.integers(0, 150)),
     ),
     max_size=35,
 )
@@ -93,6 +97,27 @@ def play(prog: Programme, clock: list[datetime], steps: list[tuple[str, str, int
         elif kind == "catch_up":
             prog.views.updater.batch_size = value
             prog.views.catch_up()
+        elif kind in ("retract", "correct") and code in connected:
+            live = [
+                e.position
+                for e in prog.history(code)
+                if e.type == "ReportReceived" and e.retracted_by is None
+            ]
+            if not live:
+                continue
+            at = live[value % len(live)]
+            clock[0] += timedelta(seconds=1)
+            if kind == "retract":
+                prog.retract(at, reason="recorded by mistake", by="t")
+            else:
+                day = max(connected[code], today - timedelta(days=value))
+                current = next(e for e in prog.history(code) if e.position == at)
+                if current.corrected_by is None and current.data["received_on"] == day.isoformat():
+                    with pytest.raises(DomainError, match="changes nothing"):
+                        prog.correct(at, reason="date misread", by="t", received_on=day)
+                    continue
+                with contextlib.suppress(DomainError):  # a corrected one may be on the day
+                    prog.correct(at, reason="date misread", by="t", received_on=day)
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
