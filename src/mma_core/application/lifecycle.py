@@ -9,6 +9,7 @@ from mma_core.application.commanding import command
 from mma_core.application.commands import Command
 from mma_core.application.pricing import Pricing
 from mma_core.domain.common import Stamp, as_date
+from mma_core.domain.corrections import report_days
 from mma_core.domain.errors import (
     InvalidInput,
     InvalidTransition,
@@ -299,14 +300,9 @@ class LifecycleCommands(Pricing):
 
         def change(m: Municipality, stamp: Stamp) -> None:
             start = m.term_start or date.min
-            reports = sum(
-                1
-                # Stored, and recorded earlier in this block but not written yet.
-                for event in [*self.aggregate_events(m.id), *self.uow.pending_events(m)]
-                if isinstance(event, Municipality.ReportReceived)
-                and isinstance(on, date)
-                and start <= event.received_on <= on
-            )
+            # Stored, and recorded earlier in this block but not written yet; as corrected.
+            days = report_days([*self.aggregate_events(m.id), *self.uow.pending_events(m)])
+            reports = sum(1 for day in days if isinstance(on, date) and start <= day <= on)
             m.evaluate(
                 on,
                 parsed_outcome,

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from mma_core.domain.corrections import report_days
+from mma_core.domain.municipality import municipality_id
 from mma_core.domain.values import MMA_CATEGORIES, Money, Terms, add_months
 from mma_core.language.i18n import N_
 from mma_core.storage.registries import load
@@ -468,11 +470,8 @@ def _evaluate(
     def run(prog: Programme) -> object:
         m = prog.municipality(code, as_of=on)
         start = m.term_start or date.min
-        reports = sum(
-            1
-            for e in prog.history(code)
-            if e.type == "ReportReceived" and e.date is not None and start <= e.date <= on
-        )
+        days = report_days(prog.aggregate_events(municipality_id(code)))
+        reports = sum(1 for day in days if start <= day <= on)
         useful = round(reports * share_useful)
         return prog.evaluate(
             code,

@@ -18,7 +18,7 @@ scratch copy: there is no second copy of the rules here.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,21 @@ _KEPT = frozenset(
 def fact_fields(event: Any) -> dict[str, Any]:
     """An event's own fields (the fact), as the event holds them."""
     return {k: v for k, v in vars(event).items() if k not in _BOOKKEEPING}
+
+
+def report_days(events: Iterable[Any]) -> list[date]:
+    """The day of each report that stands in these events of one municipality (oldest
+    first): retracted reports left out, corrected ones on their corrected day."""
+    days: dict[int, date] = {}
+    for event in events:
+        name = type(event).__name__
+        if name == REPORT:
+            days[event.originator_version] = event.received_on
+        elif name == "FactRetracted" and event.fact == REPORT:
+            days.pop(event.version, None)
+        elif name == "FactRestated" and event.fact == REPORT:
+            days[event.version] = event.data["received_on"]
+    return list(days.values())
 
 
 class AmendmentContext:

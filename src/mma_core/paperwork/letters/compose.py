@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from mma_core.domain.corrections import report_days
 from mma_core.domain.errors import InvalidInput, UnknownMunicipality
+from mma_core.domain.municipality import municipality_id
 from mma_core.domain.values import CostKind, Money, Payer, Stage
 from mma_core.extensions.values import Attachment
 from mma_core.language.i18n import N_, _, message_date
@@ -583,11 +585,8 @@ def session_ics(m: MunicipalityView, o: OfficialView, s: SessionView) -> Attachm
 
 def reports_in(prog: Programme, code: str, start: date, end: date) -> int:
     """How many reports the municipality received from ``start`` up to and including ``end``."""
-    return sum(
-        1
-        for e in prog.history(code)
-        if e.type == "ReportReceived" and e.date is not None and start <= e.date <= end
-    )
+    days = report_days(prog.aggregate_events(municipality_id(code)))
+    return sum(1 for day in days if start <= day <= end)
 
 
 def _evaluation(prog: Programme, m: MunicipalityView, as_of: date, head: Letterhead) -> Letter:
