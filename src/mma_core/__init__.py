@@ -28,8 +28,10 @@ if TYPE_CHECKING:
     from mma_core.application.receipts import Receipt
     from mma_core.application.report_rows import ReportRow
     from mma_core.domain.errors import (
+        AlreadyRetracted,
         CapacityExceeded,
         ConcurrencyConflict,
+        DependsOn,
         DomainError,
         DuplicateReport,
         ErasureIncomplete,
@@ -37,11 +39,13 @@ if TYPE_CHECKING:
         InvalidInput,
         InvalidTransition,
         MergerNotInRegistry,
+        NotCorrectable,
         RequestIdReused,
         RuleViolation,
         UnknownMunicipality,
         UnknownOffer,
         UnknownOfficial,
+        UnknownPosition,
         UnknownSession,
     )
     from mma_core.domain.jsontypes import JSONObject, JSONValue
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
         Terms,
         TrainingSlot,
     )
+    from mma_core.paperwork.imports import ImportRejected
     from mma_core.storage.errors import (
         StoreBusy,
         StoreError,
@@ -79,6 +84,11 @@ _WHERE = {
     "DomainError": "mma_core.domain.errors",
     "DuplicateReport": "mma_core.domain.errors",
     "ErasureIncomplete": "mma_core.domain.errors",
+    "AlreadyRetracted": "mma_core.domain.errors",
+    "DependsOn": "mma_core.domain.errors",
+    "NotCorrectable": "mma_core.domain.errors",
+    "UnknownPosition": "mma_core.domain.errors",
+    "ImportRejected": "mma_core.paperwork.imports",
     "InvalidDate": "mma_core.domain.errors",
     "InvalidInput": "mma_core.domain.errors",
     "InvalidTransition": "mma_core.domain.errors",
@@ -125,15 +135,18 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlreadyRetracted",
     "AsyncProgramme",
     "CapacityExceeded",
     "ConcurrencyConflict",
     "CostLine",
+    "DependsOn",
     "DomainError",
     "DuplicateReport",
     "ErasureIncomplete",
     "EventRecord",
     "Health",
+    "ImportRejected",
     "InvalidDate",
     "InvalidInput",
     "InvalidTransition",
@@ -142,6 +155,7 @@ __all__ = [
     "MergerNotInRegistry",
     "Money",
     "MunicipalityCode",
+    "NotCorrectable",
     "Official",
     "Programme",
     "Projector",
@@ -163,5 +177,6 @@ __all__ = [
     "UnknownMunicipality",
     "UnknownOffer",
     "UnknownOfficial",
+    "UnknownPosition",
     "UnknownSession",
 ]

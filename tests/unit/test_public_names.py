@@ -44,6 +44,11 @@ GIVEN_A_TOP_LEVEL_HOME = [
     "Health",
     "ReportRow",
     "ErasureIncomplete",
+    "AlreadyRetracted",
+    "DependsOn",
+    "NotCorrectable",
+    "UnknownPosition",
+    "ImportRejected",
     "JSONObject",
     "JSONValue",
 ]
