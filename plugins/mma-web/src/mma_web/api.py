@@ -77,15 +77,19 @@ def run_command(
     # Commands on one municipality take turns within this process: run side by side they
     # would only conflict on its aggregate and retry (read, check, save) up to five times.
     with _turn(request, arguments.get("code")):
+        before = programme.own_position
         result = getattr(programme, spec.name)(**arguments)
+        written = programme.own_position  # the last position this process wrote
     request.app.state.metrics.commands.labels(spec.name).inc()
     receipt = None if key is None else programme.receipt(key)
-    return CommandResult(
-        command=spec.name,
-        result=result,
-        request_id=key,
-        position=programme.last_position() if receipt is None else receipt.last_position,
-    )
+    if receipt is not None:
+        position = receipt.last_position
+    elif written > before:
+        # The command's events are at or before it: no read of the store's latest position.
+        position = written
+    else:  # it wrote nothing here (or its events came from another process's twin)
+        position = programme.last_position()
+    return CommandResult(command=spec.name, result=result, request_id=key, position=position)
 
 
 _TURNS_LOCK = threading.Lock()
