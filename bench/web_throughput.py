@@ -3,20 +3,26 @@
 8 HTTP clients post reports for one municipality (``POST /api/v1/commands/record_report``) to
 ``mma serve`` in its own process on loopback; the baseline is the same number of reports
 recorded by direct calls from one thread, on the same kind of store, in the same run. The
-target is a ratio of at least 0.8 (issue: the HTTP layer may cost at most a fifth).
+target is a ratio of at least 0.8 (issue: the HTTP layer may cost at most a fifth). Three pairs
+(direct, then served) in turns; the ratio is the median of the pairs' ratios. The clients are
+``http.client`` connections kept alive, so that the load generator, which shares the machine's
+CPUs with the server, costs as little as it can.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from datetime import date
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +46,16 @@ def _prepare(url: str) -> None:
         prog.connect(CODE, on=today, by="bench")
 
 
-def _direct(url: str, count: int) -> float:
+def _direct(url: str, count: int, tag: int = 0) -> float:
     with Programme.open(url, origin="bench") as prog:
         started = time.perf_counter()
         for i in range(count):
             prog.record_report(
-                CODE, received_on=date.today(), category="fraude", reference=f"D-{i}", by="bench"
+                CODE,
+                received_on=date.today(),
+                category="fraude",
+                reference=f"D-{tag}-{i}",
+                by="bench",
             )
         return count / (time.perf_counter() - started)
 
@@ -56,7 +66,7 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _served(url: str, each: int) -> tuple[float, int]:
+def _served(url: str, each: int, tag: int = 0) -> tuple[float, int]:
     token = secrets.token_urlsafe(32)
     port = _port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
@@ -80,22 +90,30 @@ def _served(url: str, each: int) -> tuple[float, int]:
                 raise RuntimeError("mma serve did not start")
             time.sleep(0.2)
         failures = [0]
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         def client(number: int) -> None:
-            with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+            # http.client on one kept-alive connection: a client as light as the standard
+            # library makes it. The clients share the two CPUs with the server; httpx took
+            # 3.5 to 4.3 ms of CPU a request on this machine, more than the command itself.
+            http = HTTPConnection("127.0.0.1", port, timeout=60)
+            try:
                 for i in range(each):
-                    response = http.post(
-                        "/api/v1/commands/record_report",
-                        json={
+                    body = json.dumps(
+                        {
                             "code": CODE,
                             "received_on": date.today().isoformat(),
                             "category": "fraude",
-                            "reference": f"W-{number}-{i}",
-                        },
+                            "reference": f"W-{tag}-{number}-{i}",
+                        }
                     )
-                    if response.status_code != 200:
+                    http.request("POST", "/api/v1/commands/record_report", body, headers)
+                    response = http.getresponse()
+                    response.read()
+                    if response.status != 200:
                         failures[0] += 1
+            finally:
+                http.close()
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
         started = time.perf_counter()
@@ -109,35 +127,51 @@ def _served(url: str, each: int) -> tuple[float, int]:
         process.wait(timeout=30)
 
 
-def _row(store: str, url_for: Any, each: int) -> dict[str, Any]:
+def _row(store: str, url_for: Any, each: int, rounds: int) -> dict[str, Any]:
+    """``rounds`` pairs in turns (direct, then served), each on the store as the pairs before
+    left it; the ratio is the median of the pairs' ratios, as a busy moment of this shared
+    machine falls on one pair, and the best of each side is kept as well."""
     direct_url, served_url = url_for("direct"), url_for("served")
     _prepare(direct_url)
     _prepare(served_url)
-    direct = _direct(direct_url, CLIENTS * each)
-    served, failures = _served(served_url, each)
+    pairs = []
+    failures = 0
+    for tag in range(rounds):
+        direct = _direct(direct_url, CLIENTS * each, tag)
+        served, refused = _served(served_url, each, tag)
+        pairs.append((served, direct))
+        failures += refused
+    best_served, best_direct = max(p[0] for p in pairs), max(p[1] for p in pairs)
     return {
         "benchmark": "web_throughput",
         "store": store,
-        "ours_per_s": round(served, 1),
-        "baseline_per_s": round(direct, 1),
-        "ratio": round(served / direct, 2),
+        "ours_per_s": round(best_served, 1),
+        "baseline_per_s": round(best_direct, 1),
+        "ratio": round(statistics.median(s / d for s, d in pairs), 2),
+        "ratio_of_bests": round(best_served / best_direct, 2),
+        "pairs": [[round(s, 1), round(d, 1)] for s, d in pairs],
         "target": 0.8,
         "clients": CLIENTS,
-        "requests": CLIENTS * each,
+        "requests": CLIENTS * each * rounds,
         "refused": failures,
     }
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     each = 20 if quick else 100
+    rounds = 3
     rows = []
     with tempfile.TemporaryDirectory() as directory:
-        rows.append(_row("sqlite", lambda name: f"sqlite:///{Path(directory) / name}.sqlite", each))
+        rows.append(
+            _row("sqlite", lambda name: f"sqlite:///{Path(directory) / name}.sqlite", each, rounds)
+        )
     if postgres_available():
         schemas = [fresh_schema("bench_web"), fresh_schema("bench_web")]
         try:
             by_name = {"direct": schemas[0], "served": schemas[1]}
-            rows.append(_row("postgresql", lambda name: f"{PG}?schema={by_name[name]}", each))
+            rows.append(
+                _row("postgresql", lambda name: f"{PG}?schema={by_name[name]}", each, rounds)
+            )
         finally:
             for schema in schemas:
                 drop_schema(schema)

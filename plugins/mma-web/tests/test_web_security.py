@@ -99,6 +99,51 @@ def test_the_throttle_counts_per_token_prefix_across_addresses() -> None:
     assert throttle.retry_after(throttle.keys("10.0.0.9", "AAAAAAAA-another")) is None
 
 
+def test_failed_bearer_tokens_are_throttled_per_address_with_retry_after(
+    app,  # type: ignore[no-untyped-def]
+) -> None:
+    with TestClient(app, base_url="https://testserver", client=("10.0.0.1", 50000)) as guesser:
+        statuses = [
+            guesser.get("/api/v1/municipalities", headers=auth(f"{WRONG}{n}")).status_code
+            for n in range(10)
+        ]
+        assert statuses[:9] == [401] * 9
+        assert statuses[9] == 429
+        blocked = guesser.get("/api/v1/municipalities", headers=auth(COORDINATOR))
+        assert blocked.status_code == 429  # even the right token, from this address
+        assert 0 < int(blocked.headers["Retry-After"]) <= 300
+        assert blocked.json()["code"] == "too_many_requests"
+        write = guesser.post(
+            "/api/v1/commands/accept",
+            json={"code": "GM0363", "on": "2019-11-01"},
+            headers=auth(COORDINATOR),
+        )
+        assert write.status_code == 429
+        # The same secrets through the other door: logins from the address wait too.
+        assert post_login(guesser, COORDINATOR).status_code == 429
+    with TestClient(app, base_url="https://testserver", client=("10.0.0.2", 50000)) as other:
+        assert other.get("/api/v1/municipalities", headers=auth(COORDINATOR)).status_code == 200
+        # No token at all is no guess: never counted.
+        statuses = [other.get("/api/v1/municipalities").status_code for _ in range(12)]
+        assert statuses == [401] * 12
+        assert other.get("/api/v1/municipalities", headers=auth(VIEWER)).status_code == 200
+
+
+def test_a_bearer_block_holds_in_every_process_on_the_store(programme: Programme) -> None:
+    tokens = TokenTable.parse_env(TOKENS)
+    one, two = create_app(programme, tokens), create_app(programme, tokens)
+    with TestClient(two, client=("10.0.0.3", 1)) as later:
+        assert later.get("/api/v1/municipalities", headers=auth(VIEWER)).status_code == 200
+    with TestClient(one, client=("10.0.0.3", 1)) as guesser:
+        for n in range(10):
+            guesser.get("/api/v1/municipalities", headers=auth(f"{WRONG}{n}"))
+    two.state.bearer_throttle.refresh = 0  # the next request reads the store (1 s otherwise)
+    with TestClient(two, client=("10.0.0.3", 1)) as later:
+        refused = later.get("/api/v1/municipalities", headers=auth(VIEWER))
+        assert refused.status_code == 429
+        assert 0 < int(refused.headers["Retry-After"]) <= 300
+
+
 def test_each_login_gets_a_new_session_id_and_ends_the_earlier_one(
     app,  # type: ignore[no-untyped-def]
 ) -> None:

@@ -115,6 +115,7 @@ def run_command(
     # Commands on one municipality take turns within this process: run side by side they
     # would only conflict on its aggregate and retry (read, check, save) up to five times.
     with _turn(request, arguments.get("code")):
+        before = programme.own_position
         try:
             result = getattr(programme, spec.name)(**arguments)
         except RequestIdReused as error:
@@ -125,14 +126,17 @@ def run_command(
                 ).format(key=repr(key)),
                 details={"idempotency_key": key, "command": error.details.get("command")},
             ) from None
+        written = programme.own_position  # the last position this process wrote
     request.app.state.metrics.commands.labels(spec.name).inc()
     receipt = None if request_id is None else programme.receipt(request_id)
-    return CommandResult(
-        command=spec.name,
-        result=result,
-        request_id=key,
-        position=programme.last_position() if receipt is None else receipt.last_position,
-    )
+    if receipt is not None:
+        position = receipt.last_position
+    elif written > before:
+        # The command's events are at or before it: no read of the store's latest position.
+        position = written
+    else:  # it wrote nothing here (or its events came from another process's twin)
+        position = programme.last_position()
+    return CommandResult(command=spec.name, result=result, request_id=key, position=position)
 
 
 def scoped_request_id(principal: Principal, key: str) -> str:

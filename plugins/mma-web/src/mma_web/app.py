@@ -35,7 +35,7 @@ from mma_web.links import LinkStore
 from mma_web.metrics import Metrics
 from mma_web.models import Health, Problem
 from mma_web.pages import ROOT, build_pages, install_error_pages, redirect, refused_origin
-from mma_web.sessions import SESSION_COOKIE, Sessions, Throttle, secret_of
+from mma_web.sessions import SESSION_COOKIE, BearerThrottle, Sessions, Throttle, secret_of
 from mma_web.streams import STREAMS_PER_CALLER, Broadcaster
 from mma_web.tokens import Principal, TokenTable
 from mma_web.tokens import new_token as new_token
@@ -154,6 +154,9 @@ async def decide(request: Request, path: str) -> Response | None:
             if refusal is not None:
                 return refusal
     else:
+        refusal = await bearer_refusal(request)
+        if refusal is not None:
+            return refusal
         principal = authenticate(request, path)
     if principal is None:
         if path.startswith(API) or path == "/metrics" or request.method != "GET":
@@ -168,6 +171,31 @@ async def decide(request: Request, path: str) -> Response | None:
         return problem(403, "forbidden", detail)
     request.state.principal = principal
     return None
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "-"
+
+
+async def bearer_refusal(request: Request) -> Response | None:
+    """429 for a bearer request from an address that sent too many unknown tokens (or failed
+    too many logins); an unknown token is counted, and may be the one that refuses it. A
+    known token from an address not refused reads nothing from the store."""
+    token = bearer(request)
+    if token is None:
+        return None
+    throttle: BearerThrottle = request.app.state.bearer_throttle
+    if throttle.stale():
+        await run_in_threadpool(throttle.read)
+    address = client_address(request)
+    wait = throttle.retry_after(address)
+    if wait is None and request.app.state.tokens.lookup(token) is None:
+        wait = await run_in_threadpool(throttle.failed, address)
+    if wait is None:
+        return None
+    request.app.state.metrics.errors.labels("too_many_requests").inc()
+    detail = "too many unknown tokens from this address; try again later"
+    return problem(429, "too_many_requests", detail, headers={"Retry-After": str(wait)})
 
 
 class Access:
@@ -254,6 +282,7 @@ def create_app(
         if login_failures is None
         else Throttle(database, secret, failures=login_failures)
     )
+    app.state.bearer_throttle = BearerThrottle(app.state.throttle)
     app.state.links = links if links is not None else LinkStore(database)
     app.state.metrics = Metrics(programme)
     app.state.form_secret = secret

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import math
 import secrets
+import threading
 import time
 from collections.abc import Callable
 
@@ -34,6 +35,13 @@ SECRETS = "mma_web_secrets"
 LOGIN_FAILURES = 10  # failed logins allowed per address, and per token prefix, in a window
 LOGIN_WINDOW = 300  # seconds
 PREFIX = 8  # characters of a presented token that make its throttle key
+BLOCKED_REFRESH = 1.0  # seconds a process trusts its copy of the addresses refused now
+
+
+def address_key(address: str) -> str:
+    """The throttle key of a client address: shared by logins and bearer tokens, which are
+    guesses at the same secrets."""
+    return f"address:{address}"[:200]
 
 
 @attrs.frozen
@@ -166,7 +174,21 @@ class Throttle:
         """The throttle keys of a login: its address, and a keyed hash of the token's prefix
         (the store never holds a piece of a token)."""
         prefix = hmac.new(self.secret, token[:PREFIX].encode(), hashlib.sha256).hexdigest()
-        return [f"address:{address}"[:200], f"prefix:{prefix[:32]}"]
+        return [address_key(address), f"prefix:{prefix[:32]}"]
+
+    def blocked(self) -> dict[str, float]:
+        """Every key refused now, with the time (``clock``) its window ends."""
+        now = self.clock()
+        rows = self.db.rows(
+            "SELECT key, window_start FROM {t} WHERE failures >= ? AND window_start > ?",
+            (self.failures, math.floor(now) - self.window),
+            t=THROTTLE,
+        )
+        return {
+            str(row["key"]): float(row["window_start"]) + self.window
+            for row in rows
+            if float(row["window_start"]) + self.window > now
+        }
 
     def retry_after(self, keys: list[str]) -> int | None:
         """Seconds until a login with these keys may be tried again; ``None`` if it may now."""
@@ -199,3 +221,66 @@ class Throttle:
                     ),
                     (key, now, self.window, now, self.window, now, now),
                 )
+
+
+class BearerThrottle:
+    """Failed bearer tokens per client address, in the login throttle's table and under the same
+    limits (a token is the same secret whether posted to ``/login`` or sent as a bearer): past
+    the limit every bearer request from the address is refused, a valid token too, until the
+    window ends, on every process.
+
+    A request with a valid token reads nothing from the store: the addresses refused now are
+    kept in memory and read again from the store at most every ``refresh`` seconds (so a block
+    made by another process holds here within that time). A failure is counted in the store
+    and its answer taken from there at once.
+    """
+
+    def __init__(
+        self,
+        throttle: Throttle,
+        *,
+        refresh: float = BLOCKED_REFRESH,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.throttle = throttle
+        self.refresh = refresh
+        self.clock = clock  # monotonic, for the refresh; the throttle's own for its windows
+        self._until: dict[str, float] = {}
+        self._read_at = -math.inf
+        self._lock = threading.Lock()
+
+    def stale(self) -> bool:
+        return self.clock() - self._read_at >= self.refresh
+
+    def read(self) -> None:
+        """Read the refused addresses from the store (in a worker thread: it is a query)."""
+        if not self._lock.acquire(blocking=False):
+            return  # another thread is reading them
+        try:
+            if not self.stale():
+                return
+            self._until = self.throttle.blocked()
+            self._read_at = self.clock()
+        finally:
+            self._lock.release()
+
+    def retry_after(self, address: str) -> int | None:
+        """Seconds until bearer requests from ``address`` are heard again; ``None`` if now.
+        From memory only (see :meth:`read`)."""
+        until = self._until.get(address_key(address))
+        if until is None:
+            return None
+        wait = math.ceil(until - self.throttle.clock())
+        return wait if wait > 0 else None
+
+    def failed(self, address: str) -> int | None:
+        """Count a failed token from ``address`` (in a worker thread); the wait if that made
+        the address refused."""
+        key = address_key(address)
+        self.throttle.failed([key])
+        wait = self.throttle.retry_after([key])
+        if wait is not None:
+            until = dict(self._until)
+            until[key] = self.throttle.clock() + wait
+            self._until = until
+        return wait
