@@ -655,3 +655,34 @@ def test_a_schedule_shows_as_amendable(prog: Programme) -> None:
     fact = prog.amendable(scheduled_at(prog, SESSION))
     assert (fact.fact, fact.code, fact.name) == ("Scheduled", SESSION, "Haarlem")
     assert fact.fields["capacity"] == 2
+
+
+# -- a reversal line in words: statements and the ledger export ---------------------------------
+
+
+def test_statement_and_ledger_show_a_reversal_as_a_correction(memory_programme: Programme) -> None:
+    from mma_core.extensions.exporting import ExportSource
+    from mma_core.paperwork.letters import compose
+
+    prog = memory_programme
+    prog.register_registry("noord-holland-2019", by="coordinator")
+    prog.make_offer(reference=OFFER, sent_on=SENT, terms=TERMS, by="cdk")
+    connect(prog, reports=3)
+    at = position(prog, AMS, "ReportReceived", 1)
+    prog.retract(at, reason="a duplicate", by="c")
+    (letter,) = compose(prog, "statement", [AMS], as_of=date(2021, 1, 4), year=2020)
+    (block,) = [b for b in letter.blocks if b.table_rows]
+    words = f"correctie: ingetrokken (positie {at})"
+    rows = [" | ".join(r).replace("\xa0", " ") for r in block.table_rows]
+    (reversal,) = [r for r in rows if words in r]
+    assert "€ -22,50" in reversal
+    # The quarter counts the reports, not the reversal; the total is what was paid.
+    assert any("3 meldingen" in r and "€ 67,50" in r for r in rows), rows
+    footer = [" | ".join(r).replace("\xa0", " ") for r in block.table_footer]
+    assert any("gemeente" in r and "€ 45,00" in r for r in footer), footer
+    ledger = ExportSource(prog).ledger()
+    notes = list(ledger.dicts())
+    (line,) = [n for n in notes if n["tariff_id"] == f"reverses:{at}"]
+    assert line["note"] == f"correction: retracted (position {at})"
+    assert line["amount"] == Decimal("-22.50")
+    assert {n["note"] for n in notes if n is not line} == {""}
