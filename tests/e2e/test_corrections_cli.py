@@ -4,6 +4,7 @@ refuse (writing nothing), and what the figures say afterwards."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -180,3 +181,32 @@ def test_retract_in_a_real_process_speaks_dutch(demo: Mma) -> None:
     assert again.returncode == 1
     assert again.stderr.startswith("fout: ")
     assert "al ingetrokken" in again.stderr
+
+
+def test_a_refusal_comes_before_the_question_and_writes_nothing(demo: Mma) -> None:
+    code = next(
+        m["code"]
+        for m in _status(demo)["municipalities"]
+        if m["connection_kind"] == "programme" and m["reports_received"] > 0
+    )
+    connected = _last(demo, "Connected", code)
+    count = demo.count()
+    for args in (
+        ("retract", str(connected["position"]), "--reason", "never"),
+        ("correct", str(connected["position"]), "--set", "on=2030-01-01", "--reason", "x"),
+    ):
+        refused = demo.real(*args, "--json", input_text="")  # no --yes, nothing on stdin
+        assert refused.returncode == 1, refused.stderr
+        assert "[y/N]" not in refused.stderr + refused.stdout
+        assert "Position" not in refused.stderr  # refused before the fact was shown and asked
+        assert "Traceback" not in refused.stderr
+        assert demo.count() == count
+    refused = demo.real("retract", str(connected["position"]), "--reason", "never")
+    # depends_on, with the positions of what rests on it (positions / posities)
+    assert re.search(r"\(posi\w+ \d+", refused.stderr), refused.stderr
+    # A trial that holds is discarded: the question still comes, and no answer writes nothing.
+    report = _last(demo, "ReportReceived")
+    asked = demo.real("retract", str(report["position"]), "--reason", "wrong", input_text="")
+    assert asked.returncode != 0
+    assert "[y/N]" in asked.stderr + asked.stdout
+    assert demo.count() == count

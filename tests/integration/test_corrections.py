@@ -507,3 +507,182 @@ def test_the_reason_of_a_decline_can_be_corrected(memory_programme: Programme) -
     restated = [e for e in history if e.type == "FactRestated"]
     assert restated[-1].data["data"]["reason"] == "no capacity"
     assert restated[-1].data["reason"] == "typed the wrong reason"
+
+
+# -- a training session's schedule ----------------------------------------------------------------
+
+
+def scheduled_at(prog: Programme, session_id: str) -> int:
+    found = [
+        e.position
+        for e in prog.follow()
+        if e.type == "Scheduled" and e.data.get("session_id") == session_id
+    ]
+    assert found, session_id
+    return found[0]
+
+
+def session(prog: Programme, session_id: str) -> Any:
+    return next((s for s in prog.sessions() if s.session_id == session_id), None)
+
+
+def view_session(prog: Programme, session_id: str, day: date | None = None) -> Any:
+    prog.views.catch_up()
+    records = prog.views.sessions() if day is None else prog.views.sessions_as_of(day)
+    return next((s for s in records if s.session_id == session_id), None)
+
+
+@pytest.fixture
+def booked(prog: Programme) -> tuple[Programme, str]:
+    oid = nominate(prog)
+    prog.book_training(AMS, official_id=oid, session_id=SESSION, on=date(2019, 10, 21), by="c")
+    return prog, oid
+
+
+def test_a_schedule_corrected_shows_everywhere(prog: Programme) -> None:
+    nominate(prog)
+    at = scheduled_at(prog, LATER_SESSION)
+    code = prog.correct(
+        at,
+        starts_at="2019-11-21T13:00",
+        ends_at=datetime(2019, 11, 21, 15, 30),
+        location="Alkmaar",
+        capacity="5",
+        online="ja",
+        reason="the room was moved",
+        by="c",
+    )
+    assert code == LATER_SESSION
+    s = session(prog, LATER_SESSION)
+    assert (s.location, s.capacity, s.starts_at.hour) == ("Alkmaar", 5, 13)
+    v = view_session(prog, LATER_SESSION)
+    assert (v.location, v.capacity, v.online) == ("Alkmaar", 5, True)
+    # As of a day before the correction was recorded, the session was as corrected.
+    assert view_session(prog, LATER_SESSION, date(2019, 10, 15)).location == "Alkmaar"
+    prog.views.rebuild()
+    assert view_session(prog, LATER_SESSION) == v
+    # The correction's position names the schedule: correcting it again amends the same fact.
+    again = [e for e in prog.follow() if e.type == "ScheduleCorrected"][-1]
+    assert again.data["position"] == at
+    assert prog.amendable(again.position).position == at
+    prog.correct(again.position, capacity=3, reason="a smaller room", by="c")
+    assert session(prog, LATER_SESSION).capacity == 3
+
+
+def test_a_schedule_retracted_is_gone_and_takes_no_bookings(booked: tuple[Programme, str]) -> None:
+    prog, _ = booked
+    at = scheduled_at(prog, LATER_SESSION)
+    assert prog.retract(at, reason="never planned", by="c") == LATER_SESSION
+    assert session(prog, LATER_SESSION) is None
+    assert view_session(prog, LATER_SESSION) is None
+    assert view_session(prog, LATER_SESSION, date(2019, 10, 15)) is None
+    prog.views.rebuild()
+    assert view_session(prog, LATER_SESSION) is None
+    other = prog.nominate_official(AMS, name="B", email="b@gemeente.nl", by="c")
+    error = refused(
+        prog,
+        lambda: prog.book_training(AMS, official_id=other, session_id=LATER_SESSION, by="c"),
+    )
+    assert error.code == "invalid_transition"
+    assert refused(prog, lambda: prog.retract(at, reason="x", by="c")).code == ("already_retracted")
+    assert refused(prog, lambda: prog.correct(at, capacity=9, reason="x", by="c")).code == (
+        "already_retracted"
+    )
+    kinds = [e.type for e in prog.follow()]
+    assert "ScheduleRetracted" in kinds
+
+
+def test_seats_held_refuse_a_retraction_and_a_new_day(booked: tuple[Programme, str]) -> None:
+    prog, oid = booked
+    at = scheduled_at(prog, SESSION)
+    booking = position(prog, AMS, "TrainingBooked")
+    error = refused(prog, lambda: prog.retract(at, reason="x", by="c"))
+    assert error.code == "depends_on"
+    assert error.details["positions"] == [booking]
+    error = refused(
+        prog,
+        lambda: prog.correct(
+            at, starts_at="2019-11-07T10:00", ends_at="2019-11-07T12:00", reason="x", by="c"
+        ),
+    )
+    assert error.code == "depends_on"
+    assert error.details["positions"] == [booking]
+    # The same day at another hour, or another place, keeps the bookings right.
+    prog.correct(at, starts_at="2019-11-06T09:00", location="Zaandam", reason="x", by="c")
+    assert session(prog, SESSION).booked == (oid,)
+    # Once the booking is moved, the day may change and the schedule be retracted.
+    prog.correct(booking, session_id=LATER_SESSION, reason="moved", by="c")
+    prog.correct(at, starts_at="2019-11-07T10:00", ends_at="2019-11-07T12:00", reason="x", by="c")
+    assert session(prog, SESSION).starts_at.day == 7
+    prog.retract(at, reason="never held", by="c")
+    assert session(prog, SESSION) is None
+
+
+def test_seats_may_not_drop_below_those_held(booked: tuple[Programme, str]) -> None:
+    prog, _ = booked
+    other = prog.nominate_official(
+        AMS, name="B", email="b@gemeente.nl", on=date(2019, 10, 20), by="c"
+    )
+    prog.book_training(AMS, official_id=other, session_id=SESSION, on=date(2019, 10, 21), by="c")
+    at = scheduled_at(prog, SESSION)
+    error = refused(prog, lambda: prog.correct(at, capacity=1, reason="x", by="c"))
+    assert error.code == "capacity_exceeded"
+    prog.correct(at, capacity=4, reason="a larger room", by="c")
+    assert session(prog, SESSION).capacity == 4
+
+
+def test_the_rules_of_schedule_training_hold(prog: Programme) -> None:
+    nominate(prog)
+    at = scheduled_at(prog, SESSION)
+    cases: list[dict[str, Any]] = [
+        {"ends_at": "2019-11-06T09:00"},  # before it starts
+        {"capacity": 0},
+        {"capacity": "many"},
+        {"location": " "},
+        {"location": "a\x1bb"},
+        {"starts_at": "not a time"},
+        {"online": "perhaps"},
+        {"location": "Haarlem"},  # changes nothing
+        {"session_id": "other"},  # not a field a correction of a schedule changes
+    ]
+    for changes in cases:
+        error = refused(prog, lambda c=changes: prog.correct(at, reason="x", by="c", **c))
+        assert error.code in ("invalid_input", "not_correctable"), (changes, error.code)
+
+
+def test_a_schedule_shows_as_amendable(prog: Programme) -> None:
+    nominate(prog)
+    fact = prog.amendable(scheduled_at(prog, SESSION))
+    assert (fact.fact, fact.code, fact.name) == ("Scheduled", SESSION, "Haarlem")
+    assert fact.fields["capacity"] == 2
+
+
+# -- a reversal line in words: statements and the ledger export ---------------------------------
+
+
+def test_statement_and_ledger_show_a_reversal_as_a_correction(memory_programme: Programme) -> None:
+    from mma_core.extensions.exporting import ExportSource
+    from mma_core.paperwork.letters import compose
+
+    prog = memory_programme
+    prog.register_registry("noord-holland-2019", by="coordinator")
+    prog.make_offer(reference=OFFER, sent_on=SENT, terms=TERMS, by="cdk")
+    connect(prog, reports=3)
+    at = position(prog, AMS, "ReportReceived", 1)
+    prog.retract(at, reason="a duplicate", by="c")
+    (letter,) = compose(prog, "statement", [AMS], as_of=date(2021, 1, 4), year=2020)
+    (block,) = [b for b in letter.blocks if b.table_rows]
+    words = f"correctie: ingetrokken (positie {at})"
+    rows = [" | ".join(r).replace("\xa0", " ") for r in block.table_rows]
+    (reversal,) = [r for r in rows if words in r]
+    assert "€ -22,50" in reversal
+    # The quarter counts the reports, not the reversal; the total is what was paid.
+    assert any("3 meldingen" in r and "€ 67,50" in r for r in rows), rows
+    footer = [" | ".join(r).replace("\xa0", " ") for r in block.table_footer]
+    assert any("gemeente" in r and "€ 45,00" in r for r in footer), footer
+    ledger = ExportSource(prog).ledger()
+    notes = list(ledger.dicts())
+    (line,) = [n for n in notes if n["tariff_id"] == f"reverses:{at}"]
+    assert line["note"] == f"correction: retracted (position {at})"
+    assert line["amount"] == Decimal("-22.50")
+    assert {n["note"] for n in notes if n is not line} == {""}

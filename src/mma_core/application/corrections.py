@@ -18,7 +18,8 @@ import attrs
 
 from mma_core.application.commanding import command
 from mma_core.application.reports import ReportCommands
-from mma_core.domain.common import Stamp, as_date, not_in_future
+from mma_core.application.training import aware
+from mma_core.domain.common import AMSTERDAM, Stamp, as_date, not_in_future
 from mma_core.domain.corrections import (
     COMPANIONS,
     CORRECTABLE,
@@ -36,6 +37,7 @@ from mma_core.domain.errors import (
 )
 from mma_core.domain.municipality import MAX_REASON, Municipality
 from mma_core.domain.report_claim import ReportClaim, claim_ids
+from mma_core.domain.training import TrainingSession
 from mma_core.domain.values import (
     CostKind,
     Money,
@@ -44,6 +46,7 @@ from mma_core.domain.values import (
     Outcome,
     ReportCategory,
     ReportReference,
+    TrainingSlot,
     add_months,
     has_control,
 )
@@ -54,7 +57,13 @@ from mma_core.storage.privacy import seal
 FACT_REASON = "fact_reason"  # the keyword that corrects a fact's own ``reason`` field
 MAX_LISTED = 50  # positions a refusal lists in its details (and how many more there are)
 _DATES = frozenset({"on", "connected_on", "received_on"})
-_TEXTS = frozenset({"reason", "notes", "reasons", "name", "email", "salutation", "session_id"})
+_TEXTS = frozenset(
+    {"reason", "notes", "reasons", "name", "email", "salutation", "session_id", "location"}
+)
+_TIMES = frozenset({"starts_at", "ends_at"})
+_FLAGS = frozenset({"attended", "online"})
+# A training session's schedule: a fact of the session, not of a municipality.
+SCHEDULED = "Scheduled"
 _COUNTS = frozenset({"useful", "followed_up", "satisfaction"})
 _PERSONAL = frozenset({"name", "email", "salutation"})
 
@@ -70,13 +79,20 @@ def coerce(field: str, value: object) -> object:
             return as_date(value, field, _t("the correction"))
         if field in ("costs", "recovered"):
             return Money.non_negative(value, field)
-        if field in _COUNTS:
-            if value is None or value == "":
+        if field in _TIMES:
+            # Naive times are Europe/Amsterdam time, as schedule_training reads them.
+            if isinstance(value, str):
+                return aware(datetime.fromisoformat(value.strip()))
+            if not isinstance(value, datetime):
+                raise ValueError
+            return aware(value)
+        if field in _COUNTS or field == "capacity":
+            if field in _COUNTS and (value is None or value == ""):
                 return None
             if isinstance(value, bool):
                 raise ValueError
             return int(str(value)) if isinstance(value, str) else _whole(value)
-        if field == "attended":
+        if field in _FLAGS:
             if isinstance(value, bool):
                 return value
             text = str(value).strip().lower()
@@ -183,6 +199,8 @@ class CorrectionCommands(ReportCommands):
         reason = check_reason(reason)
         stamp = self._stamp(by, origin)
         located = self._locate(position)
+        if located.fact == SCHEDULED:
+            return self._run(lambda: self._retract_schedule(located, reason, stamp))
 
         def attempt() -> str:
             m = self._amended_municipality(located)
@@ -247,6 +265,8 @@ class CorrectionCommands(ReportCommands):
         stamp = self._stamp(by, origin)
         located = self._locate(position)
         wanted = check_changes(located.fact, located.position, changes)
+        if located.fact == SCHEDULED:
+            return self._run(lambda: self._correct_schedule(located, wanted, reason, stamp))
 
         def attempt() -> str:
             m = self._amended_municipality(located)
@@ -300,6 +320,16 @@ class CorrectionCommands(ReportCommands):
         before asking. Refused as they are: ``unknown_position``, ``not_correctable``,
         ``already_retracted``."""
         located = self._locate(position)
+        if located.fact == SCHEDULED:
+            session = self._amended_session(located)
+            assert session.slot is not None
+            return AmendableFact(
+                located.position,
+                session.session_id,
+                session.slot.location,
+                SCHEDULED,
+                session.schedule_fields,
+            )
         m = self._amended_municipality(located)
         version, name, data = self._current(m, located)
         m.check_not_retracted(version, located.position)
@@ -331,6 +361,11 @@ class CorrectionCommands(ReportCommands):
         if isinstance(event, Municipality.FactRestated):
             # A correction names the fact it corrects: amend that fact again.
             return _Located(event.position, event.originator_id, event.version, event.fact)
+        if isinstance(event, TrainingSession.Scheduled):
+            return _Located(position, event.originator_id, 1, SCHEDULED)
+        if isinstance(event, TrainingSession.ScheduleCorrected):
+            # As a municipality's correction: amend the schedule it corrects.
+            return _Located(event.position, event.originator_id, 1, SCHEDULED)
         name = type(event).__name__
         if not isinstance(event, Municipality.Event) or name not in CORRECTABLE:
             raise NotCorrectable(
@@ -341,6 +376,83 @@ class CorrectionCommands(ReportCommands):
                 details={"position": position},
             )
         return _Located(position, event.originator_id, event.originator_version, name)
+
+    # -- a training session's schedule --------------------------------------------------
+
+    def _amended_session(self, located: _Located) -> TrainingSession:
+        session: TrainingSession = self.uow.get(located.aggregate_id)
+        session.check_not_retracted(located.position)
+        return session
+
+    def _retract_schedule(self, located: _Located, reason: str, stamp: Stamp) -> str:
+        """The session was never scheduled: refused while officials hold a seat on it (their
+        bookings are retracted, or moved, first)."""
+        session = self._amended_session(located)
+        self._check_no_seats(session, located.position)
+        session.retract_schedule(located.position, reason, stamp)
+        self.save(session)
+        return session.session_id
+
+    def _correct_schedule(
+        self, located: _Located, wanted: Mapping[str, Any], reason: str, stamp: Stamp
+    ) -> str:
+        """The schedule as it was meant, by the rules schedule_training checks. A session
+        whose day changes is refused while officials hold a seat (their bookings carry the
+        day); its seats may not drop below those held."""
+        session = self._amended_session(located)
+        current = session.schedule_fields
+        new = {**current, **wanted}
+        if new == current:
+            raise InvalidInput(
+                _t(
+                    "the correction changes nothing: the fact at position {position} has "
+                    "these values already"
+                ).format(position=located.position),
+                details={"position": located.position},
+            )
+        slot = TrainingSlot(new["starts_at"], new["ends_at"], new["location"], new["capacity"])
+        if slot.starts_at.astimezone(AMSTERDAM).date() != session.day:
+            self._check_no_seats(session, located.position)
+        session.correct_schedule(located.position, reason, slot, new["online"], stamp)
+        self.save(session)
+        return session.session_id
+
+    def _check_no_seats(self, session: TrainingSession, position: int) -> None:
+        """Refused with ``depends_on`` and the positions of the bookings (municipalities'
+        TrainingBooked facts) of the officials holding a seat on ``session``."""
+        if not session.booked:
+            return
+        resting: set[int] = set()
+        for official in session.booked:
+            oid = OfficialId(official)
+            m = self.uow.municipality(oid.code.value)
+            versions = [
+                int(version)
+                for version, name, data in m.facts
+                if name == "TrainingBooked"
+                and data["official_id"] == official
+                and data["session_id"] == session.session_id
+            ]
+            if versions:
+                at = self.keys.select_positions(m.id).get(max(versions), 0)
+                if at:
+                    resting.add(at)
+        positions = sorted(resting)
+        raise DependsOn(
+            _t(
+                "session {session}: {count} officials hold a seat on it (bookings at positions "
+                "{positions}); retract or move those bookings first"
+            ).format(
+                session=session.session_id,
+                count=len(session.booked),
+                positions=", ".join(map(str, positions[:MAX_LISTED])),
+            ),
+            details={
+                "position": position,
+                "positions": list(positions[:MAX_LISTED]),
+                "more": max(0, len(positions) - MAX_LISTED),
+            },
+        )
 
     def _amended_municipality(self, located: _Located) -> Municipality:
         m: Municipality = self.uow.get(located.aggregate_id)

@@ -244,6 +244,8 @@ class Queries(Commanding):
         for scheduled in self.events_of_type(TrainingSession.Scheduled):
             s: TrainingSession = self.repository.get(scheduled.originator_id)
             assert s.slot is not None
+            if s.retracted:
+                continue  # its schedule was never true
             views.append(
                 SessionView(
                     session_id=s.session_id,

@@ -50,7 +50,7 @@ class TrainingCommands(Pricing):
         ``on`` is the day it was planned (default: today): letters dated before it do not
         offer it."""
         session_id = check_session_id(session_id)
-        slot = TrainingSlot(_aware(starts_at), _aware(ends_at), location, capacity)
+        slot = TrainingSlot(aware(starts_at), aware(ends_at), location, capacity)
         stamp = self._stamp(by, origin)
 
         def attempt() -> str:
@@ -115,6 +115,7 @@ class TrainingCommands(Pricing):
         def attempt() -> str:
             m = self.uow.municipality(code)
             session = self.uow.session(check_session_id(session_id))
+            session.check_not_retracted()
             day = m.check_booking(oid, session.day, on, stamp)
             session.check_seat(oid)
             m.book_training(oid, session.session_id, session.day, day, stamp)
@@ -233,7 +234,7 @@ class TrainingCommands(Pricing):
         return session if session.day >= day else None
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     if not isinstance(value, datetime):
         raise InvalidInput(_t("a training time must be a date and time"))
     return value if value.tzinfo is not None else value.replace(tzinfo=AMSTERDAM)

@@ -86,6 +86,22 @@ MEANINGS: dict[str, str] = {
     "report left (null: none left, or another fact)",
     "Municipality.FactRetracted.reports_until": "a retracted report: the day of the last "
     "report left (null: none left, or another fact)",
+    "TrainingSession.ScheduleRetracted.on": "the day the session was planned (the retracted "
+    "schedule's `on`): the session was never scheduled, on every day",
+    "TrainingSession.ScheduleRetracted.position": "the log position of the session's "
+    "`Scheduled` event",
+    "TrainingSession.ScheduleRetracted.reason": "why the schedule was retracted (free text, "
+    "required, no personal data)",
+    "TrainingSession.ScheduleCorrected.on": "the day the session was planned (the corrected "
+    "schedule's `on`): the session is read as corrected on every day",
+    "TrainingSession.ScheduleCorrected.position": "the log position of the session's "
+    "`Scheduled` event (a later correction of it names the same)",
+    "TrainingSession.ScheduleCorrected.reason": "why the schedule was corrected (free text, "
+    "required, no personal data)",
+    "TrainingSession.ScheduleCorrected.starts_at": "when the session starts, as corrected "
+    "(every field of the schedule is given, changed or not)",
+    "TrainingSession.ScheduleCorrected.capacity": "the seats, as corrected; never fewer than "
+    "the officials holding one",
     "ReportClaim.Released.on": "the day the reference was released (its report retracted, "
     "or its reference corrected)",
     "ReportClaim.Reclaimed.received_on": "the day MMA received the report that takes the "

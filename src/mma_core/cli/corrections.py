@@ -8,7 +8,7 @@ Every check the Programme makes is made before the question: what is refused is 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,6 +20,23 @@ from mma_core.language.i18n import _
 
 if TYPE_CHECKING:
     from mma_core.application.corrections import AmendableFact
+    from mma_core.application.programme import Programme
+
+
+class _Trial(Exception):
+    """Raised at the end of a trial run inside ``atomic()``: what it staged is discarded."""
+
+
+def _try_first(prog: Programme, run: Callable[[], object]) -> None:
+    """Run the command once in an ``atomic()`` block that is then discarded (nothing is
+    written): a refusal by any rule (``depends_on``, a plugin's validator, ...) is raised here,
+    before the question."""
+    try:
+        with prog.atomic():
+            run()
+            raise _Trial
+    except _Trial:
+        pass
 
 
 def _shown(value: Any) -> str:
@@ -96,6 +113,8 @@ def retract(settings: Settings, position: int, reason: str, yes: bool, as_json: 
     as_json = as_json or settings.as_json
     with settings.programme() as prog:
         fact = prog.amendable(position)
+        if not yes:
+            _try_first(prog, lambda: prog.retract(position, reason=reason, by=settings.by))
         _describe(fact, {}, err=as_json)
         _confirm(_("Retract this fact?"), yes, err=as_json)
         code = prog.retract(position, reason=reason, by=settings.by)
@@ -160,10 +179,14 @@ def correct(
     with settings.programme() as prog:
         fact = prog.amendable(position)
         changes = check_changes(fact.fact, fact.position, texts)
-        _describe(fact, changes, err=as_json)
-        _confirm(_("Correct this fact?"), yes, err=as_json)
         # --set reason=... is the fact's own reason; --reason says why it is corrected.
         fields = {("fact_reason" if k == "reason" else k): v for k, v in texts.items()}
+        if not yes:
+            _try_first(
+                prog, lambda: prog.correct(position, reason=reason, by=settings.by, **fields)
+            )
+        _describe(fact, changes, err=as_json)
+        _confirm(_("Correct this fact?"), yes, err=as_json)
         code = prog.correct(position, reason=reason, by=settings.by, **fields)
         if as_json:
             emit_json(

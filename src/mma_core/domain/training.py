@@ -10,7 +10,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from mma_core.domain.common import AMSTERDAM, Recorded, Stamp, not_in_future
-from mma_core.domain.errors import CapacityExceeded, InvalidInput, InvalidTransition
+from mma_core.domain.errors import (
+    AlreadyRetracted,
+    CapacityExceeded,
+    InvalidInput,
+    InvalidTransition,
+)
 from mma_core.domain.text import N_, _
 from mma_core.domain.values import OfficialId, TrainingSlot, check_text
 
@@ -30,6 +35,12 @@ def check_session_id(session_id: object) -> str:
 
 def session_id_to_uuid(session_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"/training-sessions/{check_session_id(session_id)}")
+
+
+def check_slot(slot: TrainingSlot) -> None:
+    """The rules of a session's time and place beyond the slot's own (which checks times and
+    seats): scheduled and corrected alike."""
+    check_text(slot.location, N_("a training's location"), limit=MAX_LOCATION)
 
 
 class TrainingSession(Aggregate):
@@ -57,6 +68,36 @@ class TrainingSession(Aggregate):
         def apply(self, aggregate: Any) -> None:
             s: TrainingSession = aggregate
             s.session_id = self.session_id
+            s.planned_on = self.on
+            s.slot = TrainingSlot(self.starts_at, self.ends_at, self.location, self.capacity)
+            s.online = self.online
+
+    class ScheduleRetracted(Event):
+        """The session's schedule (``Scheduled`` at ``position``) was never true: the session
+        was not scheduled. ``on`` is the day it was planned, the retracted fact's date."""
+
+        on: date
+        position: int
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.retracted = True
+
+    class ScheduleCorrected(Event):
+        """The session's schedule (``Scheduled`` at ``position``) was recorded wrong: these
+        are its time, place, seats and form as they were meant, all of them."""
+
+        on: date
+        position: int
+        reason: str
+        starts_at: datetime
+        ends_at: datetime
+        location: str
+        capacity: int
+        online: bool
+
+        def apply(self, aggregate: Any) -> None:
+            s: TrainingSession = aggregate
             s.slot = TrainingSlot(self.starts_at, self.ends_at, self.location, self.capacity)
             s.online = self.online
 
@@ -79,6 +120,8 @@ class TrainingSession(Aggregate):
         self.slot: TrainingSlot | None = None
         self.booked: list[str] = []
         self.online = False
+        self.planned_on: date | None = None
+        self.retracted = False
 
     @classmethod
     def schedule(
@@ -92,7 +135,7 @@ class TrainingSession(Aggregate):
     ) -> TrainingSession:
         """``on`` is the day the session was planned (default: the day it is recorded): a
         letter of an earlier date does not offer it yet."""
-        check_text(slot.location, N_("a training's location"), limit=MAX_LOCATION)
+        check_slot(slot)
         if on is not None:
             not_in_future(
                 on, stamp, _("session {session}").format(session=session_id), N_("scheduled on")
@@ -122,7 +165,80 @@ class TrainingSession(Aggregate):
         assert self.slot is not None
         return self.slot.capacity
 
+    @property
+    def schedule_fields(self) -> dict[str, Any]:
+        """The schedule as it stands (corrected, if it was): the fields a correction changes."""
+        assert self.slot is not None
+        return {
+            "starts_at": self.slot.starts_at,
+            "ends_at": self.slot.ends_at,
+            "location": self.slot.location,
+            "capacity": self.slot.capacity,
+            "online": self.online,
+        }
+
+    def check_not_retracted(self, position: int | None = None) -> None:
+        if not self.retracted:
+            return
+        if position is None:
+            raise InvalidTransition(
+                _("session {session} was retracted: it was never scheduled").format(
+                    session=self.session_id
+                )
+            )
+        raise AlreadyRetracted(
+            _(
+                "session {session}: the schedule at position {position} was retracted already"
+            ).format(session=self.session_id, position=position),
+            details={"position": position},
+        )
+
+    def retract_schedule(self, position: int, reason: str, stamp: Stamp) -> None:
+        """The schedule was never true. The seats booked on it are the caller's to have
+        retracted first (their bookings are facts of the municipalities)."""
+        self.check_not_retracted(position)
+        self.trigger_event(
+            self.ScheduleRetracted,
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            on=self.planned_on or stamp.today,
+            position=position,
+            reason=reason,
+        )
+
+    def correct_schedule(
+        self, position: int, reason: str, slot: TrainingSlot, online: bool, stamp: Stamp
+    ) -> None:
+        """The schedule as it was meant, by the rules a schedule obeys; its seats may not
+        drop below the officials holding one."""
+        self.check_not_retracted(position)
+        check_slot(slot)
+        if slot.capacity < len(self.booked):
+            raise CapacityExceeded(
+                _(
+                    "session {session}: {booked} officials hold a seat, more than {capacity}; "
+                    "retract or move their bookings first"
+                ).format(session=self.session_id, booked=len(self.booked), capacity=slot.capacity),
+                details={"position": position},
+            )
+        self.trigger_event(
+            self.ScheduleCorrected,
+            timestamp=stamp.at,
+            by=stamp.by,
+            origin=stamp.origin,
+            on=self.planned_on or stamp.today,
+            position=position,
+            reason=reason,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            location=slot.location,
+            capacity=slot.capacity,
+            online=bool(online),
+        )
+
     def check_seat(self, official_id: OfficialId) -> None:
+        self.check_not_retracted()
         if official_id.value in self.booked:
             raise InvalidTransition(
                 _("session {session}: official {official} holds a seat already").format(

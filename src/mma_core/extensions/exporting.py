@@ -20,6 +20,8 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from mma_core.application.events import event_records
+from mma_core.domain.values import CostLine
+from mma_core.language.i18n import _ as _t
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application.programme import Programme
@@ -71,9 +73,10 @@ STATUS = _columns(
     "connected_on:date connection_kind:str evaluation_due:date reports_received:int "
     "costs_province:decimal costs_municipality:decimal successor:str"
 )
+# ``note``: what a line is, in words, where its tariff does not say it (a correction's reversal).
 LEDGER = _columns(
     "code:str name:str on:date kind:str amount:decimal payer:str payee:str calculator:str "
-    "calculator_version:str tariff_id:str"
+    "calculator_version:str tariff_id:str note:str"
 )
 ROSTER = _columns(
     "code:str municipality:str official_id:str name:str email:str active:bool "
@@ -83,6 +86,14 @@ EVENTS = _columns(
     "position:int recorded_at:datetime aggregate:str type:str code:str business_date:date "
     "by:str origin:str"
 )
+
+
+def correction_words(line: CostLine) -> str | None:
+    """A reversal line in the reader's language: "correction: retracted (position 1234)";
+    ``None`` for any other line."""
+    if line.reverses is None:
+        return None
+    return _t("correction: retracted (position {position})").format(position=line.reverses)
 
 
 class ExportSource:
@@ -159,6 +170,7 @@ class ExportSource:
                         line.calculator,
                         line.calculator_version,
                         line.tariff_id,
+                        correction_words(line) or "",
                     )
                 )
         rows.sort(key=lambda r: (r[2], r[0]))

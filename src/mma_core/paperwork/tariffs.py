@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from mma_core.domain.values import REVERSES_PREFIX
 from mma_core.language.i18n import _, long_date
 
 OFFER_PREFIX = "offer:"
@@ -21,7 +22,12 @@ def offers_sent(offers: Iterable[Any]) -> dict[str, date]:
 
 
 def tariff_words(tariff_id: str, sent: Mapping[str, date]) -> str:
-    """The tariff in the reader's language: the offer's date for an offer's terms."""
+    """The tariff in the reader's language: the offer's date for an offer's terms, a
+    correction's reversal as a correction."""
+    if tariff_id.startswith(REVERSES_PREFIX):
+        return _("correction: retracted (position {position})").format(
+            position=tariff_id[len(REVERSES_PREFIX) :]
+        )
     if tariff_id.startswith(OFFER_PREFIX):
         reference = tariff_id[len(OFFER_PREFIX) :]
         day = sent.get(reference)

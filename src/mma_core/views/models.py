@@ -49,6 +49,8 @@ from mma_core.views.waterbed import WaterbedEntry, waterbed
 CostsOf = Callable[[str], Sequence[CostEntry]]
 COST_CACHE_SIZE = 256  # municipalities whose ledger lines stay in memory
 
+_AMENDMENTS = (TrainingSession.ScheduleRetracted, TrainingSession.ScheduleCorrected)
+
 
 def overview_from_records(
     records: Sequence[MunicipalityRecord],
@@ -199,7 +201,8 @@ class ReadModels:
         return self.store.codes()
 
     def sessions(self) -> list[SessionRecord]:
-        return self.store.sessions()
+        """The sessions scheduled (a retracted schedule never was)."""
+        return [s for s in self.store.sessions() if not s.retracted]
 
     def ledger(self, code: str | None = None) -> list[LedgerLine]:
         return self.store.ledger(code)
@@ -304,9 +307,14 @@ class ReadModels:
             for event in self.source.aggregate_events(scheduled.originator_id):
                 if s is None:
                     s = event.mutate(None)
-                elif event.business_date is None or event.business_date <= day:
+                elif (
+                    isinstance(event, _AMENDMENTS)
+                    or event.business_date is None
+                    or event.business_date <= day
+                ):
+                    # An amended schedule is as if it had been recorded so: on every day.
                     event.apply(s)
-            if s is not None:
+            if s is not None and not s.retracted:
                 result.append(session_record_of(s))
         return sorted(result, key=lambda s: (s.starts_at, s.session_id))
 

@@ -267,6 +267,8 @@ class SessionRecord:
     capacity: int
     online: bool
     booked: tuple[str, ...]  # official ids holding a seat
+    # Its schedule retracted: it was never scheduled (kept as a row, never shown).
+    retracted: bool = False
 
     @property
     def seats_left(self) -> int:
@@ -290,6 +292,7 @@ def session_record_of(s: TrainingSession) -> SessionRecord:
         capacity=s.slot.capacity,
         online=s.online,
         booked=tuple(s.booked),
+        retracted=s.retracted,
     )
 
 
@@ -343,7 +346,9 @@ def _reader(kind: Any) -> Callable[[Any], Any]:
     if attrs.has(kind):
         hints = typing.get_type_hints(kind)
         fields = [(a.name, _reader(hints[a.name])) for a in attrs.fields(kind)]
-        return lambda d: kind(**{name: read(d[name]) for name, read in fields})
+        # A field added since a row was written is left to its default (a required one
+        # still fails).
+        return lambda d: kind(**{name: read(d[name]) for name, read in fields if name in d})
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is types.UnionType or origin is typing.Union:
         read = _reader(next(a for a in args if a is not type(None)))

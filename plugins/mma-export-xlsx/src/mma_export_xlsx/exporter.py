@@ -58,6 +58,7 @@ HEADERS_NL = {
     "calculator": "Rekenregel",
     "calculator_version": "Versie rekenregel",
     "tariff_id": "Tarief",
+    "note": "Toelichting",
     "municipality": "Gemeente",
     "official_id": "Functionaris",
     "email": "E-mail",

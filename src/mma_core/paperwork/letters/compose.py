@@ -669,7 +669,9 @@ def _statement(
         with language("nl"):  # the letters are Dutch, whatever the reader's language
             words = tariff_words(line.tariff_id, sent)
         source = f"{words} (rekenregel {line.calculator} {line.calculator_version})"
-        if line.kind is CostKind.REPORT_FEE:
+        if line.is_reversal:
+            source = words  # "correctie: ingetrokken (positie 1234)": its own line, not a report
+        if line.kind is CostKind.REPORT_FEE and not line.is_reversal:
             q = (e.on.month - 1) // 3
             quarters[(q, line.payer.value)].append(line.amount.amount)
             provenance[q].add(source)
