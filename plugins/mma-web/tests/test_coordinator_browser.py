@@ -360,9 +360,7 @@ def test_correct_a_reports_date(
 ) -> None:  # type: ignore[no-untyped-def]
     connect(programme, "GM0363")
     wrong, right = TODAY - timedelta(days=4), TODAY - timedelta(days=3)
-    programme.record_report(
-        "GM0363", received_on=wrong, category="fraude", reference="R-1", by="m"
-    )
+    programme.record_report("GM0363", received_on=wrong, category="fraude", reference="R-1", by="m")
     report = programme.history("GM0363")[-1].position
     page = new_page(browser, live_server)
     open_from_dashboard(page, "GM0363", "Amsterdam", "corrigeren")

@@ -162,22 +162,33 @@ def amending_pages(client: TestClient, csrf: str) -> Iterator[tuple[str, str]]:
     yield "retract form", client.get(retract).text
     yield "correct form", client.get(correct).text
     yield "retract: no reason", client.post(retract, data={"csrf": csrf}).text
-    yield "retract: others rest on it", client.post(
-        f"/gemeente/GM0363/feit/{connected}/intrekken", data={"csrf": csrf, "reden": "fout"}
-    ).text
-    yield "correct: nothing changed", client.post(
-        correct, data={"csrf": csrf, "reden": "fout", "outcome": "continue"}
-    ).text
-    yield "correct: bad value", client.post(
-        correct, data={"csrf": csrf, "reden": "fout", "useful": "veel"}
-    ).text
-    yield "correct: future", client.post(
-        correct,
-        data={"csrf": csrf, "reden": "fout", "on": (TODAY + timedelta(days=2)).isoformat()},
-    ).text
-    yield "correct: confirmation", client.post(
-        correct, data={"csrf": csrf, "reden": "fout", "outcome": "stop", "satisfaction": "2"}
-    ).text
+    yield (
+        "retract: others rest on it",
+        client.post(
+            f"/gemeente/GM0363/feit/{connected}/intrekken", data={"csrf": csrf, "reden": "fout"}
+        ).text,
+    )
+    yield (
+        "correct: nothing changed",
+        client.post(correct, data={"csrf": csrf, "reden": "fout", "outcome": "continue"}).text,
+    )
+    yield (
+        "correct: bad value",
+        client.post(correct, data={"csrf": csrf, "reden": "fout", "useful": "veel"}).text,
+    )
+    yield (
+        "correct: future",
+        client.post(
+            correct,
+            data={"csrf": csrf, "reden": "fout", "on": (TODAY + timedelta(days=2)).isoformat()},
+        ).text,
+    )
+    yield (
+        "correct: confirmation",
+        client.post(
+            correct, data={"csrf": csrf, "reden": "fout", "outcome": "stop", "satisfaction": "2"}
+        ).text,
+    )
     yield "retract: confirmation", client.post(retract, data={"csrf": csrf, "reden": "fout"}).text
     yield "not this municipality's", client.get(f"/gemeente/GM0392/feit/{report}/intrekken").text
     yield "no fact there", client.get("/gemeente/GM0363/feit/999999/intrekken").text

@@ -118,9 +118,8 @@ def read(f: Field, values: Mapping[str, str]) -> object:
             return int(chosen) if chosen else None
         return chosen
     text = _text(values, f.name, f.label, f.required)
-    if "\n" in text or "\r" in text:
-        if f.kind != "textarea":
-            raise FormError(_("{label}: one line only").format(label=f.label), f.name)
+    if ("\n" in text or "\r" in text) and f.kind != "textarea":
+        raise FormError(_("{label}: one line only").format(label=f.label), f.name)
     return text
 
 

@@ -735,8 +735,10 @@ def build_pages() -> APIRouter:
                 "longer counts, and what it cost is taken back. It stays in the history, "
                 "marked as retracted, and cannot be retracted again."
             ).format(fact=what, position=found.position, name=view.name)
-            summary = [(f.label, amending.shown(f, found.fields.get(f.name), _datum, _geld))
-                       for f in fields]
+            summary = [
+                (f.label, amending.shown(f, found.fields.get(f.name), _datum, _geld))
+                for f in fields
+            ]
         else:
             heading = _("correct a fact")
             consequence = _(
