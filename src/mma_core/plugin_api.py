@@ -17,7 +17,8 @@ Groups, in the order of ``__all__``:
 - what cost calculators read and return: :class:`CostContext`, ``CostLine``, :class:`CostKind`,
   :class:`Payer`;
 - the read models exporters and pages show (overview, sessions, deadlines, ledger, waterbed,
-  the map's areas and the outlines they come from);
+  the map's areas and the outlines they come from), and :data:`CORRECTABLE`, the fields a
+  correction of each fact can change;
 - for a plugin's own command: :func:`store_url`, :func:`load_config`, :func:`open_programme`;
   in the reader's language: :func:`translated_command`, :func:`translated_group` (its help)
   and :func:`translator` (its messages), from a catalog the plugin ships.
@@ -35,6 +36,7 @@ from mma_core.application.commands import Command, Validator
 from mma_core.application.costs import MMA, CostCalculator, CostContext, OfferTermsCalculator
 from mma_core.application.programme import Programme
 from mma_core.cli.plugin_commands import store_url
+from mma_core.domain.corrections import CORRECTABLE
 from mma_core.domain.jsonable import JSONReady, jsonable
 from mma_core.domain.values import (
     MMA_CATEGORIES,
@@ -95,6 +97,7 @@ from mma_core.views.state import (
 from mma_core.views.waterbed import WaterbedEntry, borders_on, centroids
 
 __all__ = [
+    "CORRECTABLE",
     "ENTRY_POINT_GROUP",
     "FUNNEL",
     "HOOK_API_VERSION",

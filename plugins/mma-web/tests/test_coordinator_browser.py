@@ -304,3 +304,105 @@ def test_a_municipality_answers_yes_with_one_official_and_no_training_yet(
     assert not re.search(r"TrainingBooked", " ".join(e.type for e in history))
     assert mayor.external == []
     assert coordinator.external == []
+
+
+def open_history(page) -> None:  # type: ignore[no-untyped-def]
+    """Open the municipality's list of every event."""
+    page.locator("#gebeurtenissen summary").click()
+
+
+def test_retract_a_report(
+    browser, live_server: LiveServer, programme: Programme, event_count
+) -> None:  # type: ignore[no-untyped-def]
+    connect(programme, "GM0363")
+    programme.record_report(
+        "GM0363", received_on=TODAY - timedelta(days=2), category="fraude", reference="R-1", by="m"
+    )
+    report = programme.history("GM0363")[-1].position
+    page = new_page(browser, live_server)
+    open_from_dashboard(page, "GM0363", "Amsterdam", "intrekken")
+    open_history(page)
+    row = page.locator(f"#positie-{report}")
+    assert "melding ontvangen" in row.inner_text()
+    shot(page, "intrekken-2-geschiedenis")
+    before = event_count(programme)
+    row.get_by_role("link", name=f"Positie {report} intrekken").click()
+    assert page.locator("h1").inner_text() == "Een feit intrekken"
+    # The reason is required: the browser asks for it before sending (the app refuses an
+    # empty one too, next to the field).
+    assert page.get_by_label("Reden").evaluate("field => field.required")
+    shot(page, "intrekken-3-formulier")
+    page.get_by_label("Reden").fill("hoort bij Haarlem")
+    page.get_by_role("button", name="Verder: controleren en bevestigen").click()
+    assert page.locator("h1").inner_text() == "Controleren en bevestigen: een feit intrekken"
+    assert "hoort bij Haarlem" in page.locator("#samenvatting").inner_text()
+    shot(page, "intrekken-4-bevestigen")
+    assert event_count(programme) == before
+    page.get_by_role("button", name="Ja, definitief vastleggen").click()
+    assert page.locator("#melding-vastgelegd").inner_text() == "Het feit is ingetrokken."
+    marked = page.locator(f"#positie-{report} .wijziging").inner_text()
+    assert marked.startswith("ingetrokken op positie")
+    assert marked.endswith("hoort bij Haarlem")
+    shot(page, "intrekken-5-vastgelegd")
+    history = programme.history("GM0363")
+    fact = next(e for e in history if e.position == report)
+    assert fact.retracted_by is not None
+    retraction = history[-1]
+    assert (retraction.type, retraction.by, retraction.origin) == ("FactRetracted", "Anna", "web")
+    assert retraction.amends == report
+    assert fact.retracted_by.position == retraction.position
+    assert programme.municipality("GM0363").reports_received == 0
+    assert page.external == []
+
+
+def test_correct_a_reports_date(
+    browser, live_server: LiveServer, programme: Programme, event_count
+) -> None:  # type: ignore[no-untyped-def]
+    connect(programme, "GM0363")
+    wrong, right = TODAY - timedelta(days=4), TODAY - timedelta(days=3)
+    programme.record_report("GM0363", received_on=wrong, category="fraude", reference="R-1", by="m")
+    report = programme.history("GM0363")[-1].position
+    page = new_page(browser, live_server)
+    open_from_dashboard(page, "GM0363", "Amsterdam", "corrigeren")
+    open_history(page)
+    before = event_count(programme)
+    page.locator(f"#positie-{report}").get_by_role(
+        "link", name=f"Positie {report} corrigeren"
+    ).click()
+    assert page.locator("h1").inner_text() == "Een feit corrigeren"
+    form = page.locator("form#corrigeren")
+    assert form.get_by_label("Ontvangen op").input_value() == wrong.isoformat()
+    assert form.get_by_label("Categorie").input_value() == "fraude"
+    # A date in the future: the rule, in Dutch, next to the date; nothing written.
+    form.get_by_label("Ontvangen op").fill((TODAY + timedelta(days=2)).isoformat())
+    form.get_by_label("Reden").fill("datum verkeerd overgenomen")
+    form.get_by_role("button", name="Verder: controleren en bevestigen").click()
+    assert "toekomst" in page.locator("#corrigeren-received_on-fout").inner_text()
+    shot(page, "corrigeren-2-fout")
+    assert event_count(programme) == before
+    form = page.locator("form#corrigeren")
+    assert form.get_by_label("Reden").input_value() == "datum verkeerd overgenomen"
+    form.get_by_label("Ontvangen op").fill(right.isoformat())
+    shot(page, "corrigeren-3-formulier")
+    form.get_by_role("button", name="Verder: controleren en bevestigen").click()
+    summary = page.locator("#samenvatting").inner_text()
+    assert "Ontvangen op" in summary
+    assert "Categorie" not in summary  # only what changes
+    shot(page, "corrigeren-4-bevestigen")
+    assert event_count(programme) == before
+    page.get_by_role("button", name="Ja, definitief vastleggen").click()
+    assert page.locator("#melding-vastgelegd").inner_text() == "Het feit is gecorrigeerd."
+    marked = page.locator(f"#positie-{report} .wijziging").inner_text()
+    assert marked.startswith("gecorrigeerd op positie")
+    shot(page, "corrigeren-5-vastgelegd")
+    history = programme.history("GM0363")
+    fact = next(e for e in history if e.position == report)
+    assert fact.corrected_by is not None
+    assert fact.corrected_by.reason == "datum verkeerd overgenomen"
+    restated = history[-1]
+    assert (restated.type, restated.by, restated.origin) == ("FactRestated", "Anna", "web")
+    assert (restated.amends, restated.date) == (report, right)
+    assert restated.data["data"]["received_on"] == right.isoformat()
+    assert [e.type for e in history[-2:]] == ["FactRetracted", "FactRestated"]
+    assert event_count(programme) > before
+    assert page.external == []

@@ -144,10 +144,60 @@ def pages_of(client: TestClient, token: str, csrf: str) -> Iterator[tuple[str, s
             f"POST {key} (refused)",
             client.post(f"/gemeente/GM0392/{form}", data={**values, "csrf": csrf}).text,
         )
+    yield from amending_pages(client, csrf)
     asked = client.post("/gemeente/GM0363/beeindigen", data={**posts["beeindigen"], "csrf": csrf})
     back = {"csrf": csrf, "datum": TODAY.isoformat(), "stap": "wijzigen"}
     yield "back from the confirmation", client.post("/gemeente/GM0363/beeindigen", data=back).text
     assert asked.status_code == 200
+
+
+def amending_pages(client: TestClient, csrf: str) -> Iterator[tuple[str, str]]:
+    """Retracting and correcting a fact: the forms, their refusals and confirmations, the
+    history after each."""
+    history = client.app.state.programme.history("GM0363")  # type: ignore[attr-defined]
+    at = {e.type: e.position for e in history}
+    report, evaluation, connected = at["ReportReceived"], at["Evaluated"], at["Connected"]
+    retract = f"/gemeente/GM0363/feit/{report}/intrekken"
+    correct = f"/gemeente/GM0363/feit/{evaluation}/corrigeren"
+    yield "retract form", client.get(retract).text
+    yield "correct form", client.get(correct).text
+    yield "retract: no reason", client.post(retract, data={"csrf": csrf}).text
+    yield (
+        "retract: others rest on it",
+        client.post(
+            f"/gemeente/GM0363/feit/{connected}/intrekken", data={"csrf": csrf, "reden": "fout"}
+        ).text,
+    )
+    yield (
+        "correct: nothing changed",
+        client.post(correct, data={"csrf": csrf, "reden": "fout", "outcome": "continue"}).text,
+    )
+    yield (
+        "correct: bad value",
+        client.post(correct, data={"csrf": csrf, "reden": "fout", "useful": "veel"}).text,
+    )
+    yield (
+        "correct: future",
+        client.post(
+            correct,
+            data={"csrf": csrf, "reden": "fout", "on": (TODAY + timedelta(days=2)).isoformat()},
+        ).text,
+    )
+    yield (
+        "correct: confirmation",
+        client.post(
+            correct, data={"csrf": csrf, "reden": "fout", "outcome": "stop", "satisfaction": "2"}
+        ).text,
+    )
+    yield "retract: confirmation", client.post(retract, data={"csrf": csrf, "reden": "fout"}).text
+    yield "not this municipality's", client.get(f"/gemeente/GM0392/feit/{report}/intrekken").text
+    yield "no fact there", client.get("/gemeente/GM0363/feit/999999/intrekken").text
+    done = client.post(
+        retract, data={"csrf": csrf, "reden": "fout", "stap": "bevestigen", "verzoek": "taal-1"}
+    )
+    if done.status_code == 303:  # a coordinator: the history with the retraction, marked
+        yield "history with a retraction", client.get("/gemeente/GM0363?geschiedenis=open").text
+        yield "retracted already", client.get(retract).text
 
 
 @pytest.mark.parametrize(

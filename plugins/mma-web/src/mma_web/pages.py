@@ -4,7 +4,9 @@ page a municipality opens from its link. Server-rendered; every form works witho
 The dashboard and every municipality page take ``?as_of=YYYY-MM-DD``: the programme as it was
 on that business date (as the store knows it now). A form that records what cannot be undone (a
 termination, a withdrawal, a merger) asks for confirmation on a page of its own first, after the
-command was tried and nothing written.
+command was tried and nothing written. So do the retraction and the correction of a fact, which
+a coordinator starts from the fact's row in the municipality's history
+(``/gemeente/CODE/feit/POSITION/intrekken`` and ``.../corrigeren``).
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mma_core import DomainError, Money, MunicipalityCode, Official, Programme
 from mma_core.plugin_api import HistoryEntry, MunicipalityView, funnel, map_areas, outlines
+from mma_web import amending
 from mma_web.api import HIDDEN, ORIGIN, without_names
 from mma_web.deps import Caller, ProgrammeDep, caller_of, links_of, programme_of, sessions_of
-from mma_web.forms import FORMS, Form, FormError
+from mma_web.forms import FORMS, Field, Form, FormError
 from mma_web.links import Link
 from mma_web.mapsvg import STAGE_COLOURS, SURROUNDED, map_svg
 from mma_web.sessions import LOGIN_COOKIE, SESSION_COOKIE, Throttle
@@ -77,6 +80,8 @@ EVENTS = {
     "OfficialErased": "gegevens functionaris gewist",
     "TrainingBooked": "training geboekt",
     "AttendanceRecorded": "aanwezigheid vastgelegd",
+    "FactRetracted": "ingetrokken",
+    "FactRestated": "gecorrigeerd",
 }
 PAYERS = {"province": "provincie", "municipality": "gemeente"}
 KINDS = {"answer": "antwoord", "evaluation": "evaluatie"}
@@ -426,6 +431,10 @@ def build_pages() -> APIRouter:
             ],
             hidden=HIDDEN,
             successor=_successor_name(programme, view),
+            # Retract and correct: today's page, a coordinator, a fact that can be amended.
+            amendable=amending.correctable if records else (lambda _fact: False),
+            history_open=request.query_params.get("vastgelegd", "") in amending.ACTIONS
+            or "geschiedenis" in request.query_params,
         )
 
     @router.get("/gemeente/{code}")
@@ -513,7 +522,8 @@ def build_pages() -> APIRouter:
             principal=principal,
             csrf=_csrf(request),
             m=view,
-            form=form,
+            heading=form.title.lower(),
+            action_url=url(f"/gemeente/{code}/{form.key}"),
             summary=_summary(form, values, choices, programme.today()),
             consequence=_consequence(form.key, view, arguments, choices, programme.today()),
             carried=[
@@ -531,6 +541,247 @@ def build_pages() -> APIRouter:
             return municipality_page(request, code, 422, PageError("link", message), values)
         link = str(request.base_url).rstrip("/") + f"/antwoord/{token}"
         return municipality_page(request, code, 201, new_link=link)
+
+    # -- retracting and correcting a fact -----------------------------------------------
+
+    @router.get("/gemeente/{code}/feit/{position}/{action}")
+    def amend_form(request: Request, code: str, position: str, action: str) -> Response:
+        principal = caller_of(request)
+        if not principal.can_record:
+            return _only_coordinators(request, principal)
+        found = _amendable(request, code, position, action)
+        if isinstance(found, Response):
+            return found
+        return _amend_page(request, found, action)
+
+    @router.post("/gemeente/{code}/feit/{position}/{action}")
+    async def amend(request: Request, code: str, position: str, action: str) -> Response:
+        values = _form_values(await request.form())
+        return await run_in_threadpool(_amend, request, code, position, action, values)
+
+    def _amend(
+        request: Request, code: str, position: str, action: str, values: dict[str, str]
+    ) -> Response:
+        refused = _check_csrf(request, values)
+        if refused is not None:
+            return refused
+        principal = caller_of(request)
+        if not principal.can_record:
+            return _only_coordinators(request, principal)
+        step = values.get("stap", "")
+        found = _amendable(request, code, position, action)
+        if isinstance(found, Response):
+            if step == "bevestigen" and action == amending.RETRACT and found.status_code == 409:
+                # Retracted already: by this confirmation's first click (its receipt answers
+                # again, and nothing is written), or by someone else (the page says so).
+                try:
+                    programme_of(request).retract(
+                        int(position),
+                        reason=_text_field(values, amending.REASON),
+                        by=principal.by,
+                        origin=ORIGIN,
+                        request_id=_request_id(values),
+                    )
+                except (DomainError, FormError):
+                    return found
+                return _amend_recorded(code.upper())
+            return found
+        if step == "wijzigen":  # back from the confirmation, as typed
+            return _amend_page(request, found, action, typed=values)
+        programme = programme_of(request)
+        fields = amending.fields_of(found.fact, found.fields)
+        changed: dict[str, object] = {}
+        try:
+            reason = _text_field(values, amending.REASON)
+            if action == amending.RETRACT:
+                pass
+            elif step == "bevestigen":
+                # The fields the confirmation carries, as they were asked: a second click
+                # is the same command, which its receipt answers.
+                changed = {f.name: amending.read(f, values) for f in fields if f.name in values}
+            else:
+                changed = amending.changes(fields, found.fields, values)
+                if not changed:
+                    raise FormError(
+                        _("Nothing was changed: change at least one field, or go back.")
+                    )
+
+            def run(request_id: str | None = None) -> object:
+                extra: dict[str, Any] = {} if request_id is None else {"request_id": request_id}
+                if action == amending.RETRACT:
+                    return programme.retract(
+                        found.position, reason=reason, by=principal.by, origin=ORIGIN, **extra
+                    )
+                keywords = {amending.keyword(k): v for k, v in changed.items()}
+                return programme.correct(
+                    found.position,
+                    reason=reason,
+                    by=principal.by,
+                    origin=ORIGIN,
+                    **extra,
+                    **keywords,
+                )
+
+            if step != "bevestigen":
+                _try(run, programme)  # every rule, and nothing written
+                return _amend_confirmation(request, found, action, reason, changed, fields)
+            run(_request_id(values))
+        except FormError as failure:
+            error = PageError(action, str(failure), failure.field)
+            return _amend_page(request, found, action, 422, error, values)
+        except DomainError as failure:
+            request.app.state.metrics.errors.labels(failure.code).inc()
+            field = failure.details.get("field") if failure.code == "invalid_input" else None
+            if field is None and len(changed) == 1 and failure.code == "invalid_date":
+                field = next(iter(changed))
+            message = amending.in_words(rule_broken(failure), fields)
+            error = PageError(action, message, field if isinstance(field, str) else None)
+            blockers = failure.details.get("positions") if failure.code == "depends_on" else None
+            return _amend_page(
+                request, found, action, failure.http_status, error, values, blockers or []
+            )
+        request.app.state.metrics.commands.labels(
+            "retract" if action == amending.RETRACT else "correct"
+        ).inc()
+        return _amend_recorded(found.code, action)
+
+    def _amend_recorded(code: str, action: str = amending.RETRACT) -> Response:
+        return redirect(f"/gemeente/{code}?vastgelegd={action}#melding-vastgelegd")
+
+    def _amendable(request: Request, code: str, position: str, action: str) -> Any:
+        """The fact at ``position`` of ``code`` as it stands now, or the page that says why
+        it cannot be amended."""
+        principal = caller_of(request)
+        at = int(position) if position.isascii() and position.isdigit() else 0
+        if action not in amending.ACTIONS or not 0 < at < 2**63:
+            return _error_page(request, 404)
+        try:
+            found = programme_of(request).amendable(at)
+        except DomainError as failure:
+            return render(
+                "message.html.j2",
+                failure.http_status,
+                title=_("This fact cannot be amended"),
+                message=rule_broken(failure),
+                principal=principal,
+                csrf=_csrf(request),
+            )
+        if found.code != code.upper():
+            return render(
+                "message.html.j2",
+                404,
+                title=_("This fact cannot be amended"),
+                message=_("The fact at position {position} is not one of {code}'s.").format(
+                    position=at, code=code
+                ),
+                principal=principal,
+                csrf=_csrf(request),
+            )
+        return found
+
+    def _amend_page(
+        request: Request,
+        found: Any,
+        action: str,
+        status: int = 200,
+        error: PageError | None = None,
+        typed: Mapping[str, str] | None = None,
+        blockers: Sequence[int] = (),
+    ) -> Response:
+        programme = programme_of(request)
+        principal = caller_of(request)
+        view = without_names(programme.municipality(found.code), principal)
+        fields = amending.fields_of(found.fact, found.fields)
+        current = {f.name: amending.as_typed(found.fields.get(f.name)) for f in fields}
+        return render(
+            "amend.html.j2",
+            status,
+            principal=principal,
+            csrf=_csrf(request),
+            m=view,
+            fact=found,
+            fact_name=EVENTS.get(found.fact, found.fact),
+            action=action,
+            retract=action == amending.RETRACT,
+            fields=fields,
+            reason_field=amending.REASON,
+            recorded=[
+                (f.label, amending.shown(f, found.fields.get(f.name), _datum, _geld))
+                for f in fields
+            ],
+            values={**current, **{k: v for k, v in (typed or {}).items() if k in current}},
+            reason=(typed or {}).get("reden", ""),
+            error=error,
+            blockers=blockers,
+        )
+
+    def _amend_confirmation(
+        request: Request,
+        found: Any,
+        action: str,
+        reason: str,
+        changed: Mapping[str, object],
+        fields: list[Any],
+    ) -> Response:
+        programme = programme_of(request)
+        principal = caller_of(request)
+        view = without_names(programme.municipality(found.code), principal)
+        what = EVENTS.get(found.fact, found.fact)
+        by_name = {f.name: f for f in fields}
+        if action == amending.RETRACT:
+            heading = _("retract a fact")
+            consequence = _(
+                "“{fact}” at position {position} of {name} is marked as never true: it no "
+                "longer counts, and what it cost is taken back. It stays in the history, "
+                "marked as retracted, and cannot be retracted again."
+            ).format(fact=what, position=found.position, name=view.name)
+            summary = [
+                (f.label, amending.shown(f, found.fields.get(f.name), _datum, _geld))
+                for f in fields
+            ]
+        else:
+            heading = _("correct a fact")
+            consequence = _(
+                "“{fact}” at position {position} of {name} is corrected as below. The old "
+                "values stay in the history, marked as corrected."
+            ).format(fact=what, position=found.position, name=view.name)
+            summary = []
+        carried = [("reden", reason)]
+        carried += [(k, amending.as_typed(v)) for k, v in changed.items()]
+        return render(
+            "confirm.html.j2",
+            principal=principal,
+            csrf=_csrf(request),
+            m=view,
+            heading=heading,
+            action_url=url(f"/gemeente/{found.code}/feit/{found.position}/{action}"),
+            summary=summary,
+            caption=_("The fact at position {position}: {fact}").format(
+                position=found.position, fact=what
+            ),
+            changes=[
+                (
+                    by_name[k].label,
+                    amending.shown(by_name[k], found.fields.get(k), _datum, _geld),
+                    amending.shown(by_name[k], v, _datum, _geld),
+                )
+                for k, v in changed.items()
+            ],
+            reason=reason,
+            consequence=consequence,
+            carried=carried,
+            request_id=secrets.token_urlsafe(16),
+        )
+
+    def _only_coordinators(request: Request, principal: Principal) -> Response:
+        return render(
+            "message.html.j2",
+            403,
+            title="Geen toegang",
+            message="Alleen een coördinator kan iets vastleggen.",
+            principal=principal,
+            csrf=_csrf(request),
+        )
 
     # -- the municipality's own answer page ---------------------------------------------
 
@@ -635,6 +886,14 @@ def _request_id(values: Mapping[str, str]) -> str | None:
     return f"web-{key}"
 
 
+def _text_field(values: Mapping[str, str], f: Field) -> str:
+    """A required line of text; a Dutch ``FormError`` next to it when empty."""
+    value = values.get(f.name, "").strip()
+    if not value:
+        raise FormError(_("{label}: fill in this field").format(label=f.label), f.name)
+    return value
+
+
 def _official_of(official: object, code: str) -> bool:
     """Whether ``official`` is an id of ``code``'s officials (``GM0363-1`` for ``GM0363``)."""
     try:
@@ -723,7 +982,12 @@ def _consequence(
 
 def _recorded_notice(request: Request) -> str | None:
     """After a form recorded: what (``?vastgelegd=KEY``, a form's key, nothing typed)."""
-    form = FORMS.get(request.query_params.get("vastgelegd", ""))
+    key = request.query_params.get("vastgelegd", "")
+    if key == amending.RETRACT:
+        return _("The fact was retracted.")
+    if key == amending.CORRECT:
+        return _("The fact was corrected.")
+    form = FORMS.get(key)
     if form is None:
         return None
     return form.done
