@@ -47,9 +47,7 @@ from mma_core.storage.cipher import keyring_from
 from mma_core.storage.errors import translated
 
 
-class Programme(
-    LifecycleCommands, TrainingCommands, CorrectionCommands, AddressCommands, Queries
-):
+class Programme(LifecycleCommands, TrainingCommands, CorrectionCommands, AddressCommands, Queries):
     """One programme, one store. Open with :meth:`open` and use as a context manager."""
 
     @classmethod
