@@ -12,6 +12,7 @@ The class is put together from its parts, each readable on its own:
 - :mod:`~mma_core.application.lifecycle`: the registry, the offer, invitations to mergers;
 - :mod:`~mma_core.application.training`: sessions, officials, bookings, attendance, erasure;
 - :mod:`~mma_core.application.reports`: reports one by one or in bulk, with their fees;
+- :mod:`~mma_core.application.addresses`: the municipalities' postal addresses;
 - :mod:`~mma_core.application.queries`: municipality, overview, history, follow and the rest;
 - this module: opening a store, upgrading it, and ``atomic()`` blocks.
 """
@@ -26,6 +27,7 @@ from typing import Any
 from eventsourcing.persistence import RecordConflictError
 
 from mma_core.application import migrations
+from mma_core.application.addresses import AddressCommands
 from mma_core.application.commanding import (
     utc_now,
 )
@@ -45,7 +47,7 @@ from mma_core.storage.cipher import keyring_from
 from mma_core.storage.errors import translated
 
 
-class Programme(LifecycleCommands, TrainingCommands, CorrectionCommands, Queries):
+class Programme(LifecycleCommands, TrainingCommands, CorrectionCommands, AddressCommands, Queries):
     """One programme, one store. Open with :meth:`open` and use as a context manager."""
 
     @classmethod

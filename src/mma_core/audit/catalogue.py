@@ -102,6 +102,14 @@ MEANINGS: dict[str, str] = {
     "(every field of the schedule is given, changed or not)",
     "TrainingSession.ScheduleCorrected.capacity": "the seats, as corrected; never fewer than "
     "the officials holding one",
+    "Municipality.AddressRecorded.on": "the day the address took effect; a later "
+    "AddressRecorded replaces it from its own day",
+    "Municipality.AddressRecorded.body": "the body a letter is addressed to, e.g. College van "
+    "burgemeester en wethouders van de gemeente Amsterdam; empty: the mayor (an organisation, "
+    "not a person)",
+    "Municipality.AddressRecorded.street": "a street and number or a PO box, e.g. Postbus 202",
+    "Municipality.AddressRecorded.postcode": "the Dutch postcode, written 1000 AE",
+    "Municipality.AddressRecorded.place": "the place, e.g. Amsterdam",
     "ReportClaim.Released.on": "the day the reference was released (its report retracted, "
     "or its reference corrected)",
     "ReportClaim.Reclaimed.received_on": "the day MMA received the report that takes the "

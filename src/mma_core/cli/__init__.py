@@ -12,7 +12,7 @@ loads none of them. :func:`load_all` loads them all (for tools that walk the com
 The modules: ``root`` (the group, its global options and settings), ``params`` (option types),
 ``output`` (consoles, JSON, words and amounts), one module per group of commands (``offers``,
 ``lifecycle``, ``training``, ``reports``, ``queries``, ``store``, ``demo``, ``imports``,
-``cipher``, ``corrections``), and here the extensions other packages add.
+``cipher``, ``corrections``, ``addresses``), and here the extensions other packages add.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ MODULES = (
     "mma_core.cli.letters",
     "mma_core.cli.imports",
     "mma_core.cli.corrections",
+    "mma_core.cli.addresses",
 )
 # Loaded at once: the plugin commands also add the plugins' own on first use of an unknown name.
 EXTENSIONS = ("mma_core.cli.plugin_commands",)

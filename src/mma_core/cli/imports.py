@@ -1,4 +1,5 @@
-"""``mma import answers|officials FILE``: the rows of a CSV or XLSX file, all or none."""
+"""``mma import answers|officials FILE``: the rows of a CSV or XLSX file, all or none (the
+body ``mma address import FILE`` runs too)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,15 @@ def _run(kind: str, path: str, dry_run: bool) -> None:
     from mma_core.cli.plugin_commands import _emit, actor, programme, store_url, wants_json
     from mma_core.domain.errors import DomainError
     from mma_core.language.i18n import _
-    from mma_core.paperwork.imports import ImportRejected, import_answers, import_officials
+    from mma_core.paperwork.imports import (
+        ImportRejected,
+        import_addresses,
+        import_answers,
+        import_officials,
+    )
 
     by = actor()
-    run = import_answers if kind == "answers" else import_officials
+    run = {"answers": import_answers, "officials": import_officials}.get(kind, import_addresses)
     try:
         with programme(store_url()) as prog:
             result = run(prog, path, by=by, dry_run=dry_run, origin="cli")
@@ -50,11 +56,10 @@ def _run(kind: str, path: str, dry_run: bool) -> None:
     for line in result.done:
         click.echo(line)
     if result.written:
-        done = (
-            _("Imported {rows} answers rows from {path}.")
-            if kind == "answers"
-            else _("Imported {rows} officials rows from {path}.")
-        )
+        done = {
+            "answers": _("Imported {rows} answers rows from {path}."),
+            "officials": _("Imported {rows} officials rows from {path}."),
+        }.get(kind, _("Imported {rows} address rows from {path}."))
         click.echo(done.format(rows=result.rows, path=path))
     else:
         click.echo(

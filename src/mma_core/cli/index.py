@@ -10,6 +10,11 @@ COMMANDS: dict[str, tuple[str, str, str | None]] = {
         "Record that municipality CODE accepted the offer.\n\n    A municipality with a recorded prior connection is connected at once and owed compensation.\n\n    \x08\n    Example:\n      mma accept GM0363 --on 2019-11-01\n    ",
         None,
     ),
+    "address": (
+        "mma_core.cli.addresses",
+        "The municipalities' postal addresses, printed in the letters' recipient block.\n\n    An address in mma.toml ([plugins.letter.addresses]) comes first, then one recorded here,\n    then one the registry ships.\n    ",
+        None,
+    ),
     "audit": (
         "mma_core.cli.audit",
         "Prove the history was not altered: sign checkpoints, verify, export for auditors.\n\n    \x08\n    Every stored event has a leaf, written in the same transaction; the leaves form an\n    RFC 6962 Merkle tree. A checkpoint signs the tree's size and root; keep checkpoints\n    outside the store. See docs/audit.md.\n    ",

@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from mma_core.domain.addresses import ADDRESS_DATE, PostalAddress
 from mma_core.domain.common import Recorded, Stamp, as_date, not_before, not_in_future
 from mma_core.domain.corrections import CorrectionsTrack
 from mma_core.domain.errors import (
@@ -347,6 +348,17 @@ class Municipality(CorrectionsTrack, OfficialsTrack, Aggregate):
             o.active = False
             o.erased = True
 
+    class AddressRecorded(Event):
+        """The municipality's postal address from ``on``, where letters to it go (an
+        organisation's address, not personal data). A later one replaces it from its own day;
+        the aggregate keeps nothing of it: the letters read the events."""
+
+        on: date
+        body: str
+        street: str
+        postcode: str
+        place: str
+
     class FactRetracted(Event):
         """The fact recorded at ``position`` (this aggregate's ``version``) was never true,
         or (``corrected``) was wrong as recorded and a ``FactRestated`` follows. Dated on the
@@ -563,6 +575,26 @@ class Municipality(CorrectionsTrack, OfficialsTrack, Aggregate):
     def invite(self, on: date, offer_reference: str, offer_sent_on: date, stamp: Stamp) -> None:
         on = self.check_invite(on, offer_sent_on, stamp)
         self._trigger(self.Invited, stamp, on=on, offer_reference=offer_reference)
+
+    def check_address(self, on: date, stamp: Stamp) -> date:
+        """An address takes effect on a day the municipality exists, not after today; it is
+        no step of the lifecycle, so it may fall before or after any."""
+        on = as_date(on, ADDRESS_DATE, self.label)
+        not_in_future(on, stamp, self.label, ADDRESS_DATE)
+        self._require_exists(on, ADDRESS_DATE)
+        return on
+
+    def record_address(self, on: date, address: PostalAddress, stamp: Stamp) -> None:
+        on = self.check_address(on, stamp)
+        self._trigger(
+            self.AddressRecorded,
+            stamp,
+            on=on,
+            body=address.body,
+            street=address.street,
+            postcode=address.postcode,
+            place=address.place,
+        )
 
     def record_prior_connection(
         self, connected_on: date, costs: Money, on: date | None, stamp: Stamp

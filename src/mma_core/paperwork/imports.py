@@ -1,5 +1,6 @@
-"""Imports of what coordinators keep in spreadsheets: the municipalities' answers, and the
-officials they put forward with the session each will attend.
+"""Imports of what coordinators keep in spreadsheets: the municipalities' answers, the
+officials they put forward with the session each will attend, and the municipalities' postal
+addresses.
 
 Every row is checked before anything is written: first its cells (a known municipality, a date,
 an answer, an e-mail address, a scheduled session), then every row's command against the
@@ -20,21 +21,30 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from mma_core.domain.addresses import (
+    MAX_BODY,
+    MAX_PLACE,
+    MAX_STREET,
+    PostalAddress,
+    check_postcode,
+)
 from mma_core.domain.errors import DomainError, InvalidInput
 from mma_core.domain.jsontypes import JSONValue
-from mma_core.domain.values import MunicipalityCode, Official
-from mma_core.language.i18n import _, message_date, ngettext
+from mma_core.domain.values import MunicipalityCode, Official, check_text
+from mma_core.language.i18n import N_, _, message_date, ngettext
 from mma_core.paperwork.tables import Column, TableRow, column_label, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application.programme import Programme
 
 __all__ = [
+    "ADDRESS_COLUMNS",
     "ANSWER_COLUMNS",
     "OFFICIAL_COLUMNS",
     "ImportRejected",
     "ImportResult",
     "RowError",
+    "import_addresses",
     "import_answers",
     "import_officials",
     "parse_date",
@@ -62,6 +72,25 @@ OFFICIAL_COLUMNS = (
     Column("salutation", ("aanhef",), required=False),
 )
 
+ADDRESS_COLUMNS = (
+    MUNICIPALITY,
+    Column(
+        "street",
+        ("straat", "adres", "postadres", "straat of postbus", "postbus", "address", "po box"),
+    ),
+    Column("postcode", ("post code", "zip", "zip code", "postal code")),
+    Column("place", ("plaats", "woonplaats", "vestigingsplaats", "city", "town")),
+    Column(
+        "body",
+        ("aan", "tenaamstelling", "geadresseerde", "bestuursorgaan", "addressee", "to"),
+        required=False,
+    ),
+    Column(
+        "on",
+        ("datum", "date", "geldig vanaf", "vanaf", "valid from", "from", "ingangsdatum"),
+        required=False,
+    ),
+)
 
 ACCEPT = frozenset(
     {
@@ -389,6 +418,111 @@ def _official_step(
             raise _CellError("session", error) from None
         return _("{official} nominated and booked on session {session}").format(
             official=official_id, session=session_id
+        )
+
+    return step
+
+
+def _address(row: TableRow, errors: list[RowError]) -> PostalAddress | None:
+    """The row's address, every cell checked (each wrong cell is its own error)."""
+    checks: tuple[tuple[str, Callable[[str], str]], ...] = (
+        ("street", lambda v: check_text(v, N_("the street or PO box"), limit=MAX_STREET)),
+        ("postcode", check_postcode),
+        ("place", lambda v: check_text(v, N_("the place"), limit=MAX_PLACE)),
+        ("body", lambda v: check_text(v, N_("the addressee"), limit=MAX_BODY, required=False)),
+    )
+    wrong = False
+    for column, check in checks:
+        try:
+            check(row.get(column, ""))
+        except InvalidInput as error:
+            errors.append(RowError(row.line, column, str(error)))
+            wrong = True
+    if wrong:
+        return None
+    return PostalAddress.parse(
+        street=row["street"],
+        postcode=row["postcode"],
+        place=row["place"],
+        body=row.get("body", ""),
+    )
+
+
+def import_addresses(
+    prog: Programme, path: str | Path, *, by: str, dry_run: bool = False, origin: str | None = None
+) -> ImportResult:
+    """Record the municipalities' postal addresses in the file, each from its date (without
+    one: from today). A row whose address is the one already in effect on its day is left as
+    it is, so importing the same file twice records nothing the second time."""
+    rows = read_table(path, ADDRESS_COLUMNS)
+    known = set(prog.codes())
+    today = prog.today()
+    current: dict[date, dict[str, PostalAddress]] = {}
+    errors: list[RowError] = []
+    seen: dict[tuple[str, date], int] = {}
+    steps: list[tuple[int, str, Callable[[], str]]] = []
+    for row in rows:
+        code = _code(row, known, errors)
+        day = _date(row, errors, required=False)
+        address = _address(row, errors)
+        if code is None or address is None or (row.get("on") and day is None):
+            continue
+        day = day or today
+        if (code, day) in seen:
+            errors.append(
+                RowError(
+                    row.line,
+                    "municipality",
+                    _("{code} has an address from {day} already on line {line}").format(
+                        code=code, day=message_date(day), line=seen[(code, day)]
+                    ),
+                )
+            )
+            continue
+        seen[(code, day)] = row.line
+        if day <= today and day not in current:
+            current[day] = prog.addresses(as_of=day)
+        if current.get(day, {}).get(code) == address:
+            steps.append((row.line, "on", _unchanged(code, address)))
+            continue
+        steps.append((row.line, "on", _address_step(prog, code, address, day, by, origin)))
+    return _run(prog, "addresses", steps, dry_run, errors)
+
+
+def _address_text(address: PostalAddress) -> str:
+    return ", ".join((*((address.body,) if address.body else ()), *address.lines()))
+
+
+def _unchanged(code: str, address: PostalAddress) -> Callable[[], str]:
+    def step() -> str:
+        return _("{code}: address unchanged ({address})").format(
+            code=code, address=_address_text(address)
+        )
+
+    return step
+
+
+def _address_step(
+    prog: Programme,
+    code: str,
+    address: PostalAddress,
+    day: date,
+    by: str,
+    origin: str | None,
+) -> Callable[[], str]:
+    def step() -> str:
+        prog.record_address(
+            code,
+            on=day,
+            street=address.street,
+            postcode=address.postcode,
+            place=address.place,
+            body=address.body,
+            by=by,
+            origin=origin,
+        )
+        return _("{code}: address {address} from {day}").format(
+            code=code, address=_address_text(address), day=message_date(day)
         )
 
     return step

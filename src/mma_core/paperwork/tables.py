@@ -51,6 +51,10 @@ COLUMN_NAMES = {
     "email": N_("email"),
     "session": N_("session"),
     "salutation": N_("salutation"),
+    "street": N_("street or PO box"),
+    "postcode": N_("postcode"),
+    "place": N_("place"),
+    "body": N_("addressee"),
 }
 
 

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import attrs
+
 from mma_core.domain.corrections import report_days
 from mma_core.domain.errors import InvalidInput, UnknownMunicipality
 from mma_core.domain.municipality import municipality_id
@@ -24,6 +26,7 @@ from mma_core.paperwork.tariffs import offers_sent
 
 if TYPE_CHECKING:  # pragma: no cover
     from mma_core.application.programme import Programme
+    from mma_core.domain.addresses import PostalAddress
     from mma_core.views.state import MunicipalityView, OfficialView, SessionView
 
 __all__ = ["compose", "dutch_date", "dutch_money"]
@@ -161,7 +164,8 @@ def compose(
         else:
             assert year is not None
             letters.append(_statement(m, year, as_of, head, offers_sent(prog.offers())))
-    return letters
+    book = AddressBook(prog, head)
+    return [book.addressed(letter) for letter in letters]
 
 
 def _view(
@@ -236,10 +240,46 @@ def _booked(m: MunicipalityView, as_of: date, explicit: bool) -> list[OfficialVi
 # -- the letters ------------------------------------------------------------------------------
 
 
-def _to_mayor(m: MunicipalityView, head: Letterhead | None = None) -> tuple[str, ...]:
-    """The recipient's block: the mayor of the municipality, and its address when known."""
-    address = head.address_of(m.code) if head is not None else ()
-    return ("Aan de burgemeester van", f"de gemeente {m.name}", *address)
+def _to_mayor(m: MunicipalityView) -> tuple[str, ...]:
+    """The recipient's block as far as the letter itself knows it: the mayor of the
+    municipality (:class:`AddressBook` adds the address when known)."""
+    return ("Aan de burgemeester van", f"de gemeente {m.name}")
+
+
+MAYOR_KINDS = ("invitation", "reminder", "evaluation", "statement")
+
+
+class AddressBook:
+    """Where each letter goes, as a Dutch letter's recipient block (top left) shows it: the
+    addressee, then the street or PO box and the postcode with the place.
+
+    The address comes from the first source that knows it: ``addresses`` in mma.toml (lines
+    only, under the mayor), else the one recorded for the letter's date (``mma address
+    import``, with its addressee when it names one), else the registry's. Without any the
+    block holds the addressee alone."""
+
+    def __init__(self, prog: Programme, head: Letterhead) -> None:
+        self.prog = prog
+        self.head = head
+        self._known: dict[date, dict[str, PostalAddress]] = {}
+
+    def recorded(self, code: str, day: date) -> PostalAddress | None:
+        if day not in self._known:
+            self._known[day] = self.prog.addresses(as_of=day)
+        return self._known[day].get(code)
+
+    def addressed(self, letter: Letter) -> Letter:
+        """``letter`` with the address in its recipient block, when one is known."""
+        override = self.head.address_of(letter.code)
+        if override:
+            return attrs.evolve(letter, recipient=(*letter.recipient, *override))
+        address = self.recorded(letter.code, letter.on)
+        if address is None:
+            return letter
+        addressee = letter.recipient
+        if address.body and letter.kind in MAYOR_KINDS:
+            addressee = (address.body,)
+        return attrs.evolve(letter, recipient=(*addressee, *address.lines()))
 
 
 class SessionHistory:
@@ -453,7 +493,7 @@ def _invitation(
         on=m.invited_on,
         reference=m.offer_reference or "",
         subject=SUBJECT,
-        recipient=_to_mayor(m, head),
+        recipient=_to_mayor(m),
         salutation="Geachte burgemeester,",
         blocks=(
             *opening,
@@ -505,7 +545,7 @@ def _reminder(
         reference=m.offer_reference or "",
         their_reference="",
         subject=f"Herinnering: {SUBJECT} (onze brief van {dutch_date(m.invited_on)})",
-        recipient=_to_mayor(m, head),
+        recipient=_to_mayor(m),
         salutation="Geachte burgemeester,",
         blocks=tuple(blocks),
         closing="Ik zie uw antwoord graag tegemoet.",
@@ -625,7 +665,7 @@ def _evaluation(prog: Programme, m: MunicipalityView, as_of: date, head: Letterh
         on=as_of,
         reference=m.offer_reference or "",
         subject=f"Evaluatie aansluiting Meld Misdaad Anoniem {m.name}",
-        recipient=_to_mayor(m, head),
+        recipient=_to_mayor(m),
         salutation="Geachte burgemeester,",
         blocks=(
             Block("", (facts,)),
@@ -715,7 +755,7 @@ def _statement(
         on=as_of,
         reference=f"{m.offer_reference or ''} overzicht {year}".strip(),
         subject=f"Kostenoverzicht Meld Misdaad Anoniem {year}",
-        recipient=_to_mayor(m, head),
+        recipient=_to_mayor(m),
         salutation="Geachte burgemeester,",
         blocks=(
             Block("", (intro,)),
