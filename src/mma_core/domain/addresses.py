@@ -70,6 +70,10 @@ class PostalAddress:
             ),
         )
 
+    def fields(self) -> dict[str, str]:
+        """The fields as ``AddressRecorded`` stores them."""
+        return attrs.asdict(self)
+
     def lines(self) -> tuple[str, ...]:
         """The address lines under the addressee: ``Postbus 202`` and ``1000 AE Amsterdam``."""
         return (self.street, f"{self.postcode} {self.place}")

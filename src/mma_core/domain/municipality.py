@@ -349,9 +349,8 @@ class Municipality(CorrectionsTrack, OfficialsTrack, Aggregate):
             o.erased = True
 
     class AddressRecorded(Event):
-        """The municipality's postal address from ``on``, where letters to it go (an
-        organisation's address, not personal data). A later one replaces it from its own day;
-        the aggregate keeps nothing of it: the letters read the events."""
+        """The municipality's postal address from ``on`` (an organisation's, not personal
+        data); a later one replaces it from its own day. The letters read it from the events."""
 
         on: date
         body: str
@@ -586,15 +585,7 @@ class Municipality(CorrectionsTrack, OfficialsTrack, Aggregate):
 
     def record_address(self, on: date, address: PostalAddress, stamp: Stamp) -> None:
         on = self.check_address(on, stamp)
-        self._trigger(
-            self.AddressRecorded,
-            stamp,
-            on=on,
-            body=address.body,
-            street=address.street,
-            postcode=address.postcode,
-            place=address.place,
-        )
+        self._trigger(self.AddressRecorded, stamp, on=on, **address.fields())
 
     def record_prior_connection(
         self, connected_on: date, costs: Money, on: date | None, stamp: Stamp
