@@ -82,6 +82,7 @@ EVENTS = {
     "AttendanceRecorded": "aanwezigheid vastgelegd",
     "FactRetracted": "ingetrokken",
     "FactRestated": "gecorrigeerd",
+    "AddressRecorded": "postadres vastgelegd",
 }
 PAYERS = {"province": "provincie", "municipality": "gemeente"}
 KINDS = {"answer": "antwoord", "evaluation": "evaluatie"}
