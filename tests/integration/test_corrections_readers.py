@@ -9,7 +9,7 @@ from test_corrections import AMS, connect, position
 from test_corrections import prog as prog  # the fixture
 
 from mma_core import Programme
-from mma_core.paperwork.letters.compose import reports_in
+from mma_core.paperwork.letters.composer import reports_in
 
 
 def test_the_term_counts_reports_as_corrected(prog: Programme) -> None:

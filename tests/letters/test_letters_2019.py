@@ -162,7 +162,7 @@ def test_one_contact_without_a_pronoun_reads_in_the_neutral_form(demo_url: str) 
 def test_a_training_letter_is_dated_on_its_booking_and_greets_neutrally(
     demo_url: str, tmp_path: Path
 ) -> None:
-    from mma_core.paperwork.letters.compose import SessionHistory, dutch_date
+    from mma_core.paperwork.letters.composer import SessionHistory, dutch_date
 
     status, output = run(demo_url, "letter", "training", "GM0363", "-o", str(tmp_path))
     assert status == 0, output
@@ -404,7 +404,7 @@ def test_bad_input_on_the_new_options_is_refused_in_dutch_and_writes_nothing(
 def test_an_evaluation_letter_never_asks_for_an_answer_by_a_day_already_past(
     demo_url: str,
 ) -> None:
-    from mma_core.paperwork.letters.compose import dutch_date
+    from mma_core.paperwork.letters.composer import dutch_date
 
     day = date(2020, 11, 20)
     with Programme.open(demo_url) as prog:

@@ -13,7 +13,7 @@ HEAVY = (
     "mma_core.application.programme",
     "mma_core.views.models",
     "eventsourcing.application",
-    "mma_core.paperwork.letters.compose",
+    "mma_core.paperwork.letters.composer",
 )
 
 

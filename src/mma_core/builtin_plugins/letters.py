@@ -15,7 +15,7 @@ from typing import IO
 
 import attrs
 
-from mma_core.paperwork.letters.compose import compose
+from mma_core.paperwork.letters.composer import compose
 from mma_core.paperwork.letters.model import KINDS, Letter, Letterhead
 from mma_core.paperwork.letters.render import render_pdf
 from mma_core.plugin_api import (

@@ -76,7 +76,7 @@ def letter_command(
     from mma_core.cli.plugin_commands import _emit, _fail, _open, actor, load, store_url, wants_json
     from mma_core.domain.errors import DomainError
     from mma_core.language.i18n import _
-    from mma_core.paperwork.letters.compose import compose
+    from mma_core.paperwork.letters.composer import compose
 
     if bool(codes) == every:
         raise click.UsageError(_("name municipality codes or give --all, not both"))
@@ -134,7 +134,7 @@ def letter_command(
         _emit({"kind": kind, "as_of": day.isoformat(), "letters": len(letters), "files": written})
         return
     from mma_core.language.i18n import long_date, ngettext
-    from mma_core.paperwork.letters.compose import LETTER_NAMES
+    from mma_core.paperwork.letters.composer import LETTER_NAMES
 
     kind_name = _(LETTER_NAMES[kind])
     if not letters:

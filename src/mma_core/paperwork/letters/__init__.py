@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from mma_core.paperwork.letters.model import KINDS, Block, Letter, Letterhead
 
 if TYPE_CHECKING:
-    from mma_core.paperwork.letters.compose import compose, dutch_date, dutch_money
+    from mma_core.paperwork.letters.composer import compose, dutch_date, dutch_money
 
 
 def __getattr__(name: str) -> Any:
     # compose reads the programme: loaded when first used, not by ``mma --help``.
     if name in ("compose", "dutch_date", "dutch_money"):
-        value = getattr(importlib.import_module("mma_core.paperwork.letters.compose"), name)
+        value = getattr(importlib.import_module("mma_core.paperwork.letters.composer"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -46,7 +46,7 @@ def template() -> bytes:
 
 def letter_json(letter: Letter, letterhead: Letterhead, made: datetime | None = None) -> str:
     """The letter for the template; ``made`` (default: now, UTC) is the PDF's creation time."""
-    from mma_core.paperwork.letters.compose import dutch_date
+    from mma_core.paperwork.letters.composer import dutch_date
 
     moment = (made or datetime.now(UTC)).astimezone(UTC)
     data: dict[str, Any] = {
