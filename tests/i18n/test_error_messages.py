@@ -27,7 +27,7 @@ FILES = sorted(
         SRC / "paperwork" / "imports.py",
         SRC / "paperwork" / "tables.py",
         SRC / "storage" / "registries.py",
-        SRC / "paperwork" / "letters" / "compose.py",
+        SRC / "paperwork" / "letters" / "composer.py",
         *(p for p in (SRC / "cli").glob("*.py") if p.name != "__main__.py"),
     ]
 )
