@@ -13,6 +13,7 @@ window ends, on every process.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import math
@@ -259,8 +260,11 @@ class BearerThrottle:
         try:
             if not self.stale():
                 return
-            self._until = self.throttle.blocked()
             self._read_at = self.clock()
+            # A store that cannot be read now keeps the copy it has: a request with a valid
+            # token must not fail for the throttle (its own route says what the store does).
+            with contextlib.suppress(Exception):
+                self._until = self.throttle.blocked()
         finally:
             self._lock.release()
 
