@@ -8,7 +8,8 @@ longer in the configuration (the principal is looked up by the token's digest ea
 
 The throttle counts failed logins per client address and per token prefix in a window; past
 the limit, logins from that address or with that prefix get 429 with ``Retry-After`` until the
-window ends, on every process.
+window ends, on every process. Unknown bearer tokens count against their address in the same
+table (:class:`BearerThrottle`), and a refused address is refused for bearer requests too.
 """
 
 from __future__ import annotations
