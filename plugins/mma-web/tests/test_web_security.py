@@ -144,6 +144,18 @@ def test_a_bearer_block_holds_in_every_process_on_the_store(programme: Programme
         assert 0 < int(refused.headers["Retry-After"]) <= 300
 
 
+def test_a_valid_token_is_heard_while_the_throttle_cannot_be_read(
+    app,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreadable() -> dict[str, float]:
+        raise OSError("the store is away")
+
+    monkeypatch.setattr(app.state.throttle, "blocked", unreadable)
+    with TestClient(app, base_url="https://testserver") as client:
+        assert client.get("/api/v1/municipalities", headers=auth(VIEWER)).status_code == 200
+
+
 def test_each_login_gets_a_new_session_id_and_ends_the_earlier_one(
     app,  # type: ignore[no-untyped-def]
 ) -> None:

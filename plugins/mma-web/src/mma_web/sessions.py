@@ -8,11 +8,13 @@ longer in the configuration (the principal is looked up by the token's digest ea
 
 The throttle counts failed logins per client address and per token prefix in a window; past
 the limit, logins from that address or with that prefix get 429 with ``Retry-After`` until the
-window ends, on every process.
+window ends, on every process. Unknown bearer tokens count against their address in the same
+table (:class:`BearerThrottle`), and a refused address is refused for bearer requests too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import math
@@ -259,8 +261,11 @@ class BearerThrottle:
         try:
             if not self.stale():
                 return
-            self._until = self.throttle.blocked()
             self._read_at = self.clock()
+            # A store that cannot be read now keeps the copy it has: a request with a valid
+            # token must not fail for the throttle (its own route says what the store does).
+            with contextlib.suppress(Exception):
+                self._until = self.throttle.blocked()
         finally:
             self._lock.release()
 
