@@ -139,6 +139,13 @@ ARGUMENT_TYPES: dict[tuple[str, str] | str, Any] = {
     # A fact by its log position: 1 up to the largest a store holds (a signed 64-bit integer).
     ("retract", "position"): Annotated[int, Field(ge=1, le=2**63 - 1)],
     ("correct", "position"): Annotated[int, Field(ge=1, le=2**63 - 1)],
+    # A municipality's postal address, as domain.addresses checks it.
+    ("record_address", "street"): _text(100, required=True),
+    ("record_address", "place"): _text(80, required=True),
+    ("record_address", "body"): _text(200),
+    ("record_address", "postcode"): Annotated[
+        str, Field(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$", examples=["1011 PN"])
+    ],
     ("register_registry", "name"): Annotated[
         str, Field(pattern=r"^[a-z0-9-]{1,60}$", examples=["noord-holland-2019"])
     ],
