@@ -56,10 +56,11 @@ class ReportCommands(Pricing):
             m = self.uow.municipality(code)
             day = m.check_report(received_on, stamp)
             ids = claim_ids(parsed_reference, reference)
-            self._check_unclaimed(m, parsed_reference, ids, self._taken(ids))
+            existing = self.uow.existing(ids)
+            self._check_unclaimed(m, parsed_reference, ids, self._taken(ids, existing))
             fee = self._priced(CostKind.REPORT_FEE, m, day)
             m.record_report(day, parsed_category, parsed_reference, fee, stamp)
-            self.save(m, self._claim(parsed_reference, m.code, day, stamp))
+            self.save(m, self._claim(parsed_reference, m.code, day, stamp, existing))
             return parsed_reference.value
 
         return self._run(attempt)
@@ -152,7 +153,9 @@ class ReportCommands(Pricing):
         references = []
         offers: dict[str, Offer] = {}
         ids_of = [claim_ids(row.reference, row.typed) for row in batch]
-        claimed = self._taken([i for ids in ids_of for i in ids])
+        every_id = [i for ids in ids_of for i in ids]
+        existing = self.uow.existing(every_id)
+        claimed = self._taken(every_id, existing)
         for n, (row, ids) in enumerate(zip(batch, ids_of, strict=True), start=1):
             try:
                 if self.validators:
@@ -173,7 +176,7 @@ class ReportCommands(Pricing):
                 seen[ids[0]] = row
                 fee = self._priced(CostKind.REPORT_FEE, m, day, offers=offers)
                 m.record_report(day, row.category, row.reference, fee, stamp)
-                claims.append(self._claim(row.reference, m.code, day, stamp))
+                claims.append(self._claim(row.reference, m.code, day, stamp, existing))
                 references.append(row.reference.value)
             except DomainError as error:
                 named = type(error)(f"{row.where}: {error}", details=error.details)
@@ -184,16 +187,27 @@ class ReportCommands(Pricing):
             self.save(*municipalities.values(), *claims)
         return references
 
-    def _taken(self, ids: Sequence[UUID]) -> set[UUID]:
+    def _taken(self, ids: Sequence[UUID], existing: Collection[UUID] | None = None) -> set[UUID]:
         """The claims among ``ids`` that hold their reference: a claim released by a
-        retraction or a corrected reference does not."""
-        return {i for i in self.uow.existing(list(ids)) if not self.uow.claim(i).released}
+        retraction or a corrected reference does not. ``existing``: those of ``ids`` that
+        exist, when the caller read them already."""
+        if existing is None:
+            existing = self.uow.existing(list(ids))
+        return {i for i in existing if not self.uow.claim(i).released}
 
-    def _claim(self, reference: ReportReference, code: str, on: date, stamp: Stamp) -> ReportClaim:
+    def _claim(
+        self,
+        reference: ReportReference,
+        code: str,
+        on: date,
+        stamp: Stamp,
+        existing: Collection[UUID] | None = None,
+    ) -> ReportClaim:
         """The reference claimed for a report of ``code``: a new claim, or a released one
-        taken again (its id is the reference's)."""
+        taken again (its id is the reference's). ``existing``: the claims that exist, when the
+        caller read them already (a report reads them once)."""
         at = claim_id(reference)
-        if self.uow.exists(at):
+        if at in existing if existing is not None else self.uow.exists(at):
             claim: ReportClaim = self.uow.claim(at)
             claim.reclaim(MunicipalityCode(code), on, stamp)
             return claim
