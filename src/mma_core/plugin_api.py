@@ -8,7 +8,8 @@ specification, and every type a hook's signature names is here.
 
 Groups, in the order of ``__all__``:
 
-- the hook machinery: :data:`hookimpl`, :data:`HOOK_API_VERSION`, :class:`PluginSettings`;
+- the hook machinery: :data:`hookimpl`, :data:`HOOK_API_VERSION`, :class:`PluginSettings`,
+  :func:`validates` (the commands a validator checks);
 - what hooks receive and return: :class:`PluginInfo`, :class:`Setting`, :class:`Config`,
   :class:`Command`, :class:`MunicipalityView`, :class:`EventRecord`, :class:`Notification`,
   :class:`Recipient`, :class:`Attachment`, the :class:`Notifier`, :class:`Exporter` and
@@ -32,7 +33,7 @@ from typing import Any
 from click import Group
 from pluggy import PluginManager
 
-from mma_core.application.commands import Command, Validator
+from mma_core.application.commands import Command, Validator, validates
 from mma_core.application.costs import MMA, CostCalculator, CostContext, OfferTermsCalculator
 from mma_core.application.programme import Programme
 from mma_core.cli.plugin_commands import store_url
@@ -171,6 +172,7 @@ __all__ = [
     "translated_command",
     "translated_group",
     "translator",
+    "validates",
 ]
 
 

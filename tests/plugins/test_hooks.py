@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from plugin_helpers import LETTER, OFFER, OFFICIAL_EMAIL, OFFICIAL_NAME, builtins_only, campaign
 
-from mma_core import Money, Programme, RuleViolation, Terms
+from mma_core import InvalidInput, Money, Programme, RuleViolation, Terms
 from mma_core.application.commands import Command
 from mma_core.application.costs import CostContext
 from mma_core.domain.values import CostKind, CostLine
@@ -27,6 +27,7 @@ from mma_core.extensions.hookspecs import (
 )
 from mma_core.extensions.plugins import Config, Plugins, open_programme
 from mma_core.outbox.delivery import Outbox
+from mma_core.plugin_api import validates
 from mma_core.testing import HookCallRecorder
 from mma_core.views.state import MunicipalityView
 
@@ -220,6 +221,59 @@ def test_mma_validate_command(clock: Any) -> None:
     assert OFFICIAL_NAME not in repr(nominated)
     assert OFFICIAL_EMAIL not in repr(nominated)
     assert nominated.code == "GM0363"
+
+
+def test_mma_validate_command_asked_only_about_the_commands_it_names(clock: Any) -> None:
+    """``validates(...)``: asked about those commands only, and the municipality's view is not
+    built for a command that no validator checks."""
+    seen: list[str] = []
+
+    class TerminationsOnly:
+        @hookimpl
+        @validates("terminate", "decline")
+        def mma_validate_command(
+            self, command: Command, municipality: MunicipalityView | None
+        ) -> Sequence[str]:
+            seen.append(command.name)
+            assert municipality is not None
+            return [f"{municipality.name} may not end"] if command.name == "terminate" else []
+
+    plugins = builtins_only()
+    plugins.register(TerminationsOnly(), "terminations-only")
+    with open_programme("memory://", plugins=plugins, clock=clock) as prog:
+        views: list[str] = []
+        build = prog.uow.municipality
+
+        def counting(code: Any) -> Any:
+            views.append(str(code))
+            return build(code)
+
+        campaign(prog)
+        assert seen == []  # invite, accept, nominate, connect, report: none of its commands
+        prog.uow.municipality = counting  # type: ignore[method-assign]
+        prog.record_report(
+            "GM0363", received_on=date(2019, 12, 2), category="fraude", reference="V-1", by="t"
+        )
+        # The report's own read only: no second read for a view no validator looks at.
+        assert views == ["GM0363"]
+        before = prog.event_count()
+        with pytest.raises(RuleViolation, match="rejected by plugin terminations-only: Amsterdam"):
+            prog.terminate("GM0363", on=date(2020, 1, 1), by="t")
+        assert prog.event_count() == before
+        assert seen == ["terminate"]
+        prog.decline("GM0358", on=date(2019, 11, 4), by="t")
+        assert seen == ["terminate", "decline"]
+
+
+def test_validates_refuses_a_name_that_is_no_command(clock: Any) -> None:
+    @validates("terminat")
+    def typo(command: Command, municipality: MunicipalityView | None) -> Sequence[str]:
+        return ["never asked"]
+
+    with pytest.raises(InvalidInput, match="terminat, which are no commands"):
+        Programme.open("memory://", clock=clock, validators=[typo])
+    with pytest.raises(ValueError, match="one or more command names"):
+        validates()
 
 
 def test_mma_notifications_for_event(builtin_plugins: Plugins, recorded: Programme) -> None:

@@ -26,7 +26,7 @@ from eventsourcing.utils import get_topic
 
 from mma_core.application import asof, receipts
 from mma_core.application.asof import AsOf
-from mma_core.application.commands import Command, Validator
+from mma_core.application.commands import Command, Validator, checked_commands, unknown_commands
 from mma_core.application.costs import CostCalculator, OfferTermsCalculator
 from mma_core.application.unit_of_work import UnitOfWork
 from mma_core.application.wiring import StoredApplication
@@ -117,7 +117,7 @@ def command(
             raise
 
     def _checked(self: C, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self.validators:
+        if self.asks_validators(name):
             bound = signature.bind(self, *args, **kwargs)
             bound.apply_defaults()
             arguments = {
@@ -130,6 +130,12 @@ def command(
 
     setattr(wrapper, COMMAND_NAME, name)
     return wrapper
+
+
+def command_names(cls: type) -> frozenset[str]:
+    """The names of the commands of ``cls`` (its methods marked ``@command``)."""
+    found = (getattr(getattr(cls, attribute), COMMAND_NAME, None) for attribute in dir(cls))
+    return frozenset(name for name in found if isinstance(name, str))
 
 
 def _subject_of(
@@ -179,6 +185,13 @@ class Commanding(StoredApplication):
         self._asof = AsOf(self)  # as-of folds, stored snapshots, cost lines as of
         self.origin = origin
         self.validators: list[Validator] = list(validators)
+        unknown = unknown_commands(self.validators, command_names(type(self)))
+        if unknown:
+            raise InvalidInput(
+                _t("a validator says it checks {names}, which are no commands").format(
+                    names=", ".join(unknown)
+                )
+            )
         self.clock = clock
         default = OfferTermsCalculator()
         self.cost_calculators: dict[CostKind, CostCalculator] = dict.fromkeys(CostKind, default)
@@ -187,8 +200,17 @@ class Commanding(StoredApplication):
         # Every lookup of a command goes through it, so it sees what its block has done.
         self.uow = UnitOfWork(self)
 
+    def asks_validators(self, name: str) -> bool:
+        """Whether some validator checks the command ``name`` (all do, unless they say)."""
+        return any(name in (checked_commands(v) or (name,)) for v in self.validators)
+
     def validate(self, cmd: Command) -> None:
-        """Ask every validator about ``cmd``; a violation, or a validator that fails, rejects it."""
+        """Ask every validator about ``cmd``; a violation, or a validator that fails, rejects it.
+        A validator that names the commands it checks (``validates()``) is asked about those
+        only; with none to ask, the municipality's view is not built (most commands)."""
+        asked = [v for v in self.validators if cmd.name in (checked_commands(v) or (cmd.name,))]
+        if not asked:
+            return
         view: MunicipalityView | None = None
         if cmd.code is not None:
             try:
@@ -199,7 +221,7 @@ class Commanding(StoredApplication):
                 view = municipality_view(m, self.reveal, None, None, costs)
             except (UnknownMunicipality, InvalidInput):
                 view = None
-        for validator in self.validators:
+        for validator in asked:
             name = getattr(validator, "__qualname__", type(validator).__name__)
             try:
                 violations = list(validator(cmd, view))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from mma_core.application.commands import VALIDATES, checked_commands
 from mma_core.extensions.exporting import Exporter
 from mma_core.extensions.records import HookCall, HookFailure, PluginRecord, describe
 from mma_core.extensions.values import (
@@ -38,6 +39,10 @@ class PluginValidator:
         self.__qualname__ = f"plugin {plugin}"
         self._hooks = hooks
         self._impl = impl
+        # The commands the plugin's implementation says it checks (validates()), if it says.
+        names = checked_commands(impl.function)
+        if names is not None:
+            setattr(self, VALIDATES, names)
 
     def __call__(self, command: Command, municipality: MunicipalityView | None) -> list[str]:
         result = self._hooks._call(

@@ -46,7 +46,7 @@ from mma_core.views.state import MunicipalityView
 
 PROJECT = "mma_core"
 ENTRY_POINT_GROUP = "mma_core"
-HOOK_API_VERSION = "1.4"
+HOOK_API_VERSION = "1.5"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

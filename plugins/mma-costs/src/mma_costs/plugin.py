@@ -13,6 +13,7 @@ from mma_core.plugin_api import (
     Setting,
     add_months,
     hookimpl,
+    validates,
 )
 from mma_costs.profiles import (
     AmsterdamSubscription,
@@ -61,6 +62,7 @@ def mma_register_cost_calculators(register: RegisterCostCalculator) -> None:
 
 
 @hookimpl
+@validates("terminate")
 def mma_validate_command(command: Command, municipality: MunicipalityView | None) -> list[str]:
     """A municipality whose connection the Fryslân scheme paid stays connected 24 months."""
     if command.name != "terminate" or municipality is None:
