@@ -39,9 +39,10 @@ class Pricing(Commanding):
                 _t("{label}: was never invited, so no offer's terms apply").format(label=m.label)
             )
         if offers is None:
-            return m.offer_reference, self.uow.offer(m.offer_reference).terms_on(on)
+            offer = self.uow.offer(m.offer_reference, read_only=True)
+            return m.offer_reference, offer.terms_on(on)
         if m.offer_reference not in offers:
-            offers[m.offer_reference] = self.uow.offer(m.offer_reference)
+            offers[m.offer_reference] = self.uow.offer(m.offer_reference, read_only=True)
         return m.offer_reference, offers[m.offer_reference].terms_on(on)
 
     def _cost(

@@ -90,13 +90,14 @@ class UnitOfWork:
 
     # -- reading --------------------------------------------------------------------------
 
-    def get(self, aggregate_id: UUID) -> Any:
+    def get(self, aggregate_id: UUID, *, read_only: bool = False) -> Any:
         """The aggregate as held back in this thread, else as stored; raises eventsourcing's
-        ``AggregateNotFoundError`` when there is neither."""
+        ``AggregateNotFoundError`` when there is neither. A copy, unless ``read_only``: then
+        the object itself, which the caller only reads (the offer a price is read from)."""
         held = self._held(aggregate_id)
         if held is not None:
-            return copy_aggregate(held)
-        return self._app.repository.get(aggregate_id)
+            return held if read_only else copy_aggregate(held)
+        return self._app.repository.get(aggregate_id, deepcopy_from_cache=not read_only)
 
     def exists(self, aggregate_id: UUID) -> bool:
         if self._held(aggregate_id) is not None:
@@ -141,9 +142,9 @@ class UnitOfWork:
             ) from None
         return found
 
-    def offer(self, reference: str) -> Offer:
+    def offer(self, reference: str, *, read_only: bool = False) -> Offer:
         try:
-            found: Offer = self.get(offer_id(reference))
+            found: Offer = self.get(offer_id(reference), read_only=read_only)
         except AggregateNotFoundError:
             raise UnknownOffer(
                 _("no offer {reference} was made; record the offer first ('mma offer')").format(

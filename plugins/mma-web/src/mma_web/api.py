@@ -5,13 +5,13 @@ Annotations here are evaluated when each route is made (no ``from __future__ imp
 annotations``): FastAPI reads them to build the request models of the generated routes.
 """
 
+import asyncio
 import hashlib
-import threading
-from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated, Any
 
 import attrs
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from mma_core import RequestIdReused
@@ -49,6 +49,7 @@ from mma_web.models import (
 )
 from mma_web.streams import HEARTBEAT_SECONDS, MAX_POSITION, TooManyStreams, event_stream
 from mma_web.tokens import Principal
+from mma_web.turns import Turns, alone
 
 _ = translator("mma_web")
 
@@ -98,10 +99,12 @@ def without_names(view: MunicipalityView, principal: Principal) -> MunicipalityV
     return attrs.evolve(view, officials=officials)
 
 
-def run_command(
+async def run_command(
     request: Request, spec: CommandSpec, arguments: dict[str, Any], key: str | None
 ) -> CommandResult:
-    """Run one command as the caller, record the metrics, and say where the log stands."""
+    """Run one command as the caller, record the metrics, and say where the log stands. The
+    command runs on its municipality's thread (:mod:`mma_web.turns`), or, without a
+    municipality, in the thread pool: never on the event loop."""
     programme = programme_of(request)
     principal = caller_of(request)
     if not principal.can_record:
@@ -112,31 +115,33 @@ def run_command(
     request_id = None if key is None else scoped_request_id(principal, key)
     if request_id is not None:
         arguments["request_id"] = request_id
-    # Commands on one municipality take turns within this process: run side by side they
-    # would only conflict on its aggregate and retry (read, check, save) up to five times.
-    with _turn(request, arguments.get("code")):
-        before = programme.own_position
-        try:
-            result = getattr(programme, spec.name)(**arguments)
-        except RequestIdReused as error:
-            raise RequestIdReused(
-                _(
-                    "Idempotency-Key {key} was used before for another command or body; a retry "
-                    "repeats the first request exactly, a new command needs a new key"
-                ).format(key=repr(key)),
-                details={"idempotency_key": key, "command": error.details.get("command")},
-            ) from None
-        written = programme.own_position  # the last position this process wrote
+    method = getattr(programme, spec.name)
+    code = arguments.get("code")
+    try:
+        if isinstance(code, str):
+            turns: Turns = request.app.state.turns
+            job = turns.submit(code, lambda: method(**arguments), together=request_id is None)
+            done = await asyncio.wrap_future(job)
+        else:
+            done = await run_in_threadpool(alone, programme, lambda: method(**arguments))
+    except RequestIdReused as error:
+        raise RequestIdReused(
+            _(
+                "Idempotency-Key {key} was used before for another command or body; a retry "
+                "repeats the first request exactly, a new command needs a new key"
+            ).format(key=repr(key)),
+            details={"idempotency_key": key, "command": error.details.get("command")},
+        ) from None
     request.app.state.metrics.commands.labels(spec.name).inc()
-    receipt = None if request_id is None else programme.receipt(request_id)
+    receipt = None if request_id is None else await run_in_threadpool(programme.receipt, request_id)
     if receipt is not None:
         position = receipt.last_position
-    elif written > before:
+    elif done.position is not None:
         # The command's events are at or before it: no read of the store's latest position.
-        position = written
+        position = done.position
     else:  # it wrote nothing here (or its events came from another process's twin)
-        position = programme.last_position()
-    return CommandResult(command=spec.name, result=result, request_id=key, position=position)
+        position = await run_in_threadpool(programme.last_position)
+    return CommandResult(command=spec.name, result=done.result, request_id=key, position=position)
 
 
 def scoped_request_id(principal: Principal, key: str) -> str:
@@ -164,33 +169,18 @@ async def json_body(request: Request) -> None:
     raise UnsupportedMediaType(_("the body is JSON: send it with 'Content-Type: application/json'"))
 
 
-_TURNS_LOCK = threading.Lock()
-
-
-def _turn(request: Request, code: Any) -> AbstractContextManager[Any]:
-    """The lock of one municipality's commands in this app (none for other commands)."""
-    if not isinstance(code, str):
-        return nullcontext()
-    with _TURNS_LOCK:
-        turns: dict[str, threading.Lock] = request.app.state.turns
-        lock = turns.get(code)
-        if lock is None:
-            lock = turns[code] = threading.Lock()
-    return lock
-
-
 def _command_route(router: APIRouter, spec: CommandSpec) -> None:
     body_type = spec.body
 
-    def handler(
+    async def handler(
         request: Request,
         body: body_type,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
     ) -> CommandResult:
-        return run_command(request, spec, spec.arguments(body), idempotency_key)
+        return await run_command(request, spec, spec.arguments(body), idempotency_key)
 
-    def bulk_handler(request: Request, body: body_type) -> CommandResult:  # type: ignore[valid-type]
-        return run_command(request, spec, spec.arguments(body), None)
+    async def bulk_handler(request: Request, body: body_type) -> CommandResult:  # type: ignore[valid-type]
+        return await run_command(request, spec, spec.arguments(body), None)
 
     if not spec.idempotent:  # no request_id to pass: the header is not offered
         handler = bulk_handler  # type: ignore[assignment]

@@ -39,6 +39,7 @@ from mma_web.sessions import SESSION_COOKIE, BearerThrottle, Sessions, Throttle,
 from mma_web.streams import STREAMS_PER_CALLER, Broadcaster
 from mma_web.tokens import Principal, TokenTable
 from mma_web.tokens import new_token as new_token
+from mma_web.turns import Turns
 
 _ = translator("mma_web")
 OPEN_PATHS = frozenset({"/health", "/ready", "/login", "/favicon.ico"})
@@ -287,7 +288,7 @@ def create_app(
     app.state.metrics = Metrics(programme)
     app.state.form_secret = secret
     app.state.broadcaster = broadcaster
-    app.state.turns = {}  # a lock per municipality code for the API's commands (api._turn)
+    app.state.turns = Turns(programme)  # the API's commands, per municipality in turns
     errors.install(app)
     install_error_pages(app)  # a page's 404 in Dutch HTML; the API keeps its problem details
     app.include_router(build_router())
