@@ -129,6 +129,34 @@ def test_a_command_that_fails_inside_a_block_leaves_the_block_as_it_was(
     assert prog.municipality("GM0363").reports_received == 2
 
 
+def test_a_block_hands_out_its_aggregates_without_the_events_it_holds(
+    memory_programme: Programme,
+) -> None:
+    """A later command in a block gets a copy of the municipality; the events the block holds
+    stay apart from it (a copy carrying them grew with every command) and are written in order
+    when the block ends."""
+    prog = memory_programme
+    _connected(prog)
+    before = prog.event_count()
+    with prog.atomic():
+        for n in range(5):
+            prog.record_report(
+                "GM0363",
+                received_on=date(2020, 2, 3),
+                category="fraude",
+                reference=f"H-{n}",
+                by="m",
+            )
+        held = prog.uow.municipality("GM0363")
+        assert held.pending_events == []
+        assert len(prog.uow.pending_events(held)) == 5  # the five reports, held by the block
+        assert held.version == len(prog.aggregate_events(held.id)) + 5
+    reports = [h for h in prog.history("GM0363") if h.type == "ReportReceived"]
+    assert [h.data["reference"] for h in reports] == [f"H-{n}" for n in range(5)]
+    assert [h.version for h in reports] == sorted(h.version for h in reports)
+    assert prog.event_count() > before
+
+
 def test_an_evaluation_counts_the_reports_recorded_earlier_in_its_block(
     memory_programme: Programme,
 ) -> None:
@@ -222,7 +250,14 @@ def _state(prog: Programme) -> object:
         )
     sessions = tuple((s.session_id, s.booked) for s in prog.sessions())
     claims = sum(1 for _ in prog.follow() if _.type == "Claimed")
-    return views, sessions, claims
+    # The events themselves, in their aggregates' order: a block writes what the commands one
+    # by one write (its events held apart from their aggregates while the block runs).
+    events = tuple(
+        (e.type, e.version, tuple(sorted((k, repr(v)) for k, v in e.data.items())))
+        for code in CODES
+        for e in prog.history(code)
+    )
+    return views, sessions, claims, events
 
 
 @settings(

@@ -28,6 +28,7 @@ from mma_core.application import asof, receipts
 from mma_core.application.asof import AsOf
 from mma_core.application.commands import Command, Validator, checked_commands, unknown_commands
 from mma_core.application.costs import CostCalculator, OfferTermsCalculator
+from mma_core.application.staging import Staged
 from mma_core.application.unit_of_work import UnitOfWork
 from mma_core.application.wiring import StoredApplication
 from mma_core.domain import text as domain_text
@@ -265,6 +266,13 @@ class Commanding(StoredApplication):
         self._notify(recordings)
         self.notify(processing_event.events)  # eventsourcing's deprecated hook, as its save
         return recordings
+
+    def save_held(self, held: Staged, *more: Any) -> Any:
+        """Save what ``held`` held back, and ``more``, in one transaction; or, inside a holder
+        around it (a command's receipt in an ``atomic()`` block), hand them to that holder."""
+        if self.uow.pass_on(held):
+            return self.save(*more) if more else []
+        return self.save(*held.release(), *more, **held.extras)
 
     def _run(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt (read, check, save), retrying on a concurrent write: each

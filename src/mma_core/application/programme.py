@@ -164,7 +164,7 @@ class Programme(LifecycleCommands, TrainingCommands, CorrectionCommands, Address
             yield
         if staged.aggregates:
             try:
-                self.save(*staged.aggregates.values(), **staged.extras)
+                self.save_held(staged)
             except RecordConflictError:
                 raise ConcurrencyConflict(
                     _t(

@@ -60,6 +60,8 @@ class Answerer(Protocol):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
+    def save_held(self, held: Staged, *more: Any) -> Any: ...
+
 
 MAX_REQUEST_ID = 200
 PERSONAL_ARGUMENTS = frozenset({"name", "email"})
@@ -202,7 +204,7 @@ def save_with_receipt(programme: Answerer, held: Staged, request: Request, resul
     receipt = CommandReceipt.issue(
         request.request_id, request.command, request.fingerprint, result, held.events, stamp
     )
-    programme.save(*held.aggregates.values(), receipt, **held.extras)
+    programme.save_held(held, receipt)
 
 
 __all__ = ["Receipt", "check_request_id", "fingerprint"]

@@ -81,6 +81,15 @@ class UnitOfWork:
         stack[-1].add(objs, kwargs)
         return True
 
+    def pass_on(self, held: Staged) -> bool:
+        """Hand what a closed holder held to the holder around it, if one is open (True), else
+        leave it to the caller to write (False)."""
+        stack = self._stack()
+        if not stack:
+            return False
+        stack[-1].absorb(held)
+        return True
+
     def _held(self, aggregate_id: UUID) -> Any | None:
         for staged in reversed(self._stack()):
             found = staged.get(aggregate_id)
@@ -112,7 +121,8 @@ class UnitOfWork:
 
     def pending_events(self, aggregate: Any) -> list[Any]:
         """The events of ``aggregate`` that are held back or not yet saved, oldest first."""
-        return list(getattr(aggregate, "pending_events", ()))
+        held = [e for staged in self._stack() for e in staged.events_of(aggregate.id)]
+        return [*held, *getattr(aggregate, "pending_events", ())]
 
     def registered(self, stored: Iterable[Municipality.Registered]) -> Iterator[str]:
         """The codes of the municipalities registered: ``stored`` (the store's registrations,
