@@ -180,6 +180,10 @@ def test_the_api_takes_no_cookie_under_a_root_path(app) -> None:  # type: ignore
         assert api.status_code == 401
         assert proxied.get("/metrics").status_code == 401
         assert proxied.get("/api/v1/event-count", headers=auth(VIEWER)).status_code == 200
+        # As uvicorn --root-path passes a request on: the root path still on the path.
+        assert proxied.get("/mma/api/v1/event-count").status_code == 401
+        assert proxied.get("/mma/metrics").status_code == 401
+        assert proxied.get("/mma/api/v1/event-count", headers=auth(VIEWER)).status_code == 200
 
 
 # -- tokens -------------------------------------------------------------------------------
@@ -354,9 +358,10 @@ def test_open_streams_per_caller_are_capped(programme: Programme) -> None:
             # Kept: an iterator dropped would close its stream.
             lines = one.iter_lines(), two.iter_lines()
             assert all(next(line).startswith("retry:") for line in lines)
-            third = http.get("/api/v1/events", headers=auth(VIEWER))
-            assert third.status_code == 429
-            assert "Retry-After" in third.headers
+            # A stream, so that a server without a cap fails here instead of streaming on.
+            with http.stream("GET", "/api/v1/events", headers=auth(VIEWER)) as third:
+                assert third.status_code == 429
+                assert "Retry-After" in third.headers
             with http.stream(
                 "GET", f"/api/v1/events?after={last}", headers=auth(COORDINATOR)
             ) as other:
