@@ -479,3 +479,43 @@ def test_the_web_tables_work_in_a_postgresql_schema(postgres_url: str) -> None:
         with TestClient(app, base_url="https://testserver") as client:
             assert post_login(client, COORDINATOR).status_code == 303
             assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_the_links_table_works_in_a_schema_that_needs_quoting(postgres_url: str) -> None:
+    """The links table's schema was once formatted into SQL by hand ('"{schema}".table'): a
+    double quote in the name broke every statement. psycopg's sql.Identifier quotes it.
+
+    eventsourcing reads the schema unquoted when it opens a store (a capital or a quote in the
+    name and it finds no table of its own), so the events stay in the ordinary schema and the
+    open store's datastore is pointed at the odd one only for the plugin's own SQL."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    server = postgres_url.split("?")[0]
+    odd = f'Mma "web"; {uuid.uuid4().hex[:12]}'
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(odd)))
+    try:
+        with Programme.open(postgres_url, origin="test") as prog:
+            prog.register_registry("noord-holland-2019", by="setup")
+            datastore = prog.factory.datastore  # type: ignore[attr-defined]
+            ordinary = datastore.schema
+            datastore.schema = odd
+            try:
+                links = LinkStore.for_programme(prog)
+                token, link = links.create("GM0363", by="test")
+                assert links.resolve(token) == link
+                assert links.use(link)
+                assert links.resolve(token) is None
+            finally:
+                datastore.schema = ordinary
+        with psycopg.connect(server) as connection:
+            (count,) = connection.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(odd, "mma_web_links"))
+            ).fetchone() or (0,)
+        assert count == 1  # the link is in the odd schema's table, nowhere else
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(odd)))
