@@ -164,6 +164,23 @@ def test_plain_smtp_is_refused_unless_allowed(smtp_server: SmtpServer) -> None:
     assert "smtp" in plugins_for(smtp_server.port).hook.notifiers()  # type: ignore[attr-defined]
 
 
+def test_a_server_without_starttls_gets_no_mail_by_default(smtp_server: SmtpServer) -> None:
+    """The settings a province writes first (host and port, nothing about TLS) send nothing to a
+    server that offers no STARTTLS: no official's name or address goes out in the clear."""
+    official = Recipient("official", "GM0363", "a.b@gemeente.example", "A B")
+    refused: InsecureTransport | None = None
+    try:
+        plain = SmtpSettings(
+            sender="mma@provincie.example", host="127.0.0.1", port=smtp_server.port, timeout=5
+        )
+        SmtpNotifier(plain).send(note(recipient=official))
+    except InsecureTransport as error:
+        refused = error
+    assert smtp_server.inbox.messages == []  # nothing reached the server in the clear
+    assert refused is not None
+    assert "allow_insecure" in str(refused)
+
+
 def test_a_plugin_with_a_login_and_no_tls_registers_no_channel() -> None:
     plugins: Any = plugins_for(25, username="mma", password=PASSWORD)
     assert "smtp" not in plugins.hook.notifiers()

@@ -180,6 +180,10 @@ def test_the_api_takes_no_cookie_under_a_root_path(app) -> None:  # type: ignore
         assert api.status_code == 401
         assert proxied.get("/metrics").status_code == 401
         assert proxied.get("/api/v1/event-count", headers=auth(VIEWER)).status_code == 200
+        # As uvicorn --root-path passes a request on: the root path still on the path.
+        assert proxied.get("/mma/api/v1/event-count").status_code == 401
+        assert proxied.get("/mma/metrics").status_code == 401
+        assert proxied.get("/mma/api/v1/event-count", headers=auth(VIEWER)).status_code == 200
 
 
 # -- tokens -------------------------------------------------------------------------------
@@ -354,9 +358,10 @@ def test_open_streams_per_caller_are_capped(programme: Programme) -> None:
             # Kept: an iterator dropped would close its stream.
             lines = one.iter_lines(), two.iter_lines()
             assert all(next(line).startswith("retry:") for line in lines)
-            third = http.get("/api/v1/events", headers=auth(VIEWER))
-            assert third.status_code == 429
-            assert "Retry-After" in third.headers
+            # A stream, so that a server without a cap fails here instead of streaming on.
+            with http.stream("GET", "/api/v1/events", headers=auth(VIEWER)) as third:
+                assert third.status_code == 429
+                assert "Retry-After" in third.headers
             with http.stream(
                 "GET", f"/api/v1/events?after={last}", headers=auth(COORDINATOR)
             ) as other:
@@ -474,3 +479,43 @@ def test_the_web_tables_work_in_a_postgresql_schema(postgres_url: str) -> None:
         with TestClient(app, base_url="https://testserver") as client:
             assert post_login(client, COORDINATOR).status_code == 303
             assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_the_links_table_works_in_a_schema_that_needs_quoting(postgres_url: str) -> None:
+    """The links table's schema was once formatted into SQL by hand ('"{schema}".table'): a
+    double quote in the name broke every statement. psycopg's sql.Identifier quotes it.
+
+    eventsourcing reads the schema unquoted when it opens a store (a capital or a quote in the
+    name and it finds no table of its own), so the events stay in the ordinary schema and the
+    open store's datastore is pointed at the odd one only for the plugin's own SQL."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    server = postgres_url.split("?")[0]
+    odd = f'Mma "web"; {uuid.uuid4().hex[:12]}'
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(odd)))
+    try:
+        with Programme.open(postgres_url, origin="test") as prog:
+            prog.register_registry("noord-holland-2019", by="setup")
+            datastore = prog.factory.datastore  # type: ignore[attr-defined]
+            ordinary = datastore.schema
+            datastore.schema = odd
+            try:
+                links = LinkStore.for_programme(prog)
+                token, link = links.create("GM0363", by="test")
+                assert links.resolve(token) == link
+                assert links.use(link)
+                assert links.resolve(token) is None
+            finally:
+                datastore.schema = ordinary
+        with psycopg.connect(server) as connection:
+            (count,) = connection.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(odd, "mma_web_links"))
+            ).fetchone() or (0,)
+        assert count == 1  # the link is in the odd schema's table, nowhere else
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(odd)))
