@@ -66,7 +66,17 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _served(url: str, each: int, tag: int = 0) -> tuple[float, int]:
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has used so far, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _served(url: str, each: int, tag: int = 0) -> tuple[float, int, float]:
     token = secrets.token_urlsafe(32)
     port = _port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMA_")}
@@ -116,12 +126,15 @@ def _served(url: str, each: int, tag: int = 0) -> tuple[float, int]:
                 http.close()
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+        cpu = _cpu_seconds(process.pid)
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return CLIENTS * each / (time.perf_counter() - started), failures[0]
+        elapsed = time.perf_counter() - started
+        cpu_ms = (_cpu_seconds(process.pid) - cpu) / (CLIENTS * each) * 1000
+        return CLIENTS * each / elapsed, failures[0], cpu_ms
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -136,11 +149,13 @@ def _row(store: str, url_for: Any, each: int, rounds: int) -> dict[str, Any]:
     _prepare(served_url)
     pairs = []
     failures = 0
+    server_cpu = []
     for tag in range(rounds):
         direct = _direct(direct_url, CLIENTS * each, tag)
-        served, refused = _served(served_url, each, tag)
+        served, refused, cpu_ms = _served(served_url, each, tag)
         pairs.append((served, direct))
         failures += refused
+        server_cpu.append(cpu_ms)
     best_served, best_direct = max(p[0] for p in pairs), max(p[1] for p in pairs)
     return {
         "benchmark": "web_throughput",
@@ -150,6 +165,8 @@ def _row(store: str, url_for: Any, each: int, rounds: int) -> dict[str, Any]:
         "ratio": round(statistics.median(s / d for s, d in pairs), 2),
         "ratio_of_bests": round(best_served / best_direct, 2),
         "pairs": [[round(s, 1), round(d, 1)] for s, d in pairs],
+        # The server's CPU per request, per pair: the cost the ratio hides on a busy machine.
+        "server_cpu_ms_per_request": [round(c, 2) for c in server_cpu],
         "target": 0.8,
         "clients": CLIENTS,
         "requests": CLIENTS * each * rounds,
