@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import attrs
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from mma_core import RequestIdReused
 from mma_core.plugin_api import MunicipalityView, Overview, jsonable, translator
@@ -179,18 +181,28 @@ def _turn(request: Request, code: Any) -> AbstractContextManager[Any]:
     return lock
 
 
+def _run_command(
+    request: Request, spec: CommandSpec, body: BaseModel, key: str | None
+) -> CommandResult:
+    """A command route's work, in a worker thread."""
+    return run_command(request, spec, spec.arguments(body), key)
+
+
 def _command_route(router: APIRouter, spec: CommandSpec) -> None:
     body_type = spec.body
 
-    def handler(
+    # The routes are async and hand the command to the thread pool themselves: FastAPI runs a
+    # plain ``def`` route in the thread pool and then checks its answer against the response
+    # model in the thread pool again, two thread hops a request where one will do.
+    async def handler(
         request: Request,
         body: body_type,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
     ) -> CommandResult:
-        return run_command(request, spec, spec.arguments(body), idempotency_key)
+        return await run_in_threadpool(_run_command, request, spec, body, idempotency_key)
 
-    def bulk_handler(request: Request, body: body_type) -> CommandResult:  # type: ignore[valid-type]
-        return run_command(request, spec, spec.arguments(body), None)
+    async def bulk_handler(request: Request, body: body_type) -> CommandResult:  # type: ignore[valid-type]
+        return await run_in_threadpool(_run_command, request, spec, body, None)
 
     if not spec.idempotent:  # no request_id to pass: the header is not offered
         handler = bulk_handler  # type: ignore[assignment]
