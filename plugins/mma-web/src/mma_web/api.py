@@ -220,11 +220,14 @@ def _command_route(router: APIRouter, spec: CommandSpec) -> None:
     )
 
 
-def build_router() -> APIRouter:
+def build_router(dependency_overrides_provider: Any = None) -> APIRouter:
+    """The API's routes, each with its full path (``/api/v1/...``); the app takes them onto its
+    own router (``dependency_overrides_provider``: the app, whose overrides they then use)."""
     router = APIRouter(
         prefix="/api/v1",
         responses=PROBLEM_RESPONSES,
         generate_unique_id_function=lambda route: route.name,
+        dependency_overrides_provider=dependency_overrides_provider,
     )
     for spec in commands():
         _command_route(router, spec)
