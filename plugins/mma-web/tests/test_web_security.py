@@ -4,6 +4,7 @@ caching, body and header limits, the stream cap, and answer-link tokens kept out
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
@@ -18,8 +19,10 @@ from fastapi.testclient import TestClient
 from mma_web.app import create_app
 from mma_web.db import Database
 from mma_web.links import LinkStore
+from mma_web.server import ACCESS_FORMAT, AccessFormatter
 from mma_web.sessions import Throttle
 from mma_web.tokens import TokenError, TokenTable, new_token, strength
+from uvicorn.logging import AccessFormatter as UvicornAccessFormatter
 
 from conftest import (
     COORDINATOR,
@@ -490,6 +493,21 @@ def test_link_tokens_are_nowhere_in_the_server_output(store_url: str, tmp_path: 
     assert "/antwoord/…" in out + err  # the requests were logged, without their token
     assert token not in out + err
     assert token[:16] not in out + err
+
+
+@pytest.mark.parametrize("status", [200, 401, 410, 599])
+def test_the_access_log_line_is_uvicorns(status: int) -> None:
+    formatter = AccessFormatter(ACCESS_FORMAT, use_colors=False)
+    theirs = UvicornAccessFormatter(ACCESS_FORMAT, use_colors=False)
+    args = ("127.0.0.1:40000", "POST", "/antwoord/…?x=1", "1.1", status)
+    message = '%s - "%s %s HTTP/%s" %d'  # as uvicorn logs a request
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "x", 1, message, args, None)
+    assert formatter.format(record) == theirs.format(record)
+    assert formatter.format(record).startswith('INFO:     127.0.0.1:40000 - "POST /antwoord/…?x=1 ')
+    coloured = AccessFormatter(ACCESS_FORMAT, use_colors=True)  # a terminal: uvicorn's own
+    assert coloured.format(record) == UvicornAccessFormatter(ACCESS_FORMAT, use_colors=True).format(
+        record
+    )
 
 
 def test_an_answer_link_takes_one_address_per_official_not_a_list(
