@@ -4,11 +4,13 @@ caching, body and header limits, the stream cap, and answer-link tokens kept out
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -17,8 +19,10 @@ from fastapi.testclient import TestClient
 from mma_web.app import create_app
 from mma_web.db import Database
 from mma_web.links import LinkStore
+from mma_web.server import ACCESS_FORMAT, AccessFormatter
 from mma_web.sessions import Throttle
 from mma_web.tokens import TokenError, TokenTable, new_token, strength
+from uvicorn.logging import AccessFormatter as UvicornAccessFormatter
 
 from conftest import (
     COORDINATOR,
@@ -343,6 +347,75 @@ def test_half_sent_headers_are_closed_within_the_timeout(app) -> None:  # type: 
         assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
 
 
+def test_the_header_deadline_starts_again_when_a_response_ends(app) -> None:  # type: ignore[no-untyped-def]
+    with LiveServer(app, free_port(), header_timeout=1.0) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            # Three whole requests, 0.6 s apart, on one keep-alive connection: 1.8 s in all,
+            # but each arrived within the second after the response before it ended.
+            for _ in range(3):
+                time.sleep(0.6)
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert read_response(sock).startswith(b"HTTP/1.1 200 ")
+            # Then half a request: closed about a second after the last response.
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            assert sock.recv(100) == b""
+            assert 0.5 < time.monotonic() - started < 5
+
+
+def test_a_request_answered_for_longer_than_the_header_timeout_is_not_cut(
+    programme: Programme,
+) -> None:
+    app = create_app(programme, TokenTable.parse_env(TOKENS))
+    with (
+        LiveServer(app, free_port(), header_timeout=1.0) as server,
+        httpx.Client(base_url=server.url, timeout=10) as http,
+    ):
+        last = programme.last_position()
+        with http.stream("GET", f"/api/v1/events?after={last}", headers=auth(VIEWER)) as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            time.sleep(2.5)  # the stream's headers came long ago; it goes on
+            programme.accept("GM0363", on=date.today(), by="test")
+            assert any(line == "event: Accepted" for line in lines)
+
+
+def test_request_headers_over_16_kib_are_a_400_and_closed(app) -> None:  # type: ignore[no-untyped-def]
+    with LiveServer(app, free_port()) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            padding = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(17))
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + padding + b"\r\n")
+            answer = read_response(sock)
+            assert answer.startswith(b"HTTP/1.1 400 ")
+            assert sock.recv(100) == b""  # and closed
+        # Headers under the limit are answered.
+        padding = {f"X-Pad-{i}": "a" * 1000 for i in range(12)}
+        assert httpx.get(f"{server.url}/health", headers=padding, timeout=5).status_code == 200
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One response with a Content-Length from ``sock``: its head and body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        assert chunk, f"closed after {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")[1:]
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(4096)
+        assert chunk, "closed in the body"
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def test_open_streams_per_caller_are_capped(programme: Programme) -> None:
     app = create_app(programme, TokenTable.parse_env(TOKENS), streams_per_caller=2)
     with (
@@ -425,6 +498,21 @@ def test_link_tokens_are_nowhere_in_the_server_output(store_url: str, tmp_path: 
     assert "/antwoord/…" in out + err  # the requests were logged, without their token
     assert token not in out + err
     assert token[:16] not in out + err
+
+
+@pytest.mark.parametrize("status", [200, 401, 410, 599])
+def test_the_access_log_line_is_uvicorns(status: int) -> None:
+    formatter = AccessFormatter(ACCESS_FORMAT, use_colors=False)
+    theirs = UvicornAccessFormatter(ACCESS_FORMAT, use_colors=False)
+    args = ("127.0.0.1:40000", "POST", "/antwoord/…?x=1", "1.1", status)
+    message = '%s - "%s %s HTTP/%s" %d'  # as uvicorn logs a request
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "x", 1, message, args, None)
+    assert formatter.format(record) == theirs.format(record)
+    assert formatter.format(record).startswith('INFO:     127.0.0.1:40000 - "POST /antwoord/…?x=1 ')
+    coloured = AccessFormatter(ACCESS_FORMAT, use_colors=True)  # a terminal: uvicorn's own
+    assert coloured.format(record) == UvicornAccessFormatter(ACCESS_FORMAT, use_colors=True).format(
+        record
+    )
 
 
 def test_an_answer_link_takes_one_address_per_official_not_a_list(

@@ -172,6 +172,8 @@ async def json_body(request: Request) -> None:
 def _command_route(router: APIRouter, spec: CommandSpec) -> None:
     body_type = spec.body
 
+    # Async routes: the command runs on its municipality's thread, or in the thread pool
+    # (run_command), and FastAPI checks the answer on the event loop, with no second hop.
     async def handler(
         request: Request,
         body: body_type,  # type: ignore[valid-type]
@@ -198,11 +200,14 @@ def _command_route(router: APIRouter, spec: CommandSpec) -> None:
     )
 
 
-def build_router() -> APIRouter:
+def build_router(dependency_overrides_provider: Any = None) -> APIRouter:
+    """The API's routes, each with its full path (``/api/v1/...``); the app takes them onto its
+    own router (``dependency_overrides_provider``: the app, whose overrides they then use)."""
     router = APIRouter(
         prefix="/api/v1",
         responses=PROBLEM_RESPONSES,
         generate_unique_id_function=lambda route: route.name,
+        dependency_overrides_provider=dependency_overrides_provider,
     )
     for spec in commands():
         _command_route(router, spec)

@@ -3,8 +3,9 @@ date and the plugin's stores, as FastAPI dependencies.
 
 Who the caller is was decided before the route by the app's access middleware
 (:func:`mma_web.app.authenticate`); these only hand it over. None of them touches the store, so
-they run on the event loop; the routes that call the programme are plain ``def`` and run in the
-thread pool.
+they run on the event loop; the routes that call the programme run it in the thread pool (the
+queries are plain ``def``), and a command on a municipality on that municipality's thread
+(:mod:`mma_web.turns`; the route awaits it).
 """
 
 from __future__ import annotations

@@ -199,7 +199,7 @@ def serve(
 
     from mma_core.plugin_api import load_config, open_programme
     from mma_web.app import create_app
-    from mma_web.server import HeaderTimeoutProtocol, serve_settings
+    from mma_web.server import HeaderTimeoutProtocol, log_config, serve_settings
     from mma_web.tokens import Role, TokenError, TokenTable, digest, load_tokens, new_token
 
     if new_token_for is not None:
@@ -245,6 +245,7 @@ def serve(
         "proxy_headers": True,
         "forwarded_allow_ips": forwarded_allow_ips,
         "log_level": "info",
+        "log_config": log_config(),
         "http": HeaderTimeoutProtocol,
         "timeout_keep_alive": idle_timeout,
         # An open event stream never ends by itself: without a limit, stopping the server
