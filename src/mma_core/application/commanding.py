@@ -118,7 +118,7 @@ def command(
             raise
 
     def _checked(self: C, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self.asks_validators(name):
+        if self._asks_validators(name):
             bound = signature.bind(self, *args, **kwargs)
             bound.apply_defaults()
             arguments = {
@@ -201,7 +201,7 @@ class Commanding(StoredApplication):
         # Every lookup of a command goes through it, so it sees what its block has done.
         self.uow = UnitOfWork(self)
 
-    def asks_validators(self, name: str) -> bool:
+    def _asks_validators(self, name: str) -> bool:
         """Whether some validator checks the command ``name`` (all do, unless they say)."""
         return any(name in (checked_commands(v) or (name,)) for v in self.validators)
 
@@ -267,7 +267,7 @@ class Commanding(StoredApplication):
         self.notify(processing_event.events)  # eventsourcing's deprecated hook, as its save
         return recordings
 
-    def save_held(self, held: Staged, *more: Any) -> Any:
+    def _save_held(self, held: Staged, *more: Any) -> Any:
         """Save what ``held`` held back, and ``more``, in one transaction; or, inside a holder
         around it (a command's receipt in an ``atomic()`` block), hand them to that holder."""
         if self.uow.pass_on(held):

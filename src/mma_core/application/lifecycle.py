@@ -172,7 +172,7 @@ class LifecycleCommands(Pricing):
                 m = self.uow.municipality(code)
                 if m.stage is not Stage.REGISTERED or not m.exists_on(day):
                     continue
-                if self.asks_validators("invite"):
+                if self._asks_validators("invite"):
                     arguments = {"code": m.code, "on": day, "reference": offer.reference}
                     arguments.update(by=stamp.by, origin=stamp.origin)
                     self.validate(Command("invite", m.code, arguments))

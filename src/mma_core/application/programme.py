@@ -164,7 +164,7 @@ class Programme(LifecycleCommands, TrainingCommands, CorrectionCommands, Address
             yield
         if staged.aggregates:
             try:
-                self.save_held(staged)
+                self._save_held(staged)
             except RecordConflictError:
                 raise ConcurrencyConflict(
                     _t(

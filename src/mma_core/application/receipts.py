@@ -60,7 +60,7 @@ class Answerer(Protocol):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
-    def save_held(self, held: Staged, *more: Any) -> Any: ...
+    def _save_held(self, held: Staged, *more: Any) -> Any: ...
 
 
 MAX_REQUEST_ID = 200
@@ -204,7 +204,7 @@ def save_with_receipt(programme: Answerer, held: Staged, request: Request, resul
     receipt = CommandReceipt.issue(
         request.request_id, request.command, request.fingerprint, result, held.events, stamp
     )
-    programme.save_held(held, receipt)
+    programme._save_held(held, receipt)
 
 
 __all__ = ["Receipt", "check_request_id", "fingerprint"]

@@ -158,7 +158,7 @@ class ReportCommands(Pricing):
         claimed = self._taken(every_id, existing)
         for n, (row, ids) in enumerate(zip(batch, ids_of, strict=True), start=1):
             try:
-                if self.asks_validators("record_report"):
+                if self._asks_validators("record_report"):
                     arguments = {
                         "code": row.code,
                         "received_on": row.received_on,
