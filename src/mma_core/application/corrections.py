@@ -4,7 +4,8 @@ recorded wrong. Both name the fact by its log position and say why; nothing is d
 The rules are the commands' own (see :mod:`mma_core.domain.corrections`): the amended history
 is replayed through them. What the commands priced or claimed follows the amendment here: a
 moved date is priced again, a retracted report's reference is free again, a corrected reference
-moves its claim.
+moves its claim, and a retracted or re-priced connection gives its amount back to its
+tariff's budget.
 """
 
 from __future__ import annotations
@@ -198,7 +199,8 @@ class CorrectionCommands(ReportCommands):
         Refused with ``depends_on`` (and the positions in ``details``) when later facts rest
         on it: a connection with reports after it, an acceptance of a municipality connected
         since, a booking with its attendance. Retract those first. Its costs are taken back by
-        a reversal line on its date; a retracted report frees its reference."""
+        a reversal line on its date (a connection's amount goes back to its tariff's budget,
+        if the tariff has a ceiling); a retracted report frees its reference."""
         reason = check_reason(reason)
         stamp = self._stamp(by, origin)
         located = self._locate(position)
@@ -258,8 +260,9 @@ class CorrectionCommands(ReportCommands):
 
         The corrected history must obey every rule the commands check; a correction that
         breaks one is refused with that rule's code. A moved date is priced again on its new
-        date (the old cost is taken back, the new one charged); a corrected reference moves
-        its claim (refused if the new one is taken)."""
+        date (the old cost is taken back, the new one charged; under a tariff with a ceiling,
+        against its budget with the old amount given back); a corrected reference moves its
+        claim (refused if the new one is taken)."""
         reason = check_reason(reason)
         if FACT_REASON in changes:
             # The fact's own reason (a decline's, a termination's): ``reason`` is the
