@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import mma_costs.plugin
 import pytest
 
-from mma_core import DomainError, Money, Programme
+from mma_core import CostLine, DomainError, Money, Programme
 from mma_core.domain.budget import Budget, budget_id
-from mma_core.plugin_api import Config, load_plugins
+from mma_core.plugin_api import Config, CostContext, CostKind, Payer, load_plugins
 from mma_core.plugin_api import open_programme as open_with_plugins
 
 if TYPE_CHECKING:
@@ -196,3 +196,51 @@ def test_a_refused_amendment_writes_nothing_and_refunds_nothing(
     prog.retract(at, reason="wrong", by="c")
     assert budget(prog).left == Money("2800.00")
     assert [type(e).__name__ for e in budget_events(prog)].count("Refunded") == 1
+
+
+class Unkept:
+    """The Fryslân tariff as a library before budgets priced it: 4,000 a connection, and no
+    ceiling, so no budget is kept."""
+
+    name, version = TARIFF, "0"
+
+    def calculate(self, context: CostContext) -> CostLine:
+        return CostLine(
+            kind=context.kind,
+            amount=Money("4000.00"),
+            payer=Payer.PROVINCE,
+            payee="Meld Misdaad Anoniem",
+            calculator=self.name,
+            calculator_version=self.version,
+            tariff_id=f"{TARIFF}/from-100000",
+        )
+
+
+def test_a_budget_opened_late_leaves_out_what_was_retracted_before(
+    store_url: str, clock: Clock
+) -> None:
+    """A store written before budgets were kept: its connection retracted then is not
+    counted as charged when the budget is opened."""
+    if store_url == "memory://":
+        pytest.skip("the store is opened twice: a memory store would be empty the second time")
+    unkept = {CostKind.CONNECTION: Unkept()}
+    with Programme.open(store_url, cost_calculators=unkept, clock=clock) as old:
+        old.register_registry("noord-holland-2019", by="coordinator")
+        old.make_offer(reference=OFFER, sent_on=SENT, by="gs")
+        connect(old, "GM0363")
+        connect(old, "GM0392")
+        at = position(old, "GM0363", "Connected")
+        old.correct(at, on=date(2022, 3, 2), reason="a day later", by="c")
+        old.retract(at, reason="never connected", by="c")
+        assert not old.recorder.select_events(budget_id(TARIFF))
+    config = Config(data={"costs": {"connection": TARIFF}, "plugins": {"mma-costs": {}}})
+    plugins = load_plugins(config, env={}, entry_points=[])
+    plugins.register(mma_costs.plugin, "mma-costs")
+    with open_with_plugins(store_url, plugins=plugins, clock=clock) as prog:
+        connect(prog, "GM0402")  # Hilversum: 2,800
+        kept = budget(prog)
+        opened = budget_events(prog)[0]
+        assert isinstance(opened, Budget.Opened)
+        assert opened.charged_before == Money("4000.00")  # Haarlem's; Amsterdam's was retracted
+        assert kept.charged == Money("6800.00")
+        assert kept.left == CEILING - Money("6800.00")
