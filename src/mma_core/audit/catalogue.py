@@ -121,8 +121,8 @@ MEANINGS: dict[str, str] = {
     "(the aggregate's id derives from it)",
     "Budget.Opened.ceiling": "the most the tariff pays over all municipalities together",
     "Budget.Opened.charged_before": "what the tariff's cost lines charged before the budget "
-    "was kept (read from the ledger when it was opened); 0.00 in a store that kept it from "
-    "the first connection",
+    "was kept, less the reversal lines that took one of them back (read from the ledger when "
+    "it was opened); 0.00 in a store that kept it from the first connection",
     "Budget.Charged.on": "the day of the connection charged",
     "Budget.Charged.code": "the CBS code of the municipality whose connection was charged",
     "Budget.Charged.amount": "what the connection was charged (0.00 once nothing is left); "
