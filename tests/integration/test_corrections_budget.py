@@ -244,3 +244,38 @@ def test_a_budget_opened_late_leaves_out_what_was_retracted_before(
         assert opened.charged_before == Money("4000.00")  # Haarlem's; Amsterdam's was retracted
         assert kept.charged == Money("6800.00")
         assert kept.left == CEILING - Money("6800.00")
+
+
+def test_a_retraction_and_a_connection_at_once_serialise_on_the_budget(
+    prog: Programme, store_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refund is saved with the municipality: a connection that charged the budget in
+    the meantime makes the retraction's save conflict, and its retry refunds from what that
+    connection left (never a remainder both spent, never a charge lost)."""
+    if store_url == "memory://":
+        pytest.skip("two programmes share a store only in a file or a server")
+    connect(prog, A)  # 36,000: 1,800 left
+    prog.invite(C, on=SENT, reference=OFFER, by="gs")
+    prog.accept(C, on=date(2019, 11, 1), by="burgemeester")
+    config = Config(data={"costs": {"connection": TARIFF}, "plugins": {"mma-costs": {}}})
+    plugins = load_plugins(config, env={}, entry_points=[])
+    plugins.register(mma_costs.plugin, "mma-costs")
+    refunds = []
+    original = type(prog)._refunded
+
+    def refunded(*args: Any, **kwargs: Any) -> Any:
+        changed = original(prog, *args, **kwargs)
+        refunds.append(changed)
+        if len(refunds) == 1:  # between the retraction's read and its save
+            with open_with_plugins(store_url, plugins=plugins, clock=clock) as other:
+                other.connect(C, on=DAY, by="coordinator")  # the 1,800 left
+        return changed
+
+    monkeypatch.setattr(prog, "_refunded", refunded)
+    prog.retract(position(prog, A, "Connected"), reason="connected by mistake", by="c")
+
+    assert len(refunds) == 2  # the first save conflicted on the budget's version
+    assert charged_now(prog, C) == Money("1800.00")
+    after = budget(prog)
+    assert after.charged == sum((charged_now(prog, c) for c in (*FILLER, A, C)), Money.zero())
+    assert after.left == Money("2800.00")  # A's 2,800 back, after C took the 1,800
