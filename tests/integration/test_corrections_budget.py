@@ -165,6 +165,24 @@ def test_a_corrected_connection_date_is_priced_again_against_the_budget(prog: Pr
     )
 
 
+def test_a_connection_priced_at_nothing_gives_nothing_back(prog: Programme) -> None:
+    connect(prog, A)
+    connect(prog, B)
+    connect(prog, C)  # nothing left: priced at 0.00
+    assert charged_now(prog, C) == Money.zero()
+    events = len(budget_events(prog))
+    at = position(prog, C, "Connected")
+    prog.correct(at, on=date(2022, 3, 15), reason="a fortnight later", by="c")
+    *_, charge = budget_events(prog)
+    assert isinstance(charge, Budget.Charged)
+    assert charge.amount == Money.zero()  # charged again, at nothing; nothing to give back
+    assert len(budget_events(prog)) == events + 1
+    prog.retract(at, reason="never connected", by="c")
+    assert len(budget_events(prog)) == events + 1
+    assert budget(prog).left == Money.zero()
+    assert budget(prog).charged == CEILING
+
+
 def test_a_refused_amendment_writes_nothing_and_refunds_nothing(
     prog: Programme, event_count: Callable[[Programme], int]
 ) -> None:
