@@ -233,3 +233,70 @@ def test_the_costs_headline_is_the_sum_of_the_list_merged_municipalities_include
         for m in listed
     }
     assert got == expected
+
+
+def test_every_aggregate_of_the_domain_is_in_the_catalogue() -> None:
+    """An aggregate left out is a stored history an auditor cannot read (a tariff's budget
+    once was)."""
+    import importlib
+    import pkgutil
+
+    from eventsourcing.domain import Aggregate
+
+    import mma_core.domain
+    from mma_core.audit.catalogue import AGGREGATES
+
+    found = set()
+    for info in pkgutil.iter_modules(mma_core.domain.__path__):
+        module = importlib.import_module(f"mma_core.domain.{info.name}")
+        found |= {
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Aggregate)
+            and value.__module__ == module.__name__
+            and any(
+                isinstance(v, type) and issubclass(v, Aggregate.Event) for v in vars(value).values()
+            )
+        }
+    assert found, "no aggregate found in mma_core.domain"
+    missing = sorted(a.__name__ for a in found - set(AGGREGATES))
+    assert not missing, f"{missing} not in the catalogue's AGGREGATES"
+
+
+def test_a_budgets_stored_states_fit_their_schemas(tmp_path: Path) -> None:
+    """A tariff with a ceiling keeps a budget: opened, charged and refunded (a connection
+    retracted), each state as docs/schemas/ says."""
+    from datetime import UTC, datetime
+
+    import mma_costs.plugin
+
+    from mma_core.domain.budget import budget_id
+    from mma_core.plugin_api import Config, load_plugins, open_programme
+
+    config = Config(data={"costs": {"connection": "fryslan-2022"}, "plugins": {}})
+    plugins = load_plugins(config, env={}, entry_points=[])
+    plugins.register(mma_costs.plugin, "mma-costs")
+    schemas = {
+        event.topic: json.loads((DOCS / "schemas" / f"{event.qualname}.schema.json").read_text())
+        for event in event_types()
+    }
+    url = f"sqlite:///{tmp_path / 'fryslan.sqlite'}"
+    now = datetime(2023, 6, 1, 12, tzinfo=UTC)
+    with open_programme(url, plugins=plugins, clock=lambda: now) as prog:
+        prog.register_registry("noord-holland-2019", by="c")
+        prog.make_offer(reference="R", sent_on=date(2019, 10, 18), by="gs")
+        for code in ("GM0363", "GM0358"):
+            prog.invite(code, on=date(2019, 10, 18), reference="R", by="gs")
+            prog.accept(code, on=date(2019, 11, 1), by="b")
+            prog.connect(code, on=date(2022, 3, 1), by="c")
+        (connected,) = [e for e in prog.history("GM0363") if e.type == "Connected"]
+        prog.retract(connected.position, reason="wrong municipality", by="c")
+        stored = prog.recorder.select_events(budget_id("fryslan-2022"))
+    topics = []
+    for event in stored:
+        state = json.loads(event.state)
+        assert event.topic in schemas, f"{event.topic} is not in the catalogue"
+        assert conforms(state, schemas[event.topic]), (event.topic, state)
+        topics.append(event.topic.rpartition(".")[2])
+    assert topics == ["Opened", "Charged", "Charged", "Refunded"]

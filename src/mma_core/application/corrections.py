@@ -4,7 +4,8 @@ recorded wrong. Both name the fact by its log position and say why; nothing is d
 The rules are the commands' own (see :mod:`mma_core.domain.corrections`): the amended history
 is replayed through them. What the commands priced or claimed follows the amendment here: a
 moved date is priced again, a retracted report's reference is free again, a corrected reference
-moves its claim.
+moves its claim, and a retracted or re-priced connection gives its amount back to its
+tariff's budget.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 from uuid import UUID
 
 import attrs
+from eventsourcing.application import AggregateNotFoundError
 
 from mma_core.application.commanding import command
 from mma_core.application.reports import ReportCommands
 from mma_core.application.training import aware
+from mma_core.domain.budget import Budget, budget_id
 from mma_core.domain.common import AMSTERDAM, Stamp, as_date, not_in_future
 from mma_core.domain.corrections import (
     COMPANIONS,
@@ -40,6 +43,7 @@ from mma_core.domain.report_claim import ReportClaim, claim_ids
 from mma_core.domain.training import TrainingSession
 from mma_core.domain.values import (
     CostKind,
+    CostLine,
     Money,
     Official,
     OfficialId,
@@ -195,7 +199,8 @@ class CorrectionCommands(ReportCommands):
         Refused with ``depends_on`` (and the positions in ``details``) when later facts rest
         on it: a connection with reports after it, an acceptance of a municipality connected
         since, a booking with its attendance. Retract those first. Its costs are taken back by
-        a reversal line on its date; a retracted report frees its reference."""
+        a reversal line on its date (a connection's amount goes back to its tariff's budget,
+        if the tariff has a ceiling); a retracted report frees its reference."""
         reason = check_reason(reason)
         stamp = self._stamp(by, origin)
         located = self._locate(position)
@@ -220,6 +225,8 @@ class CorrectionCommands(ReportCommands):
                 others.append(self._retract_predecessor(m, data, reason, stamp, context))
             if name == "TrainingBooked":
                 others.extend(self._release_booked(m, data, stamp))
+            if name == "Connected":
+                others.extend(self._refunded(m, data, located.position, stamp))
             bounds = self._bounds_without(m, version, data) if name == REPORT else (None, None)
             self._trigger_retracted(m, stamp, located.position, version, name, data, reason, bounds)
             if companion is not None:
@@ -253,8 +260,9 @@ class CorrectionCommands(ReportCommands):
 
         The corrected history must obey every rule the commands check; a correction that
         breaks one is refused with that rule's code. A moved date is priced again on its new
-        date (the old cost is taken back, the new one charged); a corrected reference moves
-        its claim (refused if the new one is taken)."""
+        date (the old cost is taken back, the new one charged; under a tariff with a ceiling,
+        against its budget with the old amount given back); a corrected reference moves its
+        claim (refused if the new one is taken)."""
         reason = check_reason(reason)
         if FACT_REASON in changes:
             # The fact's own reason (a decline's, a termination's): ``reason`` is the
@@ -280,7 +288,7 @@ class CorrectionCommands(ReportCommands):
                     ).format(position=located.position),
                     details={"position": located.position},
                 )
-            new, others = self._restated(m, name, data, wanted, stamp)
+            new, others = self._restated(m, name, data, wanted, located.position, stamp)
             changes_by_version: dict[int, tuple[str, dict[str, Any]] | None] = {
                 version: (name, new)
             }
@@ -496,10 +504,12 @@ class CorrectionCommands(ReportCommands):
         name: str,
         data: dict[str, Any],
         wanted: Mapping[str, Any],
+        position: int,
         stamp: Stamp,
     ) -> tuple[dict[str, Any], list[Any]]:
         """The fact with the changes, its derived fields worked out again as its command
-        does (priced on the new date, due a term after it), and other aggregates changed."""
+        does (priced on the new date, due a term after it), and other aggregates changed (a
+        re-priced connection's budget: the old amount given back, the new one charged)."""
         new = dict(data)
         others: list[Any] = []
         personal = {k: v for k, v in wanted.items() if k in _PERSONAL}
@@ -511,7 +521,8 @@ class CorrectionCommands(ReportCommands):
         if name == "Connected" and moved:
             _, terms = self._terms_for(m, new["on"])
             new["evaluation_due"] = add_months(new["on"], terms.evaluation_months)
-            new["cost"] = self._priced(CostKind.CONNECTION, m, new["on"])
+            new["cost"], budgets = self._repriced_connection(m, data, new["on"], position, stamp)
+            others.extend(budgets)
         elif name == "Renewed" and moved:
             _, terms = self._terms_for(m, new["on"])
             new["evaluation_due"] = add_months(new["on"], terms.evaluation_months)
@@ -530,6 +541,48 @@ class CorrectionCommands(ReportCommands):
             if field in wanted:
                 new[field] = m._reason(new[field], field)
         return new, others
+
+    def _repriced_connection(
+        self, m: Municipality, data: dict[str, Any], on: date, position: int, stamp: Stamp
+    ) -> tuple[CostLine, list[Budget]]:
+        """A connection moved to ``on``, priced again as ``connect`` prices it: the old
+        charge given back to its calculator's budget first, so the new price sees what the
+        budget leaves without it; the new charge charged to the budget of the calculator
+        that prices it now (the same budget, unless the configuration changed)."""
+        budget = self._budget(CostKind.CONNECTION, stamp)
+        changed: dict[str, Budget] = {} if budget is None else {budget.tariff: budget}
+        old = data.get("cost")
+        if isinstance(old, CostLine):
+            held = changed.get(old.calculator)
+            for refunded in self._refunded(m, data, position, stamp, held):
+                changed[refunded.tariff] = refunded
+        cost = self._priced(CostKind.CONNECTION, m, on, budget=budget)
+        if budget is not None:
+            budget.charge(on, m.code, cost.amount, stamp)
+        return cost, list(changed.values())
+
+    def _refunded(
+        self,
+        m: Municipality,
+        data: dict[str, Any],
+        position: int,
+        stamp: Stamp,
+        budget: Budget | None = None,
+    ) -> list[Budget]:
+        """A connection's charge given back to its calculator's budget, if that calculator
+        keeps one (``budget``, or the stored one) and the connection was charged anything;
+        the budget changed, to be saved with the municipality (its new version serialises
+        the correction with concurrent connections)."""
+        line = data.get("cost")
+        if not isinstance(line, CostLine) or line.is_reversal or line.amount.amount <= 0:
+            return []
+        if budget is None:
+            try:
+                budget = self.uow.get(budget_id(line.calculator))
+            except AggregateNotFoundError:
+                return []  # no budget kept for that calculator: nothing to give back
+        budget.refund(data["on"], m.code, line.amount, position, stamp)
+        return [budget]
 
     def _changes_anything(self, data: dict[str, Any], wanted: Mapping[str, Any], name: str) -> bool:
         plain = {k: v for k, v in wanted.items() if k not in _PERSONAL}

@@ -19,6 +19,7 @@ from mma_core.domain.errors import (
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.offer import Offer
 from mma_core.domain.values import (
+    REVERSAL_CALCULATOR,
     CostKind,
     CostLine,
     Money,
@@ -94,7 +95,8 @@ class Pricing(Commanding):
 
     def _budget(self, kind: CostKind, stamp: Stamp) -> Budget | None:
         """The budget of the kind's calculator, if it has a ceiling (opened on first use with
-        what the ledger shows it charged before)."""
+        what the ledger shows it charged before: its lines, less the reversal lines that took
+        one of them back)."""
         calculator = self.cost_calculators[kind]
         ceiling = getattr(calculator, "ceiling", None)
         if not isinstance(ceiling, Money):
@@ -104,8 +106,14 @@ class Pricing(Commanding):
             return budget
         except AggregateNotFoundError:
             self.views.catch_up()
+            lines = self.views.ledger()
+            # A reversal names the position of the fact whose cost it takes back (a corrected
+            # fact's, its original position): taken off when that fact's line was this tariff's.
+            priced = {line.position for line in lines if line.calculator == calculator.name}
             before = Money.zero()
-            for line in self.views.ledger():
-                if line.calculator == calculator.name:
+            for line in lines:
+                if line.calculator == calculator.name or (
+                    line.calculator == REVERSAL_CALCULATOR and line.line.reverses in priced
+                ):
                     before += line.amount
             return Budget.open(calculator.name, ceiling, before, stamp)

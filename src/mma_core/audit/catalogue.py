@@ -25,6 +25,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, CanInitAggregate
 from eventsourcing.utils import get_topic
 
+from mma_core.domain.budget import Budget
 from mma_core.domain.municipality import Municipality
 from mma_core.domain.offer import Offer
 from mma_core.domain.receipt import CommandReceipt
@@ -45,6 +46,7 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     Offer,
     TrainingSession,
     ReportClaim,
+    Budget,
     CommandReceipt,
 )
 # Kept by the recorder in the row, not in the state.
@@ -115,6 +117,25 @@ MEANINGS: dict[str, str] = {
     "ReportClaim.Reclaimed.received_on": "the day MMA received the report that takes the "
     "released reference again",
     "ReportClaim.Reclaimed.code": "the CBS code of the municipality the report counts for",
+    "Budget.Opened.tariff": "the name of the calculator whose budget this is, e.g. fryslan-2022 "
+    "(the aggregate's id derives from it)",
+    "Budget.Opened.ceiling": "the most the tariff pays over all municipalities together",
+    "Budget.Opened.charged_before": "what the tariff's cost lines charged before the budget "
+    "was kept, less the reversal lines that took one of them back (read from the ledger when "
+    "it was opened); 0.00 in a store that kept it from the first connection",
+    "Budget.Charged.on": "the day of the connection charged",
+    "Budget.Charged.code": "the CBS code of the municipality whose connection was charged",
+    "Budget.Charged.amount": "what the connection was charged (0.00 once nothing is left); "
+    "charged = charged_before + the Charged amounts - the Refunded amounts, and what is left "
+    "is the ceiling minus charged (never below 0.00)",
+    "Budget.Refunded.on": "the day of the connection whose charge is given back (its date as "
+    "it stood before the correction)",
+    "Budget.Refunded.code": "the CBS code of the municipality whose connection was retracted "
+    "or priced again",
+    "Budget.Refunded.amount": "what is given back: the connection's amount as it stood, "
+    "taken off charged (more than 0.00, never more than charged)",
+    "Budget.Refunded.reverses": "the log position of the connection fact retracted or "
+    "corrected (its original position: the reversal line's `reverses:<position>`)",
     "Offer.CovenantSigned.place": "where the covenant was signed, e.g. the mayors' conference",
     "originator_topic": "the aggregate's class; only in the event that creates the aggregate",
     "class_version": "the event class's version, written when above 1 (see Versions)",
