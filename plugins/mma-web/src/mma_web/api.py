@@ -5,7 +5,6 @@ Annotations here are evaluated when each route is made (no ``from __future__ imp
 annotations``): FastAPI reads them to build the request models of the generated routes.
 """
 
-import asyncio
 import hashlib
 from typing import Annotated, Any
 
@@ -120,8 +119,8 @@ async def run_command(
     try:
         if isinstance(code, str):
             turns: Turns = request.app.state.turns
-            job = turns.submit(code, lambda: method(**arguments), together=request_id is None)
-            done = await asyncio.wrap_future(job)
+            together = request_id is None
+            done = await turns.run_command(code, lambda: method(**arguments), together=together)
         else:
             done = await run_in_threadpool(alone, programme, lambda: method(**arguments))
     except RequestIdReused as error:

@@ -19,6 +19,8 @@ the positions of its own events, which must be the last ones before the receipt.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import zlib
 from collections import deque
@@ -51,13 +53,26 @@ def alone(programme: Programme, call: Callable[[], Any]) -> Done:
 
 
 class Job:
-    __slots__ = ("call", "code", "future", "together")
+    """A queued command: its call, and where its answer goes (an asyncio future of a route's
+    event loop, or a thread's future)."""
 
-    def __init__(self, code: str, call: Callable[[], Any], together: bool) -> None:
+    __slots__ = ("call", "code", "done", "error", "future", "loop", "together", "waiter")
+
+    def __init__(
+        self,
+        code: str,
+        call: Callable[[], Any],
+        together: bool,
+        waiter: asyncio.Future[Done] | None = None,
+    ) -> None:
         self.code = code
         self.call = call
         self.together = together
-        self.future: Future[Done] = Future()
+        self.waiter = waiter
+        self.loop = None if waiter is None else waiter.get_loop()
+        self.future: Future[Done] | None = None if waiter is not None else Future()
+        self.done: Done | None = None
+        self.error: BaseException | None = None
 
 
 class Turns:
@@ -70,54 +85,90 @@ class Turns:
         self.most = most
         self._lanes = [_Lane(self, n) for n in range(threads)]
 
+    async def run_command(self, code: str, call: Callable[[], Any], *, together: bool) -> Done:
+        """Run ``call`` on ``code``'s thread (``together``: it may share a transaction with
+        others queued for that municipality) and await its :class:`Done`, or its error."""
+        waiter: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
+        self._lane(code).put(Job(code, call, together, waiter))
+        return await waiter
+
     def submit(self, code: str, call: Callable[[], Any], *, together: bool) -> Future[Done]:
-        """Queue ``call`` for ``code``'s thread (``together``: it may share a transaction with
-        others queued for that municipality); the future has its :class:`Done` or its error."""
+        """:meth:`run_command` for a thread: the future has the :class:`Done` or the error."""
         job = Job(code, call, together)
-        self._lanes[zlib.crc32(code.encode()) % len(self._lanes)].put(job)
+        self._lane(code).put(job)
+        assert job.future is not None
         return job.future
 
     def queued(self, code: str) -> int:
         """How many commands wait for ``code``'s thread."""
         return sum(lane.queued(code) for lane in self._lanes)
 
+    def _lane(self, code: str) -> _Lane:
+        return self._lanes[zlib.crc32(code.encode()) % len(self._lanes)]
+
     def run(self, batch: list[Job]) -> None:
         if len(batch) == 1:
             self._alone(batch[0])
         else:
             self._together(batch)
+        _deliver(batch)
 
     def _alone(self, job: Job) -> None:
         try:
-            job.future.set_result(alone(self._programme, job.call))
+            job.done, job.error = alone(self._programme, job.call), None
         except BaseException as error:  # the request's own answer
-            job.future.set_exception(error)
+            job.done, job.error = None, error
 
     def _together(self, batch: list[Job]) -> None:
         before = self._programme.own_position
-        outcomes: list[tuple[Any, BaseException | None]] = []
         try:
             with self._programme.atomic():
                 for job in batch:
                     try:
-                        outcomes.append((job.call(), None))
+                        job.done, job.error = Done(job.call(), None), None
                     except DomainError as error:  # refused: the block is as it was before it
-                        outcomes.append((None, error))
+                        job.done, job.error = None, error
         except Exception:  # nothing of the block was written: each again, on its own
             for job in batch:
                 self._alone(job)
             return
         except BaseException as error:  # the requests' answer; the thread goes on
             for job in batch:
-                job.future.set_exception(error)
+                job.done, job.error = None, error
             return
         written = self._programme.own_position
-        position = written if written > before else None
-        for job, (result, refusal) in zip(batch, outcomes, strict=True):
-            if refusal is not None:
-                job.future.set_exception(refusal)
+        for job in batch:
+            if job.done is not None and written > before:
+                job.done.position = written
+
+
+def _deliver(batch: list[Job]) -> None:
+    """Hand each job its answer: a thread's future at once, and the routes' futures with one
+    wake-up of each event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
+    for job in batch:
+        if job.future is not None:
+            if job.error is not None:
+                job.future.set_exception(job.error)
             else:
-                job.future.set_result(Done(result, position))
+                job.future.set_result(job.done)  # type: ignore[arg-type]
+        elif job.loop is not None:
+            by_loop.setdefault(job.loop, []).append(job)
+    for loop, jobs in by_loop.items():
+        # RuntimeError: the loop closed, and nobody waits for these answers any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_resolve, jobs)
+
+
+def _resolve(jobs: list[Job]) -> None:
+    for job in jobs:
+        waiter = job.waiter
+        if waiter is None or waiter.done():  # the request went away meanwhile
+            continue
+        if job.error is not None:
+            waiter.set_exception(job.error)
+        else:
+            waiter.set_result(job.done)  # type: ignore[arg-type]
 
 
 class _Lane:
