@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import attrs
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from mma_core import RequestIdReused
 from mma_core.plugin_api import MunicipalityView, Overview, jsonable, translator
@@ -172,16 +172,19 @@ def _command_route(router: APIRouter, spec: CommandSpec) -> None:
     body_type = spec.body
 
     # Async routes: the command runs on its municipality's thread, or in the thread pool
-    # (run_command), and FastAPI checks the answer on the event loop, with no second hop.
+    # (run_command), with no second hop. The answer is a CommandResult already: written out
+    # as it is (the response model stays in the OpenAPI document), not checked again.
     async def handler(
         request: Request,
         body: body_type,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
-    ) -> CommandResult:
-        return await run_command(request, spec, spec.arguments(body), idempotency_key)
+    ) -> Response:
+        answer = await run_command(request, spec, spec.arguments(body), idempotency_key)
+        return Response(answer.model_dump_json(), media_type="application/json")
 
-    async def bulk_handler(request: Request, body: body_type) -> CommandResult:  # type: ignore[valid-type]
-        return await run_command(request, spec, spec.arguments(body), None)
+    async def bulk_handler(request: Request, body: body_type) -> Response:  # type: ignore[valid-type]
+        answer = await run_command(request, spec, spec.arguments(body), None)
+        return Response(answer.model_dump_json(), media_type="application/json")
 
     if not spec.idempotent:  # no request_id to pass: the header is not offered
         handler = bulk_handler  # type: ignore[assignment]
