@@ -27,6 +27,7 @@ class Staged:
         self.aggregates: dict[UUID, Any] = {}
         self.extras: dict[str, Any] = {}
         self.held_events: dict[UUID, list[Any]] = {}
+        self.reads: dict[UUID, Any] = {}  # aggregates only read in the block (an offer's terms)
 
     def add(self, objs: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         for obj in objs:

@@ -106,6 +106,15 @@ class UnitOfWork:
         held = self._held(aggregate_id)
         if held is not None:
             return held if read_only else copy_aggregate(held)
+        if read_only:
+            stack = self._stack()
+            if stack:  # read once a block: as if read when the block began
+                reads = stack[0].reads
+                if aggregate_id not in reads:
+                    reads[aggregate_id] = self._app.repository.get(
+                        aggregate_id, deepcopy_from_cache=False
+                    )
+                return reads[aggregate_id]
         return self._app.repository.get(aggregate_id, deepcopy_from_cache=not read_only)
 
     def exists(self, aggregate_id: UUID) -> bool:

@@ -6,12 +6,16 @@ annotations``): FastAPI reads them to build the request models of the generated 
 """
 
 import hashlib
+import json
+import re
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import attrs
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
+from fastapi.routing import APIRoute
 
 from mma_core import RequestIdReused
 from mma_core.plugin_api import MunicipalityView, Overview, jsonable, translator
@@ -168,6 +172,37 @@ async def json_body(request: Request) -> None:
     raise UnsupportedMediaType(_("the body is JSON: send it with 'Content-Type: application/json'"))
 
 
+COMMAND_SPEC = "__mma_command_spec__"  # the attribute that names a command route's CommandSpec
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+
+
+class CommandRoute(APIRoute):
+    """A command's route: FastAPI's, with a shorter way through for a request that FastAPI
+    would accept as it is. Such a request (a JSON object for the body model, a valid key if
+    any) is validated as FastAPI validates it (the JSON read with ``json.loads``, the model
+    in Python mode) and run; any other request goes FastAPI's own way, so every refusal is
+    FastAPI's, word for word. Solving the route's dependencies cost a tenth of a served
+    command's time. The OpenAPI document is FastAPI's, from the endpoint as declared."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        full = super().get_route_handler()
+        spec: CommandSpec = getattr(self.endpoint, COMMAND_SPEC)
+
+        async def handler(request: Request) -> Response:
+            await json_body(request)  # the route's dependency: 415 for a body that is not JSON
+            key = request.headers.get("idempotency-key") if spec.idempotent else None
+            try:
+                body = spec.body.model_validate(json.loads(await request.body()))
+            except ValueError:  # no JSON, or not this model's: FastAPI's own answer
+                return await full(request)
+            if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+                return await full(request)
+            answer = await run_command(request, spec, spec.arguments(body), key)
+            return Response(answer.model_dump_json(), media_type="application/json")
+
+        return handler
+
+
 def _command_route(router: APIRouter, spec: CommandSpec) -> None:
     body_type = spec.body
 
@@ -190,6 +225,7 @@ def _command_route(router: APIRouter, spec: CommandSpec) -> None:
         handler = bulk_handler  # type: ignore[assignment]
 
     handler.__name__ = spec.name
+    setattr(handler, COMMAND_SPEC, spec)
     router.add_api_route(
         f"/commands/{spec.name}",
         handler,
@@ -199,6 +235,7 @@ def _command_route(router: APIRouter, spec: CommandSpec) -> None:
         tags=["commands"],
         responses=PROBLEM_RESPONSES,
         dependencies=[Depends(json_body)],
+        route_class_override=CommandRoute,
     )
 
 
