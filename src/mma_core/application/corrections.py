@@ -306,17 +306,15 @@ class CorrectionCommands(ReportCommands):
             if name == "Merged":
                 others.append(self._restate_predecessor(m, data, new, reason, stamp, context))
             bounds = self._bounds_without(m, version, data) if name == REPORT else (None, None)
-            self._trigger_retracted(
-                m, stamp, located.position, version, name, data, reason, bounds, corrected=True
+            self._trigger_corrected(
+                m, stamp, located.position, version, name, data, new, reason, bounds
             )
-            self._trigger_restated(m, stamp, located.position, version, name, new, reason)
             if companion is not None and c_new is not None:
                 c_version, c_name, c_data = companion
                 position = self.keys.select_positions(m.id).get(c_version, 0)
-                self._trigger_retracted(
-                    m, stamp, position, c_version, c_name, c_data, reason, corrected=True
+                self._trigger_corrected(
+                    m, stamp, position, c_version, c_name, c_data, c_new, reason
                 )
-                self._trigger_restated(m, stamp, position, c_version, c_name, c_new, reason)
             self.save(m, *others)
             return m.code
 
@@ -719,11 +717,8 @@ class CorrectionCommands(ReportCommands):
         restated = {**fact, "on": new["on"]}
         successor.replay_amended({version: ("PredecessorMerged", restated)}, stamp, context)
         position = self.keys.select_positions(successor.id).get(version, 0)
-        self._trigger_retracted(
-            successor, stamp, position, version, "PredecessorMerged", fact, reason, corrected=True
-        )
-        self._trigger_restated(
-            successor, stamp, position, version, "PredecessorMerged", restated, reason
+        self._trigger_corrected(
+            successor, stamp, position, version, "PredecessorMerged", fact, restated, reason
         )
         return successor
 
@@ -777,42 +772,50 @@ class CorrectionCommands(ReportCommands):
         data: dict[str, Any],
         reason: str,
         bounds: tuple[date | None, date | None] = (None, None),
-        corrected: bool = False,
     ) -> None:
-        m._trigger(
+        """The fact at ``position`` (its aggregate's ``version``) was never true."""
+        _trigger_amendment(
+            m,
             m.FactRetracted,
             stamp,
-            on=_business_day(name, data),
-            position=position,
-            version=version,
-            fact=name,
-            data=data,
-            reason=reason,
-            corrected=corrected,
+            position,
+            version,
+            name,
+            data,
+            reason,
+            corrected=False,
             reports_from=bounds[0],
             reports_until=bounds[1],
         )
 
     @staticmethod
-    def _trigger_restated(
+    def _trigger_corrected(
         m: Municipality,
         stamp: Stamp,
         position: int,
         version: int,
         name: str,
         data: dict[str, Any],
+        new: dict[str, Any],
         reason: str,
+        bounds: tuple[date | None, date | None] = (None, None),
     ) -> None:
-        m._trigger(
-            m.FactRestated,
+        """The fact at ``position`` held ``new``, not ``data``: retracted as it stood (on its
+        old business date) and restated (on its new one)."""
+        _trigger_amendment(
+            m,
+            m.FactRetracted,
             stamp,
-            on=_business_day(name, data),
-            position=position,
-            version=version,
-            fact=name,
-            data=data,
-            reason=reason,
+            position,
+            version,
+            name,
+            data,
+            reason,
+            corrected=True,
+            reports_from=bounds[0],
+            reports_until=bounds[1],
         )
+        _trigger_amendment(m, m.FactRestated, stamp, position, version, name, new, reason)
 
 
 def _business_day(name: str, data: Mapping[str, Any]) -> date:
@@ -830,3 +833,27 @@ class _Located:
         self.aggregate_id = aggregate_id
         self.version = version
         self.fact = fact
+
+
+def _trigger_amendment(
+    m: Municipality,
+    event: type[Any],
+    stamp: Stamp,
+    position: int,
+    version: int,
+    name: str,
+    data: dict[str, Any],
+    reason: str,
+    **more: Any,
+) -> None:
+    m._trigger(
+        event,
+        stamp,
+        on=_business_day(name, data),
+        position=position,
+        version=version,
+        fact=name,
+        data=data,
+        reason=reason,
+        **more,
+    )
