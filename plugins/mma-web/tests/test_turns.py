@@ -195,3 +195,25 @@ def test_a_conflict_the_command_itself_gives_up_on_reaches_its_request(store: st
 
 def _references(prog: Programme) -> set[str]:
     return {str(h.data["reference"]) for h in prog.history(CODE) if h.type == "ReportReceived"}
+
+
+def test_an_answer_nobody_waits_for_does_not_stop_the_municipality_s_thread(
+    store: str,
+) -> None:
+    with Programme.open(store, origin="test") as prog:
+        turns = Turns(prog)
+        holding, release = threading.Event(), threading.Event()
+
+        def held() -> Any:
+            holding.set()
+            assert release.wait(10)
+            return report(prog, "X-0")()
+
+        running = Outcome(turns.submit(CODE, held, together=True))
+        assert holding.wait(10)
+        given_up = turns.submit(CODE, report(prog, "X-1"), together=True)
+        assert given_up.cancel()  # the caller went away before its turn
+        release.set()
+        assert running.outcome() == "X-0"
+        after = Outcome(turns.submit(CODE, report(prog, "X-2"), together=True))
+        assert after.outcome() == "X-2"

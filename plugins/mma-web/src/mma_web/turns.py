@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import zlib
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from mma_core import DomainError, Programme
 
+logger = logging.getLogger(__name__)
 MOST = 64  # commands in one transaction at most
 THREADS = 8  # threads for the municipalities' commands; a municipality always has the same one
 
@@ -148,10 +150,12 @@ def _deliver(batch: list[Job]) -> None:
     by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
     for job in batch:
         if job.future is not None:
-            if job.error is not None:
-                job.future.set_exception(job.error)
-            else:
-                job.future.set_result(job.done)  # type: ignore[arg-type]
+            # InvalidStateError: the caller cancelled it, and waits for nothing.
+            with contextlib.suppress(InvalidStateError):
+                if job.error is not None:
+                    job.future.set_exception(job.error)
+                else:
+                    job.future.set_result(job.done)  # type: ignore[arg-type]
         elif job.loop is not None:
             by_loop.setdefault(job.loop, []).append(job)
     for loop, jobs in by_loop.items():
@@ -215,7 +219,11 @@ class _Lane:
 
     def _work(self) -> None:
         while True:
-            self._turns.run(self._take())
+            batch = self._take()
+            try:
+                self._turns.run(batch)
+            except BaseException:  # a lane never loses its thread: its later commands wait on it
+                logger.exception("a batch of %d commands failed outside their calls", len(batch))
 
 
 __all__ = ["Done", "Turns", "alone"]
