@@ -69,7 +69,8 @@ def test_a_sessions_events_in_order_with_its_amendments_marked(prog: Programme) 
     assert scheduled.retracted_by is None
     assert first.amends == latest.amends == scheduled.position
     assert (first.data["location"], latest.data["capacity"]) == ("Alkmaar", 3)
-    assert booked.amends is None and booked.corrected_by is None
+    assert booked.amends is None
+    assert booked.corrected_by is None
     assert booked.date == date(2019, 11, 2)
     for entry in entries:
         valid("HistoryEntry", entry.to_dict())
@@ -97,7 +98,8 @@ def test_the_same_entries_as_the_follow_feed_and_no_personal_data(prog: Programm
     # The municipality's own history is untouched by the shared reader.
     history = prog.history(AMS)
     booked = [e for e in history if e.type == "TrainingBooked"]
-    assert booked and booked[0].data["session_id"] == KEPT
+    assert booked
+    assert booked[0].data["session_id"] == KEPT
 
 
 def test_pages_are_cut_as_history_cuts_them(prog: Programme) -> None:
