@@ -22,7 +22,12 @@ from mma_core.domain.errors import (
 )
 from mma_core.domain.municipality import Municipality, municipality_id
 from mma_core.domain.offer import Offer, check_offer_reference
-from mma_core.domain.training import TrainingSession, check_session_id, session_id_to_uuid
+from mma_core.domain.training import (
+    SCHEDULE_VERSION,
+    TrainingSession,
+    check_session_id,
+    session_id_to_uuid,
+)
 from mma_core.domain.values import (
     MunicipalityCode,
     OfficialId,
@@ -504,8 +509,6 @@ AMENDMENTS = (
     TrainingSession.ScheduleRetracted,
     TrainingSession.ScheduleCorrected,
 )
-# A session's schedule is its first event, the only fact of a session that is amended.
-SCHEDULE_VERSION = 1
 
 
 def _amendment_of(event: Any) -> tuple[bool, int] | None:
