@@ -44,6 +44,7 @@ QUERIES: tuple[str, ...] = (
     "cost_lines",
     "codes",
     "history",
+    "session_history",
     "amendable",
     "evaluations",
     "sessions",

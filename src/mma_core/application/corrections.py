@@ -40,7 +40,7 @@ from mma_core.domain.errors import (
 )
 from mma_core.domain.municipality import MAX_REASON, Municipality
 from mma_core.domain.report_claim import ReportClaim, claim_ids
-from mma_core.domain.training import TrainingSession
+from mma_core.domain.training import SCHEDULE_VERSION, TrainingSession
 from mma_core.domain.values import (
     CostKind,
     CostLine,
@@ -368,10 +368,10 @@ class CorrectionCommands(ReportCommands):
             # A correction names the fact it corrects: amend that fact again.
             return _Located(event.position, event.originator_id, event.version, event.fact)
         if isinstance(event, TrainingSession.Scheduled):
-            return _Located(position, event.originator_id, 1, SCHEDULED)
+            return _Located(position, event.originator_id, SCHEDULE_VERSION, SCHEDULED)
         if isinstance(event, TrainingSession.ScheduleCorrected):
             # As a municipality's correction: amend the schedule it corrects.
-            return _Located(event.position, event.originator_id, 1, SCHEDULED)
+            return _Located(event.position, event.originator_id, SCHEDULE_VERSION, SCHEDULED)
         name = type(event).__name__
         if not isinstance(event, Municipality.Event) or name not in CORRECTABLE:
             raise NotCorrectable(

@@ -3,7 +3,7 @@ time, read from the read models or folded from the log; the history; following t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -22,7 +22,12 @@ from mma_core.domain.errors import (
 )
 from mma_core.domain.municipality import Municipality, municipality_id
 from mma_core.domain.offer import Offer, check_offer_reference
-from mma_core.domain.training import TrainingSession
+from mma_core.domain.training import (
+    SCHEDULE_VERSION,
+    TrainingSession,
+    check_session_id,
+    session_id_to_uuid,
+)
 from mma_core.domain.values import (
     MunicipalityCode,
     OfficialId,
@@ -321,17 +326,54 @@ class Queries(Commanding):
         ones). Only the events of the page are read, so a page costs the same however long
         the history."""
         parsed = MunicipalityCode.parse(code)
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise InvalidInput(
-                _t("{code}: limit is a whole number of events, 0 or more").format(code=parsed)
-            )
-        if after is not None and not isinstance(after, int):
-            raise InvalidInput(
-                _t("{code}: after is a position, a whole number").format(code=parsed)
-            )
+        _check_page(str(parsed), after, limit)
         aggregate_id = municipality_id(parsed)
         if not self.uow.exists(aggregate_id):
             self.uow.municipality(parsed)  # raises UnknownMunicipality
+
+        def amended(versions: set[int]) -> set[int]:
+            m: Municipality = self.uow.get(aggregate_id)
+            return {int(v) for v in getattr(m, "amended", {})} & versions
+
+        return self._history_page(aggregate_id, after, limit, latest, amended)
+
+    @guarded
+    def session_history(
+        self,
+        session_id: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        latest: bool = False,
+    ) -> list[HistoryEntry]:
+        """The training session's events in the order the store recorded them, paged as
+        ``history`` pages a municipality's. Its schedule is marked with what retracted or last
+        corrected it; the seats booked and released name officials by id only; the schedule's
+        retraction and corrections name the schedule's position in ``amends``."""
+        checked = check_session_id(session_id)
+        _check_page(_t("session {session}").format(session=checked), after, limit)
+        aggregate_id = session_id_to_uuid(checked)
+        if not self.uow.exists(aggregate_id):
+            self.uow.session(checked)  # raises UnknownSession
+
+        def amended(versions: set[int]) -> set[int]:
+            # Only the schedule (the session's first event) is ever amended; a session's
+            # history is short (its seats bound it), so it is read whenever the page holds it.
+            return versions & {SCHEDULE_VERSION}
+
+        return self._history_page(aggregate_id, after, limit, latest, amended)
+
+    def _history_page(
+        self,
+        aggregate_id: UUID,
+        after: int | None,
+        limit: int | None,
+        latest: bool,
+        amended: Callable[[set[int]], set[int]],
+    ) -> list[HistoryEntry]:
+        """One page of an aggregate's history, read as ``history`` reads it. ``amended``
+        says which of the page's versions may have been retracted or corrected since: only
+        then is the rest of the history read, to find what amended them."""
         if limit == 0:
             return []
         page = self.keys.select_page(aggregate_id, after, limit, latest)
@@ -339,7 +381,7 @@ class Queries(Commanding):
             return []
         wanted = dict(page)
         low, high = min(wanted), max(wanted)
-        retracted, corrected = self._amendments(aggregate_id, set(wanted))
+        retracted, corrected = self._amendments(aggregate_id, amended(set(wanted)))
         entries = []
         event: Any
         for event in self.events.get(aggregate_id, gt=low - 1, lte=high):
@@ -350,7 +392,7 @@ class Queries(Commanding):
             if isinstance(event, Municipality.OfficialNominated):
                 data["personal_data"] = self._revealed(event.official_id, event.personal_data)
             amends = None
-            if isinstance(event, Municipality.FactRetracted | Municipality.FactRestated):
+            if isinstance(event, AMENDMENTS):
                 amends = event.position
                 inner = data.get("data")
                 if isinstance(inner, dict) and "personal_data" in inner:
@@ -380,13 +422,11 @@ class Queries(Commanding):
         return "[erased]" if person is None else {"name": person.name, "email": person.email}
 
     def _amendments(
-        self, aggregate_id: UUID, versions: set[int]
+        self, aggregate_id: UUID, amended: set[int]
     ) -> tuple[dict[int, Amendment], dict[int, Amendment]]:
-        """For the facts at ``versions`` that were amended: the retraction and the latest
-        correction of each (by this aggregate's version of the fact). The history is read
-        only when the page holds an amended fact."""
-        m: Municipality = self.uow.get(aggregate_id)
-        amended = {int(v) for v in getattr(m, "amended", {})} & versions
+        """For the facts at versions ``amended``: the retraction and the latest correction
+        of each (by this aggregate's version of the fact). The history is read only when
+        the page holds an amended fact."""
         retracted: dict[int, Amendment] = {}
         corrected: dict[int, Amendment] = {}
         if not amended:
@@ -394,17 +434,15 @@ class Queries(Commanding):
         positions = self.keys.select_positions(aggregate_id)
         event: Any
         for event in self.events.get(aggregate_id, gt=min(amended)):
-            if isinstance(event, Municipality.FactRestated) and event.version in amended:
-                at = positions.get(event.originator_version, 0)
-                corrected[event.version] = Amendment(at, event.reason)
-                retracted.pop(event.version, None)
-            elif (
-                isinstance(event, Municipality.FactRetracted)
-                and event.version in amended
-                and not event.corrected
-            ):
-                at = positions.get(event.originator_version, 0)
-                retracted[event.version] = Amendment(at, event.reason)
+            found = _amendment_of(event)
+            if found is None or found[1] not in amended:
+                continue
+            at = positions.get(event.originator_version, 0)
+            if found[0]:
+                corrected[found[1]] = Amendment(at, event.reason)
+                retracted.pop(found[1], None)
+            else:
+                retracted[found[1]] = Amendment(at, event.reason)
         return retracted, corrected
 
     def follow(
@@ -462,6 +500,40 @@ class Queries(Commanding):
         """How many events the store holds. Not the highest position: PostgreSQL's sequence
         skips the numbers of transactions that rolled back."""
         return self.keys.count_events()
+
+
+# The events that amend a fact recorded earlier: each names the fact's position.
+AMENDMENTS = (
+    Municipality.FactRetracted,
+    Municipality.FactRestated,
+    TrainingSession.ScheduleRetracted,
+    TrainingSession.ScheduleCorrected,
+)
+
+
+def _amendment_of(event: Any) -> tuple[bool, int] | None:
+    """Whether ``event`` corrects (``True``) or retracts (``False``) a fact, and the
+    version of that fact in its aggregate; ``None`` if it amends nothing. The retraction a
+    correction records of the fact as it was is no retraction of the fact."""
+    if isinstance(event, Municipality.FactRestated):
+        return True, int(event.version)
+    if isinstance(event, Municipality.FactRetracted) and not event.corrected:
+        return False, int(event.version)
+    if isinstance(event, TrainingSession.ScheduleCorrected):
+        return True, SCHEDULE_VERSION
+    if isinstance(event, TrainingSession.ScheduleRetracted):
+        return False, SCHEDULE_VERSION
+    return None
+
+
+def _check_page(label: str, after: object, limit: object) -> None:
+    """A history page's bounds, refused as ``InvalidInput`` naming the history's ``label``."""
+    if limit is not None and (not isinstance(limit, int) or limit < 0):
+        raise InvalidInput(
+            _t("{code}: limit is a whole number of events, 0 or more").format(code=label)
+        )
+    if after is not None and not isinstance(after, int):
+        raise InvalidInput(_t("{code}: after is a position, a whole number").format(code=label))
 
 
 def _utc(value: datetime | None) -> datetime | None:

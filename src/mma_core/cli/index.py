@@ -57,7 +57,7 @@ COMMANDS: dict[str, tuple[str, str, str | None]] = {
     ),
     "history": (
         "mma_core.cli.queries",
-        'The recorded events of municipality CODE, one line each, in the order recorded.\n\n    Shows the latest 50 events; page forward from a position with --after, change the page\n    size with --limit. Columns: position, recorded time (UTC), business date, event type, by,\n    origin, data. With --json every event is streamed as one JSON array; with --json and\n    --limit one page: {"events": [...], "next": POS}, where --after POS reads the next page\n    (null: none left).\n\n    \x08\n    Examples:\n      mma history GM0363\n      mma history GM0363 --after 0 --limit 200\n      mma --json history GM0363 > gm0363.json\n      mma --json history GM0363 --limit 500 --after 0\n    ',
+        'The recorded events of municipality CODE, one line each, in the order recorded.\n\n    With --session SESSION_ID instead of CODE: the events of that training session (its\n    schedule, the seats booked and released, the schedule\'s corrections and retraction).\n    Shows the latest 50 events; page forward from a position with --after, change the page\n    size with --limit. Columns: position, recorded time (UTC), business date, event type, by,\n    origin, data. With --json every event is streamed as one JSON array; with --json and\n    --limit one page: {"events": [...], "next": POS}, where --after POS reads the next page\n    (null: none left).\n\n    \x08\n    Examples:\n      mma history GM0363\n      mma history GM0363 --after 0 --limit 200\n      mma history --session 2019-11-06\n      mma --json history GM0363 > gm0363.json\n      mma --json history GM0363 --limit 500 --after 0\n    ',
         None,
     ),
     "import": (

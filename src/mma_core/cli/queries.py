@@ -421,7 +421,13 @@ HISTORY_JSON_PAGE = 500
 
 
 @cli.command()
-@click.argument("code")
+@click.argument("code", required=False)
+@click.option(
+    "--session",
+    "session_id",
+    default=None,
+    help="Show the events of this training session instead of a municipality's, e.g. 2019-11-06.",
+)
 @click.option(
     "--limit",
     type=click.IntRange(0),
@@ -436,9 +442,17 @@ HISTORY_JSON_PAGE = 500
     help="Show the events recorded after position POS (the first column), oldest first.",
 )
 @pass_settings
-def history(settings: Settings, code: str, limit: int | None, after: int | None) -> None:
+def history(
+    settings: Settings,
+    code: str | None,
+    session_id: str | None,
+    limit: int | None,
+    after: int | None,
+) -> None:
     """The recorded events of municipality CODE, one line each, in the order recorded.
 
+    With --session SESSION_ID instead of CODE: the events of that training session (its
+    schedule, the seats booked and released, the schedule's corrections and retraction).
     Shows the latest 50 events; page forward from a position with --after, change the page
     size with --limit. Columns: position, recorded time (UTC), business date, event type, by,
     origin, data. With --json every event is streamed as one JSON array; with --json and
@@ -449,23 +463,27 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
     Examples:
       mma history GM0363
       mma history GM0363 --after 0 --limit 200
+      mma history --session 2019-11-06
       mma --json history GM0363 > gm0363.json
       mma --json history GM0363 --limit 500 --after 0
     """
+    if (code is None) == (session_id is None):
+        raise click.UsageError(_("give a municipality CODE or --session SESSION_ID (not both)"))
     with settings.programme() as prog:
+        reader = _HistoryReader(prog, code, session_id)
         if settings.as_json and limit is not None:
-            _history_page(prog, code, after, limit)
+            _history_page(reader, after, limit)
             return
         if settings.as_json:
-            _stream_history(prog, code, after, None)
+            _stream_history(reader, after, None)
             return
         size = HISTORY_PAGE if limit is None else limit
         if after is None:
-            entries = prog.history(code, limit=size + 1, latest=True)
+            entries = reader.page(limit=size + 1, latest=True)
             more = len(entries) > size
             entries = entries[1:] if more else entries
         else:
-            entries = prog.history(code, after=after, limit=size + 1)
+            entries = reader.page(after=after, limit=size + 1)
             more = len(entries) > size
             entries = entries[:size]
     if more and after is None:
@@ -474,7 +492,7 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
             _(
                 "(the latest {count} events; earlier ones: mma history {code} "
                 "--after 0 --limit {size}, or up to position {first})"
-            ).format(count=len(entries), code=code, size=size, first=first),
+            ).format(count=len(entries), code=reader.argument, size=size, first=first),
             err=True,
         )
     elif more:
@@ -482,7 +500,7 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
             _(
                 "(more after position {position}: "
                 "mma history {code} --after {position} --limit {size})"
-            ).format(position=entries[-1].position, code=code, size=size),
+            ).format(position=entries[-1].position, code=reader.argument, size=size),
             err=True,
         )
     for e in entries:
@@ -494,6 +512,34 @@ def history(settings: Settings, code: str, limit: int | None, after: int | None)
                 f"by={e.by}  origin={e.origin}  {data}{_amended(e)}"
             )
         )
+
+
+class _HistoryReader:
+    """The history ``mma history`` reads: a municipality's (``code``) or a training
+    session's (``session_id``), with the argument that names it on the command line."""
+
+    def __init__(self, prog: Programme, code: str | None, session_id: str | None) -> None:
+        self.prog = prog
+        self.code = code
+        self.session_id = session_id
+        self.argument = f"--session {session_id}" if session_id is not None else str(code)
+
+    def page(
+        self, *, after: int | None = None, limit: int | None = None, latest: bool = False
+    ) -> list[HistoryEntry]:
+        if self.session_id is not None:
+            return self.prog.session_history(
+                self.session_id, after=after, limit=limit, latest=latest
+            )
+        assert self.code is not None
+        return self.prog.history(self.code, after=after, limit=limit, latest=latest)
+
+    def label(self) -> dict[str, str]:
+        """What a JSON page says it is the history of."""
+        if self.session_id is not None:
+            return {"session": self.session_id}
+        assert self.code is not None
+        return {"code": self.code.upper()}
 
 
 def _amended(e: HistoryEntry) -> str:
@@ -517,15 +563,15 @@ def _amended(e: HistoryEntry) -> str:
     return "".join(f"  [{note}]" for note in notes)
 
 
-def _history_page(prog: Programme, code: str, after: int | None, limit: int) -> None:
+def _history_page(reader: _HistoryReader, after: int | None, limit: int) -> None:
     """One page of the history as JSON, with the cursor of the next page: ``next`` is the
     position to pass as ``--after`` (``null`` when no event follows the page)."""
-    page = prog.history(code, after=after or 0, limit=limit + 1)
+    page = reader.page(after=after or 0, limit=limit + 1)
     more = len(page) > limit
     page = page[:limit]
     emit_json(
         {
-            "code": code.upper(),
+            **reader.label(),
             "after": after or 0,
             "events": [jsonable(entry) for entry in page],
             "next": page[-1].position if more and page else None,
@@ -533,14 +579,14 @@ def _history_page(prog: Programme, code: str, after: int | None, limit: int) -> 
     )
 
 
-def _stream_history(prog: Programme, code: str, after: int | None, limit: int | None) -> None:
+def _stream_history(reader: _HistoryReader, after: int | None, limit: int | None) -> None:
     """The history as one JSON array, written a page at a time: memory stays flat."""
     click.echo("[")
     written = 0
     position = after or 0
     while limit is None or written < limit:
         size = HISTORY_JSON_PAGE if limit is None else min(HISTORY_JSON_PAGE, limit - written)
-        page = prog.history(code, after=position, limit=size)
+        page = reader.page(after=position, limit=size)
         for entry in page:
             text = json.dumps(jsonable(entry), ensure_ascii=False, indent=2)
             click.echo(("," if written else "") + text)

@@ -20,6 +20,9 @@ from mma_core.domain.text import N_, _
 from mma_core.domain.values import OfficialId, TrainingSlot, check_text
 
 MAX_LOCATION = 300
+# A session's schedule is its first event (``Scheduled``), the only fact of a session that is
+# retracted or corrected: amendments name it by this version.
+SCHEDULE_VERSION = 1
 _SESSION_ID = re.compile(r"[A-Za-z0-9._-]{1,60}")
 
 
