@@ -134,6 +134,8 @@ def test_pages_are_cut_as_history_cuts_them(prog: Programme) -> None:
         (KEPT, {"limit": -1}, "invalid_input"),
         (KEPT, {"limit": "2"}, "invalid_input"),
         (KEPT, {"after": "x"}, "invalid_input"),
+        (KEPT, {"limit": True}, "invalid_input"),
+        (KEPT, {"after": False}, "invalid_input"),
         ("2099-01-01", {"limit": -1}, "invalid_input"),
     ],
 )

@@ -528,11 +528,12 @@ def _amendment_of(event: Any) -> tuple[bool, int] | None:
 
 def _check_page(label: str, after: object, limit: object) -> None:
     """A history page's bounds, refused as ``InvalidInput`` naming the history's ``label``."""
-    if limit is not None and (not isinstance(limit, int) or limit < 0):
+    # bool is an int to Python, not a number of events or a position to a reader.
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise InvalidInput(
             _t("{code}: limit is a whole number of events, 0 or more").format(code=label)
         )
-    if after is not None and not isinstance(after, int):
+    if after is not None and (not isinstance(after, int) or isinstance(after, bool)):
         raise InvalidInput(_t("{code}: after is a position, a whole number").format(code=label))
 
 
