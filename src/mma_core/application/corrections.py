@@ -772,8 +772,10 @@ class CorrectionCommands(ReportCommands):
         data: dict[str, Any],
         reason: str,
         bounds: tuple[date | None, date | None] = (None, None),
+        corrected: bool = False,
     ) -> None:
-        """The fact at ``position`` (its aggregate's ``version``) was never true."""
+        """The fact at ``position`` (its aggregate's ``version``) was never true as recorded
+        (``corrected``: a restatement follows)."""
         _trigger_amendment(
             m,
             m.FactRetracted,
@@ -783,7 +785,7 @@ class CorrectionCommands(ReportCommands):
             name,
             data,
             reason,
-            corrected=False,
+            corrected=corrected,
             reports_from=bounds[0],
             reports_until=bounds[1],
         )
@@ -802,18 +804,8 @@ class CorrectionCommands(ReportCommands):
     ) -> None:
         """The fact at ``position`` held ``new``, not ``data``: retracted as it stood (on its
         old business date) and restated (on its new one)."""
-        _trigger_amendment(
-            m,
-            m.FactRetracted,
-            stamp,
-            position,
-            version,
-            name,
-            data,
-            reason,
-            corrected=True,
-            reports_from=bounds[0],
-            reports_until=bounds[1],
+        CorrectionCommands._trigger_retracted(
+            m, stamp, position, version, name, data, reason, bounds, corrected=True
         )
         _trigger_amendment(m, m.FactRestated, stamp, position, version, name, new, reason)
 
