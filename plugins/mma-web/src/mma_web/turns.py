@@ -58,7 +58,7 @@ class Job:
     """A queued command: its call, and where its answer goes (an asyncio future of a route's
     event loop, or a thread's future)."""
 
-    __slots__ = ("call", "code", "done", "error", "future", "loop", "together", "waiter")
+    __slots__ = ("call", "code", "done", "error", "future", "together", "waiter")
 
     def __init__(
         self,
@@ -71,7 +71,6 @@ class Job:
         self.call = call
         self.together = together
         self.waiter = waiter
-        self.loop = None if waiter is None else waiter.get_loop()
         self.future: Future[Done] | None = None if waiter is not None else Future()
         self.done: Done | None = None
         self.error: BaseException | None = None
@@ -156,8 +155,8 @@ def _deliver(batch: list[Job]) -> None:
                     job.future.set_exception(job.error)
                 else:
                     job.future.set_result(job.done)  # type: ignore[arg-type]
-        elif job.loop is not None:
-            by_loop.setdefault(job.loop, []).append(job)
+        elif job.waiter is not None:
+            by_loop.setdefault(job.waiter.get_loop(), []).append(job)
     for loop, jobs in by_loop.items():
         # RuntimeError: the loop closed, and nobody waits for these answers any more.
         with contextlib.suppress(RuntimeError):
