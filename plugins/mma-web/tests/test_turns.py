@@ -53,17 +53,27 @@ class Outcome:
         return None if self.future.exception(10) else self.future.result().position
 
 
-def queued_behind_a_running_command(
-    turns: Turns, prog: Programme, calls: list[Callable[[], Any]], first: Callable[[], Any]
-) -> tuple[Outcome, list[Outcome]]:
-    """``first`` runs and holds the municipality's turn while ``calls`` queue up behind it;
-    then it is let go. Returns every request's outcome."""
+def holding_the_turn(
+    call: Callable[[], Any],
+) -> tuple[Callable[[], Any], threading.Event, threading.Event]:
+    """``call`` made to wait, once it runs, until ``release`` is set: the first event says it
+    runs (and holds its municipality's turn)."""
     holding, release = threading.Event(), threading.Event()
 
     def held() -> Any:
         holding.set()
         assert release.wait(10)
-        return first()
+        return call()
+
+    return held, holding, release
+
+
+def queued_behind_a_running_command(
+    turns: Turns, prog: Programme, calls: list[Callable[[], Any]], first: Callable[[], Any]
+) -> tuple[Outcome, list[Outcome]]:
+    """``first`` runs and holds the municipality's turn while ``calls`` queue up behind it;
+    then it is let go. Returns every request's outcome."""
+    held, holding, release = holding_the_turn(first)
 
     running = Outcome(turns.submit(CODE, held, together=True))
     assert holding.wait(10)
@@ -156,12 +166,7 @@ def test_other_municipalities_and_requests_with_an_id_do_not_wait_in_the_queue(
     with Programme.open(store, origin="test") as prog:
         turns = Turns(prog)
         # Another municipality's command runs while GM0363's turn is held.
-        holding, release = threading.Event(), threading.Event()
-
-        def held() -> Any:
-            holding.set()
-            assert release.wait(10)
-            return report(prog, "H-1")()
+        held, holding, release = holding_the_turn(report(prog, "H-1"))
 
         running = Outcome(turns.submit(CODE, held, together=True))
         assert holding.wait(10)
@@ -202,12 +207,7 @@ def test_an_answer_nobody_waits_for_does_not_stop_the_municipality_s_thread(
 ) -> None:
     with Programme.open(store, origin="test") as prog:
         turns = Turns(prog)
-        holding, release = threading.Event(), threading.Event()
-
-        def held() -> Any:
-            holding.set()
-            assert release.wait(10)
-            return report(prog, "X-0")()
+        held, holding, release = holding_the_turn(report(prog, "X-0"))
 
         running = Outcome(turns.submit(CODE, held, together=True))
         assert holding.wait(10)
